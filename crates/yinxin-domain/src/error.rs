@@ -1,0 +1,84 @@
+//! The error every layer agrees on: a stable machine-readable code and a message a person can act on.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Stable error codes. NEVER rename one: clients match on these strings.
+///
+/// The HTTP status of each code is decided in one place, the server's error mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request or a value in it is malformed; the message names the field.
+    InvalidInput,
+    /// No such resource (or the caller may not know it exists).
+    NotFound,
+    /// The PI field named is not declared in the inventory (PRIV-5).
+    PiFieldUndeclared,
+    /// The PI field is declared as never stored (biometric data, ACC-3, IDV-1(c)).
+    PiFieldNotStorable,
+    /// A blind-index lookup was asked of a field that has no blind index.
+    PiFieldNotIndexed,
+    /// The purpose stated to read a PI field is not one the inventory declares for it (PRIV-5).
+    PurposeNotDeclared,
+    /// The subject's data key was destroyed (crypto-shredded, PRIV-16): its fields are gone.
+    SubjectShredded,
+    /// The master key does not open the vault's keys.
+    MasterKeyMismatch,
+    /// Stored data failed authentication: it was altered or belongs elsewhere.
+    Tampered,
+    /// The database is unreachable or failed.
+    StorageUnavailable,
+    /// A concurrent change won; retry.
+    Conflict,
+    /// Anything else: the detail is in the server log, never in the response.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::PiFieldUndeclared => "PI_FIELD_UNDECLARED",
+            Self::PiFieldNotStorable => "PI_FIELD_NOT_STORABLE",
+            Self::PiFieldNotIndexed => "PI_FIELD_NOT_INDEXED",
+            Self::PurposeNotDeclared => "PURPOSE_NOT_DECLARED",
+            Self::SubjectShredded => "SUBJECT_SHREDDED",
+            Self::MasterKeyMismatch => "MASTER_KEY_MISMATCH",
+            Self::Tampered => "TAMPERED",
+            Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            Self::Conflict => "CONFLICT",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A domain error: a stable code plus a message. Messages NEVER contain personal information.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct DomainError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// What went wrong, in words the caller can act on.
+    pub message: String,
+}
+
+impl DomainError {
+    /// An error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+-- PRIV-10: personal information at rest is only ever sealed ciphertext.
+CREATE TABLE pi_fields (
+    subject_id  TEXT    NOT NULL,
+    field       TEXT    NOT NULL,
+    sealed      BYTEA    NOT NULL,
+    updated_at  BIGINT  NOT NULL,
+    PRIMARY KEY (subject_id, field)
+);
+
+-- Keyed blind indexes for exact-match lookup. A digest is still personal information: erased with
+-- the subject (PRIV-16).
+CREATE TABLE pi_blind_index (
+    field       TEXT NOT NULL,
+    digest      BYTEA NOT NULL,
+    subject_id  TEXT NOT NULL,
+    PRIMARY KEY (field, digest, subject_id)
+);
+CREATE INDEX pi_blind_index_by_subject ON pi_blind_index (subject_id, field);

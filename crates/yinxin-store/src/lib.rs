@@ -1,0 +1,14 @@
+//! SQLite (embedded default) and PostgreSQL implementations of the domain's repository traits.
+//!
+//! Backend differences stay in this crate: the query code is written once, in [`repos`], and
+//! instantiated for each backend by a macro; what truly differs (connection options, "table does
+//! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
+//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>` and `Arc<dyn HealthRepo>`.
+
+mod connect;
+mod dialect;
+mod repos;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use connect::{Backend, DbTarget, OpenError, StoreConfig, Stores, redact_url};

@@ -1,0 +1,374 @@
+//! The repository implementations: one body of query code, instantiated for SQLite and PostgreSQL.
+//!
+//! Both backends accept `$1`-style placeholders, `ON CONFLICT`, and the column types used here
+//! (TEXT, BLOB/BYTEA as `Vec<u8>`, INTEGER/BIGINT as `i64`), so the SQL is shared verbatim.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use sqlx::Pool;
+use yinxin_domain::SubjectId;
+use yinxin_domain::repo::{
+    BlindIndexEntry, ErasedRows, HealthRepo, KeyRepo, PiRepo, SealedField, StoreError,
+    StoreResult, SubjectKeyState, VaultRoot, WrappedKey,
+};
+
+use crate::dialect::Dialect;
+
+/// Repositories over one pool.
+pub(crate) struct SqlStore<DB: sqlx::Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: sqlx::Database> SqlStore<DB> {
+    pub(crate) fn new(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+}
+
+impl<DB: sqlx::Database> fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SqlStore<{}>", DB::NAME)
+    }
+}
+
+/// A database error as a store error. The detail stays server-side (it may name tables, never PI:
+/// every PI value reaches the database sealed).
+fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(e.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn subject_of(s: &str) -> StoreResult<SubjectId> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("stored subject id {s:?} is not a UUID")))
+}
+
+fn key_state(row: Option<(Option<String>, Option<Vec<u8>>, Option<i64>)>) -> StoreResult<SubjectKeyState> {
+    Ok(match row {
+        None => SubjectKeyState::Absent,
+        Some((Some(kek_fingerprint), Some(wrapped), None)) => SubjectKeyState::Active(WrappedKey {
+            kek_fingerprint,
+            wrapped,
+        }),
+        Some((None, None, Some(at))) => SubjectKeyState::Shredded { at },
+        Some(_) => {
+            return Err(StoreError::Corrupt(
+                "subject key row is neither a key nor a tombstone".into(),
+            ));
+        }
+    })
+}
+
+macro_rules! sql_repos {
+    ($db:ty) => {
+        #[async_trait]
+        impl PiRepo for SqlStore<$db> {
+            async fn put_field(
+                &self,
+                f: &SealedField,
+                index: Option<&BlindIndexEntry>,
+            ) -> StoreResult<()> {
+                let subject = f.subject.to_string();
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO pi_fields (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+                )
+                .bind(&subject)
+                .bind(&f.field)
+                .bind(&f.sealed)
+                .bind(f.updated_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
+                    .bind(&subject)
+                    .bind(&f.field)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if let Some(ix) = index {
+                    sqlx::query("INSERT INTO pi_blind_index (field, digest, subject_id) VALUES ($1, $2, $3)")
+                        .bind(&ix.field)
+                        .bind(&ix.digest)
+                        .bind(&subject)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_field(&self, subject: SubjectId, field: &str) -> StoreResult<Option<SealedField>> {
+                let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
+                    "SELECT sealed, updated_at FROM pi_fields WHERE subject_id = $1 AND field = $2",
+                )
+                .bind(subject.to_string())
+                .bind(field)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(|(sealed, updated_at)| SealedField {
+                    subject,
+                    field: field.to_owned(),
+                    sealed,
+                    updated_at,
+                }))
+            }
+
+            async fn fields_of(&self, subject: SubjectId) -> StoreResult<Vec<SealedField>> {
+                let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+                    "SELECT field, sealed, updated_at FROM pi_fields WHERE subject_id = $1 ORDER BY field",
+                )
+                .bind(subject.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(field, sealed, updated_at)| SealedField { subject, field, sealed, updated_at })
+                    .collect())
+            }
+
+            async fn find_by_index(&self, field: &str, digest: &[u8]) -> StoreResult<Vec<SubjectId>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT subject_id FROM pi_blind_index WHERE field = $1 AND digest = $2 ORDER BY subject_id",
+                )
+                .bind(field)
+                .bind(digest)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(|(s,)| subject_of(s)).collect()
+            }
+
+            async fn delete_field(&self, subject: SubjectId, field: &str) -> StoreResult<bool> {
+                let subject = subject.to_string();
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let n = sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1 AND field = $2")
+                    .bind(&subject)
+                    .bind(field)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
+                    .bind(&subject)
+                    .bind(field)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(n > 0)
+            }
+
+            async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows> {
+                let subject = subject.to_string();
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let fields = sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1")
+                    .bind(&subject)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                let index_entries = sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1")
+                    .bind(&subject)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                tx.commit().await.map_err(db_err)?;
+                Ok(ErasedRows { fields, index_entries })
+            }
+        }
+
+        #[async_trait]
+        impl KeyRepo for SqlStore<$db> {
+            async fn vault_root(&self) -> StoreResult<Option<VaultRoot>> {
+                let row: Result<Option<(String, Vec<u8>, i64, Option<i64>)>, sqlx::Error> = sqlx::query_as(
+                    "SELECT kek_fingerprint, wrapped_index_key, created_at, rotated_at FROM vault_root WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await;
+                match row {
+                    Ok(r) => Ok(r.map(|(kek_fingerprint, wrapped_index_key, created_at, rotated_at)| VaultRoot {
+                        kek_fingerprint,
+                        wrapped_index_key,
+                        created_at,
+                        rotated_at,
+                    })),
+                    Err(e) if <$db as Dialect>::is_undefined_table(&e) => Ok(None),
+                    Err(e) => Err(db_err(e)),
+                }
+            }
+
+            async fn create_vault_root(&self, root: &VaultRoot) -> StoreResult<VaultRoot> {
+                sqlx::query(
+                    "INSERT INTO vault_root (id, kek_fingerprint, wrapped_index_key, created_at, rotated_at) \
+                     VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&root.kek_fingerprint)
+                .bind(&root.wrapped_index_key)
+                .bind(root.created_at)
+                .bind(root.rotated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                self.vault_root()
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("vault root vanished after insert".into()))
+            }
+
+            async fn subject_key(&self, subject: SubjectId) -> StoreResult<SubjectKeyState> {
+                let row = sqlx::query_as(
+                    "SELECT kek_fingerprint, wrapped_key, shredded_at FROM vault_subject_keys WHERE subject_id = $1",
+                )
+                .bind(subject.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                key_state(row)
+            }
+
+            async fn create_subject_key(
+                &self,
+                subject: SubjectId,
+                key: &WrappedKey,
+                now: i64,
+            ) -> StoreResult<SubjectKeyState> {
+                sqlx::query(
+                    "INSERT INTO vault_subject_keys (subject_id, kek_fingerprint, wrapped_key, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (subject_id) DO NOTHING",
+                )
+                .bind(subject.to_string())
+                .bind(&key.kek_fingerprint)
+                .bind(&key.wrapped)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                self.subject_key(subject).await
+            }
+
+            async fn shred_subject_key(&self, subject: SubjectId, now: i64) -> StoreResult<bool> {
+                // An upsert on the primary key: it serializes with a concurrent first write, and a
+                // subject shredded before it ever had a key still gets its tombstone.
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let destroyed = sqlx::query(
+                    "UPDATE vault_subject_keys SET kek_fingerprint = NULL, wrapped_key = NULL, shredded_at = $2 \
+                     WHERE subject_id = $1 AND shredded_at IS NULL",
+                )
+                .bind(subject.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                sqlx::query(
+                    "INSERT INTO vault_subject_keys (subject_id, created_at, shredded_at) VALUES ($1, $2, $2) \
+                     ON CONFLICT (subject_id) DO NOTHING",
+                )
+                .bind(subject.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                if let Some(sql) = <$db as Dialect>::AFTER_SHRED {
+                    sqlx::query(sql).execute(&self.pool).await.map_err(db_err)?;
+                }
+                Ok(destroyed > 0)
+            }
+
+            async fn wrapped_keys(&self) -> StoreResult<Vec<(SubjectId, WrappedKey)>> {
+                let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT subject_id, kek_fingerprint, wrapped_key FROM vault_subject_keys \
+                     WHERE wrapped_key IS NOT NULL ORDER BY subject_id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter()
+                    .map(|(s, kek_fingerprint, wrapped)| {
+                        Ok((subject_of(&s)?, WrappedKey { kek_fingerprint, wrapped }))
+                    })
+                    .collect()
+            }
+
+            async fn rewrap(
+                &self,
+                old_fingerprint: &str,
+                root: &VaultRoot,
+                keys: &[(SubjectId, WrappedKey)],
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let n = sqlx::query(
+                    "UPDATE vault_root SET kek_fingerprint = $1, wrapped_index_key = $2, rotated_at = $3 \
+                     WHERE id = 1 AND kek_fingerprint = $4",
+                )
+                .bind(&root.kek_fingerprint)
+                .bind(&root.wrapped_index_key)
+                .bind(root.rotated_at)
+                .bind(old_fingerprint)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Conflict(
+                        "the vault root is no longer wrapped by the key being rotated".into(),
+                    ));
+                }
+                for (subject, key) in keys {
+                    let n = sqlx::query(
+                        "UPDATE vault_subject_keys SET kek_fingerprint = $1, wrapped_key = $2 \
+                         WHERE subject_id = $3 AND kek_fingerprint = $4",
+                    )
+                    .bind(&key.kek_fingerprint)
+                    .bind(&key.wrapped)
+                    .bind(subject.to_string())
+                    .bind(old_fingerprint)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    if n != 1 {
+                        return Err(StoreError::Conflict(format!(
+                            "subject key {subject} changed during rotation"
+                        )));
+                    }
+                }
+                let (left,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM vault_subject_keys WHERE kek_fingerprint = $1",
+                )
+                .bind(old_fingerprint)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if left != 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "{left} subject keys were added during rotation"
+                    )));
+                }
+                tx.commit().await.map_err(db_err)
+            }
+        }
+
+        #[async_trait]
+        impl HealthRepo for SqlStore<$db> {
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+sql_repos!(sqlx::Sqlite);
+sql_repos!(sqlx::Postgres);

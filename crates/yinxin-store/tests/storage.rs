@@ -1,0 +1,237 @@
+//! The storage suite: every check runs against SQLite and against PostgreSQL.
+
+use std::sync::Arc;
+
+use yinxin_domain::SubjectId;
+use yinxin_domain::repo::{BlindIndexEntry, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey};
+use yinxin_store::testing::TestDb;
+use yinxin_store::{Backend, backend_tests};
+
+fn sealed(subject: SubjectId, field: &str, bytes: &[u8]) -> SealedField {
+    SealedField {
+        subject,
+        field: field.into(),
+        sealed: bytes.to_vec(),
+        updated_at: 1_700_000_000,
+    }
+}
+
+fn ix(field: &str, d: u8) -> BlindIndexEntry {
+    BlindIndexEntry {
+        field: field.into(),
+        digest: vec![d; 32],
+    }
+}
+
+fn wk(fp: &str, b: u8) -> WrappedKey {
+    WrappedKey {
+        kek_fingerprint: fp.into(),
+        wrapped: vec![b; 60],
+    }
+}
+
+fn root(fp: &str) -> VaultRoot {
+    VaultRoot {
+        kek_fingerprint: fp.into(),
+        wrapped_index_key: vec![7; 60],
+        created_at: 1,
+        rotated_at: None,
+    }
+}
+
+async fn fields_round_trip_and_reindex(db: &TestDb) {
+    let pi = &db.stores.pi;
+    let s = SubjectId::random();
+    assert_eq!(pi.get_field(s, "person.mobile").await.unwrap(), None);
+    pi.put_field(&sealed(s, "person.mobile", b"one"), Some(&ix("person.mobile", 1)))
+        .await
+        .unwrap();
+    assert_eq!(pi.get_field(s, "person.mobile").await.unwrap().unwrap().sealed, b"one");
+    assert_eq!(pi.find_by_index("person.mobile", &[1; 32]).await.unwrap(), vec![s]);
+
+    // Overwriting replaces the value and moves the index entry.
+    pi.put_field(&sealed(s, "person.mobile", b"two"), Some(&ix("person.mobile", 2)))
+        .await
+        .unwrap();
+    assert_eq!(pi.get_field(s, "person.mobile").await.unwrap().unwrap().sealed, b"two");
+    assert!(pi.find_by_index("person.mobile", &[1; 32]).await.unwrap().is_empty());
+    assert_eq!(pi.find_by_index("person.mobile", &[2; 32]).await.unwrap(), vec![s]);
+
+    // Overwriting with no index removes the entry.
+    pi.put_field(&sealed(s, "person.mobile", b"three"), None).await.unwrap();
+    assert!(pi.find_by_index("person.mobile", &[2; 32]).await.unwrap().is_empty());
+}
+
+async fn index_is_scoped_by_field_and_shared_by_subjects(db: &TestDb) {
+    let pi = &db.stores.pi;
+    let (a, b) = (SubjectId::random(), SubjectId::random());
+    pi.put_field(&sealed(a, "person.email", b"a"), Some(&ix("person.email", 9)))
+        .await
+        .unwrap();
+    pi.put_field(&sealed(b, "person.email", b"b"), Some(&ix("person.email", 9)))
+        .await
+        .unwrap();
+    let mut both = vec![a, b];
+    both.sort();
+    assert_eq!(pi.find_by_index("person.email", &[9; 32]).await.unwrap(), both);
+    assert!(pi.find_by_index("person.mobile", &[9; 32]).await.unwrap().is_empty());
+}
+
+async fn erase_removes_one_subject_only(db: &TestDb) {
+    let pi = &db.stores.pi;
+    let (gone, kept) = (SubjectId::random(), SubjectId::random());
+    for s in [gone, kept] {
+        pi.put_field(&sealed(s, "person.name", b"n"), None).await.unwrap();
+        pi.put_field(&sealed(s, "person.document_number", b"d"), Some(&ix("person.document_number", 4)))
+            .await
+            .unwrap();
+    }
+    let erased = pi.erase_subject(gone).await.unwrap();
+    assert_eq!((erased.fields, erased.index_entries), (2, 1));
+    assert!(pi.fields_of(gone).await.unwrap().is_empty());
+    assert_eq!(
+        pi.find_by_index("person.document_number", &[4; 32]).await.unwrap(),
+        vec![kept]
+    );
+    assert_eq!(pi.fields_of(kept).await.unwrap().len(), 2);
+    // Erasing again is harmless.
+    assert_eq!(pi.erase_subject(gone).await.unwrap().fields, 0);
+
+    assert!(pi.delete_field(kept, "person.document_number").await.unwrap());
+    assert!(!pi.delete_field(kept, "person.document_number").await.unwrap());
+    assert!(pi.find_by_index("person.document_number", &[4; 32]).await.unwrap().is_empty());
+}
+
+async fn vault_root_is_created_once(db: &TestDb) {
+    let keys = &db.stores.keys;
+    assert_eq!(keys.vault_root().await.unwrap(), None);
+    let first = keys.create_vault_root(&root("fp-a")).await.unwrap();
+    assert_eq!(first.kek_fingerprint, "fp-a");
+    // A second node racing to initialize gets the first root back, not its own.
+    let second = keys.create_vault_root(&root("fp-b")).await.unwrap();
+    assert_eq!(second, first);
+}
+
+async fn subject_key_lifecycle(db: &TestDb) {
+    let keys = &db.stores.keys;
+    let s = SubjectId::random();
+    assert_eq!(keys.subject_key(s).await.unwrap(), SubjectKeyState::Absent);
+    let st = keys.create_subject_key(s, &wk("fp", 1), 10).await.unwrap();
+    assert_eq!(st, SubjectKeyState::Active(wk("fp", 1)));
+    // A concurrent creator loses and receives the stored key.
+    let st = keys.create_subject_key(s, &wk("fp", 2), 11).await.unwrap();
+    assert_eq!(st, SubjectKeyState::Active(wk("fp", 1)));
+
+    assert!(keys.shred_subject_key(s, 20).await.unwrap());
+    assert_eq!(keys.subject_key(s).await.unwrap(), SubjectKeyState::Shredded { at: 20 });
+    assert!(!keys.shred_subject_key(s, 21).await.unwrap(), "second shred destroys nothing");
+    assert_eq!(keys.subject_key(s).await.unwrap(), SubjectKeyState::Shredded { at: 20 });
+    // No key can come back for a shredded subject.
+    let st = keys.create_subject_key(s, &wk("fp", 3), 30).await.unwrap();
+    assert_eq!(st, SubjectKeyState::Shredded { at: 20 });
+    assert!(keys.wrapped_keys().await.unwrap().is_empty());
+
+    // Shredding a subject that never had a key leaves a tombstone that blocks a later key.
+    let never = SubjectId::random();
+    assert!(!keys.shred_subject_key(never, 40).await.unwrap());
+    let st = keys.create_subject_key(never, &wk("fp", 4), 41).await.unwrap();
+    assert_eq!(st, SubjectKeyState::Shredded { at: 40 });
+}
+
+async fn concurrent_first_writes_agree_on_one_key(db: &TestDb) {
+    let keys = Arc::clone(&db.stores.keys);
+    let s = SubjectId::random();
+    let tasks: Vec<_> = (0..8u8)
+        .map(|i| {
+            let keys = Arc::clone(&keys);
+            tokio::spawn(async move { keys.create_subject_key(s, &wk("fp", i), 1).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap().unwrap());
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+}
+
+async fn rewrap_is_all_or_nothing(db: &TestDb) {
+    let keys = &db.stores.keys;
+    keys.create_vault_root(&root("old")).await.unwrap();
+    let (a, b) = (SubjectId::random(), SubjectId::random());
+    keys.create_subject_key(a, &wk("old", 1), 1).await.unwrap();
+    keys.create_subject_key(b, &wk("old", 2), 1).await.unwrap();
+    let mut new_root = root("new");
+    new_root.rotated_at = Some(5);
+
+    // Leaving a key out is refused and changes nothing.
+    let err = keys
+        .rewrap("old", &new_root, &[(a, wk("new", 11))])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(keys.vault_root().await.unwrap().unwrap().kek_fingerprint, "old");
+    assert_eq!(keys.subject_key(a).await.unwrap(), SubjectKeyState::Active(wk("old", 1)));
+
+    // Naming the wrong old key is refused.
+    let err = keys
+        .rewrap("other", &new_root, &[(a, wk("new", 11)), (b, wk("new", 12))])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    keys.rewrap("old", &new_root, &[(a, wk("new", 11)), (b, wk("new", 12))])
+        .await
+        .unwrap();
+    let r = keys.vault_root().await.unwrap().unwrap();
+    assert_eq!((r.kek_fingerprint.as_str(), r.rotated_at), ("new", Some(5)));
+    assert_eq!(keys.subject_key(b).await.unwrap(), SubjectKeyState::Active(wk("new", 12)));
+}
+
+async fn health_pings(db: &TestDb) {
+    db.stores.health.ping().await.unwrap();
+}
+
+backend_tests!(
+    fields_round_trip_and_reindex,
+    index_is_scoped_by_field_and_shared_by_subjects,
+    erase_removes_one_subject_only,
+    vault_root_is_created_once,
+    subject_key_lifecycle,
+    concurrent_first_writes_agree_on_one_key,
+    rewrap_is_all_or_nothing,
+    health_pings,
+);
+
+/// The key store is read before migrations (to check the master key before writing anything):
+/// a database without the tables reads as "no vault yet", not as an error.
+mod unmigrated {
+    use super::*;
+
+    async fn check(backend: Backend) {
+        let db = TestDb::with(backend, false).await;
+        assert_eq!(db.stores.keys.vault_root().await.unwrap(), None);
+        db.stores.migrate().await.unwrap();
+        // Migrating twice is a no-op.
+        db.stores.migrate().await.unwrap();
+        assert_eq!(db.stores.keys.vault_root().await.unwrap(), None);
+        db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        check(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        check(Backend::Postgres).await;
+    }
+}
+
+#[tokio::test]
+async fn unreachable_postgres_is_an_error_naming_the_host_without_the_password() {
+    let cfg = yinxin_store::StoreConfig::postgres("postgres://yx:hunter2@127.0.0.1:1/yinxin", None);
+    let err = yinxin_store::Stores::open(&cfg).await.unwrap_err().to_string();
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
