@@ -1,0 +1,494 @@
+//! The personal-information vault (PRIV-10, PRIV-16).
+//!
+//! Key hierarchy:
+//!
+//! ```text
+//! master key (file, 0600)  ──HKDF──▶ KEK ──wraps──▶ subject data key (one per subject, key store)
+//!                                        └─wraps──▶ blind-index root key (key store)
+//!                                                     └──HKDF(field)──▶ per-field HMAC key
+//! ```
+//!
+//! Sealed fields and blind indexes live in the data database; wrapped keys live in the key store, a
+//! separate database. Shredding a subject destroys its data key in the key store and deletes its
+//! fields and index entries from the data: every copy of the data, backups included, is then
+//! unreadable for that subject, because no copy of the data ever held the key.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::Sha256;
+use yinxin_domain::inventory::{self, INVENTORY};
+use yinxin_domain::pi::PiField;
+use yinxin_domain::repo::{
+    BlindIndexEntry, KeyRepo, PiRepo, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey,
+};
+use yinxin_domain::sensitive::Sensitive;
+use yinxin_domain::{DomainError, ErrorCode, SubjectId};
+use zeroize::Zeroizing;
+
+use crate::master_key::MasterKey;
+use crate::seal::{self, Cipher};
+
+/// Why a vault operation failed. No variant carries a PI value.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The field or purpose is refused by the inventory, or the subject was shredded.
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    /// The master key is not the one the key store was wrapped with.
+    #[error(
+        "the master key (fingerprint {presented}) does not open the existing vault (wrapped by fingerprint {expected})"
+    )]
+    MasterKeyMismatch {
+        /// Fingerprint of the key presented.
+        presented: String,
+        /// Fingerprint the key store records.
+        expected: String,
+    },
+    /// A stored blob failed authentication.
+    #[error("stored {what} for subject {subject} failed authentication (altered, or moved from elsewhere)")]
+    Tampered {
+        /// The subject.
+        subject: SubjectId,
+        /// Which blob (a field name or "data key").
+        what: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl VaultError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Refused(e) => e.code,
+            Self::MasterKeyMismatch { .. } => ErrorCode::MasterKeyMismatch,
+            Self::Tampered { .. } => ErrorCode::Tampered,
+            Self::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,
+            Self::Store(_) => ErrorCode::StorageUnavailable,
+        }
+    }
+
+    fn shredded(subject: SubjectId) -> Self {
+        Self::Refused(DomainError::new(
+            ErrorCode::SubjectShredded,
+            format!("subject {subject} was erased: its data key was destroyed"),
+        ))
+    }
+}
+
+/// Result of a vault operation.
+pub type VaultResult<T> = Result<T, VaultError>;
+
+/// What [`Vault::shred`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShredReport {
+    /// Whether a data key was destroyed now (false if already shredded or never created).
+    pub key_destroyed: bool,
+    /// Sealed fields deleted from the data.
+    pub fields_deleted: u64,
+    /// Blind-index entries deleted from the data.
+    pub index_entries_deleted: u64,
+}
+
+/// Whether a master key opens the vault in a key store (checked before anything is written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MasterKeyCheck {
+    /// The key store has no vault yet.
+    Fresh,
+    /// The key opens the vault.
+    Opens,
+}
+
+/// The vault. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    kek: Zeroizing<[u8; 32]>,
+    fingerprint: String,
+    index_keys: HashMap<&'static str, Zeroizing<[u8; 32]>>,
+    index_root: Zeroizing<[u8; 32]>,
+    cipher: Cipher,
+    pi: Arc<dyn PiRepo>,
+    keys: Arc<dyn KeyRepo>,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("master_key_fingerprint", &self.inner.fingerprint)
+            .field("cipher", &self.inner.cipher)
+            .finish_non_exhaustive()
+    }
+}
+
+const AAD_INDEX_ROOT: &[u8] = b"yinxin/vault/index-root/v1";
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn aad_data_key(subject: SubjectId) -> Vec<u8> {
+    [b"yinxin/vault/data-key/v1\0".as_slice(), subject.as_bytes()].concat()
+}
+
+fn aad_field(subject: SubjectId, field: &str) -> Vec<u8> {
+    [
+        b"yinxin/vault/field/v1\0".as_slice(),
+        subject.as_bytes(),
+        field.as_bytes(),
+    ]
+    .concat()
+}
+
+fn random_key() -> Zeroizing<[u8; 32]> {
+    let mut k = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(k.as_mut());
+    k
+}
+
+fn to_key(bytes: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
+    let arr: [u8; 32] = bytes.try_into().ok()?;
+    Some(Zeroizing::new(arr))
+}
+
+/// NEVER change this derivation: every stored blind index becomes unreachable.
+fn derive_index_keys(root: &[u8; 32]) -> HashMap<&'static str, Zeroizing<[u8; 32]>> {
+    let hk = Hkdf::<Sha256>::new(Some(b"yinxin/blind-index"), root);
+    INVENTORY
+        .iter()
+        .filter(|f| f.blind_index().is_some())
+        .map(|f| {
+            let mut k = Zeroizing::new([0u8; 32]);
+            let info = [b"yinxin/blind-index/v1/".as_slice(), f.name.as_bytes()].concat();
+            // 32 bytes from HKDF-SHA256 cannot fail.
+            let _ = hk.expand(&info, k.as_mut());
+            (f.name, k)
+        })
+        .collect()
+}
+
+fn undeclared(name: &str) -> VaultError {
+    VaultError::Refused(DomainError::new(
+        ErrorCode::PiFieldUndeclared,
+        format!("field {name:?} is not declared in the personal-information inventory"),
+    ))
+}
+
+/// The declared field named `name`, or the refusal a caller should return (PRIV-5).
+pub fn declared_field(name: &str) -> VaultResult<&'static PiField> {
+    inventory::field(name).ok_or_else(|| undeclared(name))
+}
+
+impl Vault {
+    /// Checks, reading only, whether `master` opens the vault in `keys`. Call before migrating
+    /// or writing anything, so a wrong key changes nothing.
+    pub async fn check_master_key(master: &MasterKey, keys: &dyn KeyRepo) -> VaultResult<MasterKeyCheck> {
+        match keys.vault_root().await? {
+            None => Ok(MasterKeyCheck::Fresh),
+            Some(root) => {
+                unwrap_root(master, &root)?;
+                Ok(MasterKeyCheck::Opens)
+            }
+        }
+    }
+
+    /// Opens the vault, creating its root on first use. New values are sealed with `cipher`.
+    pub async fn open(
+        master: &MasterKey,
+        keys: Arc<dyn KeyRepo>,
+        pi: Arc<dyn PiRepo>,
+        cipher: Cipher,
+    ) -> VaultResult<Self> {
+        let kek = master.kek();
+        let root = match keys.vault_root().await? {
+            Some(root) => root,
+            None => {
+                let index_root = random_key();
+                let fresh = VaultRoot {
+                    kek_fingerprint: master.fingerprint(),
+                    wrapped_index_key: seal::seal(cipher, &kek, AAD_INDEX_ROOT, index_root.as_ref()),
+                    created_at: now(),
+                    rotated_at: None,
+                };
+                keys.create_vault_root(&fresh).await?
+            }
+        };
+        let index_root = unwrap_root(master, &root)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                kek,
+                fingerprint: master.fingerprint(),
+                index_keys: derive_index_keys(&index_root),
+                index_root,
+                cipher,
+                pi,
+                keys,
+            }),
+        })
+    }
+
+    /// Fingerprint of the master key this vault is open with.
+    pub fn master_key_fingerprint(&self) -> &str {
+        &self.inner.fingerprint
+    }
+
+    /// The cipher new values are sealed with.
+    pub fn cipher(&self) -> Cipher {
+        self.inner.cipher
+    }
+
+    /// Seals and stores `value` as `field` of `subject`, replacing any earlier value, and keeps the
+    /// field's blind index (if declared) in step. Refuses fields that may never be stored.
+    pub async fn put(&self, subject: SubjectId, field: &'static PiField, value: &[u8]) -> VaultResult<()> {
+        let field = check_storable(field)?;
+        let key = self.data_key(subject, true).await?.ok_or_else(|| VaultError::shredded(subject))?;
+        let sealed = SealedField {
+            subject,
+            field: field.name.to_owned(),
+            sealed: seal::seal(self.inner.cipher, &key, &aad_field(subject, field.name), value),
+            updated_at: now(),
+        };
+        let index = self.index_entry(field, value)?;
+        self.inner.pi.put_field(&sealed, index.as_ref()).await?;
+        // A shred that ran between reading the key and writing the field must win: erase again.
+        if matches!(self.inner.keys.subject_key(subject).await?, SubjectKeyState::Shredded { .. }) {
+            self.inner.pi.erase_subject(subject).await?;
+            return Err(VaultError::shredded(subject));
+        }
+        tracing::debug!(%subject, field = field.name, "pi field sealed");
+        Ok(())
+    }
+
+    /// [`Vault::put`] for text.
+    pub async fn put_str(&self, subject: SubjectId, field: &'static PiField, value: &str) -> VaultResult<()> {
+        self.put(subject, field, value.as_bytes()).await
+    }
+
+    /// The value of `field` for `subject`, if stored. Refused with `SUBJECT_SHREDDED` once the
+    /// subject is erased, whatever copy of the data is read.
+    pub async fn get(&self, subject: SubjectId, field: &'static PiField) -> VaultResult<Option<Sensitive<Vec<u8>>>> {
+        Ok(self
+            .open_field(subject, field)
+            .await?
+            .map(|plain| Sensitive::new(field, plain.to_vec())))
+    }
+
+    /// [`Vault::get`] for text.
+    pub async fn get_string(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+    ) -> VaultResult<Option<Sensitive<String>>> {
+        let Some(plain) = self.open_field(subject, field).await? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered {
+            subject,
+            what: field.name.to_owned(),
+        })?;
+        Ok(Some(Sensitive::new(field, text.to_owned())))
+    }
+
+    async fn open_field(&self, subject: SubjectId, field: &'static PiField) -> VaultResult<Option<Zeroizing<Vec<u8>>>> {
+        let field = check_storable(field)?;
+        let Some(stored) = self.inner.pi.get_field(subject, field.name).await? else {
+            return match self.inner.keys.subject_key(subject).await? {
+                SubjectKeyState::Shredded { .. } => Err(VaultError::shredded(subject)),
+                _ => Ok(None),
+            };
+        };
+        let key = self.data_key(subject, false).await?.ok_or_else(|| VaultError::shredded(subject))?;
+        seal::open(&key, &aad_field(subject, field.name), &stored.sealed)
+            .map(Some)
+            .map_err(|_| VaultError::Tampered {
+                subject,
+                what: field.name.to_owned(),
+            })
+    }
+
+    /// Subjects whose `field` equals `value` after the field's normalization (blind index).
+    pub async fn find(&self, field: &'static PiField, value: &str) -> VaultResult<Vec<SubjectId>> {
+        let field = check_storable(field)?;
+        let Some(entry) = self.index_entry(field, value.as_bytes())? else {
+            return Err(VaultError::Refused(DomainError::new(
+                ErrorCode::PiFieldNotIndexed,
+                format!("field {} has no blind index; it cannot be searched", field.name),
+            )));
+        };
+        Ok(self.inner.pi.find_by_index(field.name, &entry.digest).await?)
+    }
+
+    /// Erases a subject (PRIV-16): destroys its data key in the key store first (after which no
+    /// copy of its data opens), then deletes its sealed fields and blind-index entries. Idempotent:
+    /// run it again to finish an erasure that was interrupted.
+    pub async fn shred(&self, subject: SubjectId) -> VaultResult<ShredReport> {
+        let key_destroyed = self.inner.keys.shred_subject_key(subject, now()).await?;
+        let erased = self.inner.pi.erase_subject(subject).await?;
+        tracing::info!(%subject, key_destroyed, "subject shredded");
+        Ok(ShredReport {
+            key_destroyed,
+            fields_deleted: erased.fields,
+            index_entries_deleted: erased.index_entries,
+        })
+    }
+
+    /// Re-wraps every data key and the index root under `new_master`, in one key-store
+    /// transaction; the sealed data is not touched. Returns the vault open with the new key.
+    pub async fn rotate_master_key(&self, new_master: &MasterKey) -> VaultResult<Self> {
+        let new_kek = new_master.kek();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut rewrapped = Vec::new();
+            for (subject, wk) in self.inner.keys.wrapped_keys().await? {
+                let dek = self.unwrap_data_key(subject, &wk)?;
+                rewrapped.push((
+                    subject,
+                    WrappedKey {
+                        kek_fingerprint: new_master.fingerprint(),
+                        wrapped: seal::seal(self.inner.cipher, &new_kek, &aad_data_key(subject), dek.as_ref()),
+                    },
+                ));
+            }
+            let root = VaultRoot {
+                kek_fingerprint: new_master.fingerprint(),
+                wrapped_index_key: seal::seal(
+                    self.inner.cipher,
+                    &new_kek,
+                    AAD_INDEX_ROOT,
+                    self.inner.index_root.as_ref(),
+                ),
+                created_at: 0,
+                rotated_at: Some(now()),
+            };
+            match self.inner.keys.rewrap(&self.inner.fingerprint, &root, &rewrapped).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict(_)) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::info!(
+            old = %self.inner.fingerprint,
+            new = %new_master.fingerprint(),
+            "master key rotated"
+        );
+        Self::open(
+            new_master,
+            self.inner.keys.clone(),
+            self.inner.pi.clone(),
+            self.inner.cipher,
+        )
+        .await
+    }
+
+    /// The subject's data key; created on first write when `create` is set. `None` when shredded.
+    async fn data_key(&self, subject: SubjectId, create: bool) -> VaultResult<Option<Zeroizing<[u8; 32]>>> {
+        let state = match self.inner.keys.subject_key(subject).await? {
+            SubjectKeyState::Absent if create => {
+                let dek = random_key();
+                let wk = WrappedKey {
+                    kek_fingerprint: self.inner.fingerprint.clone(),
+                    wrapped: seal::seal(self.inner.cipher, &self.inner.kek, &aad_data_key(subject), dek.as_ref()),
+                };
+                self.inner.keys.create_subject_key(subject, &wk, now()).await?
+            }
+            state => state,
+        };
+        match state {
+            SubjectKeyState::Active(wk) => Ok(Some(self.unwrap_data_key(subject, &wk)?)),
+            SubjectKeyState::Shredded { .. } => Ok(None),
+            SubjectKeyState::Absent => Err(VaultError::Tampered {
+                subject,
+                what: "data key (missing while fields exist)".into(),
+            }),
+        }
+    }
+
+    fn unwrap_data_key(&self, subject: SubjectId, wk: &WrappedKey) -> VaultResult<Zeroizing<[u8; 32]>> {
+        if wk.kek_fingerprint != self.inner.fingerprint {
+            return Err(VaultError::MasterKeyMismatch {
+                presented: self.inner.fingerprint.clone(),
+                expected: wk.kek_fingerprint.clone(),
+            });
+        }
+        seal::open(&self.inner.kek, &aad_data_key(subject), &wk.wrapped)
+            .ok()
+            .and_then(|k| to_key(&k))
+            .ok_or_else(|| VaultError::Tampered {
+                subject,
+                what: "data key".into(),
+            })
+    }
+
+    fn index_entry(&self, field: &'static PiField, value: &[u8]) -> VaultResult<Option<BlindIndexEntry>> {
+        let Some(norm) = field.blind_index() else {
+            return Ok(None);
+        };
+        let key = self.inner.index_keys.get(field.name).ok_or_else(|| undeclared(field.name))?;
+        let normalized = Zeroizing::new(norm.apply(&String::from_utf8_lossy(value)));
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+            .map_err(|_| undeclared(field.name))?;
+        mac.update(normalized.as_bytes());
+        Ok(Some(BlindIndexEntry {
+            field: field.name.to_owned(),
+            digest: mac.finalize().into_bytes().to_vec(),
+        }))
+    }
+}
+
+/// Seals `value` for `subject`/`field` under an already unwrapped data key. Exposed for the
+/// benchmark of the raw sealing cost; the vault's own path is [`Vault::put`].
+#[doc(hidden)]
+pub fn seal_with_data_key(cipher: Cipher, key: &[u8; 32], subject: SubjectId, field: &str, value: &[u8]) -> Vec<u8> {
+    seal::seal(cipher, key, &aad_field(subject, field), value)
+}
+
+/// Opens what [`seal_with_data_key`] sealed.
+#[doc(hidden)]
+pub fn open_with_data_key(key: &[u8; 32], subject: SubjectId, field: &str, blob: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    seal::open(key, &aad_field(subject, field), blob).ok()
+}
+
+fn check_storable(field: &'static PiField) -> VaultResult<&'static PiField> {
+    if !inventory::is_declared(field) {
+        return Err(undeclared(field.name));
+    }
+    if !field.storable() {
+        return Err(VaultError::Refused(DomainError::new(
+            ErrorCode::PiFieldNotStorable,
+            format!(
+                "field {} is declared never stored ({:?} data is compared and discarded, not retained)",
+                field.name, field.category
+            ),
+        )));
+    }
+    Ok(field)
+}
+
+fn unwrap_root(master: &MasterKey, root: &VaultRoot) -> VaultResult<Zeroizing<[u8; 32]>> {
+    let mismatch = || VaultError::MasterKeyMismatch {
+        presented: master.fingerprint(),
+        expected: root.kek_fingerprint.clone(),
+    };
+    if root.kek_fingerprint != master.fingerprint() {
+        return Err(mismatch());
+    }
+    seal::open(&master.kek(), AAD_INDEX_ROOT, &root.wrapped_index_key)
+        .ok()
+        .and_then(|k| to_key(&k))
+        .ok_or_else(mismatch)
+}
