@@ -1,1 +1,78 @@
-//! placeholder
+//! The HTTP face of yinxin: routes, OpenAPI, metrics, request logging, and the one mapping from
+//! errors to responses.
+//!
+//! A request's path: socket → hyper → [`middleware`] (request id, span, metrics, timeout, body
+//! limit) → the route's handler in [`routes`] → the vault (`yinxin-privacy`) or a repository trait
+//! (`yinxin-domain::repo`) → the store (`yinxin-store`, SQLite or PostgreSQL) → back as JSON, or as
+//! an [`error::ApiError`] whose body is `{"code", "message"}`.
+
+pub mod error;
+mod metrics;
+mod middleware;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use yinxin_domain::repo::HealthRepo;
+use yinxin_privacy::vault::Vault;
+
+pub use metrics::Metrics;
+
+/// Everything a handler may reach. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The personal-information vault.
+    pub vault: Vault,
+    /// Database health, for `/readyz`.
+    pub health: Arc<dyn HealthRepo>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State over a vault and a health check, with fresh metrics.
+    pub fn new(vault: Vault, health: Arc<dyn HealthRepo>) -> Self {
+        Self {
+            vault,
+            health,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+/// Limits applied to every request.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState, limits: Limits) -> Router {
+    let (router, _) = routes::router(state.clone());
+    middleware::wrap(router, state, limits)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
