@@ -286,7 +286,11 @@ mod tests {
             assert!(seen.insert(f.name), "duplicate field name {}", f.name);
             assert!(f.name.contains('.'), "{} must be scope.field", f.name);
             assert!(!f.purposes.is_empty(), "{} declares no purpose", f.name);
-            assert!(!f.requirements.is_empty(), "{} cites no requirement", f.name);
+            assert!(
+                !f.requirements.is_empty(),
+                "{} cites no requirement",
+                f.name
+            );
         }
     }
 

@@ -240,7 +240,10 @@ mod tests {
             Normalization::DocumentNumber.apply(" 11010519491231002x "),
             "11010519491231002X"
         );
-        assert_eq!(Normalization::Email.apply(" Li.Lei@Example.CN "), "li.lei@example.cn");
+        assert_eq!(
+            Normalization::Email.apply(" Li.Lei@Example.CN "),
+            "li.lei@example.cn"
+        );
         assert_eq!(
             Normalization::CreditCode.apply("91350100m000100y43"),
             "91350100M000100Y43"

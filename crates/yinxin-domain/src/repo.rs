@@ -60,7 +60,11 @@ pub struct ErasedRows {
 pub trait PiRepo: Send + Sync + std::fmt::Debug {
     /// Writes (or replaces) one sealed field and, in the same transaction, replaces the subject's
     /// blind-index entry for that field with `index` (or removes it when `None`).
-    async fn put_field(&self, field: &SealedField, index: Option<&BlindIndexEntry>) -> StoreResult<()>;
+    async fn put_field(
+        &self,
+        field: &SealedField,
+        index: Option<&BlindIndexEntry>,
+    ) -> StoreResult<()>;
 
     /// The sealed value of one field, if stored.
     async fn get_field(&self, subject: SubjectId, field: &str) -> StoreResult<Option<SealedField>>;

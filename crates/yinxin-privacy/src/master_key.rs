@@ -37,7 +37,9 @@ pub enum KeyFileError {
         source: std::io::Error,
     },
     /// The file is not a yinxin master key.
-    #[error("master key file {path} is not a yinxin master key (expected one line `{PREFIX}<base64 of 32 bytes>`)")]
+    #[error(
+        "master key file {path} is not a yinxin master key (expected one line `{PREFIX}<base64 of 32 bytes>`)"
+    )]
     Malformed {
         /// The file.
         path: PathBuf,
@@ -68,13 +70,10 @@ impl MasterKey {
             path: path.to_owned(),
             source,
         };
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-        let malformed = || KeyFileError::Malformed {
+        let text = Zeroizing::new(fs::read(path).map_err(io)?);
+        let key = Self::parse(&text).ok_or_else(|| KeyFileError::Malformed {
             path: path.to_owned(),
-        };
-        let b64 = text.trim().strip_prefix(PREFIX).ok_or_else(malformed)?;
-        let raw = Zeroizing::new(STANDARD.decode(b64).map_err(|_| malformed())?);
-        let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| malformed())?;
+        })?;
         if let Ok(meta) = fs::metadata(path)
             && meta.permissions().mode() & 0o077 != 0
         {
@@ -84,7 +83,16 @@ impl MasterKey {
                 "master key file is readable by group or others; chmod 600 it"
             );
         }
-        Ok(Self::from_bytes(arr))
+        Ok(key)
+    }
+
+    /// Parses the content of a key file; `None` if it is not one.
+    pub fn parse(text: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(text).ok()?;
+        let b64 = text.trim().strip_prefix(PREFIX)?;
+        let raw = Zeroizing::new(STANDARD.decode(b64).ok()?);
+        let arr: [u8; 32] = raw.as_slice().try_into().ok()?;
+        Some(Self::from_bytes(arr))
     }
 
     /// Writes this key to a new file at `path` (mode 0600; refuses to overwrite), flushed to disk.
@@ -99,7 +107,10 @@ impl MasterKey {
             .mode(0o600)
             .open(path)
             .map_err(io)?;
-        let line = Zeroizing::new(format!("{PREFIX}{}\n", STANDARD.encode(self.bytes.as_ref())));
+        let line = Zeroizing::new(format!(
+            "{PREFIX}{}\n",
+            STANDARD.encode(self.bytes.as_ref())
+        ));
         f.write_all(line.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
         sync_parent(path).map_err(io)
@@ -160,8 +171,14 @@ mod tests {
         let path = dir.path().join("master.key");
         let k = MasterKey::generate();
         k.write_new(&path).unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(MasterKey::load(&path).unwrap().fingerprint(), k.fingerprint());
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            MasterKey::load(&path).unwrap().fingerprint(),
+            k.fingerprint()
+        );
         assert!(matches!(
             MasterKey::generate().write_new(&path),
             Err(KeyFileError::Io { .. })
@@ -172,7 +189,12 @@ mod tests {
     fn malformed_files_are_named_not_echoed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        for body in ["", "hello", "yinxin-master-key-v1:AAAA", "yinxin-master-key-v1:!!!"] {
+        for body in [
+            "",
+            "hello",
+            "yinxin-master-key-v1:AAAA",
+            "yinxin-master-key-v1:!!!",
+        ] {
             fs::write(&path, body).unwrap();
             let e = MasterKey::load(&path).unwrap_err().to_string();
             assert!(e.contains(&path.display().to_string()), "{e}");
@@ -185,6 +207,9 @@ mod tests {
         let d = format!("{k:?}");
         assert!(d.contains(&k.fingerprint()));
         assert!(!d.contains("9, 9"));
-        assert_ne!(k.fingerprint(), MasterKey::from_bytes([8; 32]).fingerprint());
+        assert_ne!(
+            k.fingerprint(),
+            MasterKey::from_bytes([8; 32]).fingerprint()
+        );
     }
 }

@@ -34,7 +34,7 @@ const OVERHEAD: usize = HEADER_LEN + 16;
 
 /// The symmetric cipher new blobs are sealed with. Blobs name their cipher, so a vault can read
 /// both whatever it writes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cipher {
     /// AES-256 in GCM (the default).
@@ -87,7 +87,10 @@ fn sm4_key(key: &[u8; 32]) -> Zeroizing<[u8; 16]> {
 pub(crate) fn seal(cipher: Cipher, key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::thread_rng().fill_bytes(&mut nonce);
-    let payload = Payload { msg: plaintext, aad };
+    let payload = Payload {
+        msg: plaintext,
+        aad,
+    };
     let n = Nonce::<U12>::from_slice(&nonce);
     let ct = match cipher {
         Cipher::Aes256Gcm => Aes256Gcm::new(key.into()).encrypt(n, payload),
@@ -104,7 +107,11 @@ pub(crate) fn seal(cipher: Cipher, key: &[u8; 32], aad: &[u8], plaintext: &[u8])
 }
 
 /// Opens a blob sealed by [`seal`] under `key` and `aad`.
-pub(crate) fn open(key: &[u8; 32], aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenFailed> {
+pub(crate) fn open(
+    key: &[u8; 32],
+    aad: &[u8],
+    blob: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, OpenFailed> {
     let (header, ct) = blob.split_at_checked(HEADER_LEN).ok_or(OpenFailed)?;
     let [version, cipher_id, nonce @ ..] = header else {
         return Err(OpenFailed);
@@ -155,10 +162,16 @@ mod tests {
             for i in 0..b.len() {
                 let mut t = b.clone();
                 t[i] ^= 1;
-                assert!(open(&K, b"subject-a", &t).is_err(), "bit flip at {i} accepted");
+                assert!(
+                    open(&K, b"subject-a", &t).is_err(),
+                    "bit flip at {i} accepted"
+                );
             }
             for n in 0..b.len() {
-                assert!(open(&K, b"subject-a", &b[..n]).is_err(), "truncation to {n} accepted");
+                assert!(
+                    open(&K, b"subject-a", &b[..n]).is_err(),
+                    "truncation to {n} accepted"
+                );
             }
         }
     }
@@ -170,13 +183,17 @@ mod tests {
         use aes_gcm::aead::generic_array::GenericArray;
         use sm4::cipher::{BlockEncrypt, KeyInit as _};
         let key = [
-            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54,
+            0x32, 0x10,
         ];
         let mut block = GenericArray::clone_from_slice(&key);
         sm4::Sm4::new(GenericArray::from_slice(&key)).encrypt_block(&mut block);
         assert_eq!(
             block.as_slice(),
-            [0x68, 0x1e, 0xdf, 0x34, 0xd2, 0x06, 0x96, 0x5e, 0x86, 0xb3, 0xe9, 0x4f, 0x53, 0x6e, 0x42, 0x46]
+            [
+                0x68, 0x1e, 0xdf, 0x34, 0xd2, 0x06, 0x96, 0x5e, 0x86, 0xb3, 0xe9, 0x4f, 0x53, 0x6e,
+                0x42, 0x46
+            ]
         );
     }
 }

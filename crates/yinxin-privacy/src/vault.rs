@@ -26,7 +26,8 @@ use sha2::Sha256;
 use yinxin_domain::inventory::{self, INVENTORY};
 use yinxin_domain::pi::PiField;
 use yinxin_domain::repo::{
-    BlindIndexEntry, KeyRepo, PiRepo, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey,
+    BlindIndexEntry, KeyRepo, PiRepo, SealedField, StoreError, SubjectKeyState, VaultRoot,
+    WrappedKey,
 };
 use yinxin_domain::sensitive::Sensitive;
 use yinxin_domain::{DomainError, ErrorCode, SubjectId};
@@ -52,7 +53,9 @@ pub enum VaultError {
         expected: String,
     },
     /// A stored blob failed authentication.
-    #[error("stored {what} for subject {subject} failed authentication (altered, or moved from elsewhere)")]
+    #[error(
+        "stored {what} for subject {subject} failed authentication (altered, or moved from elsewhere)"
+    )]
     Tampered {
         /// The subject.
         subject: SubjectId,
@@ -196,7 +199,10 @@ pub fn declared_field(name: &str) -> VaultResult<&'static PiField> {
 impl Vault {
     /// Checks, reading only, whether `master` opens the vault in `keys`. Call before migrating
     /// or writing anything, so a wrong key changes nothing.
-    pub async fn check_master_key(master: &MasterKey, keys: &dyn KeyRepo) -> VaultResult<MasterKeyCheck> {
+    pub async fn check_master_key(
+        master: &MasterKey,
+        keys: &dyn KeyRepo,
+    ) -> VaultResult<MasterKeyCheck> {
         match keys.vault_root().await? {
             None => Ok(MasterKeyCheck::Fresh),
             Some(root) => {
@@ -220,7 +226,12 @@ impl Vault {
                 let index_root = random_key();
                 let fresh = VaultRoot {
                     kek_fingerprint: master.fingerprint(),
-                    wrapped_index_key: seal::seal(cipher, &kek, AAD_INDEX_ROOT, index_root.as_ref()),
+                    wrapped_index_key: seal::seal(
+                        cipher,
+                        &kek,
+                        AAD_INDEX_ROOT,
+                        index_root.as_ref(),
+                    ),
                     created_at: now(),
                     rotated_at: None,
                 };
@@ -253,19 +264,35 @@ impl Vault {
 
     /// Seals and stores `value` as `field` of `subject`, replacing any earlier value, and keeps the
     /// field's blind index (if declared) in step. Refuses fields that may never be stored.
-    pub async fn put(&self, subject: SubjectId, field: &'static PiField, value: &[u8]) -> VaultResult<()> {
+    pub async fn put(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+        value: &[u8],
+    ) -> VaultResult<()> {
         let field = check_storable(field)?;
-        let key = self.data_key(subject, true).await?.ok_or_else(|| VaultError::shredded(subject))?;
+        let key = self
+            .data_key(subject, true)
+            .await?
+            .ok_or_else(|| VaultError::shredded(subject))?;
         let sealed = SealedField {
             subject,
             field: field.name.to_owned(),
-            sealed: seal::seal(self.inner.cipher, &key, &aad_field(subject, field.name), value),
+            sealed: seal::seal(
+                self.inner.cipher,
+                &key,
+                &aad_field(subject, field.name),
+                value,
+            ),
             updated_at: now(),
         };
         let index = self.index_entry(field, value)?;
         self.inner.pi.put_field(&sealed, index.as_ref()).await?;
         // A shred that ran between reading the key and writing the field must win: erase again.
-        if matches!(self.inner.keys.subject_key(subject).await?, SubjectKeyState::Shredded { .. }) {
+        if matches!(
+            self.inner.keys.subject_key(subject).await?,
+            SubjectKeyState::Shredded { .. }
+        ) {
             self.inner.pi.erase_subject(subject).await?;
             return Err(VaultError::shredded(subject));
         }
@@ -274,13 +301,22 @@ impl Vault {
     }
 
     /// [`Vault::put`] for text.
-    pub async fn put_str(&self, subject: SubjectId, field: &'static PiField, value: &str) -> VaultResult<()> {
+    pub async fn put_str(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+        value: &str,
+    ) -> VaultResult<()> {
         self.put(subject, field, value.as_bytes()).await
     }
 
     /// The value of `field` for `subject`, if stored. Refused with `SUBJECT_SHREDDED` once the
     /// subject is erased, whatever copy of the data is read.
-    pub async fn get(&self, subject: SubjectId, field: &'static PiField) -> VaultResult<Option<Sensitive<Vec<u8>>>> {
+    pub async fn get(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+    ) -> VaultResult<Option<Sensitive<Vec<u8>>>> {
         Ok(self
             .open_field(subject, field)
             .await?
@@ -303,7 +339,11 @@ impl Vault {
         Ok(Some(Sensitive::new(field, text.to_owned())))
     }
 
-    async fn open_field(&self, subject: SubjectId, field: &'static PiField) -> VaultResult<Option<Zeroizing<Vec<u8>>>> {
+    async fn open_field(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+    ) -> VaultResult<Option<Zeroizing<Vec<u8>>>> {
         let field = check_storable(field)?;
         let Some(stored) = self.inner.pi.get_field(subject, field.name).await? else {
             return match self.inner.keys.subject_key(subject).await? {
@@ -311,7 +351,10 @@ impl Vault {
                 _ => Ok(None),
             };
         };
-        let key = self.data_key(subject, false).await?.ok_or_else(|| VaultError::shredded(subject))?;
+        let key = self
+            .data_key(subject, false)
+            .await?
+            .ok_or_else(|| VaultError::shredded(subject))?;
         seal::open(&key, &aad_field(subject, field.name), &stored.sealed)
             .map(Some)
             .map_err(|_| VaultError::Tampered {
@@ -326,10 +369,17 @@ impl Vault {
         let Some(entry) = self.index_entry(field, value.as_bytes())? else {
             return Err(VaultError::Refused(DomainError::new(
                 ErrorCode::PiFieldNotIndexed,
-                format!("field {} has no blind index; it cannot be searched", field.name),
+                format!(
+                    "field {} has no blind index; it cannot be searched",
+                    field.name
+                ),
             )));
         };
-        Ok(self.inner.pi.find_by_index(field.name, &entry.digest).await?)
+        Ok(self
+            .inner
+            .pi
+            .find_by_index(field.name, &entry.digest)
+            .await?)
     }
 
     /// Erases a subject (PRIV-16): destroys its data key in the key store first (after which no
@@ -360,7 +410,12 @@ impl Vault {
                     subject,
                     WrappedKey {
                         kek_fingerprint: new_master.fingerprint(),
-                        wrapped: seal::seal(self.inner.cipher, &new_kek, &aad_data_key(subject), dek.as_ref()),
+                        wrapped: seal::seal(
+                            self.inner.cipher,
+                            &new_kek,
+                            &aad_data_key(subject),
+                            dek.as_ref(),
+                        ),
                     },
                 ));
             }
@@ -375,7 +430,12 @@ impl Vault {
                 created_at: 0,
                 rotated_at: Some(now()),
             };
-            match self.inner.keys.rewrap(&self.inner.fingerprint, &root, &rewrapped).await {
+            match self
+                .inner
+                .keys
+                .rewrap(&self.inner.fingerprint, &root, &rewrapped)
+                .await
+            {
                 Ok(()) => break,
                 Err(StoreError::Conflict(_)) if attempt < 5 => continue,
                 Err(e) => return Err(e.into()),
@@ -396,15 +456,27 @@ impl Vault {
     }
 
     /// The subject's data key; created on first write when `create` is set. `None` when shredded.
-    async fn data_key(&self, subject: SubjectId, create: bool) -> VaultResult<Option<Zeroizing<[u8; 32]>>> {
+    async fn data_key(
+        &self,
+        subject: SubjectId,
+        create: bool,
+    ) -> VaultResult<Option<Zeroizing<[u8; 32]>>> {
         let state = match self.inner.keys.subject_key(subject).await? {
             SubjectKeyState::Absent if create => {
                 let dek = random_key();
                 let wk = WrappedKey {
                     kek_fingerprint: self.inner.fingerprint.clone(),
-                    wrapped: seal::seal(self.inner.cipher, &self.inner.kek, &aad_data_key(subject), dek.as_ref()),
+                    wrapped: seal::seal(
+                        self.inner.cipher,
+                        &self.inner.kek,
+                        &aad_data_key(subject),
+                        dek.as_ref(),
+                    ),
                 };
-                self.inner.keys.create_subject_key(subject, &wk, now()).await?
+                self.inner
+                    .keys
+                    .create_subject_key(subject, &wk, now())
+                    .await?
             }
             state => state,
         };
@@ -418,7 +490,11 @@ impl Vault {
         }
     }
 
-    fn unwrap_data_key(&self, subject: SubjectId, wk: &WrappedKey) -> VaultResult<Zeroizing<[u8; 32]>> {
+    fn unwrap_data_key(
+        &self,
+        subject: SubjectId,
+        wk: &WrappedKey,
+    ) -> VaultResult<Zeroizing<[u8; 32]>> {
         if wk.kek_fingerprint != self.inner.fingerprint {
             return Err(VaultError::MasterKeyMismatch {
                 presented: self.inner.fingerprint.clone(),
@@ -434,11 +510,19 @@ impl Vault {
             })
     }
 
-    fn index_entry(&self, field: &'static PiField, value: &[u8]) -> VaultResult<Option<BlindIndexEntry>> {
+    fn index_entry(
+        &self,
+        field: &'static PiField,
+        value: &[u8],
+    ) -> VaultResult<Option<BlindIndexEntry>> {
         let Some(norm) = field.blind_index() else {
             return Ok(None);
         };
-        let key = self.inner.index_keys.get(field.name).ok_or_else(|| undeclared(field.name))?;
+        let key = self
+            .inner
+            .index_keys
+            .get(field.name)
+            .ok_or_else(|| undeclared(field.name))?;
         let normalized = Zeroizing::new(norm.apply(&String::from_utf8_lossy(value)));
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
             .map_err(|_| undeclared(field.name))?;
@@ -453,13 +537,24 @@ impl Vault {
 /// Seals `value` for `subject`/`field` under an already unwrapped data key. Exposed for the
 /// benchmark of the raw sealing cost; the vault's own path is [`Vault::put`].
 #[doc(hidden)]
-pub fn seal_with_data_key(cipher: Cipher, key: &[u8; 32], subject: SubjectId, field: &str, value: &[u8]) -> Vec<u8> {
+pub fn seal_with_data_key(
+    cipher: Cipher,
+    key: &[u8; 32],
+    subject: SubjectId,
+    field: &str,
+    value: &[u8],
+) -> Vec<u8> {
     seal::seal(cipher, key, &aad_field(subject, field), value)
 }
 
 /// Opens what [`seal_with_data_key`] sealed.
 #[doc(hidden)]
-pub fn open_with_data_key(key: &[u8; 32], subject: SubjectId, field: &str, blob: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+pub fn open_with_data_key(
+    key: &[u8; 32],
+    subject: SubjectId,
+    field: &str,
+    blob: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     seal::open(key, &aad_field(subject, field), blob).ok()
 }
 

@@ -30,7 +30,9 @@ async fn vault(db: &TestDb, master: &MasterKey, cipher: Cipher) -> Vault {
 async fn person(v: &Vault) -> SubjectId {
     let s = SubjectId::random();
     v.put_str(s, &PERSON_NAME, NAME).await.unwrap();
-    v.put_str(s, &PERSON_DOCUMENT_NUMBER, ID_NUMBER).await.unwrap();
+    v.put_str(s, &PERSON_DOCUMENT_NUMBER, ID_NUMBER)
+        .await
+        .unwrap();
     v.put_str(s, &PERSON_MOBILE, MOBILE).await.unwrap();
     v.put_str(s, &PERSON_EMAIL, EMAIL).await.unwrap();
     s
@@ -47,10 +49,24 @@ async fn seals_and_opens_with_both_ciphers(db: &TestDb) {
         let s = person(&v).await;
         let name = v.get_string(s, &PERSON_NAME).await.unwrap().unwrap();
         assert_eq!(name.expose(Purpose::CertificateIssuance).unwrap(), NAME);
-        let stored = db.stores.pi.get_field(s, "person.name").await.unwrap().unwrap();
-        assert_eq!(stored.sealed[1], if cipher == Cipher::Aes256Gcm { 1 } else { 2 });
+        let stored = db
+            .stores
+            .pi
+            .get_field(s, "person.name")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.sealed[1],
+            if cipher == Cipher::Aes256Gcm { 1 } else { 2 }
+        );
         assert!(v.get(s, &PERSON_EMAIL).await.unwrap().is_some());
-        assert!(v.get(SubjectId::random(), &PERSON_NAME).await.unwrap().is_none());
+        assert!(
+            v.get(SubjectId::random(), &PERSON_NAME)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
     // A vault configured for SM4 still reads what AES sealed, and the reverse.
     let s = person(&vault(db, &master, Cipher::Aes256Gcm).await).await;
@@ -62,19 +78,32 @@ async fn refuses_what_the_inventory_does_not_allow(db: &TestDb) {
     let v = vault(db, &MasterKey::generate(), Cipher::default()).await;
     let s = SubjectId::random();
     // PRIV-5: a field nobody declared cannot even be named.
-    assert_eq!(code(declared_field("person.shoe_size").unwrap_err()), ErrorCode::PiFieldUndeclared);
+    assert_eq!(
+        code(declared_field("person.shoe_size").unwrap_err()),
+        ErrorCode::PiFieldUndeclared
+    );
     // ACC-3 / IDV-1(c): biometric data is never stored.
     let e = v.put(s, &BIOMETRIC_FACE, b"\x89PNG...").await.unwrap_err();
     assert_eq!(code(e), ErrorCode::PiFieldNotStorable);
     assert!(db.stores.pi.fields_of(s).await.unwrap().is_empty());
-    assert_eq!(db.stores.keys.subject_key(s).await.unwrap(), yinxin_domain::repo::SubjectKeyState::Absent);
+    assert_eq!(
+        db.stores.keys.subject_key(s).await.unwrap(),
+        yinxin_domain::repo::SubjectKeyState::Absent
+    );
     // Only indexed fields can be searched.
     let e = v.find(&PERSON_NAME, NAME).await.unwrap_err();
     assert_eq!(code(e), ErrorCode::PiFieldNotIndexed);
     // A purpose the inventory does not declare is refused at the point of use.
     let id = person(&v).await;
-    let doc = v.get_string(id, &PERSON_DOCUMENT_NUMBER).await.unwrap().unwrap();
-    assert_eq!(doc.expose(Purpose::CustomerSupport).unwrap_err().code, ErrorCode::PurposeNotDeclared);
+    let doc = v
+        .get_string(id, &PERSON_DOCUMENT_NUMBER)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        doc.expose(Purpose::CustomerSupport).unwrap_err().code,
+        ErrorCode::PurposeNotDeclared
+    );
 }
 
 async fn blind_indexes_find_exact_normalized_matches(db: &TestDb) {
@@ -82,16 +111,37 @@ async fn blind_indexes_find_exact_normalized_matches(db: &TestDb) {
     let a = person(&v).await;
     let b = SubjectId::random();
     v.put_str(b, &PERSON_MOBILE, "13700000000").await.unwrap();
-    assert_eq!(v.find(&PERSON_MOBILE, "+86 139-1234-5678").await.unwrap(), vec![a]);
-    assert_eq!(v.find(&PERSON_DOCUMENT_NUMBER, "11010519491231002x").await.unwrap(), vec![a]);
-    assert_eq!(v.find(&PERSON_EMAIL, " Zhang.SanFeng@Example.CN").await.unwrap(), vec![a]);
-    assert!(v.find(&PERSON_MOBILE, "13912345679").await.unwrap().is_empty());
+    assert_eq!(
+        v.find(&PERSON_MOBILE, "+86 139-1234-5678").await.unwrap(),
+        vec![a]
+    );
+    assert_eq!(
+        v.find(&PERSON_DOCUMENT_NUMBER, "11010519491231002x")
+            .await
+            .unwrap(),
+        vec![a]
+    );
+    assert_eq!(
+        v.find(&PERSON_EMAIL, " Zhang.SanFeng@Example.CN")
+            .await
+            .unwrap(),
+        vec![a]
+    );
+    assert!(
+        v.find(&PERSON_MOBILE, "13912345679")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Index keys are per field: the mobile's digest does not match as an e-mail.
     assert!(v.find(&PERSON_EMAIL, MOBILE).await.unwrap().is_empty());
     // Changing the value moves the index.
     v.put_str(a, &PERSON_MOBILE, "13600000000").await.unwrap();
     assert!(v.find(&PERSON_MOBILE, MOBILE).await.unwrap().is_empty());
-    assert_eq!(v.find(&PERSON_MOBILE, "13600000000").await.unwrap(), vec![a]);
+    assert_eq!(
+        v.find(&PERSON_MOBILE, "13600000000").await.unwrap(),
+        vec![a]
+    );
 }
 
 async fn shred_makes_the_subject_unreadable_and_unfindable(db: &TestDb) {
@@ -101,7 +151,10 @@ async fn shred_makes_the_subject_unreadable_and_unfindable(db: &TestDb) {
     let r = v.shred(gone).await.unwrap();
     assert!(r.key_destroyed);
     assert_eq!((r.fields_deleted, r.index_entries_deleted), (4, 3));
-    assert_eq!(code(v.get(gone, &PERSON_NAME).await.unwrap_err()), ErrorCode::SubjectShredded);
+    assert_eq!(
+        code(v.get(gone, &PERSON_NAME).await.unwrap_err()),
+        ErrorCode::SubjectShredded
+    );
     assert_eq!(v.find(&PERSON_MOBILE, MOBILE).await.unwrap(), vec![kept]);
     // No new data for an erased subject.
     assert_eq!(
@@ -127,15 +180,23 @@ async fn rotation_rewraps_keys_without_touching_data(db: &TestDb) {
     // The sealed data is byte-for-byte what it was.
     assert_eq!(futures_all(db, &subjects).await, before);
     for s in subjects {
-        let m = rotated.get_string(s, &PERSON_MOBILE).await.unwrap().unwrap();
+        let m = rotated
+            .get_string(s, &PERSON_MOBILE)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(m.expose(Purpose::Login).unwrap(), MOBILE);
     }
     assert_eq!(rotated.find(&PERSON_EMAIL, EMAIL).await.unwrap().len(), 2);
     // The old key no longer opens the vault, and is refused before anything is written.
-    let e = Vault::check_master_key(&old, db.stores.keys.as_ref()).await.unwrap_err();
+    let e = Vault::check_master_key(&old, db.stores.keys.as_ref())
+        .await
+        .unwrap_err();
     assert_eq!(code(e), ErrorCode::MasterKeyMismatch);
     assert_eq!(
-        Vault::check_master_key(&new, db.stores.keys.as_ref()).await.unwrap(),
+        Vault::check_master_key(&new, db.stores.keys.as_ref())
+            .await
+            .unwrap(),
         MasterKeyCheck::Opens
     );
 }
@@ -151,14 +212,21 @@ async fn futures_all(db: &TestDb, subjects: &[SubjectId]) -> Vec<Vec<SealedField
 async fn wrong_master_key_is_refused(db: &TestDb) {
     let right = MasterKey::generate();
     assert_eq!(
-        Vault::check_master_key(&right, db.stores.keys.as_ref()).await.unwrap(),
+        Vault::check_master_key(&right, db.stores.keys.as_ref())
+            .await
+            .unwrap(),
         MasterKeyCheck::Fresh
     );
     vault(db, &right, Cipher::default()).await;
     let wrong = MasterKey::generate();
-    let e = Vault::open(&wrong, db.stores.keys.clone(), db.stores.pi.clone(), Cipher::default())
-        .await
-        .unwrap_err();
+    let e = Vault::open(
+        &wrong,
+        db.stores.keys.clone(),
+        db.stores.pi.clone(),
+        Cipher::default(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code(e), ErrorCode::MasterKeyMismatch);
 }
 
@@ -166,15 +234,33 @@ async fn moved_or_altered_ciphertext_is_detected(db: &TestDb) {
     let v = vault(db, &MasterKey::generate(), Cipher::default()).await;
     let (a, b) = (person(&v).await, person(&v).await);
     // Copy a's sealed name into b's row: the AAD binds it to a, so it fails for b.
-    let mut stolen = db.stores.pi.get_field(a, "person.name").await.unwrap().unwrap();
+    let mut stolen = db
+        .stores
+        .pi
+        .get_field(a, "person.name")
+        .await
+        .unwrap()
+        .unwrap();
     stolen.subject = b;
     db.stores.pi.put_field(&stolen, None).await.unwrap();
-    assert_eq!(code(v.get(b, &PERSON_NAME).await.unwrap_err()), ErrorCode::Tampered);
+    assert_eq!(
+        code(v.get(b, &PERSON_NAME).await.unwrap_err()),
+        ErrorCode::Tampered
+    );
     // And a's mobile moved into a's name field fails too (the field is bound as well).
-    let mut moved = db.stores.pi.get_field(a, "person.mobile").await.unwrap().unwrap();
+    let mut moved = db
+        .stores
+        .pi
+        .get_field(a, "person.mobile")
+        .await
+        .unwrap()
+        .unwrap();
     moved.field = "person.name".into();
     db.stores.pi.put_field(&moved, None).await.unwrap();
-    assert_eq!(code(v.get(a, &PERSON_NAME).await.unwrap_err()), ErrorCode::Tampered);
+    assert_eq!(
+        code(v.get(a, &PERSON_NAME).await.unwrap_err()),
+        ErrorCode::Tampered
+    );
 }
 
 backend_tests!(
@@ -210,7 +296,11 @@ async fn no_plaintext_in_the_sqlite_files() {
     assert!(v.get(s, &PERSON_NAME).await.unwrap().is_some());
     for file in db.config.sqlite_files() {
         let bytes = file_bytes(&file);
-        assert!(bytes.len() > 4096, "{} is empty: the test would prove nothing", file.display());
+        assert!(
+            bytes.len() > 4096,
+            "{} is empty: the test would prove nothing",
+            file.display()
+        );
         for pi in [NAME, ID_NUMBER, MOBILE, EMAIL, "13800138000"] {
             assert!(!contains(&bytes, pi), "{pi:?} found in {}", file.display());
         }
@@ -229,7 +319,10 @@ async fn no_plaintext_in_the_sqlite_files() {
         )
         .await
         .unwrap();
-    assert!(contains(&file_bytes(&db.sqlite_data_file().unwrap()), "13800138000"));
+    assert!(contains(
+        &file_bytes(&db.sqlite_data_file().unwrap()),
+        "13800138000"
+    ));
     db.cleanup().await;
 }
 
@@ -269,12 +362,27 @@ async fn a_backup_taken_before_shred_loses_the_subject() {
     restored.migrate().await.unwrap();
     // The ciphertext really is in the backup...
     assert_eq!(restored.pi.fields_of(gone).await.unwrap().len(), 4);
-    let rv = Vault::open(&master, restored.keys.clone(), restored.pi.clone(), Cipher::default())
-        .await
-        .unwrap();
+    let rv = Vault::open(
+        &master,
+        restored.keys.clone(),
+        restored.pi.clone(),
+        Cipher::default(),
+    )
+    .await
+    .unwrap();
     // ...and it no longer opens.
-    for f in [&PERSON_NAME, &PERSON_DOCUMENT_NUMBER, &PERSON_MOBILE, &PERSON_EMAIL] {
-        assert_eq!(code(rv.get(gone, f).await.unwrap_err()), ErrorCode::SubjectShredded, "{}", f.name);
+    for f in [
+        &PERSON_NAME,
+        &PERSON_DOCUMENT_NUMBER,
+        &PERSON_MOBILE,
+        &PERSON_EMAIL,
+    ] {
+        assert_eq!(
+            code(rv.get(gone, f).await.unwrap_err()),
+            ErrorCode::SubjectShredded,
+            "{}",
+            f.name
+        );
     }
     let m = rv.get_string(kept, &PERSON_MOBILE).await.unwrap().unwrap();
     assert_eq!(m.expose(Purpose::Login).unwrap(), MOBILE);
@@ -283,7 +391,9 @@ async fn a_backup_taken_before_shred_loses_the_subject() {
     let keystore = db.config.sqlite_files()[1].clone();
     let bytes = file_bytes(&keystore);
     assert!(
-        !bytes.windows(wrapped.wrapped.len()).any(|w| w == wrapped.wrapped.as_slice()),
+        !bytes
+            .windows(wrapped.wrapped.len())
+            .any(|w| w == wrapped.wrapped.as_slice()),
         "the shredded key's bytes remain in {}",
         keystore.display()
     );
@@ -292,7 +402,9 @@ async fn a_backup_taken_before_shred_loses_the_subject() {
         other => panic!("{other:?}"),
     };
     assert!(
-        bytes.windows(kept_key.len()).any(|w| w == kept_key.as_slice()),
+        bytes
+            .windows(kept_key.len())
+            .any(|w| w == kept_key.as_slice()),
         "scanner sanity: a live key is found"
     );
     db.cleanup().await;
@@ -330,7 +442,11 @@ async fn vault_operations_log_no_personal_information() {
     let s = person(&v).await;
     let _ = v.find(&PERSON_MOBILE, MOBILE).await.unwrap();
     let _ = v.find(&PERSON_NAME, NAME).await.unwrap_err();
-    let doc = v.get_string(s, &PERSON_DOCUMENT_NUMBER).await.unwrap().unwrap();
+    let doc = v
+        .get_string(s, &PERSON_DOCUMENT_NUMBER)
+        .await
+        .unwrap()
+        .unwrap();
     tracing::info!(?doc, "a careless log line with a Sensitive value");
     let _ = doc.expose(Purpose::CustomerSupport).unwrap_err();
     let _ = v.rotate_master_key(&MasterKey::generate()).await.unwrap();
@@ -338,7 +454,10 @@ async fn vault_operations_log_no_personal_information() {
     db.cleanup().await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("subject shredded"), "the capture must see the vault's own lines:\n{log}");
+    assert!(
+        log.contains("subject shredded"),
+        "the capture must see the vault's own lines:\n{log}"
+    );
     assert!(log.contains("a careless log line"));
     for pi in [NAME, ID_NUMBER, MOBILE, EMAIL] {
         assert!(!log.contains(pi), "{pi:?} leaked into the log:\n{log}");

@@ -45,20 +45,25 @@ async fn observe(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     // Always our own id: an incoming one could carry anything, and it is logged.
     let id = Uuid::new_v4();
     let span = tracing::info_span!("request", %id, %method, %route);
-    let mut resp = match tokio::time::timeout(ctx.timeout, next.run(req).instrument(span.clone())).await {
-        Ok(r) => r,
-        Err(_) => ApiError::internal(
-            ErrorCode::StorageUnavailable,
-            format!("request exceeded {} s", ctx.timeout.as_secs()),
-        )
-        .into_response(),
-    };
+    let mut resp =
+        match tokio::time::timeout(ctx.timeout, next.run(req).instrument(span.clone())).await {
+            Ok(r) => r,
+            Err(_) => ApiError::internal(
+                ErrorCode::StorageUnavailable,
+                format!("request exceeded {} s", ctx.timeout.as_secs()),
+            )
+            .into_response(),
+        };
     let status = resp.status().as_u16();
     let elapsed = started.elapsed();
     if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
         resp.headers_mut().insert("x-request-id", v);
     }
-    let labels = RequestLabels { method, route, status };
+    let labels = RequestLabels {
+        method,
+        route,
+        status,
+    };
     ctx.state.metrics.requests.get_or_create(&labels).inc();
     ctx.state
         .metrics
@@ -66,7 +71,11 @@ async fn observe(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status, latency_us = elapsed.as_micros() as u64, "request answered");
+        tracing::info!(
+            status,
+            latency_us = elapsed.as_micros() as u64,
+            "request answered"
+        );
     });
     resp
 }

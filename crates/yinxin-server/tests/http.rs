@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use yinxin_domain::SubjectId;
-use yinxin_domain::inventory::{INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME};
+use yinxin_domain::inventory::{
+    INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
+};
 use yinxin_privacy::Cipher;
 use yinxin_privacy::master_key::MasterKey;
 use yinxin_privacy::vault::Vault;
@@ -87,7 +89,12 @@ impl TestApp {
     }
 
     async fn get(&self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
-        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         (status, r.text().await.unwrap(), headers)
@@ -95,7 +102,10 @@ impl TestApp {
 
     async fn json(&self, path: &str) -> (u16, Value) {
         let (s, body, _) = self.get(path).await;
-        (s, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
+        (
+            s,
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")),
+        )
     }
 }
 
@@ -125,7 +135,10 @@ async fn readiness_fails_with_a_generic_503_when_the_database_is_gone(db: &TestD
     assert_eq!(s, 503);
     assert_eq!(body["code"], "STORAGE_UNAVAILABLE");
     let msg = body["message"].as_str().unwrap();
-    assert!(!msg.to_lowercase().contains("pool"), "5xx bodies are generic: {msg}");
+    assert!(
+        !msg.to_lowercase().contains("pool"),
+        "5xx bodies are generic: {msg}"
+    );
     // Liveness is not readiness: the process still answers.
     assert_eq!(app.json("/healthz").await.0, 200);
     // The detail went to the log.
@@ -153,12 +166,23 @@ async fn openapi_describes_every_route(db: &TestDb) {
     let (s, doc) = app.json("/api/v1/openapi.json").await;
     assert_eq!(s, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/healthz", "/readyz", "/metrics", "/api/v1/privacy/inventory"] {
-        assert!(doc["paths"][p]["get"].is_object(), "{p} missing from OpenAPI");
+    for p in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/privacy/inventory",
+    ] {
+        assert!(
+            doc["paths"][p]["get"].is_object(),
+            "{p} missing from OpenAPI"
+        );
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["schemas"]["PiField"].is_object());
-    assert_eq!(serde_json::to_value(yinxin_server::routes::openapi()).unwrap(), doc);
+    assert_eq!(
+        serde_json::to_value(yinxin_server::routes::openapi()).unwrap(),
+        doc
+    );
 }
 
 async fn inventory_is_served_in_full(db: &TestDb) {
@@ -167,14 +191,26 @@ async fn inventory_is_served_in_full(db: &TestDb) {
     assert_eq!(s, 200);
     let fields = body["fields"].as_array().unwrap();
     assert_eq!(fields.len(), INVENTORY.len());
-    let face = fields.iter().find(|f| f["name"] == "biometric.face").unwrap();
+    let face = fields
+        .iter()
+        .find(|f| f["name"] == "biometric.face")
+        .unwrap();
     assert_eq!(face["category"], "biometric");
     assert_eq!(face["storage"]["kind"], "never_stored");
     assert_eq!(face["retention"]["rule"], "transient");
-    let id = fields.iter().find(|f| f["name"] == "person.document_number").unwrap();
+    let id = fields
+        .iter()
+        .find(|f| f["name"] == "person.document_number")
+        .unwrap();
     assert_eq!(id["sensitive"], true);
     assert_eq!(id["storage"]["normalization"], "document_number");
-    assert!(id["requirements"].as_array().unwrap().iter().any(|r| r == "ACC-1"));
+    assert!(
+        id["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "ACC-1")
+    );
 }
 
 async fn metrics_count_requests_by_route_template(db: &TestDb) {
@@ -184,11 +220,24 @@ async fn metrics_count_requests_by_route_template(db: &TestDb) {
     app.get("/nothing/13912345678").await;
     let (s, text, h) = app.get("/metrics").await;
     assert_eq!(s, 200);
-    assert!(h["content-type"].to_str().unwrap().contains("openmetrics-text"));
-    assert!(text.contains(r#"yinxin_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
+    assert!(
+        h["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("openmetrics-text")
+    );
+    assert!(
+        text.contains(
+            r#"yinxin_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
+        "{text}"
+    );
     assert!(text.contains(r#"route="/api/v1/privacy/inventory""#));
     assert!(text.contains(r#"route="unmatched",status="404""#));
-    assert!(!text.contains("13912345678"), "raw paths never become labels");
+    assert!(
+        !text.contains("13912345678"),
+        "raw paths never become labels"
+    );
     assert!(text.contains("yinxin_http_request_duration_seconds_bucket"));
 }
 
@@ -214,15 +263,20 @@ async fn personal_information_never_reaches_the_log() {
     let app = TestApp::start(&db).await;
     let c = &app.http;
     let b = &app.base;
-    c.get(format!("{b}/api/v1/privacy/inventory?mobile={MOBILE}&id={ID}"))
-        .header("user-agent", format!("agent {EMAIL}"))
-        .header("cookie", format!("name={MOBILE}"))
-        .header("x-request-id", ID)
-        .header("x-forwarded-for", "10.1.2.3")
+    c.get(format!(
+        "{b}/api/v1/privacy/inventory?mobile={MOBILE}&id={ID}"
+    ))
+    .header("user-agent", format!("agent {EMAIL}"))
+    .header("cookie", format!("name={MOBILE}"))
+    .header("x-request-id", ID)
+    .header("x-forwarded-for", "10.1.2.3")
+    .send()
+    .await
+    .unwrap();
+    c.get(format!("{b}/api/v1/accounts/{ID}"))
         .send()
         .await
         .unwrap();
-    c.get(format!("{b}/api/v1/accounts/{ID}")).send().await.unwrap();
     c.post(format!("{b}/healthz"))
         .json(&serde_json::json!({ "name": NAME, "email": EMAIL, "mobile": MOBILE }))
         .send()
@@ -246,7 +300,10 @@ async fn personal_information_never_reaches_the_log() {
 
     let text = log().text();
     // The capture really holds the requests and the vault's lines.
-    assert!(text.contains("request answered") && text.contains(r#""route":"unmatched""#), "{text}");
+    assert!(
+        text.contains("request answered") && text.contains(r#""route":"unmatched""#),
+        "{text}"
+    );
     assert!(text.contains("subject shredded"), "{text}");
     for pi in [NAME, ID, MOBILE, EMAIL] {
         assert!(!text.contains(pi), "{pi} reached the log:\n{text}");

@@ -159,7 +159,9 @@ fn backend_of(url: &str) -> Result<Backend, OpenError> {
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -190,6 +192,18 @@ pub fn redact_url(url: &str) -> String {
             )
         }
         None => url.to_owned(),
+    }
+}
+
+/// The database files hold only sealed PI, but they are nobody else's business: owner-only.
+fn restrict_permissions(url: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(path) = sqlite_path(url) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        }
     }
 }
 
@@ -325,6 +339,7 @@ async fn connect(target: &DbTarget, max: u32) -> Result<AnyPool, OpenError> {
                 .connect_with(opts)
                 .await
                 .map_err(unreachable)?;
+            restrict_permissions(&target.url);
             Ok(AnyPool::Sqlite(pool))
         }
         Backend::Postgres => {
@@ -333,7 +348,9 @@ async fn connect(target: &DbTarget, max: u32) -> Result<AnyPool, OpenError> {
                 .application_name("yinxin")
                 .disable_statement_logging();
             if let Some(schema) = &target.schema
-                && !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
             {
                 return Err(OpenError::InvalidUrl {
                     url: redact_url(&target.url),
@@ -392,8 +409,15 @@ mod tests {
         let c = StoreConfig::sqlite_in(Path::new("/d"));
         assert_eq!(
             c.sqlite_files(),
-            vec![PathBuf::from("/d/yinxin.db"), PathBuf::from("/d/keystore.db")]
+            vec![
+                PathBuf::from("/d/yinxin.db"),
+                PathBuf::from("/d/keystore.db")
+            ]
         );
-        assert!(StoreConfig::postgres("postgres://h/db", None).sqlite_files().is_empty());
+        assert!(
+            StoreConfig::postgres("postgres://h/db", None)
+                .sqlite_files()
+                .is_empty()
+        );
     }
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use sqlx::Pool;
 use yinxin_domain::SubjectId;
 use yinxin_domain::repo::{
-    BlindIndexEntry, ErasedRows, HealthRepo, KeyRepo, PiRepo, SealedField, StoreError,
-    StoreResult, SubjectKeyState, VaultRoot, WrappedKey,
+    BlindIndexEntry, ErasedRows, HealthRepo, KeyRepo, PiRepo, SealedField, StoreError, StoreResult,
+    SubjectKeyState, VaultRoot, WrappedKey,
 };
 
 use crate::dialect::Dialect;
@@ -37,9 +37,9 @@ impl<DB: sqlx::Database> fmt::Debug for SqlStore<DB> {
 fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(e.to_string()),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
-            StoreError::Corrupt(e.to_string())
-        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
@@ -49,7 +49,9 @@ fn subject_of(s: &str) -> StoreResult<SubjectId> {
         .map_err(|_| StoreError::Corrupt(format!("stored subject id {s:?} is not a UUID")))
 }
 
-fn key_state(row: Option<(Option<String>, Option<Vec<u8>>, Option<i64>)>) -> StoreResult<SubjectKeyState> {
+fn key_state(
+    row: Option<(Option<String>, Option<Vec<u8>>, Option<i64>)>,
+) -> StoreResult<SubjectKeyState> {
     Ok(match row {
         None => SubjectKeyState::Absent,
         Some((Some(kek_fingerprint), Some(wrapped), None)) => SubjectKeyState::Active(WrappedKey {

@@ -147,3 +147,31 @@ macro_rules! backend_tests {
         )+
     };
 }
+
+/// A fresh, empty PostgreSQL database (for tests that run the whole program against its own
+/// database); dropped by [`drop_postgres_database`].
+pub async fn create_postgres_database() -> (String, String) {
+    use sqlx::{Connection, Executor};
+    let admin = postgres_url();
+    let tag: u64 = rand::thread_rng().r#gen();
+    let name = format!("yxt_db_{tag:016x}");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("{e}\n\nThe tests need PostgreSQL at {admin}: run scripts/test, or set TEST_POSTGRES_URL.")
+    });
+    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    (format!("{base}/{name}"), name)
+}
+
+/// Drops a database made by [`create_postgres_database`].
+pub async fn drop_postgres_database(name: &str) {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(&postgres_url())
+        .await
+        .expect("reconnect to drop test database");
+    conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+        .await
+        .expect("drop test database");
+}

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use yinxin_domain::SubjectId;
-use yinxin_domain::repo::{BlindIndexEntry, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey};
+use yinxin_domain::repo::{
+    BlindIndexEntry, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey,
+};
 use yinxin_store::testing::TestDb;
 use yinxin_store::{Backend, backend_tests};
 
@@ -43,63 +45,135 @@ async fn fields_round_trip_and_reindex(db: &TestDb) {
     let pi = &db.stores.pi;
     let s = SubjectId::random();
     assert_eq!(pi.get_field(s, "person.mobile").await.unwrap(), None);
-    pi.put_field(&sealed(s, "person.mobile", b"one"), Some(&ix("person.mobile", 1)))
-        .await
-        .unwrap();
-    assert_eq!(pi.get_field(s, "person.mobile").await.unwrap().unwrap().sealed, b"one");
-    assert_eq!(pi.find_by_index("person.mobile", &[1; 32]).await.unwrap(), vec![s]);
+    pi.put_field(
+        &sealed(s, "person.mobile", b"one"),
+        Some(&ix("person.mobile", 1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        pi.get_field(s, "person.mobile")
+            .await
+            .unwrap()
+            .unwrap()
+            .sealed,
+        b"one"
+    );
+    assert_eq!(
+        pi.find_by_index("person.mobile", &[1; 32]).await.unwrap(),
+        vec![s]
+    );
 
     // Overwriting replaces the value and moves the index entry.
-    pi.put_field(&sealed(s, "person.mobile", b"two"), Some(&ix("person.mobile", 2)))
-        .await
-        .unwrap();
-    assert_eq!(pi.get_field(s, "person.mobile").await.unwrap().unwrap().sealed, b"two");
-    assert!(pi.find_by_index("person.mobile", &[1; 32]).await.unwrap().is_empty());
-    assert_eq!(pi.find_by_index("person.mobile", &[2; 32]).await.unwrap(), vec![s]);
+    pi.put_field(
+        &sealed(s, "person.mobile", b"two"),
+        Some(&ix("person.mobile", 2)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        pi.get_field(s, "person.mobile")
+            .await
+            .unwrap()
+            .unwrap()
+            .sealed,
+        b"two"
+    );
+    assert!(
+        pi.find_by_index("person.mobile", &[1; 32])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        pi.find_by_index("person.mobile", &[2; 32]).await.unwrap(),
+        vec![s]
+    );
 
     // Overwriting with no index removes the entry.
-    pi.put_field(&sealed(s, "person.mobile", b"three"), None).await.unwrap();
-    assert!(pi.find_by_index("person.mobile", &[2; 32]).await.unwrap().is_empty());
+    pi.put_field(&sealed(s, "person.mobile", b"three"), None)
+        .await
+        .unwrap();
+    assert!(
+        pi.find_by_index("person.mobile", &[2; 32])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn index_is_scoped_by_field_and_shared_by_subjects(db: &TestDb) {
     let pi = &db.stores.pi;
     let (a, b) = (SubjectId::random(), SubjectId::random());
-    pi.put_field(&sealed(a, "person.email", b"a"), Some(&ix("person.email", 9)))
-        .await
-        .unwrap();
-    pi.put_field(&sealed(b, "person.email", b"b"), Some(&ix("person.email", 9)))
-        .await
-        .unwrap();
+    pi.put_field(
+        &sealed(a, "person.email", b"a"),
+        Some(&ix("person.email", 9)),
+    )
+    .await
+    .unwrap();
+    pi.put_field(
+        &sealed(b, "person.email", b"b"),
+        Some(&ix("person.email", 9)),
+    )
+    .await
+    .unwrap();
     let mut both = vec![a, b];
     both.sort();
-    assert_eq!(pi.find_by_index("person.email", &[9; 32]).await.unwrap(), both);
-    assert!(pi.find_by_index("person.mobile", &[9; 32]).await.unwrap().is_empty());
+    assert_eq!(
+        pi.find_by_index("person.email", &[9; 32]).await.unwrap(),
+        both
+    );
+    assert!(
+        pi.find_by_index("person.mobile", &[9; 32])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn erase_removes_one_subject_only(db: &TestDb) {
     let pi = &db.stores.pi;
     let (gone, kept) = (SubjectId::random(), SubjectId::random());
     for s in [gone, kept] {
-        pi.put_field(&sealed(s, "person.name", b"n"), None).await.unwrap();
-        pi.put_field(&sealed(s, "person.document_number", b"d"), Some(&ix("person.document_number", 4)))
+        pi.put_field(&sealed(s, "person.name", b"n"), None)
             .await
             .unwrap();
+        pi.put_field(
+            &sealed(s, "person.document_number", b"d"),
+            Some(&ix("person.document_number", 4)),
+        )
+        .await
+        .unwrap();
     }
     let erased = pi.erase_subject(gone).await.unwrap();
     assert_eq!((erased.fields, erased.index_entries), (2, 1));
     assert!(pi.fields_of(gone).await.unwrap().is_empty());
     assert_eq!(
-        pi.find_by_index("person.document_number", &[4; 32]).await.unwrap(),
+        pi.find_by_index("person.document_number", &[4; 32])
+            .await
+            .unwrap(),
         vec![kept]
     );
     assert_eq!(pi.fields_of(kept).await.unwrap().len(), 2);
     // Erasing again is harmless.
     assert_eq!(pi.erase_subject(gone).await.unwrap().fields, 0);
 
-    assert!(pi.delete_field(kept, "person.document_number").await.unwrap());
-    assert!(!pi.delete_field(kept, "person.document_number").await.unwrap());
-    assert!(pi.find_by_index("person.document_number", &[4; 32]).await.unwrap().is_empty());
+    assert!(
+        pi.delete_field(kept, "person.document_number")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !pi.delete_field(kept, "person.document_number")
+            .await
+            .unwrap()
+    );
+    assert!(
+        pi.find_by_index("person.document_number", &[4; 32])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn vault_root_is_created_once(db: &TestDb) {
@@ -123,9 +197,18 @@ async fn subject_key_lifecycle(db: &TestDb) {
     assert_eq!(st, SubjectKeyState::Active(wk("fp", 1)));
 
     assert!(keys.shred_subject_key(s, 20).await.unwrap());
-    assert_eq!(keys.subject_key(s).await.unwrap(), SubjectKeyState::Shredded { at: 20 });
-    assert!(!keys.shred_subject_key(s, 21).await.unwrap(), "second shred destroys nothing");
-    assert_eq!(keys.subject_key(s).await.unwrap(), SubjectKeyState::Shredded { at: 20 });
+    assert_eq!(
+        keys.subject_key(s).await.unwrap(),
+        SubjectKeyState::Shredded { at: 20 }
+    );
+    assert!(
+        !keys.shred_subject_key(s, 21).await.unwrap(),
+        "second shred destroys nothing"
+    );
+    assert_eq!(
+        keys.subject_key(s).await.unwrap(),
+        SubjectKeyState::Shredded { at: 20 }
+    );
     // No key can come back for a shredded subject.
     let st = keys.create_subject_key(s, &wk("fp", 3), 30).await.unwrap();
     assert_eq!(st, SubjectKeyState::Shredded { at: 20 });
@@ -134,7 +217,10 @@ async fn subject_key_lifecycle(db: &TestDb) {
     // Shredding a subject that never had a key leaves a tombstone that blocks a later key.
     let never = SubjectId::random();
     assert!(!keys.shred_subject_key(never, 40).await.unwrap());
-    let st = keys.create_subject_key(never, &wk("fp", 4), 41).await.unwrap();
+    let st = keys
+        .create_subject_key(never, &wk("fp", 4), 41)
+        .await
+        .unwrap();
     assert_eq!(st, SubjectKeyState::Shredded { at: 40 });
 }
 
@@ -169,12 +255,22 @@ async fn rewrap_is_all_or_nothing(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    assert_eq!(keys.vault_root().await.unwrap().unwrap().kek_fingerprint, "old");
-    assert_eq!(keys.subject_key(a).await.unwrap(), SubjectKeyState::Active(wk("old", 1)));
+    assert_eq!(
+        keys.vault_root().await.unwrap().unwrap().kek_fingerprint,
+        "old"
+    );
+    assert_eq!(
+        keys.subject_key(a).await.unwrap(),
+        SubjectKeyState::Active(wk("old", 1))
+    );
 
     // Naming the wrong old key is refused.
     let err = keys
-        .rewrap("other", &new_root, &[(a, wk("new", 11)), (b, wk("new", 12))])
+        .rewrap(
+            "other",
+            &new_root,
+            &[(a, wk("new", 11)), (b, wk("new", 12))],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -184,7 +280,10 @@ async fn rewrap_is_all_or_nothing(db: &TestDb) {
         .unwrap();
     let r = keys.vault_root().await.unwrap().unwrap();
     assert_eq!((r.kek_fingerprint.as_str(), r.rotated_at), ("new", Some(5)));
-    assert_eq!(keys.subject_key(b).await.unwrap(), SubjectKeyState::Active(wk("new", 12)));
+    assert_eq!(
+        keys.subject_key(b).await.unwrap(),
+        SubjectKeyState::Active(wk("new", 12))
+    );
 }
 
 async fn health_pings(db: &TestDb) {
@@ -231,7 +330,10 @@ mod unmigrated {
 #[tokio::test]
 async fn unreachable_postgres_is_an_error_naming_the_host_without_the_password() {
     let cfg = yinxin_store::StoreConfig::postgres("postgres://yx:hunter2@127.0.0.1:1/yinxin", None);
-    let err = yinxin_store::Stores::open(&cfg).await.unwrap_err().to_string();
+    let err = yinxin_store::Stores::open(&cfg)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("127.0.0.1:1"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }

@@ -1,1 +1,173 @@
-fn main() {}
+//! `yinxin`: the one program. A thin layer over the libraries: parse the command line, load the
+//! configuration, open what the command needs, run it.
+
+mod config;
+mod startup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, ConfigError, LogFormat, Overrides};
+
+/// yinxin (印信): electronic certification service.
+#[derive(Debug, Parser)]
+#[command(name = "yinxin", version, about)]
+struct Cli {
+    /// TOML configuration file (keys as in docs/CONFIGURATION.md).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Data directory for the embedded database and the master key [default: ./yinxin-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Run on PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the server (creates the data directory, master key and database on first start).
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the personal-information inventory (PRIV-5).
+    Inventory {
+        /// As JSON, the same document GET /api/v1/privacy/inventory serves.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Generate a new master key and re-wrap every data key under it; the sealed data is untouched.
+    RotateMasterKey {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the cause chain joined, no newlines, no secrets (messages never carry them).
+            let line = format!("{e:#}")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("yinxin: error: {line}");
+            if e.is::<ConfigError>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let (store, listen) = match &cli.command {
+        Command::Inventory { json } => return print_inventory(*json),
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&yinxin_server::routes::openapi())?
+            );
+            return Ok(());
+        }
+        Command::Serve { store, listen } => (store, listen.clone()),
+        Command::Migrate { store } | Command::RotateMasterKey { store } => (store, None),
+    };
+    let overrides = Overrides {
+        data_dir: store.data_dir.clone(),
+        listen,
+        database_url: store.database_url.clone(),
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = Config::load(cli.config.as_deref(), &env, &overrides)?;
+    init_logging(&config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        match cli.command {
+            Command::Serve { .. } => startup::serve(config).await,
+            Command::Migrate { .. } => startup::migrate(config).await,
+            Command::RotateMasterKey { .. } => startup::rotate_master_key(config).await,
+            Command::Inventory { .. } | Command::Openapi => Ok(()),
+        }
+    })
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn print_inventory(json: bool) -> anyhow::Result<()> {
+    use yinxin_domain::inventory::INVENTORY;
+    if json {
+        let doc = serde_json::json!({ "fields": INVENTORY });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    println!(
+        "{:<40} {:<18} {:<4} {:<17} {:<30} {:<12} REQUIREMENTS",
+        "FIELD", "CATEGORY", "SENS", "LEGAL BASIS", "RETENTION", "AT END"
+    );
+    for f in INVENTORY {
+        let retention = match f.retention {
+            yinxin_domain::pi::Retention::Transient => "never stored".to_owned(),
+            yinxin_domain::pi::Retention::UntilAccountCancelled { grace_days } => {
+                format!("account + {grace_days} days")
+            }
+            yinxin_domain::pi::Retention::AfterCertificateExpiry { years } => {
+                format!("cert expiry + {years} years")
+            }
+            yinxin_domain::pi::Retention::Days { days } => format!("{days} days"),
+            yinxin_domain::pi::Retention::UntilConsentWithdrawn => "until withdrawn".to_owned(),
+        };
+        let end = match f.disposition {
+            yinxin_domain::pi::Disposition::Erase => "erase",
+            yinxin_domain::pi::Disposition::Anonymize => "anonymize",
+            yinxin_domain::pi::Disposition::KeepSealed { .. } => "keep sealed",
+        };
+        println!(
+            "{:<40} {:<18} {:<4} {:<17} {:<30} {:<12} {}",
+            f.name,
+            format!("{:?}", f.category),
+            if f.sensitive { "yes" } else { "no" },
+            format!("{:?}", f.legal_basis),
+            retention,
+            end,
+            f.requirements.join(" ")
+        );
+    }
+    Ok(())
+}

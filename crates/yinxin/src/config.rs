@@ -1,0 +1,344 @@
+//! Configuration: defaults → TOML file (`--config`) → `YINXIN_*` environment → `YINXIN_*_FILE`
+//! secrets → command-line flags. Unknown keys are refused, naming the key and where it came from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use yinxin_privacy::Cipher;
+
+/// A configuration error: exit code 2, one line naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting. Keys are flat so that each has one obvious environment variable:
+/// `listen` ↔ `YINXIN_LISTEN`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded database and, by default, the master key live.
+    pub data_dir: PathBuf,
+    /// Address to listen on. Loopback by default; put a TLS-terminating proxy in front.
+    pub listen: SocketAddr,
+    /// `postgres://…` to run on PostgreSQL instead of the embedded SQLite.
+    pub database_url: Option<String>,
+    /// PostgreSQL only: a separate database for the vault's key store (default: schema
+    /// `yinxin_keystore` of `database_url`).
+    pub keystore_url: Option<String>,
+    /// The master key file (default `<data_dir>/master.key`).
+    pub master_key_file: Option<PathBuf>,
+    /// Cipher for new sealed values: `aes-256-gcm` or `sm4-gcm`.
+    pub vault_cipher: Cipher,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `yinxin_server=debug,info`.
+    pub log_level: String,
+    /// Seconds before a request is abandoned.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("yinxin-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            keystore_url: None,
+            master_key_file: None,
+            vault_cipher: Cipher::default(),
+            log_format: LogFormat::default(),
+            log_level: "info".into(),
+            request_timeout_secs: 30,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Settings given on the command line (highest precedence).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// Settings that may come from a file named by `YINXIN_<KEY>_FILE` (secrets: URLs with passwords).
+const SECRET_KEYS: [&str; 2] = ["database_url", "keystore_url"];
+
+impl Config {
+    /// Loads the layers in order. `env` is the process environment (a parameter, for tests).
+    pub fn load(
+        file: Option<&Path>,
+        env: &[(String, String)],
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist or is not a file",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        let secret_file_keys: Vec<String> =
+            SECRET_KEYS.iter().map(|k| format!("{k}_file")).collect();
+        let vars: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("YINXIN_")?.to_ascii_lowercase();
+                (!key.is_empty()).then(|| (key, v.clone()))
+            })
+            .collect();
+        let plain: Vec<(String, String)> = vars
+            .iter()
+            .filter(|(k, _)| !secret_file_keys.contains(k))
+            .cloned()
+            .collect();
+        fig = fig.merge(EnvLayer(
+            plain
+                .iter()
+                .map(|(k, v)| (k.clone(), env_value(v)))
+                .collect(),
+        ));
+        for (key, file_key) in SECRET_KEYS.iter().zip(&secret_file_keys) {
+            if let Some((_, path)) = vars.iter().find(|(k, _)| k == file_key) {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!(
+                        "YINXIN_{}: cannot read {path}: {e}",
+                        file_key.to_ascii_uppercase()
+                    ))
+                })?;
+                fig = fig.merge(Named {
+                    name: format!("the file named by YINXIN_{}", file_key.to_ascii_uppercase()),
+                    data: Serialized::default(key, text.trim()),
+                });
+            }
+        }
+        fig = fig.merge(Named {
+            name: "command-line flags".to_owned(),
+            data: Serialized::defaults(overrides),
+        });
+        let cfg: Config = fig.extract().map_err(|e| {
+            let msg = e
+                .into_iter()
+                .map(|e| one_line(&e.to_string()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ConfigError(msg)
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database_url {} is not a postgres:// URL (the embedded SQLite database lives in data_dir)",
+                yinxin_store::redact_url(url)
+            )));
+        }
+        if self.keystore_url.is_some() && self.database_url.is_none() {
+            return Err(ConfigError(
+                "keystore_url is set but database_url is not: the embedded store keeps its key store in data_dir".into(),
+            ));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError(
+                "request_timeout_secs must be at least 1".into(),
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level).map_err(|e| {
+            ConfigError(format!(
+                "log_level {:?} is not a valid filter: {e}",
+                self.log_level
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// The master key file this configuration names.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+}
+
+/// `YINXIN_*` variables as a figment layer whose errors name the variable.
+struct EnvLayer(figment::value::Dict);
+
+impl figment::Provider for EnvLayer {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("the environment")
+            .interpolater(|_, keys| format!("YINXIN_{}", keys.join("_").to_ascii_uppercase()))
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.0.clone()))
+    }
+}
+
+/// A layer with a name fit for an error message.
+struct Named<P> {
+    name: String,
+    data: P,
+}
+
+impl<P: figment::Provider> figment::Provider for Named<P> {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(self.name.clone()).interpolater(|_, keys| keys.join("."))
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        self.data.data()
+    }
+}
+
+/// An environment value as TOML would read it (numbers as numbers), else as a string.
+fn env_value(v: &str) -> figment::value::Value {
+    match v.parse::<i64>() {
+        Ok(n) if !v.starts_with('0') || v == "0" => figment::value::Value::from(n),
+        _ => figment::value::Value::from(v.to_owned()),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::load(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("yinxin-data"));
+        assert_eq!(c.master_key_path(), PathBuf::from("yinxin-data/master.key"));
+        assert_eq!(c.vault_cipher, Cipher::Aes256Gcm);
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("y.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\nvault_cipher = \"sm4-gcm\"\n",
+        )
+        .unwrap();
+        let secret = dir.path().join("db-url");
+        std::fs::write(&secret, "postgres://yx:pw@db/yinxin\n").unwrap();
+        let e = env(&[
+            ("YINXIN_LOG_LEVEL", "warn"),
+            ("YINXIN_DATABASE_URL", "postgres://from-env/db"),
+            ("YINXIN_DATABASE_URL_FILE", secret.to_str().unwrap()),
+            ("YINXIN_REQUEST_TIMEOUT_SECS", "7"),
+            ("PATH", "/bin"),
+        ]);
+        let o = Overrides {
+            data_dir: Some("/srv/yx".into()),
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(&file), &e, &o).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000"); // file
+        assert_eq!(c.log_level, "warn"); // env over file
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://yx:pw@db/yinxin")
+        ); // _FILE over env
+        assert_eq!(c.request_timeout_secs, 7);
+        assert_eq!(c.vault_cipher, Cipher::Sm4Gcm);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/yx")); // flag over everything
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("y.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let e = Config::load(Some(&file), &[], &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen") && !e.contains('\n'), "{e}");
+        let e = Config::load(
+            None,
+            &env(&[("YINXIN_DATABSE_URL", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("databse_url"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_named_without_secrets() {
+        let e = Config::load(
+            None,
+            &env(&[("YINXIN_LISTEN", "nowhere")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("listen"), "{e}");
+        let e = Config::load(
+            None,
+            &env(&[("YINXIN_DATABASE_URL", "mysql://root:hunter2@h/db")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("database_url") && !e.contains("hunter2"), "{e}");
+        let e = Config::load(
+            None,
+            &env(&[("YINXIN_VAULT_CIPHER", "des")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("vault_cipher") || e.contains("des"), "{e}");
+        let e = Config::load(
+            None,
+            &env(&[("YINXIN_DATABASE_URL_FILE", "/nonexistent/x")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("YINXIN_DATABASE_URL_FILE"), "{e}");
+    }
+}

@@ -1,0 +1,273 @@
+//! Opening everything a command needs, in an order that writes nothing until every check passed:
+//! configuration → listener → database reachable → data directory writable → master key opens the
+//! existing vault → migrations → vault → serve.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+use yinxin_privacy::master_key::{self, MasterKey};
+use yinxin_privacy::vault::{MasterKeyCheck, Vault, VaultError};
+use yinxin_server::{AppState, Limits};
+use yinxin_store::{Backend, StoreConfig, Stores, redact_url};
+
+use crate::config::Config;
+
+/// Everything open and checked.
+struct Opened {
+    stores: Stores,
+    vault: Vault,
+    key_path: PathBuf,
+    key_created: bool,
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let opened = open(&config).await?;
+    announce(&opened, addr);
+    let state = AppState::new(opened.vault.clone(), opened.stores.health.clone());
+    let limits = Limits {
+        request_timeout: Duration::from_secs(config.request_timeout_secs),
+        max_body_bytes: config.max_body_bytes,
+    };
+    tracing::info!(%addr, "serving");
+    yinxin_server::serve(
+        listener,
+        yinxin_server::app(state, limits),
+        shutdown_signal(),
+    )
+    .await
+    .context("server failed")?;
+    opened.stores.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store_config = store_config(&config);
+    if store_config.backend()? == Backend::Sqlite {
+        ensure_writable_dir(&config.data_dir)?;
+    }
+    let stores = Stores::open(&store_config).await?;
+    stores.migrate().await?;
+    println!("yinxin: migrations applied to {}", describe(&store_config));
+    stores.close().await;
+    Ok(())
+}
+
+pub async fn rotate_master_key(config: Config) -> anyhow::Result<()> {
+    let opened = open(&config).await?;
+    let pending = master_key::pending_path(&opened.key_path);
+    let new = MasterKey::generate();
+    new.write_new(&pending)
+        .with_context(|| "cannot write the new master key beside the current one".to_owned())?;
+    match opened.vault.rotate_master_key(&new).await {
+        Ok(_) => {}
+        Err(e) => {
+            let _ = std::fs::remove_file(&pending);
+            return Err(e).context("rotation failed; the current master key stays in use");
+        }
+    }
+    // From here the key store is wrapped by the new key. If the rename does not happen (a crash),
+    // the next start finds `<key>.next`, sees it opens the vault, and finishes the rename.
+    master_key::promote_pending(&pending, &opened.key_path).with_context(|| {
+        format!(
+            "cannot move {} to {}",
+            pending.display(),
+            opened.key_path.display()
+        )
+    })?;
+    println!(
+        "yinxin: master key rotated: {} now holds key {} (was {})",
+        opened.key_path.display(),
+        new.fingerprint(),
+        opened.vault.master_key_fingerprint()
+    );
+    opened.stores.close().await;
+    Ok(())
+}
+
+fn store_config(config: &Config) -> StoreConfig {
+    match &config.database_url {
+        Some(url) => StoreConfig::postgres(url, config.keystore_url.as_deref()),
+        None => StoreConfig::sqlite_in(&config.data_dir),
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Opened> {
+    let store_config = store_config(config);
+    let key_path = config.master_key_path();
+    // On PostgreSQL nothing local exists yet: an unreachable server fails before anything is
+    // created. On SQLite the data directory must be writable before the database is created in it.
+    if store_config.backend()? == Backend::Sqlite {
+        ensure_writable_dir(&config.data_dir)?;
+    }
+    let stores = Stores::open(&store_config).await?;
+
+    let (master, key_created) = if key_path.exists() {
+        let key = MasterKey::load(&key_path)?;
+        (check_or_recover(key, &key_path, &stores).await?, false)
+    } else {
+        if stores.keys.vault_root().await?.is_some() {
+            bail!(
+                "the database at {} already has a vault, but there is no master key at {}: point YINXIN_MASTER_KEY_FILE at the key it was created with",
+                describe(&store_config),
+                key_path.display()
+            );
+        }
+        if let Some(dir) = key_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            ensure_writable_dir(dir)?;
+        }
+        let key = MasterKey::generate();
+        key.write_new(&key_path)?;
+        (key, true)
+    };
+
+    stores.migrate().await?;
+    let vault = Vault::open(
+        &master,
+        stores.keys.clone(),
+        stores.pi.clone(),
+        config.vault_cipher,
+    )
+    .await?;
+    Ok(Opened {
+        stores,
+        vault,
+        key_path,
+        key_created,
+    })
+}
+
+/// The key must open the existing vault. If it does not, but an interrupted rotation left
+/// `<key>.next` that does, finish that rotation.
+async fn check_or_recover(
+    key: MasterKey,
+    path: &Path,
+    stores: &Stores,
+) -> anyhow::Result<MasterKey> {
+    match Vault::check_master_key(&key, stores.keys.as_ref()).await {
+        Ok(MasterKeyCheck::Fresh | MasterKeyCheck::Opens) => Ok(key),
+        Err(mismatch @ VaultError::MasterKeyMismatch { .. }) => {
+            let pending = master_key::pending_path(path);
+            if pending.exists() {
+                let next = MasterKey::load(&pending)?;
+                if Vault::check_master_key(&next, stores.keys.as_ref())
+                    .await
+                    .is_ok()
+                {
+                    master_key::promote_pending(&pending, path)?;
+                    tracing::warn!(path = %path.display(), "finished an interrupted master-key rotation");
+                    return Ok(next);
+                }
+            }
+            Err(anyhow::Error::new(mismatch)).with_context(|| {
+                format!(
+                    "the master key in {} does not open the existing data in {}",
+                    path.display(),
+                    describe(stores.config())
+                )
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates `dir` (mode 0700) if missing and proves it writable with a probe file.
+fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    } else if !dir.is_dir() {
+        bail!(
+            "data directory {} exists and is not a directory",
+            dir.display()
+        );
+    }
+    let probe = dir.join(".yinxin-write-probe");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| format!("data directory {} is not writable", dir.display()))
+}
+
+fn describe(c: &StoreConfig) -> String {
+    match c.backend() {
+        Ok(Backend::Sqlite) => c
+            .sqlite_files()
+            .first()
+            .map(|p| absolute(p).display().to_string())
+            .unwrap_or_default(),
+        _ => redact_url(&c.data.url),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+/// Printed once at start: where the data and the key are.
+fn announce(opened: &Opened, addr: SocketAddr) {
+    let sc = opened.stores.config();
+    let (data, keystore) = match opened.stores.backend() {
+        Backend::Sqlite => {
+            let files = sc.sqlite_files();
+            let show = |i: usize| {
+                files
+                    .get(i)
+                    .map(|p| absolute(p).display().to_string())
+                    .unwrap_or_default()
+            };
+            (format!("{} (SQLite)", show(0)), show(1))
+        }
+        Backend::Postgres => (
+            format!("{} (PostgreSQL)", redact_url(&sc.data.url)),
+            match &sc.keystore.schema {
+                Some(s) => format!("{} schema {s}", redact_url(&sc.keystore.url)),
+                None => redact_url(&sc.keystore.url),
+            },
+        ),
+    };
+    println!("yinxin {} ready", env!("CARGO_PKG_VERSION"));
+    println!("  data:       {data}");
+    println!("  key store:  {keystore}");
+    println!(
+        "  master key: {} (fingerprint {}{}) — keep a copy apart from database backups",
+        absolute(&opened.key_path).display(),
+        opened.vault.master_key_fingerprint(),
+        if opened.key_created {
+            ", created now"
+        } else {
+            ""
+        }
+    );
+    println!("  vault:      {}", opened.vault.cipher().name());
+    println!("  listening:  http://{addr}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

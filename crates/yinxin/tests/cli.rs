@@ -1,0 +1,398 @@
+//! The `yinxin` program as an operator runs it: a real process, real files, real databases.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_yinxin");
+
+/// The program with a clean environment (no stray YINXIN_* from the caller).
+fn yinxin() -> Command {
+    let mut c = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("YINXIN_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("YINXIN_LOG_LEVEL", "warn");
+    c
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run yinxin")
+}
+
+/// A server process; killed (SIGTERM) on drop.
+struct Server {
+    child: Child,
+    base: String,
+    banner: String,
+}
+
+impl Server {
+    fn start(cmd: &mut Command) -> Self {
+        let mut child = cmd
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn yinxin serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut banner = String::new();
+        let mut base = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            banner.push_str(&line);
+            banner.push('\n');
+            if let Some(url) = line.trim().strip_prefix("listening:") {
+                base = Some(url.trim().to_owned());
+                break;
+            }
+        }
+        let base = base.unwrap_or_else(|| panic!("server did not start; it printed:\n{banner}"));
+        Self {
+            child,
+            base,
+            banner,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let url = format!("{}{path}", self.base);
+        let r = reqwest::blocking_get(&url);
+        r
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        terminate(&self.child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn terminate(child: &Child) {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+}
+
+mod reqwest {
+    /// A tiny blocking GET over a fresh runtime (the tests are synchronous).
+    pub fn blocking_get(url: &str) -> (u16, String) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = ::reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    }
+}
+
+/// Every file under `dir` with its size and content hash: "nothing was written" is "this did not change".
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            out.insert(e.path(), std::fs::read(e.path()).unwrap_or_default());
+        }
+    }
+    out
+}
+
+fn stderr_line(o: &Output) -> String {
+    let s = String::from_utf8_lossy(&o.stderr).into_owned();
+    let lines: Vec<&str> = s
+        .lines()
+        .filter(|l| l.starts_with("yinxin: error:"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one error line expected, stderr was:\n{s}"
+    );
+    lines[0].to_owned()
+}
+
+fn check_served(s: &Server) {
+    let (st, body) = s.get("/healthz");
+    assert_eq!((st, body.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!(s.get("/readyz").0, 200);
+    let (st, doc) = s.get("/api/v1/openapi.json");
+    assert_eq!(st, 200);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let (st, inv) = s.get("/api/v1/privacy/inventory");
+    assert_eq!(st, 200);
+    let inv: Value = serde_json::from_str(&inv).unwrap();
+    assert!(inv["fields"].as_array().unwrap().len() > 20);
+}
+
+#[test]
+fn serve_with_no_configuration_creates_everything_and_restarts_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(yinxin().current_dir(tmp.path()).arg("serve"));
+    let data = tmp.path().join("yinxin-data");
+    assert!(
+        s.banner
+            .contains(&data.join("yinxin.db").display().to_string()),
+        "{}",
+        s.banner
+    );
+    assert!(
+        s.banner
+            .contains(&data.join("master.key").display().to_string())
+    );
+    assert!(s.banner.contains("created now"));
+    check_served(&s);
+    assert!(s.stop().success(), "SIGTERM is a clean stop");
+
+    use std::os::unix::fs::PermissionsExt;
+    for f in ["master.key", "yinxin.db", "keystore.db"] {
+        let mode = std::fs::metadata(data.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{f} is {mode:o}");
+    }
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    // A second start reuses the key and the data.
+    let s = Server::start(yinxin().current_dir(tmp.path()).arg("serve"));
+    assert!(!s.banner.contains("created now"), "{}", s.banner);
+    check_served(&s);
+    s.stop();
+}
+
+#[test]
+fn serve_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, name) = rt.block_on(yinxin_store::testing::create_postgres_database());
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("pg-master.key");
+    let s = Server::start(
+        yinxin()
+            .env("YINXIN_MASTER_KEY_FILE", &key)
+            .args(["serve", "--data-dir"])
+            .arg(tmp.path().join("unused"))
+            .arg("--database-url")
+            .arg(&url),
+    );
+    assert!(
+        s.banner.contains("(PostgreSQL)") && s.banner.contains("yinxin_keystore"),
+        "{}",
+        s.banner
+    );
+    check_served(&s);
+    s.stop();
+    assert!(key.exists());
+    assert!(
+        !tmp.path().join("unused").exists(),
+        "PostgreSQL with an explicit key file needs no data dir"
+    );
+    // `migrate` on the same database is a no-op that succeeds.
+    let o = run(yinxin().args(["migrate", "--database-url", &url]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    rt.block_on(yinxin_store::testing::drop_postgres_database(&name));
+}
+
+#[test]
+fn unknown_configuration_keys_are_refused_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("yinxin.toml");
+    std::fs::write(&cfg, "lisen = \"127.0.0.1:9999\"\n").unwrap();
+    let o = run(yinxin()
+        .current_dir(tmp.path())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("serve"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr_line(&o).contains("lisen"));
+    let o = run(yinxin()
+        .current_dir(tmp.path())
+        .env("YINXIN_DATA_DIRR", "x")
+        .arg("serve"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr_line(&o).contains("data_dirr"));
+    assert!(!tmp.path().join("yinxin-data").exists());
+}
+
+#[test]
+fn an_unreachable_database_is_refused_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(yinxin().current_dir(tmp.path()).args([
+        "serve",
+        "--database-url",
+        "postgres://yx:hunter2@127.0.0.1:1/yinxin",
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    let line = stderr_line(&o);
+    assert!(
+        line.contains("127.0.0.1:1") && !line.contains("hunter2"),
+        "{line}"
+    );
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "something was written"
+    );
+}
+
+#[test]
+fn a_master_key_that_does_not_open_the_data_is_refused_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    s.stop();
+    let key = data.join("master.key");
+    std::fs::remove_file(&key).unwrap();
+    // A well-formed key, just not this vault's.
+    std::fs::write(
+        &key,
+        "yinxin-master-key-v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    )
+    .unwrap();
+    let before = snapshot(&data);
+    let o = run(yinxin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data));
+    assert_eq!(o.status.code(), Some(1));
+    let line = stderr_line(&o);
+    assert!(line.contains("does not open the existing data"), "{line}");
+    assert_eq!(snapshot(&data), before, "files changed");
+
+    // And a missing key for existing data is refused, not silently replaced.
+    std::fs::remove_file(&key).unwrap();
+    let before = snapshot(&data);
+    let o = run(yinxin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr_line(&o).contains("no master key"));
+    assert_eq!(snapshot(&data), before);
+}
+
+#[test]
+fn a_data_directory_that_is_not_writable_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let ro = tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // root ignores mode bits; /proc refuses new files even to root.
+    let probe = ro.join("probe");
+    let target = if std::fs::write(&probe, b"").is_ok() {
+        std::fs::remove_file(&probe).unwrap();
+        PathBuf::from("/proc")
+    } else {
+        ro.clone()
+    };
+    let o = run(yinxin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&target));
+    assert_eq!(o.status.code(), Some(1));
+    let line = stderr_line(&o);
+    assert!(
+        line.contains("is not writable") && line.contains(&target.display().to_string()),
+        "{line}"
+    );
+    // A path under a regular file cannot be created at all.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"").unwrap();
+    let o = run(yinxin().args(["serve", "--data-dir"]).arg(file.join("sub")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr_line(&o).contains("cannot create data directory"));
+}
+
+#[test]
+fn rotating_the_master_key_keeps_the_data_and_retires_the_old_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    s.stop();
+    let key = data.join("master.key");
+    let old = std::fs::read(&key).unwrap();
+    let db_before = std::fs::read(data.join("yinxin.db")).unwrap();
+
+    let o = run(yinxin()
+        .args(["rotate-master-key", "--data-dir"])
+        .arg(&data));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("master key rotated"));
+    let new = std::fs::read(&key).unwrap();
+    assert_ne!(old, new);
+    assert_eq!(
+        std::fs::read(data.join("yinxin.db")).unwrap(),
+        db_before,
+        "rotation touches no data"
+    );
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    check_served(&s);
+    s.stop();
+
+    // A crash between the key-store commit and the file rename leaves `master.key.next`: the next
+    // start finishes the rename instead of refusing.
+    std::fs::rename(&key, data.join("master.key.next")).unwrap();
+    std::fs::write(&key, &old).unwrap();
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    s.stop();
+    assert_eq!(std::fs::read(&key).unwrap(), new);
+    assert!(!data.join("master.key.next").exists());
+
+    // The old key no longer opens anything.
+    std::fs::write(&key, &old).unwrap();
+    let o = run(yinxin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data));
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn inventory_and_openapi_print_without_a_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(yinxin().current_dir(tmp.path()).arg("inventory"));
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("person.document_number") && text.contains("never stored"),
+        "{text}"
+    );
+    let o = run(yinxin()
+        .current_dir(tmp.path())
+        .args(["inventory", "--json"]));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["fields"].as_array().unwrap().len(),
+        yinxin_domain::inventory::INVENTORY.len()
+    );
+    let o = run(yinxin().current_dir(tmp.path()).arg("openapi"));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["paths"]["/readyz"].is_object());
+    assert!(std::fs::read_dir(tmp.path()).unwrap().next().is_none());
+}
