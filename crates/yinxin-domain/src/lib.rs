@@ -1,11 +1,11 @@
 //! Pure types and rules of yinxin. No I/O: nothing here opens a socket, a file or a database.
 //!
-//! - [`ids`]: identifiers.
-//! - [`error`]: the stable error codes every layer and every client shares.
-//! - [`pi`]: the vocabulary of personal information (categories, purposes, legal bases, retention).
-//! - [`inventory`]: the one declarative inventory of every personal-information field (PRIV-5).
-//! - [`sensitive`]: [`Sensitive<T>`](sensitive::Sensitive), the wrapper PI travels in.
-//! - [`repo`]: the repository traits the store crate implements (storage is domain-owned).
+//! - [`ids`] — identifiers (pseudonymous subject ids).
+//! - [`error`] — the stable error codes every layer and every client shares.
+//! - [`pi`] — the vocabulary of personal information (categories, purposes, legal bases, retention).
+//! - [`inventory`] — the one declarative inventory of every personal-information field (PRIV-5).
+//! - [`sensitive`] — [`Sensitive<T>`](sensitive::Sensitive), the wrapper PI travels in.
+//! - [`repo`] — the repository traits the store crate implements (storage is domain-owned).
 
 pub mod error;
 pub mod ids;

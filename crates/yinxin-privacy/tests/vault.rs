@@ -1,5 +1,12 @@
 //! The vault over real stores: every check runs on SQLite and PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::{Arc, Mutex};
 
 use yinxin_domain::ErrorCode;

@@ -1,5 +1,12 @@
 //! The server over real sockets and real stores, on SQLite and PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;

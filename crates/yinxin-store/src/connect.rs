@@ -293,11 +293,20 @@ impl Stores {
         &self.config
     }
 
-    /// Closes both pools (SQLite checkpoints its WAL on the last close).
+    /// Closes both pools. SQLite's WAL is checkpointed into the database file first, so a stopped
+    /// server leaves self-contained files (what a file-level backup copies).
     pub async fn close(&self) {
         for p in [&self.data, &self.keystore] {
             match p {
-                AnyPool::Sqlite(p) => p.close().await,
+                AnyPool::Sqlite(p) => {
+                    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(p)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint at close failed");
+                    }
+                    p.close().await
+                }
                 AnyPool::Postgres(p) => p.close().await,
             }
         }

@@ -49,9 +49,10 @@ fn subject_of(s: &str) -> StoreResult<SubjectId> {
         .map_err(|_| StoreError::Corrupt(format!("stored subject id {s:?} is not a UUID")))
 }
 
-fn key_state(
-    row: Option<(Option<String>, Option<Vec<u8>>, Option<i64>)>,
-) -> StoreResult<SubjectKeyState> {
+/// A `vault_subject_keys` row: fingerprint, wrapped key, shredded-at.
+type KeyRow = (Option<String>, Option<Vec<u8>>, Option<i64>);
+
+fn key_state(row: Option<KeyRow>) -> StoreResult<SubjectKeyState> {
     Ok(match row {
         None => SubjectKeyState::Absent,
         Some((Some(kek_fingerprint), Some(wrapped), None)) => SubjectKeyState::Active(WrappedKey {
@@ -228,7 +229,7 @@ macro_rules! sql_repos {
             }
 
             async fn subject_key(&self, subject: SubjectId) -> StoreResult<SubjectKeyState> {
-                let row = sqlx::query_as(
+                let row: Option<KeyRow> = sqlx::query_as(
                     "SELECT kek_fingerprint, wrapped_key, shredded_at FROM vault_subject_keys WHERE subject_id = $1",
                 )
                 .bind(subject.to_string())

@@ -1,5 +1,12 @@
 //! The storage suite: every check runs against SQLite and against PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::Arc;
 
 use yinxin_domain::SubjectId;

@@ -315,7 +315,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("listen"), "{e}");
+        assert!(e.contains("YINXIN_LISTEN"), "{e}");
         let e = Config::load(
             None,
             &env(&[("YINXIN_DATABASE_URL", "mysql://root:hunter2@h/db")]),

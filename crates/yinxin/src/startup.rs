@@ -28,6 +28,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Handlers first: a SIGTERM that arrives right after the banner must stop the server cleanly
+    // (closing the stores), not kill it with the default action.
+    let shutdown = shutdown_signal()?;
     let opened = open(&config).await?;
     announce(&opened, addr);
     let state = AppState::new(opened.vault.clone(), opened.stores.health.clone());
@@ -36,13 +39,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
     };
     tracing::info!(%addr, "serving");
-    yinxin_server::serve(
-        listener,
-        yinxin_server::app(state, limits),
-        shutdown_signal(),
-    )
-    .await
-    .context("server failed")?;
+    yinxin_server::serve(listener, yinxin_server::app(state, limits), shutdown)
+        .await
+        .context("server failed")?;
     opened.stores.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -101,22 +100,40 @@ fn store_config(config: &Config) -> StoreConfig {
 
 async fn open(config: &Config) -> anyhow::Result<Opened> {
     let store_config = store_config(config);
-    let key_path = config.master_key_path();
     // On PostgreSQL nothing local exists yet: an unreachable server fails before anything is
     // created. On SQLite the data directory must be writable before the database is created in it.
     if store_config.backend()? == Backend::Sqlite {
         ensure_writable_dir(&config.data_dir)?;
     }
     let stores = Stores::open(&store_config).await?;
+    match open_vault(config, &stores).await {
+        Ok((vault, key_path, key_created)) => Ok(Opened {
+            stores,
+            vault,
+            key_path,
+            key_created,
+        }),
+        Err(e) => {
+            // Closing checkpoints SQLite's WAL and removes its side files: a refused start leaves
+            // the directory as it found it.
+            stores.close().await;
+            Err(e)
+        }
+    }
+}
+
+async fn open_vault(config: &Config, stores: &Stores) -> anyhow::Result<(Vault, PathBuf, bool)> {
+    let store_config = stores.config();
+    let key_path = config.master_key_path();
 
     let (master, key_created) = if key_path.exists() {
         let key = MasterKey::load(&key_path)?;
-        (check_or_recover(key, &key_path, &stores).await?, false)
+        (check_or_recover(key, &key_path, stores).await?, false)
     } else {
         if stores.keys.vault_root().await?.is_some() {
             bail!(
                 "the database at {} already has a vault, but there is no master key at {}: point YINXIN_MASTER_KEY_FILE at the key it was created with",
-                describe(&store_config),
+                describe(store_config),
                 key_path.display()
             );
         }
@@ -136,12 +153,7 @@ async fn open(config: &Config) -> anyhow::Result<Opened> {
         config.vault_cipher,
     )
     .await?;
-    Ok(Opened {
-        stores,
-        vault,
-        key_path,
-        key_created,
-    })
+    Ok((vault, key_path, key_created))
 }
 
 /// The key must open the existing vault. If it does not, but an interrupted rotation left
@@ -253,21 +265,15 @@ fn announce(opened: &Opened, addr: SocketAddr) {
     println!("  listening:  http://{addr}");
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
 }
