@@ -9,7 +9,12 @@
 //! later runs reuse them. Before criterion's mean, a latency distribution of 20,000 random lookups
 //! is printed (p50/p90/p99/p99.9/max), since the target is a p99.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -56,9 +61,14 @@ fn master_key(path: &std::path::Path) -> (MasterKey, bool) {
 async fn open(config: &StoreConfig, key: &MasterKey) -> (Stores, Vault) {
     let stores = Stores::open(config).await.unwrap();
     stores.migrate().await.unwrap();
-    let vault = Vault::open(key, stores.keys.clone(), stores.pi.clone(), Cipher::Aes256Gcm)
-        .await
-        .unwrap();
+    let vault = Vault::open(
+        key,
+        stores.keys.clone(),
+        stores.pi.clone(),
+        Cipher::Aes256Gcm,
+    )
+    .await
+    .unwrap();
     (stores, vault)
 }
 
@@ -85,14 +95,18 @@ async fn sqlite_fixture() -> (Stores, Vault) {
     let (stores, vault) = open(&config, &key).await;
     let url = config.data.url.clone();
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pi_blind_index").fetch_one(&mut conn).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pi_blind_index")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     if n as u64 != SUBJECTS {
         eprintln!("loading {SUBJECTS} blind-index entries into SQLite (once)...");
         conn.execute("DELETE FROM pi_blind_index").await.unwrap();
         let mut tx = conn.begin().await.unwrap();
         for chunk in (0..SUBJECTS).step_by(500) {
             let (f, d, s) = digests(&vault, chunk..(chunk + 500).min(SUBJECTS));
-            let mut q = String::from("INSERT INTO pi_blind_index (field, digest, subject_id) VALUES ");
+            let mut q =
+                String::from("INSERT INTO pi_blind_index (field, digest, subject_id) VALUES ");
             for i in 0..f.len() {
                 if i > 0 {
                     q.push(',');
@@ -117,7 +131,9 @@ async fn postgres_fixture() -> (Stores, Vault) {
     let (key, fresh) = master_key(&bench_dir().join("pg-master.key"));
     let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
     if fresh {
-        conn.execute(format!("DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)").as_str()).await.unwrap();
+        conn.execute(format!("DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
     }
     let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(PG_DB)
@@ -125,12 +141,17 @@ async fn postgres_fixture() -> (Stores, Vault) {
         .await
         .unwrap();
     if exists.is_none() {
-        conn.execute(format!("CREATE DATABASE {PG_DB}").as_str()).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {PG_DB}").as_str())
+            .await
+            .unwrap();
     }
     let url = format!("{}/{PG_DB}", admin.rsplit_once('/').unwrap().0);
     let (stores, vault) = open(&StoreConfig::postgres(&url, None), &key).await;
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pi_blind_index").fetch_one(&mut conn).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pi_blind_index")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     if n as u64 != SUBJECTS {
         eprintln!("loading {SUBJECTS} blind-index entries into PostgreSQL (once)...");
         conn.execute("TRUNCATE pi_blind_index").await.unwrap();
@@ -158,7 +179,10 @@ fn distribution(rt: &tokio::runtime::Runtime, vault: &Vault, backend: &str) {
     let mut lat: Vec<Duration> = Vec::with_capacity(N);
     rt.block_on(async {
         for _ in 0..1_000 {
-            vault.find(&FIELD, &value(rng.gen_range(0..SUBJECTS))).await.unwrap();
+            vault
+                .find(&FIELD, &value(rng.gen_range(0..SUBJECTS)))
+                .await
+                .unwrap();
         }
         for _ in 0..N {
             let i = rng.gen_range(0..SUBJECTS);
@@ -196,12 +220,15 @@ fn lookups(c: &mut Criterion) {
         });
         distribution(&rt, &vault, backend);
         let mut rng = rand::thread_rng();
-        c.bench_function(&format!("blind-index lookup among 1M subjects ({backend})"), |b| {
-            b.iter(|| {
-                let i = rng.gen_range(0..SUBJECTS);
-                rt.block_on(async { black_box(vault.find(&FIELD, &value(i)).await.unwrap()) })
-            });
-        });
+        c.bench_function(
+            &format!("blind-index lookup among 1M subjects ({backend})"),
+            |b| {
+                b.iter(|| {
+                    let i = rng.gen_range(0..SUBJECTS);
+                    rt.block_on(async { black_box(vault.find(&FIELD, &value(i)).await.unwrap()) })
+                });
+            },
+        );
         rt.block_on(stores.close());
     }
 }

@@ -40,9 +40,24 @@ fn seal_open(c: &mut Criterion) {
     g.bench_function("raw aes-256-gcm encrypt+decrypt (cipher reused)", |b| {
         b.iter(|| {
             let ct = aes
-                .encrypt(nonce, Payload { msg: black_box(&VALUE), aad: &aad })
+                .encrypt(
+                    nonce,
+                    Payload {
+                        msg: black_box(&VALUE),
+                        aad: &aad,
+                    },
+                )
                 .unwrap();
-            black_box(aes.decrypt(nonce, Payload { msg: &ct, aad: &aad }).unwrap());
+            black_box(
+                aes.decrypt(
+                    nonce,
+                    Payload {
+                        msg: &ct,
+                        aad: &aad,
+                    },
+                )
+                .unwrap(),
+            );
         });
     });
     g.finish();

@@ -538,8 +538,14 @@ impl Vault {
     /// The blind-index digest of `value` for `field` (for bulk loading in benchmarks and
     /// migrations; lookups go through [`Vault::find`]).
     #[doc(hidden)]
-    pub fn blind_digest(&self, field: &'static PiField, value: &str) -> VaultResult<Option<Vec<u8>>> {
-        Ok(self.index_entry(check_storable(field)?, value.as_bytes())?.map(|e| e.digest))
+    pub fn blind_digest(
+        &self,
+        field: &'static PiField,
+        value: &str,
+    ) -> VaultResult<Option<Vec<u8>>> {
+        Ok(self
+            .index_entry(check_storable(field)?, value.as_bytes())?
+            .map(|e| e.digest))
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod error;
 mod metrics;
 mod middleware;
+pub mod redact;
 pub mod routes;
 
 use std::future::Future;

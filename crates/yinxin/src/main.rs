@@ -123,7 +123,8 @@ fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        // Defence in depth: anything PI-shaped is masked on its way out (docs/LOGGING.md).
+        .with_writer(yinxin_server::redact::Redacting(std::io::stderr));
     let _ = match config.log_format {
         LogFormat::Json => builder.json().with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
