@@ -1,0 +1,120 @@
+//! Blind-index normalization (`yinxin_domain::pi::Normalization::apply`).
+//!
+//! The input is decoded the way `Vault::index_entry` decodes a value (`String::from_utf8_lossy`),
+//! then every variant is checked for:
+//!
+//! - idempotence: `n(n(s)) == n(s)` (a normalized value is its own normal form, so a value that
+//!   was normalized once — by a migration, an import or a caller — still finds its subject);
+//! - insensitivity to surrounding whitespace (`apply` trims first);
+//! - the per-variant shape its code produces:
+//!   - `DocumentNumber` / `CreditCode`: no whitespace at all, no ASCII lower-case letter, and the
+//!     result does not depend on the ASCII case of the input or on whitespace inside it;
+//!   - `Email`: no leading/trailing whitespace, `to_lowercase` is a fixed point, ASCII case of the
+//!     input does not matter;
+//!   - `Mobile`: ASCII digits only; punctuation and letters between the digits do not matter; the
+//!     number written with a `+86` or `0086` prefix normalizes to the same value.
+//!
+//! Feature `tolerate-mobile-0086`: skips the `Mobile` idempotence check for the one known
+//! counterexample class (a normalized number that itself starts with `0086`, see
+//! docs/FUZZING.md) so the other properties can be fuzzed while it stands.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use yinxin_domain::pi::Normalization;
+
+const ALL: [Normalization; 4] = [
+    Normalization::DocumentNumber,
+    Normalization::Mobile,
+    Normalization::Email,
+    Normalization::CreditCode,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let s = String::from_utf8_lossy(data);
+    let s: &str = &s;
+    for n in ALL {
+        let once = n.apply(s);
+        let twice = n.apply(&once);
+
+        let skip_idem = cfg!(feature = "tolerate-mobile-0086")
+            && n == Normalization::Mobile
+            && once.starts_with("0086");
+        if !skip_idem {
+            assert_eq!(twice, once, "{n:?} is not idempotent on {s:?}");
+        }
+
+        let padded = format!(" \t{s}\r\n ");
+        assert_eq!(
+            n.apply(&padded),
+            once,
+            "{n:?} depends on surrounding whitespace of {s:?}"
+        );
+
+        match n {
+            Normalization::DocumentNumber | Normalization::CreditCode => {
+                assert!(
+                    !once.chars().any(char::is_whitespace),
+                    "{n:?} left whitespace in {once:?}"
+                );
+                assert!(
+                    !once.chars().any(|c| c.is_ascii_lowercase()),
+                    "{n:?} left ASCII lower case in {once:?}"
+                );
+                assert_eq!(
+                    n.apply(&s.to_ascii_lowercase()),
+                    once,
+                    "{n:?} depends on ASCII case of {s:?}"
+                );
+                // Whitespace anywhere inside is dropped: "1101 0519 4912 3100 2x" is one number.
+                let spaced: String = s.chars().flat_map(|c| [c, ' ']).collect();
+                assert_eq!(
+                    n.apply(&spaced),
+                    once,
+                    "{n:?} depends on inner whitespace of {s:?}"
+                );
+                // Nothing but whitespace is removed.
+                assert_eq!(
+                    once.chars().count(),
+                    s.chars().filter(|c| !c.is_whitespace()).count(),
+                    "{n:?} dropped non-whitespace from {s:?}"
+                );
+            }
+            Normalization::Email => {
+                assert_eq!(once.trim(), once, "Email result {once:?} is not trimmed");
+                assert_eq!(
+                    once.to_lowercase(),
+                    once,
+                    "Email result {once:?} is not lower case"
+                );
+                assert_eq!(
+                    n.apply(&s.to_ascii_uppercase()),
+                    n.apply(&s.to_ascii_lowercase()),
+                    "Email depends on ASCII case of {s:?}"
+                );
+            }
+            Normalization::Mobile => {
+                assert!(
+                    once.bytes().all(|b| b.is_ascii_digit()),
+                    "Mobile result {once:?} is not digits only"
+                );
+                // Only the digits (and whether the trimmed value starts with '+') matter.
+                let t = s.trim();
+                let plus = if t.starts_with('+') { "+" } else { "" };
+                let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+                assert_eq!(
+                    n.apply(&format!("{plus}{digits}")),
+                    once,
+                    "Mobile depends on non-digits of {s:?}"
+                );
+                // The result is the input's digits with at most a country code removed.
+                assert!(
+                    digits.ends_with(&once) && digits.len() - once.len() <= 4,
+                    "Mobile result {once:?} is not a suffix of the digits of {s:?}"
+                );
+                // The same number written with a country code normalizes the same.
+                assert_eq!(n.apply(&format!("+86 {once}")), once, "+86 {once:?}");
+                assert_eq!(n.apply(&format!("0086 {once}")), once, "0086 {once:?}");
+            }
+        }
+    }
+});
