@@ -13,10 +13,6 @@
 //!     input does not matter;
 //!   - `Mobile`: ASCII digits only; punctuation and letters between the digits do not matter; the
 //!     number written with a `+86` or `0086` prefix normalizes to the same value.
-//!
-//! Feature `tolerate-mobile-0086`: skips the `Mobile` idempotence check for the one known
-//! counterexample class (a normalized number that itself starts with `0086`, see
-//! docs/FUZZING.md) so the other properties can be fuzzed while it stands.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -35,13 +31,7 @@ fuzz_target!(|data: &[u8]| {
     for n in ALL {
         let once = n.apply(s);
         let twice = n.apply(&once);
-
-        let skip_idem = cfg!(feature = "tolerate-mobile-0086")
-            && n == Normalization::Mobile
-            && once.starts_with("0086");
-        if !skip_idem {
-            assert_eq!(twice, once, "{n:?} is not idempotent on {s:?}");
-        }
+        assert_eq!(twice, once, "{n:?} is not idempotent on {s:?}");
 
         let padded = format!(" \t{s}\r\n ");
         assert_eq!(
@@ -106,10 +96,25 @@ fuzz_target!(|data: &[u8]| {
                     once,
                     "Mobile depends on non-digits of {s:?}"
                 );
-                // The result is the input's digits with at most a country code removed.
+                // The result is the input's digits with only country codes removed: an optional
+                // `86` after a `+`, then `0086` groups.
                 assert!(
-                    digits.ends_with(&once) && digits.len() - once.len() <= 4,
+                    digits.ends_with(&once),
                     "Mobile result {once:?} is not a suffix of the digits of {s:?}"
+                );
+                let removed = &digits[..digits.len() - once.len()];
+                let removed = if plus == "+" {
+                    removed.strip_prefix("86").unwrap_or(removed)
+                } else {
+                    removed
+                };
+                assert!(
+                    removed.len() % 4 == 0 && removed.as_bytes().chunks(4).all(|c| c == b"0086"),
+                    "Mobile removed {removed:?} from {s:?}, not only country codes"
+                );
+                assert!(
+                    !once.starts_with("0086"),
+                    "Mobile result {once:?} starts with 0086"
                 );
                 // The same number written with a country code normalizes the same.
                 assert_eq!(n.apply(&format!("+86 {once}")), once, "+86 {once:?}");

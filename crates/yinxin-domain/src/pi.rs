@@ -119,13 +119,15 @@ pub enum Disposition {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
-    /// Trimmed, ASCII letters upper-cased (document numbers: a trailing `x` is `X`).
+    /// All whitespace removed, ASCII letters upper-cased (document numbers: a trailing `x` is `X`).
     DocumentNumber,
-    /// Digits only, a leading `+86`/`0086` country code removed.
+    /// Digits only; after a leading `+`, a `86` country code removed; then every leading `0086`
+    /// removed, so the result never starts with `0086` and applying it again changes nothing
+    /// (found by the `normalization` fuzz target before any index was stored).
     Mobile,
     /// Trimmed and lower-cased.
     Email,
-    /// Trimmed, upper-cased (unified social credit codes).
+    /// All whitespace removed, upper-cased (unified social credit codes).
     CreditCode,
 }
 
@@ -142,12 +144,14 @@ impl Normalization {
             Self::Email => v.to_lowercase(),
             Self::Mobile => {
                 let digits: String = v.chars().filter(char::is_ascii_digit).collect();
-                let stripped = if v.starts_with('+') {
-                    digits.strip_prefix("86").unwrap_or(&digits)
-                } else {
-                    digits.strip_prefix("0086").unwrap_or(&digits)
-                };
-                stripped.to_owned()
+                let mut rest = digits.as_str();
+                if v.starts_with('+') {
+                    rest = rest.strip_prefix("86").unwrap_or(rest);
+                }
+                while let Some(r) = rest.strip_prefix("0086") {
+                    rest = r;
+                }
+                rest.to_owned()
             }
         }
     }
@@ -232,6 +236,17 @@ mod tests {
         assert_eq!(n.apply(" 13800138000 "), "13800138000");
         // A number that merely starts with 86 is not a country code without '+' or '00'.
         assert_eq!(n.apply("8613800138000"), "8613800138000");
+        // Idempotent even on doubled prefixes (fuzz/regressions/normalization).
+        for v in [
+            "+0086",
+            "+0086 13800138000",
+            "+86 0086 13800138000",
+            "0086 0086 13800138000",
+        ] {
+            let once = n.apply(v);
+            assert_eq!(n.apply(&once), once, "{v}");
+        }
+        assert_eq!(n.apply("+86 0086 13800138000"), "13800138000");
     }
 
     #[test]
