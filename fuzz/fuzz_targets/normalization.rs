@@ -18,11 +18,12 @@
 use libfuzzer_sys::fuzz_target;
 use yinxin_domain::pi::Normalization;
 
-const ALL: [Normalization; 4] = [
+const ALL: [Normalization; 5] = [
     Normalization::DocumentNumber,
     Normalization::Mobile,
     Normalization::Email,
     Normalization::CreditCode,
+    Normalization::Username,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -67,6 +68,18 @@ fuzz_target!(|data: &[u8]| {
                     once.chars().count(),
                     s.chars().filter(|c| !c.is_whitespace()).count(),
                     "{n:?} dropped non-whitespace from {s:?}"
+                );
+            }
+            Normalization::Username => {
+                assert_eq!(once.trim(), once, "Username result {once:?} is not trimmed");
+                assert!(
+                    !once.chars().any(|c| c.is_ascii_uppercase()),
+                    "Username left ASCII upper case in {once:?}"
+                );
+                assert_eq!(
+                    n.apply(&s.to_ascii_uppercase()),
+                    once,
+                    "Username depends on ASCII case of {s:?}"
                 );
             }
             Normalization::Email => {

@@ -33,6 +33,16 @@ pub enum ErrorCode {
     StorageUnavailable,
     /// A concurrent change won; retry.
     Conflict,
+    /// No valid session, or the credentials are wrong (never says which).
+    Unauthenticated,
+    /// Password login is locked after repeated failures; another method still works (ACC-3).
+    AccountLocked,
+    /// A consent is needed first: the message names which (PRIV-1, PRIV-2, PRIV-4, PRIV-13).
+    ConsentRequired,
+    /// Too many attempts; retry after the time in the `retry-after` header.
+    RateLimited,
+    /// The value is taken (a username, an identity already registered).
+    AlreadyExists,
     /// Anything else: the detail is in the server log, never in the response.
     Internal,
 }
@@ -52,6 +62,11 @@ impl ErrorCode {
             Self::Tampered => "TAMPERED",
             Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::Conflict => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::AccountLocked => "ACCOUNT_LOCKED",
+            Self::ConsentRequired => "CONSENT_REQUIRED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::AlreadyExists => "ALREADY_EXISTS",
             Self::Internal => "INTERNAL",
         }
     }
@@ -80,5 +95,10 @@ impl DomainError {
             code,
             message: message.into(),
         }
+    }
+
+    /// `INVALID_INPUT` naming the field: "`field`: what is wrong".
+    pub fn invalid(field: &str, what: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::InvalidInput, format!("{field}: {what}"))
     }
 }

@@ -6,52 +6,72 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The pseudonymous identifier of a data subject (a person or an enterprise) in the vault.
-///
-/// It is random and carries no personal information, so it may appear in logs and in the
-/// evidence log; the subject's fields never do.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SubjectId(Uuid);
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
 
-impl SubjectId {
-    /// A new random identifier (UUID v4, 122 bits of entropy).
-    pub fn random() -> Self {
-        Self(Uuid::new_v4())
-    }
+        impl $name {
+            /// A new random identifier (UUID v4, 122 bits of entropy).
+            pub fn random() -> Self {
+                Self(Uuid::new_v4())
+            }
 
-    /// The 16 bytes of the identifier, used as associated data when sealing.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
+            /// The 16 bytes of the identifier.
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
 
-    /// The underlying UUID.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
+            /// The underlying UUID.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0.hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
 }
 
-impl From<Uuid> for SubjectId {
-    fn from(u: Uuid) -> Self {
-        Self(u)
-    }
-}
+uuid_id!(
+    /// The pseudonymous identifier of a data subject (a person or an enterprise) in the vault.
+    ///
+    /// It is random and carries no personal information, so it may appear in logs and in the
+    /// evidence log; the subject's fields never do. Its bytes are the associated data of sealing.
+    SubjectId
+);
 
-impl fmt::Display for SubjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+uuid_id!(
+    /// An account (personal or enterprise). Random, no personal information; distinct from the
+    /// account's vault subject so that shredding the subject leaves an anonymous account row.
+    AccountId
+);
 
-impl fmt::Debug for SubjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SubjectId({})", self.0.hyphenated())
-    }
-}
-
-impl FromStr for SubjectId {
-    type Err = uuid::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
+uuid_id!(
+    /// One recorded consent or withdrawal (PRIV-1, PRIV-2): the receipt id.
+    ConsentId
+);

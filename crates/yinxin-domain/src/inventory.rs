@@ -47,6 +47,16 @@ macro_rules! field {
     };
 }
 
+// ---- an account (ACC-1, ACC-3) ----
+
+/// The username chosen at registration. An online identifier, so personal information; the
+/// validator refuses usernames shaped like a mobile, e-mail or document number, so it never
+/// carries other PI. Indexed (unique) for login.
+pub static ACCOUNT_USERNAME: PiField = field!("account.username", "用户名", "Username", C::Identity,
+    sensitive: false, [P::AccountRegistration, P::Login, P::SubjectAccess],
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase,
+    Storage::SealedIndexed { normalization: N::Username }, ["ACC-1", "ACC-3"]);
+
 // ---- a person (ACC-1, IDV-1, CERT-4) ----
 
 /// The person's name.
@@ -226,6 +236,7 @@ pub static SUPPORT_RECORD: PiField = field!("support.record", "客服沟通及�
 
 /// Every declared field. Order is the order of the published notice.
 pub static INVENTORY: &[&PiField] = &[
+    &ACCOUNT_USERNAME,
     &PERSON_NAME,
     &PERSON_COUNTRY,
     &PERSON_DOCUMENT_TYPE,

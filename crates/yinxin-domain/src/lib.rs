@@ -6,13 +6,17 @@
 //! - [`inventory`] — the one declarative inventory of every personal-information field (PRIV-5).
 //! - [`sensitive`] — [`Sensitive<T>`](sensitive::Sensitive), the wrapper PI travels in.
 //! - [`repo`] — the repository traits the store crate implements (storage is domain-owned).
+//! - [`validate`] — document numbers, credit codes, mobiles and e-mails checked by their published rules.
+//! - [`account`] — accounts, sessions, policies and consents (ACC-1..ACC-3, PRIV-1..PRIV-4).
 
+pub mod account;
 pub mod error;
 pub mod ids;
 pub mod inventory;
 pub mod pi;
 pub mod repo;
 pub mod sensitive;
+pub mod validate;
 
 pub use error::{DomainError, ErrorCode};
-pub use ids::SubjectId;
+pub use ids::{AccountId, ConsentId, SubjectId};

@@ -129,6 +129,8 @@ pub enum Normalization {
     Email,
     /// All whitespace removed, upper-cased (unified social credit codes).
     CreditCode,
+    /// Trimmed, ASCII letters lower-cased (usernames are case-insensitive).
+    Username,
 }
 
 impl Normalization {
@@ -142,6 +144,7 @@ impl Normalization {
                 .map(|c| c.to_ascii_uppercase())
                 .collect(),
             Self::Email => v.to_lowercase(),
+            Self::Username => v.to_ascii_lowercase(),
             Self::Mobile => {
                 let digits: String = v.chars().filter(char::is_ascii_digit).collect();
                 let mut rest = digits.as_str();

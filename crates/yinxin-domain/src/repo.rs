@@ -64,6 +64,15 @@ pub trait PiRepo: Send + Sync + std::fmt::Debug {
         &self,
         field: &SealedField,
         index: Option<&BlindIndexEntry>,
+    ) -> StoreResult<()> {
+        self.put_fields(&[(field.clone(), index.cloned())]).await
+    }
+
+    /// [`PiRepo::put_field`] for several fields, all in one transaction: either every field and
+    /// index entry is written or none is (a registration never leaves half its PI behind).
+    async fn put_fields(
+        &self,
+        fields: &[(SealedField, Option<BlindIndexEntry>)],
     ) -> StoreResult<()>;
 
     /// The sealed value of one field, if stored.

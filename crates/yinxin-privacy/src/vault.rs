@@ -270,25 +270,40 @@ impl Vault {
         field: &'static PiField,
         value: &[u8],
     ) -> VaultResult<()> {
-        let field = check_storable(field)?;
+        self.put_all(subject, &[(field, value)]).await
+    }
+
+    /// [`Vault::put`] for several fields of one subject, in one transaction: every field is
+    /// checked against the inventory before anything is sealed, and either all are stored or none.
+    pub async fn put_all(
+        &self,
+        subject: SubjectId,
+        values: &[(&'static PiField, &[u8])],
+    ) -> VaultResult<()> {
+        for (field, _) in values {
+            check_storable(field)?;
+        }
         let key = self
             .data_key(subject, true)
             .await?
             .ok_or_else(|| VaultError::shredded(subject))?;
-        let sealed = SealedField {
-            subject,
-            field: field.name.to_owned(),
-            sealed: seal::seal(
-                self.inner.cipher,
-                &key,
-                &aad_field(subject, field.name),
-                value,
-            ),
-            updated_at: now(),
-        };
-        let index = self.index_entry(field, value)?;
-        self.inner.pi.put_field(&sealed, index.as_ref()).await?;
-        // A shred that ran between reading the key and writing the field must win: erase again.
+        let mut rows = Vec::with_capacity(values.len());
+        for (field, value) in values {
+            let sealed = SealedField {
+                subject,
+                field: field.name.to_owned(),
+                sealed: seal::seal(
+                    self.inner.cipher,
+                    &key,
+                    &aad_field(subject, field.name),
+                    value,
+                ),
+                updated_at: now(),
+            };
+            rows.push((sealed, self.index_entry(field, value)?));
+        }
+        self.inner.pi.put_fields(&rows).await?;
+        // A shred that ran between reading the key and writing the fields must win: erase again.
         if matches!(
             self.inner.keys.subject_key(subject).await?,
             SubjectKeyState::Shredded { .. }
@@ -296,7 +311,7 @@ impl Vault {
             self.inner.pi.erase_subject(subject).await?;
             return Err(VaultError::shredded(subject));
         }
-        tracing::debug!(%subject, field = field.name, "pi field sealed");
+        tracing::debug!(%subject, fields = values.len(), "pi fields sealed");
         Ok(())
     }
 
@@ -546,6 +561,25 @@ impl Vault {
         Ok(self
             .index_entry(check_storable(field)?, value.as_bytes())?
             .map(|e| e.digest))
+    }
+}
+
+impl Vault {
+    /// A keyed pseudonym of `value` for `context` (HMAC-SHA256 under a key derived from the
+    /// vault's index root, so every node sharing the store computes the same one and nobody
+    /// without the master key can reverse it by enumeration — an IPv4 address could be, if
+    /// hashed without a key). For short-lived counters (rate limits) keyed by PI such as a
+    /// source address or a mobile number; never for lookups of stored PI (that is [`Vault::find`]).
+    pub fn pseudonym(&self, context: &str, value: &[u8]) -> [u8; 32] {
+        let hk = Hkdf::<Sha256>::new(Some(b"yinxin/pseudonym"), self.inner.index_root.as_ref());
+        let mut key = Zeroizing::new([0u8; 32]);
+        let info = [b"yinxin/pseudonym/v1/".as_slice(), context.as_bytes()].concat();
+        // 32 bytes from HKDF-SHA256 cannot fail.
+        let _ = hk.expand(&info, key.as_mut());
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(value);
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -59,7 +59,11 @@ impl ApiError {
             ErrorCode::PurposeNotDeclared => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::SubjectShredded => StatusCode::GONE,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Conflict | ErrorCode::AlreadyExists => StatusCode::CONFLICT,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::AccountLocked => StatusCode::LOCKED,
+            ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -100,5 +104,15 @@ impl IntoResponse for ApiError {
             message,
         };
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<yinxin_identity::ServiceError> for ApiError {
+    fn from(e: yinxin_identity::ServiceError) -> Self {
+        match e {
+            yinxin_identity::ServiceError::Refused(d) => d.into(),
+            yinxin_identity::ServiceError::Vault(v) => v.into(),
+            yinxin_identity::ServiceError::Internal(m) => Self::internal(ErrorCode::Internal, m),
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! (`yinxin-domain::repo`) → the store (`yinxin-store`, SQLite or PostgreSQL) → back as JSON, or as
 //! an [`error::ApiError`] whose body is `{"code", "message"}`.
 
+mod accounts;
 pub mod error;
+mod extract;
 mod metrics;
 mod middleware;
 pub mod redact;
@@ -19,6 +21,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 use yinxin_domain::repo::HealthRepo;
+use yinxin_identity::Accounts;
 use yinxin_privacy::vault::Vault;
 
 pub use metrics::Metrics;
@@ -30,16 +33,19 @@ pub struct AppState {
     pub vault: Vault,
     /// Database health, for `/readyz`.
     pub health: Arc<dyn HealthRepo>,
+    /// Accounts, login, sessions, consents.
+    pub accounts: Accounts,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// State over a vault and a health check, with fresh metrics.
-    pub fn new(vault: Vault, health: Arc<dyn HealthRepo>) -> Self {
+    /// State over a vault, a health check and the accounts service, with fresh metrics.
+    pub fn new(vault: Vault, health: Arc<dyn HealthRepo>, accounts: Accounts) -> Self {
         Self {
             vault,
             health,
+            accounts,
             metrics: Arc::new(Metrics::new()),
         }
     }
@@ -75,7 +81,10 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

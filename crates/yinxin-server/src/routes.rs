@@ -27,7 +27,8 @@ use crate::error::{ApiError, ErrorBody};
     components(schemas(ErrorBody)),
     tags(
         (name = "operations", description = "Liveness, readiness, metrics"),
-        (name = "privacy", description = "Personal-information inventory and privacy notices")
+        (name = "privacy", description = "Personal-information inventory and privacy notices"),
+        (name = "accounts", description = "Registration, login, sessions, policies and consents")
     )
 )]
 struct ApiDoc;
@@ -51,11 +52,12 @@ pub fn router(state: AppState) -> (axum::Router, OpenApiDoc) {
 }
 
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
-        .routes(routes!(inventory))
+        .routes(routes!(inventory));
+    crate::accounts::routes(r)
 }
 
 /// The OpenAPI document, without a running server.

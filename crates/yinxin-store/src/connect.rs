@@ -10,6 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Pool, Postgres, Sqlite};
+use yinxin_domain::account::AccountRepo;
 use yinxin_domain::repo::{HealthRepo, KeyRepo, PiRepo};
 
 use crate::repos::SqlStore;
@@ -223,6 +224,8 @@ pub struct Stores {
     pub keys: Arc<dyn KeyRepo>,
     /// Health of the data database.
     pub health: Arc<dyn HealthRepo>,
+    /// Accounts, sessions, policies, consents.
+    pub accounts: Arc<dyn AccountRepo>,
     backend: Backend,
     config: StoreConfig,
     data: AnyPool,
@@ -237,14 +240,15 @@ impl Stores {
         let keystore_backend = backend_of(&config.keystore.url)?;
         let data = connect(&config.data, config.max_connections).await?;
         let keystore = connect(&config.keystore, config.max_connections.min(4)).await?;
-        let (pi, health): (Arc<dyn PiRepo>, Arc<dyn HealthRepo>) = match &data {
+        type DataRepos = (Arc<dyn PiRepo>, Arc<dyn HealthRepo>, Arc<dyn AccountRepo>);
+        let (pi, health, accounts): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s)
+                (s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s)
+                (s.clone(), s.clone(), s)
             }
         };
         let keys: Arc<dyn KeyRepo> = match &keystore {
@@ -256,6 +260,7 @@ impl Stores {
             pi,
             keys,
             health,
+            accounts,
             backend,
             config: config.clone(),
             data,

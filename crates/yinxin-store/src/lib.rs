@@ -3,8 +3,9 @@
 //! Backend differences stay in this crate: the query code is written once, in [`repos`], and
 //! instantiated for each backend by a macro; what truly differs (connection options, "table does
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
-//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>` and `Arc<dyn HealthRepo>`.
+//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>`.
 
+mod accounts;
 mod connect;
 mod dialect;
 mod repos;

@@ -17,7 +17,7 @@ use crate::dialect::Dialect;
 
 /// Repositories over one pool.
 pub(crate) struct SqlStore<DB: sqlx::Database> {
-    pool: Pool<DB>,
+    pub(crate) pool: Pool<DB>,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
@@ -34,7 +34,7 @@ impl<DB: sqlx::Database> fmt::Debug for SqlStore<DB> {
 
 /// A database error as a store error. The detail stays server-side (it may name tables, never PI:
 /// every PI value reaches the database sealed).
-fn db_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(e.to_string()),
         sqlx::Error::ColumnDecode { .. }
@@ -44,7 +44,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn subject_of(s: &str) -> StoreResult<SubjectId> {
+pub(crate) fn subject_of(s: &str) -> StoreResult<SubjectId> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("stored subject id {s:?} is not a UUID")))
 }
@@ -72,38 +72,39 @@ macro_rules! sql_repos {
     ($db:ty) => {
         #[async_trait]
         impl PiRepo for SqlStore<$db> {
-            async fn put_field(
+            async fn put_fields(
                 &self,
-                f: &SealedField,
-                index: Option<&BlindIndexEntry>,
+                fields: &[(SealedField, Option<BlindIndexEntry>)],
             ) -> StoreResult<()> {
-                let subject = f.subject.to_string();
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO pi_fields (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
-                )
-                .bind(&subject)
-                .bind(&f.field)
-                .bind(&f.sealed)
-                .bind(f.updated_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
+                for (f, index) in fields {
+                    let subject = f.subject.to_string();
+                    sqlx::query(
+                        "INSERT INTO pi_fields (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+                    )
                     .bind(&subject)
                     .bind(&f.field)
+                    .bind(&f.sealed)
+                    .bind(f.updated_at)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                if let Some(ix) = index {
-                    sqlx::query("INSERT INTO pi_blind_index (field, digest, subject_id) VALUES ($1, $2, $3)")
-                        .bind(&ix.field)
-                        .bind(&ix.digest)
+                    sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
                         .bind(&subject)
+                        .bind(&f.field)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
+                    if let Some(ix) = index {
+                        sqlx::query("INSERT INTO pi_blind_index (field, digest, subject_id) VALUES ($1, $2, $3)")
+                            .bind(&ix.field)
+                            .bind(&ix.digest)
+                            .bind(&subject)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
                 }
                 tx.commit().await.map_err(db_err)
             }

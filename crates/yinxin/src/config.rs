@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use yinxin_identity::{AccountsConfig, PasswordParams};
 use yinxin_privacy::Cipher;
 
 /// A configuration error: exit code 2, one line naming the setting.
@@ -51,6 +52,20 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// argon2id memory cost for password hashes, KiB (ACC-3).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Consecutive wrong passwords that lock password login for an account.
+    pub password_max_failures: u32,
+    /// Seconds password login stays locked.
+    pub password_lockout_secs: i64,
+    /// Session lifetime, seconds.
+    pub session_secs: i64,
+    /// Password attempts per source address per minute (all accounts together).
+    pub logins_per_address_per_minute: u32,
 }
 
 impl Default for Config {
@@ -66,6 +81,13 @@ impl Default for Config {
             log_level: "info".into(),
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
+            argon2_memory_kib: AccountsConfig::default().password.memory_kib,
+            argon2_iterations: AccountsConfig::default().password.iterations,
+            argon2_parallelism: AccountsConfig::default().password.parallelism,
+            password_max_failures: AccountsConfig::default().max_password_failures,
+            password_lockout_secs: AccountsConfig::default().lockout_seconds,
+            session_secs: AccountsConfig::default().session_seconds,
+            logins_per_address_per_minute: AccountsConfig::default().logins_per_address_per_minute,
         }
     }
 }
@@ -85,6 +107,21 @@ pub struct Overrides {
 const SECRET_KEYS: [&str; 2] = ["database_url", "keystore_url"];
 
 impl Config {
+    /// The accounts service settings.
+    pub fn accounts(&self) -> AccountsConfig {
+        AccountsConfig {
+            password: PasswordParams {
+                memory_kib: self.argon2_memory_kib,
+                iterations: self.argon2_iterations,
+                parallelism: self.argon2_parallelism,
+            },
+            max_password_failures: self.password_max_failures,
+            lockout_seconds: self.password_lockout_secs,
+            session_seconds: self.session_secs,
+            logins_per_address_per_minute: self.logins_per_address_per_minute,
+        }
+    }
+
     /// Loads the layers in order. `env` is the process environment (a parameter, for tests).
     pub fn load(
         file: Option<&Path>,

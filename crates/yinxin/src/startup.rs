@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
+use yinxin_identity::Accounts;
 use yinxin_privacy::master_key::{self, MasterKey};
 use yinxin_privacy::vault::{MasterKeyCheck, Vault, VaultError};
 use yinxin_server::{AppState, Limits};
@@ -32,8 +33,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // (closing the stores), not kill it with the default action.
     let shutdown = shutdown_signal()?;
     let opened = open(&config).await?;
+    let accounts = Accounts::open(
+        opened.vault.clone(),
+        opened.stores.accounts.clone(),
+        config.accounts(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
     announce(&opened, addr);
-    let state = AppState::new(opened.vault.clone(), opened.stores.health.clone());
+    let state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,

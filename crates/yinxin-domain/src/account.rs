@@ -1,0 +1,241 @@
+//! Accounts, sessions, privacy policies and consents (ACC-1..ACC-3, PRIV-1, PRIV-2, PRIV-17).
+//!
+//! An account row holds no personal information: its PI (name, document, mobile, e-mail, username)
+//! lives in the vault under the account's [`SubjectId`]. What is here is an opaque id, a password
+//! hash, counters and times.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{AccountId, ConsentId, SubjectId};
+use crate::repo::StoreResult;
+
+/// Personal or enterprise (ACC-1, ACC-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// A natural person.
+    Personal,
+    /// An enterprise, acting through authorized agents.
+    Enterprise,
+}
+
+impl AccountKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Personal => "personal",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "personal" => Some(Self::Personal),
+            "enterprise" => Some(Self::Enterprise),
+            _ => None,
+        }
+    }
+}
+
+/// An account as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The account.
+    pub id: AccountId,
+    /// Personal or enterprise.
+    pub kind: AccountKind,
+    /// Where its personal information is in the vault.
+    pub subject: SubjectId,
+    /// The argon2id hash in PHC string form, if the account has a password.
+    pub password_hash: Option<String>,
+    /// Consecutive failed password attempts since the last success (ACC-3 lockout).
+    pub failed_logins: u32,
+    /// Unix second until which password login is locked, if locked.
+    pub locked_until: Option<i64>,
+    /// Unix second of registration.
+    pub created_at: i64,
+}
+
+/// A login session (PRIV-17: the client holds only an opaque random token; the store holds its
+/// SHA-256, so a copy of the database does not give working sessions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// Whose.
+    pub account: AccountId,
+    /// How the user logged in (`password`, `sms`, `passkey`).
+    pub method: String,
+    /// Unix second of creation.
+    pub created_at: i64,
+    /// Unix second after which the session is refused.
+    pub expires_at: i64,
+}
+
+/// A version of the privacy policy (PRIV-1, PRIV-4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PolicyVersion {
+    /// The version, e.g. `2026-11-23`.
+    pub version: String,
+    /// When this version was published (ISO 8601 date).
+    pub updated_on: String,
+    /// When it takes effect (ISO 8601 date).
+    pub effective_on: String,
+    /// Whether the change from the previous version is material: accounts must consent again.
+    pub material: bool,
+    /// SHA-256 (hex) of the text shown, so a consent can be tied to exactly what the user read.
+    pub text_sha256: String,
+}
+
+/// What a consent is for (PRIV-1, PRIV-2: separate consents are their own records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentScope {
+    /// The privacy policy as a whole (PRIV-1).
+    PrivacyPolicy,
+    /// Processing of sensitive personal information (PIPL art. 29; PRIV-2).
+    SensitivePersonalInformation,
+    /// Provision to a third party (PIPL art. 23; PRIV-2).
+    ThirdPartyProvision,
+    /// Transfer out of the mainland (PIPL art. 39; PRIV-2).
+    CrossBorderTransfer,
+}
+
+impl ConsentScope {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PrivacyPolicy => "privacy_policy",
+            Self::SensitivePersonalInformation => "sensitive_personal_information",
+            Self::ThirdPartyProvision => "third_party_provision",
+            Self::CrossBorderTransfer => "cross_border_transfer",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::PrivacyPolicy,
+            Self::SensitivePersonalInformation,
+            Self::ThirdPartyProvision,
+            Self::CrossBorderTransfer,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// Given or withdrawn. Withdrawal is a new record; history is never deleted (PRIV-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentAction {
+    /// Consent given.
+    Given,
+    /// Consent withdrawn.
+    Withdrawn,
+}
+
+impl ConsentAction {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Given => "given",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "given" => Some(Self::Given),
+            "withdrawn" => Some(Self::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+/// One append-only consent record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConsentRecord {
+    /// The receipt id.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ConsentId,
+    /// Whose consent.
+    #[schema(value_type = String, format = Uuid)]
+    pub account: AccountId,
+    /// The policy version the user was shown.
+    pub policy_version: String,
+    /// What the consent covers.
+    pub scope: ConsentScope,
+    /// Given or withdrawn.
+    pub action: ConsentAction,
+    /// Where it was given: `api`, `web`, `app`.
+    pub channel: String,
+    /// SHA-256 (hex) of the text shown.
+    pub text_sha256: String,
+    /// Unix second.
+    pub at: i64,
+}
+
+/// Accounts, sessions, policies and consents.
+#[async_trait]
+pub trait AccountRepo: Send + Sync + std::fmt::Debug {
+    /// Stores a new account and its registration consents in one transaction.
+    async fn insert_account(
+        &self,
+        account: &AccountRecord,
+        consents: &[ConsentRecord],
+    ) -> StoreResult<()>;
+
+    /// The account, if it exists.
+    async fn account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;
+
+    /// The account whose vault subject is `subject`.
+    async fn account_by_subject(&self, subject: SubjectId) -> StoreResult<Option<AccountRecord>>;
+
+    /// Counts a failed password attempt, atomically; once the count reaches `max_failures`, locks
+    /// password login until `lock_until`. Returns the account as updated.
+    async fn record_login_failure(
+        &self,
+        id: AccountId,
+        max_failures: u32,
+        lock_until: i64,
+    ) -> StoreResult<Option<AccountRecord>>;
+
+    /// Clears the failure count and any lock after a successful login.
+    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
+
+    /// Stores a session.
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+
+    /// The session with this token hash, if it exists and has not expired at `now`.
+    async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<SessionRecord>>;
+
+    /// Deletes a session (logout). Returns whether it existed.
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<bool>;
+
+    /// Stores a policy version unless that version exists; a stored version is never changed.
+    async fn publish_policy(&self, policy: &PolicyVersion) -> StoreResult<()>;
+
+    /// The newest policy in effect on `today` (ISO date).
+    async fn current_policy(&self, today: &str) -> StoreResult<Option<PolicyVersion>>;
+
+    /// Appends a consent record.
+    async fn insert_consent(&self, consent: &ConsentRecord) -> StoreResult<()>;
+
+    /// Every consent record of an account, oldest first.
+    async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>>;
+
+    /// Counts one hit on a rate-limit bucket (a keyed pseudonym, never a raw address or number)
+    /// for the window starting at `window_start`, atomically across nodes; returns the hits in
+    /// that window including this one. Buckets of windows before `expired_before` are purged.
+    async fn hit_rate_bucket(
+        &self,
+        bucket: &[u8],
+        window_start: i64,
+        expired_before: i64,
+    ) -> StoreResult<u64>;
+}

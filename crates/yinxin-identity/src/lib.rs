@@ -1,0 +1,16 @@
+//! Accounts and login (ACC-1..ACC-3), sessions (PRIV-17), privacy-policy versions and consents
+//! (PRIV-1, PRIV-2, PRIV-4).
+//!
+//! [`Accounts`] is the service the HTTP layer calls. Personal information goes into the vault
+//! (`yinxin-privacy`), never into an account row; validation uses the published rules in
+//! `yinxin_domain::validate`.
+
+mod password;
+pub mod policy;
+mod service;
+
+pub use password::{PasswordHasher, PasswordParams};
+pub use service::{
+    Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
+    ServiceError, ServiceResult, SessionToken, today_in_china,
+};

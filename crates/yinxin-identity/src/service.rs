@@ -1,0 +1,681 @@
+//! The accounts service: registration, password login with lockout, sessions, consents.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use yinxin_domain::account::{
+    AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
+    PolicyVersion, SessionRecord,
+};
+use yinxin_domain::inventory::{
+    ACCOUNT_USERNAME, PERSON_COUNTRY, PERSON_DOCUMENT_NUMBER, PERSON_DOCUMENT_TYPE, PERSON_EMAIL,
+    PERSON_MOBILE, PERSON_NAME,
+};
+use yinxin_domain::pi::{PiField, Purpose};
+use yinxin_domain::validate::{self, CivilDate, DocumentType};
+use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, SubjectId};
+use yinxin_privacy::vault::{Vault, VaultError};
+use zeroize::Zeroizing;
+
+use crate::password::{PasswordHasher, PasswordParams};
+use crate::policy::{self, POLICIES};
+
+/// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
+const MINOR_AGE: i32 = 14;
+
+/// Account settings (ACC-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// argon2id parameters.
+    pub password: PasswordParams,
+    /// Consecutive wrong passwords after which password login locks.
+    pub max_password_failures: u32,
+    /// How long the lock lasts, in seconds.
+    pub lockout_seconds: i64,
+    /// Session lifetime in seconds.
+    pub session_seconds: i64,
+    /// Password attempts accepted per source address per minute, over all accounts.
+    pub logins_per_address_per_minute: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            password: PasswordParams::default(),
+            max_password_failures: 5,
+            lockout_seconds: 15 * 60,
+            session_seconds: 12 * 3600,
+            logins_per_address_per_minute: 30,
+        }
+    }
+}
+
+/// Errors of the service: refusals the caller can act on, or failures of what lies beneath.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// A refusal (4xx) or a failure (5xx).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Refused, with a code and a message that says what to fix.
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    /// The vault or the store failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// Anything else, for the log only.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<yinxin_domain::repo::StoreError> for ServiceError {
+    fn from(e: yinxin_domain::repo::StoreError) -> Self {
+        Self::Vault(VaultError::from(e))
+    }
+}
+
+/// A personal registration as submitted (ACC-1).
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalRegistration {
+    /// Login name.
+    pub username: String,
+    /// Password (never stored; only its argon2id hash).
+    #[schema(value_type = String, format = Password)]
+    pub password: Zeroizing<String>,
+    /// Name as on the identity document.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country or region.
+    pub country_region: String,
+    /// Which identity document.
+    pub document_type: DocumentType,
+    /// Its number.
+    pub document_number: String,
+    /// Real-name mainland mobile number.
+    pub mobile: String,
+    /// E-mail address.
+    pub email: String,
+    /// The policy version the user was shown and accepted (PRIV-1).
+    pub accept_policy_version: String,
+    /// Separate consents given (PRIV-2). Registration needs `sensitive_personal_information`,
+    /// since the identity document number is sensitive PI.
+    #[serde(default)]
+    pub consents: Vec<ConsentScope>,
+}
+
+impl std::fmt::Debug for PersonalRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonalRegistration(<redacted>)")
+    }
+}
+
+/// A new account.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    /// The account.
+    pub account: AccountId,
+    /// The consent receipts recorded with it.
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// A session token: shown to the client once, stored only as its SHA-256.
+#[derive(Clone)]
+pub struct SessionToken(pub Zeroizing<String>);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+/// A login attempt.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Login {
+    /// Username and password.
+    Password {
+        /// Login name.
+        username: String,
+        /// Password.
+        #[schema(value_type = String, format = Password)]
+        password: Zeroizing<String>,
+    },
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Login(<redacted>)")
+    }
+}
+
+/// A successful login.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    /// Who.
+    pub account: AccountId,
+    /// The new session's token.
+    pub token: SessionToken,
+    /// Unix second the session expires.
+    pub expires_at: i64,
+}
+
+/// An account's own view of its personal information, masked (PRIV-14 access; 003 5.1).
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct Profile {
+    /// Login name.
+    pub username: String,
+    /// Name.
+    pub name: String,
+    /// Document type.
+    pub document_type: String,
+    /// Document number, masked except the first 2 and last 2 characters.
+    pub document_number_masked: String,
+    /// Mobile, masked except the first 3 and last 4 digits.
+    pub mobile_masked: String,
+    /// E-mail with the local part masked.
+    pub email_masked: String,
+}
+
+/// The accounts service.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    vault: Vault,
+    repo: Arc<dyn AccountRepo>,
+    hasher: Arc<PasswordHasher>,
+    config: AccountsConfig,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Today's civil date (UTC+8, the mainland's time zone: an age or an effective date turns over at
+/// Beijing midnight).
+pub fn today_in_china(unix: i64) -> CivilDate {
+    let days = (unix + 8 * 3600).div_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    CivilDate {
+        year: i32::try_from(year).unwrap_or(i32::MAX),
+        month: u8::try_from(month).unwrap_or(1),
+        day: u8::try_from(day).unwrap_or(1),
+    }
+}
+
+fn iso(d: CivilDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+}
+
+fn invalid(field: &str, e: validate::Invalid) -> DomainError {
+    e.for_field(field)
+}
+
+/// Password rules: 8..=128 characters, at least two of letters / digits / other, not the username.
+fn check_password(password: &str, username: &str) -> Result<(), DomainError> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err(DomainError::invalid(
+            "password",
+            "must have at least 8 characters",
+        ));
+    }
+    if n > 128 {
+        return Err(DomainError::invalid(
+            "password",
+            "must have at most 128 characters",
+        ));
+    }
+    let letters = password.chars().any(char::is_alphabetic);
+    let digits = password.chars().any(|c| c.is_ascii_digit());
+    let other = password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    if u8::from(letters) + u8::from(digits) + u8::from(other) < 2 {
+        return Err(DomainError::invalid(
+            "password",
+            "must mix at least two of: letters, digits, symbols",
+        ));
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return Err(DomainError::invalid("password", "must not be the username"));
+    }
+    Ok(())
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n <= keep_start + keep_end {
+        return "*".repeat(n);
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_start || i >= n - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+impl Accounts {
+    /// The service over a vault and a repository; publishes the built-in policy versions.
+    pub async fn open(
+        vault: Vault,
+        repo: Arc<dyn AccountRepo>,
+        config: AccountsConfig,
+    ) -> ServiceResult<Self> {
+        let hasher = PasswordHasher::new(config.password).map_err(ServiceError::Internal)?;
+        for p in POLICIES {
+            repo.publish_policy(&p.record()).await?;
+        }
+        Ok(Self {
+            vault,
+            repo,
+            hasher: Arc::new(hasher),
+            config,
+        })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &AccountsConfig {
+        &self.config
+    }
+
+    /// The policy in effect today.
+    pub async fn current_policy(&self) -> ServiceResult<PolicyVersion> {
+        self.repo
+            .current_policy(&iso(today_in_china(now())))
+            .await?
+            .ok_or_else(|| ServiceError::Internal("no privacy policy is in effect".into()))
+    }
+
+    /// Registers a person (ACC-1). Every field is validated before anything is written; a refusal
+    /// names the field and stores nothing. The PI goes into the vault in one transaction, then the
+    /// account row and its consent records in another; if the second fails the subject is shredded.
+    pub async fn register_personal(&self, r: &PersonalRegistration) -> ServiceResult<Registered> {
+        let at = now();
+        let today = today_in_china(at);
+        let username = validate::username(&r.username).map_err(|e| invalid("username", e))?;
+        check_password(&r.password, &username)?;
+        let name = r.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::invalid("name", "must have 1 to 100 characters").into());
+        }
+        if name.chars().any(char::is_control) {
+            return Err(DomainError::invalid("name", "must not contain control characters").into());
+        }
+        let country = validate::country_region(&r.country_region)
+            .map_err(|e| invalid("country_region", e))?;
+        let document_number =
+            validate::document_number(r.document_type, &country, &r.document_number, today)
+                .map_err(|e| invalid("document_number", e))?;
+        let mobile = validate::mainland_mobile(&r.mobile).map_err(|e| invalid("mobile", e))?;
+        let email = validate::email(&r.email).map_err(|e| invalid("email", e))?;
+
+        // PRIV-13: a resident ID number tells the age; under 14 needs a guardian (not yet offered).
+        if r.document_type == DocumentType::ResidentIdCard {
+            let id = validate::resident_id(&document_number, today)
+                .map_err(|e| invalid("document_number", e))?;
+            if id.birth_date.years_until(today) < MINOR_AGE {
+                return Err(DomainError::new(
+                    ErrorCode::ConsentRequired,
+                    "document_number: the holder is under 14; registration needs the consent of a \
+                     guardian with a verified account (PRIV-13)",
+                )
+                .into());
+            }
+        }
+
+        // PRIV-1: explicit acceptance of the version in effect; PRIV-2: separate consent for the
+        // sensitive document number.
+        let policy = self.current_policy().await?;
+        if r.accept_policy_version != policy.version {
+            return Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                format!(
+                    "accept_policy_version: the privacy policy in effect is version {}; read it at \
+                     /api/v1/policies/current and accept that version",
+                    policy.version
+                ),
+            )
+            .into());
+        }
+        if !r
+            .consents
+            .contains(&ConsentScope::SensitivePersonalInformation)
+        {
+            return Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                "consents: registration processes your identity document number, which is \
+                 sensitive personal information; it needs the separate consent \
+                 \"sensitive_personal_information\" (PRIV-2)",
+            )
+            .into());
+        }
+
+        if !self
+            .vault
+            .find(&ACCOUNT_USERNAME, &username)
+            .await?
+            .is_empty()
+        {
+            return Err(username_taken().into());
+        }
+        let password_hash = {
+            let hasher = self.hasher.clone();
+            let pw = r.password.clone();
+            tokio::task::spawn_blocking(move || hasher.hash(&pw))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("hashing task: {e}")))?
+                .map_err(ServiceError::Internal)?
+        };
+
+        let subject = SubjectId::random();
+        let doc_type = document_type_name(r.document_type);
+        let values: [(&'static PiField, &[u8]); 7] = [
+            (&ACCOUNT_USERNAME, username.as_bytes()),
+            (&PERSON_NAME, name.as_bytes()),
+            (&PERSON_COUNTRY, country.as_bytes()),
+            (&PERSON_DOCUMENT_TYPE, doc_type.as_bytes()),
+            (&PERSON_DOCUMENT_NUMBER, document_number.as_bytes()),
+            (&PERSON_MOBILE, mobile.as_bytes()),
+            (&PERSON_EMAIL, email.as_bytes()),
+        ];
+        match self.vault.put_all(subject, &values).await {
+            Ok(()) => {}
+            Err(VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_))) => {
+                // Another registration took the username between the check and the write.
+                let _ = self.vault.shred(subject).await;
+                return Err(username_taken().into());
+            }
+            Err(e) => {
+                let _ = self.vault.shred(subject).await;
+                return Err(e.into());
+            }
+        }
+
+        let account = AccountRecord {
+            id: AccountId::random(),
+            kind: AccountKind::Personal,
+            subject,
+            password_hash: Some(password_hash),
+            failed_logins: 0,
+            locked_until: None,
+            created_at: at,
+        };
+        let text_sha256 = policy::builtin(&policy.version)
+            .map(|p| p.record().text_sha256)
+            .unwrap_or_else(|| policy.text_sha256.clone());
+        let consents: Vec<ConsentRecord> = std::iter::once(ConsentScope::PrivacyPolicy)
+            .chain(r.consents.iter().copied())
+            .fold(Vec::new(), |mut v, s| {
+                if !v.contains(&s) {
+                    v.push(s);
+                }
+                v
+            })
+            .into_iter()
+            .map(|scope| ConsentRecord {
+                id: ConsentId::random(),
+                account: account.id,
+                policy_version: policy.version.clone(),
+                scope,
+                action: ConsentAction::Given,
+                channel: "api".into(),
+                text_sha256: text_sha256.clone(),
+                at,
+            })
+            .collect();
+        if let Err(e) = self.repo.insert_account(&account, &consents).await {
+            let _ = self.vault.shred(subject).await;
+            return Err(e.into());
+        }
+        tracing::info!(account = %account.id, %subject, "personal account registered");
+        Ok(Registered {
+            account: account.id,
+            consents,
+        })
+    }
+
+    /// Logs in (ACC-3). A wrong username and a wrong password get the same answer and cost the
+    /// same time; repeated wrong passwords lock password login for the account.
+    pub async fn login(&self, login: &Login, source: IpAddr) -> ServiceResult<LoginOutcome> {
+        let Login::Password { username, password } = login;
+        let at = now();
+        self.rate_limit(
+            "login-address",
+            &source.to_string(),
+            self.config.logins_per_address_per_minute,
+            60,
+            at,
+            "too many login attempts from this address",
+        )
+        .await?;
+        let account = match validate::username(username) {
+            Ok(u) => match self.vault.find(&ACCOUNT_USERNAME, &u).await?.first() {
+                Some(subject) => self.repo.account_by_subject(*subject).await?,
+                None => None,
+            },
+            Err(_) => None,
+        };
+        if let Some(until) = account
+            .as_ref()
+            .and_then(|a| a.locked_until)
+            .filter(|u| *u > at)
+        {
+            return Err(locked(until - at).into());
+        }
+        let ok = {
+            let hasher = self.hasher.clone();
+            let pw = password.clone();
+            let phc = account.as_ref().and_then(|a| a.password_hash.clone());
+            tokio::task::spawn_blocking(move || hasher.verify(&pw, phc.as_deref()))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("verify task: {e}")))?
+        };
+        let Some(account) = account else {
+            return Err(wrong_credentials().into());
+        };
+        if !ok {
+            let updated = self
+                .repo
+                .record_login_failure(
+                    account.id,
+                    self.config.max_password_failures,
+                    at + self.config.lockout_seconds,
+                )
+                .await?;
+            tracing::info!(account = %account.id, "password login failed");
+            if let Some(until) = updated.and_then(|a| a.locked_until).filter(|u| *u > at) {
+                return Err(locked(until - at).into());
+            }
+            return Err(wrong_credentials().into());
+        }
+        self.repo.clear_login_failures(account.id).await?;
+        self.start_session(account.id, "password", at).await
+    }
+
+    /// Counts a hit on `(context, value)` in the current window of `window_secs`; refuses with
+    /// `RATE_LIMITED` beyond `limit`. The value (an address, a mobile) is pseudonymized first.
+    async fn rate_limit(
+        &self,
+        context: &str,
+        value: &str,
+        limit: u32,
+        window_secs: i64,
+        at: i64,
+        what: &str,
+    ) -> ServiceResult<()> {
+        let bucket = self.vault.pseudonym(context, value.as_bytes());
+        let window = at - at.rem_euclid(window_secs);
+        let hits = self
+            .repo
+            .hit_rate_bucket(&bucket, window, window - 2 * window_secs)
+            .await?;
+        if hits > u64::from(limit) {
+            let retry = window + window_secs - at;
+            return Err(DomainError::new(
+                ErrorCode::RateLimited,
+                format!("{what}; retry in {retry} second(s)"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn start_session(
+        &self,
+        account: AccountId,
+        method: &str,
+        at: i64,
+    ) -> ServiceResult<LoginOutcome> {
+        let raw: [u8; 32] = rand::random();
+        let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw));
+        let expires_at = at + self.config.session_seconds;
+        self.repo
+            .insert_session(&SessionRecord {
+                token_hash: token_hash(&token),
+                account,
+                method: method.to_owned(),
+                created_at: at,
+                expires_at,
+            })
+            .await?;
+        tracing::info!(%account, method, "session started");
+        Ok(LoginOutcome {
+            account,
+            token: SessionToken(token),
+            expires_at,
+        })
+    }
+
+    /// The account behind a session token, if the session is live.
+    pub async fn authenticate(&self, token: &str) -> ServiceResult<(AccountRecord, SessionRecord)> {
+        // A token is 43 URL-safe base64 characters; anything else cannot be one.
+        if token.len() != 43
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(no_session().into());
+        }
+        let session = self
+            .repo
+            .session(&token_hash(token), now())
+            .await?
+            .ok_or_else(no_session)?;
+        let account = self
+            .repo
+            .account(session.account)
+            .await?
+            .ok_or_else(no_session)?;
+        Ok((account, session))
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, token: &str) -> ServiceResult<()> {
+        self.repo.delete_session(&token_hash(token)).await?;
+        Ok(())
+    }
+
+    /// The account's own masked profile (for the account holder only).
+    pub async fn profile(&self, account: &AccountRecord) -> ServiceResult<Profile> {
+        let get = |f: &'static PiField| {
+            let vault = self.vault.clone();
+            let subject = account.subject;
+            async move {
+                let v = vault.get_string(subject, f).await?;
+                Ok::<String, ServiceError>(match v {
+                    Some(s) => s.expose(Purpose::SubjectAccess)?.clone(),
+                    None => String::new(),
+                })
+            }
+        };
+        let email = get(&PERSON_EMAIL).await?;
+        let email_masked = match email.split_once('@') {
+            Some((local, domain)) => format!("{}@{domain}", mask(local, 1, 0)),
+            None => mask(&email, 0, 0),
+        };
+        Ok(Profile {
+            username: get(&ACCOUNT_USERNAME).await?,
+            name: get(&PERSON_NAME).await?,
+            document_type: get(&PERSON_DOCUMENT_TYPE).await?,
+            document_number_masked: mask(&get(&PERSON_DOCUMENT_NUMBER).await?, 2, 2),
+            mobile_masked: mask(&get(&PERSON_MOBILE).await?, 3, 4),
+            email_masked,
+        })
+    }
+
+    /// The account's consent records, oldest first.
+    pub async fn consents(&self, account: AccountId) -> ServiceResult<Vec<ConsentRecord>> {
+        Ok(self.repo.consents_of(account).await?)
+    }
+}
+
+/// The stored (and wire) name of a document type.
+fn document_type_name(t: DocumentType) -> &'static str {
+    match t {
+        DocumentType::ResidentIdCard => "resident_id_card",
+        DocumentType::Passport => "passport",
+        DocumentType::HkMacaoResidentPermit => "hk_macao_resident_permit",
+        DocumentType::TaiwanResidentPermit => "taiwan_resident_permit",
+        DocumentType::ForeignPermanentResidentId => "foreign_permanent_resident_id",
+    }
+}
+
+fn username_taken() -> DomainError {
+    DomainError::new(
+        ErrorCode::AlreadyExists,
+        "username: this username is taken; choose another",
+    )
+}
+
+fn wrong_credentials() -> DomainError {
+    DomainError::new(
+        ErrorCode::Unauthenticated,
+        "the username or password is wrong",
+    )
+}
+
+fn no_session() -> DomainError {
+    DomainError::new(
+        ErrorCode::Unauthenticated,
+        "log in first: no valid session (cookie yinxin_session or Authorization: Bearer)",
+    )
+}
+
+fn locked(seconds: i64) -> DomainError {
+    DomainError::new(
+        ErrorCode::AccountLocked,
+        format!(
+            "password login is locked for {} more minute(s) after repeated wrong passwords; \
+             log in with an SMS code instead",
+            (seconds + 59) / 60
+        ),
+    )
+}

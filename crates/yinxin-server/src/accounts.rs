@@ -1,0 +1,230 @@
+//! Accounts, sessions, policies and consents under `/api/v1` (ACC-1, ACC-3, PRIV-1, PRIV-2, PRIV-17).
+
+use axum::Json;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use yinxin_domain::account::{AccountKind, ConsentRecord};
+use yinxin_identity::policy;
+use yinxin_identity::{Login, PersonalRegistration, Profile};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Caller, SESSION_COOKIE};
+
+/// The accounts routes.
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(current_policy))
+        .routes(routes!(register_personal))
+        .routes(routes!(create_session))
+        .routes(routes!(delete_session))
+        .routes(routes!(me))
+        .routes(routes!(my_profile))
+        .routes(routes!(my_consents))
+}
+
+/// The privacy policy in effect (PRIV-1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentPolicy {
+    /// Version label; registration must accept exactly this.
+    pub version: String,
+    /// Publication date.
+    pub updated_on: String,
+    /// Effective date.
+    pub effective_on: String,
+    /// Whether the change from the previous version is material.
+    pub material: bool,
+    /// SHA-256 (hex) of `text`.
+    pub text_sha256: String,
+    /// The text shown to the user.
+    pub text: String,
+}
+
+/// The privacy policy in effect, with its text and hash.
+#[utoipa::path(get, path = "/api/v1/policies/current", tag = "accounts",
+    responses((status = 200, description = "The policy in effect", body = CurrentPolicy)))]
+async fn current_policy(State(state): State<AppState>) -> Result<Json<CurrentPolicy>, ApiError> {
+    let p = state.accounts.current_policy().await?;
+    let text = policy::builtin(&p.version)
+        .map(|b| b.text.to_owned())
+        .unwrap_or_default();
+    Ok(Json(CurrentPolicy {
+        version: p.version,
+        updated_on: p.updated_on,
+        effective_on: p.effective_on,
+        material: p.material,
+        text_sha256: p.text_sha256,
+        text,
+    }))
+}
+
+/// A new account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredAccount {
+    /// The account id.
+    #[schema(value_type = String, format = Uuid)]
+    pub account_id: yinxin_domain::AccountId,
+    /// The consent records made with the registration (receipts).
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// Registers a person (ACC-1). Every field is checked by its published rule; a refusal names the
+/// field and stores nothing. Requires acceptance of the policy in effect and the separate consent
+/// `sensitive_personal_information` (PRIV-1, PRIV-2).
+#[utoipa::path(post, path = "/api/v1/accounts/personal", tag = "accounts",
+    request_body = PersonalRegistration,
+    responses(
+        (status = 201, description = "Registered", body = RegisteredAccount),
+        (status = 400, description = "A field is invalid; the message names it", body = ErrorBody),
+        (status = 403, description = "A consent is missing (CONSENT_REQUIRED)", body = ErrorBody),
+        (status = 409, description = "The username is taken", body = ErrorBody)
+    ))]
+async fn register_personal(
+    State(state): State<AppState>,
+    ApiJson(r): ApiJson<PersonalRegistration>,
+) -> Result<(StatusCode, Json<RegisteredAccount>), ApiError> {
+    let done = state.accounts.register_personal(&r).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredAccount {
+            account_id: done.account,
+            consents: done.consents,
+        }),
+    ))
+}
+
+/// A new session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewSession {
+    /// The account.
+    #[schema(value_type = String, format = Uuid)]
+    pub account_id: yinxin_domain::AccountId,
+    /// Opaque bearer token (also set as the `yinxin_session` cookie). Shown once.
+    pub token: String,
+    /// Unix second the session expires.
+    pub expires_at: i64,
+}
+
+/// Logs in (ACC-3). The token is returned and set as an HttpOnly, Secure, SameSite=Strict cookie
+/// that holds only the opaque token (PRIV-17). Wrong username and wrong password get the same
+/// answer; repeated wrong passwords lock password login (423).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts",
+    request_body = Login,
+    responses(
+        (status = 201, description = "Logged in", body = NewSession),
+        (status = 401, description = "Wrong credentials", body = ErrorBody),
+        (status = 423, description = "Password login locked; use an SMS code", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody)
+    ))]
+async fn create_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let out = state.accounts.login(&login, peer.ip()).await?;
+    let max_age = state.accounts.config().session_seconds;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict",
+        out.token.0.as_str()
+    );
+    let body = NewSession {
+        account_id: out.account,
+        token: out.token.0.as_str().to_owned(),
+        expires_at: out.expires_at,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// Logs out: the session is deleted and the cookie cleared.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn delete_session(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    state.accounts.logout(&caller.token).await?;
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// The caller's account, without personal information.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The account id.
+    #[schema(value_type = String, format = Uuid)]
+    pub account_id: yinxin_domain::AccountId,
+    /// Personal or enterprise.
+    pub kind: AccountKind,
+    /// Unix second of registration.
+    pub created_at: i64,
+    /// How this session was opened.
+    pub session_method: String,
+    /// Unix second this session expires.
+    pub session_expires_at: i64,
+}
+
+/// The caller's account. Carries no personal information; see `/api/v1/me/profile`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses(
+        (status = 200, description = "The account", body = Me),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        account_id: caller.account.id,
+        kind: caller.account.kind,
+        created_at: caller.account.created_at,
+        session_method: caller.session.method,
+        session_expires_at: caller.session.expires_at,
+    })
+}
+
+/// The caller's own personal information, masked (read from the vault for the purpose
+/// "subject access").
+#[utoipa::path(get, path = "/api/v1/me/profile", tag = "accounts",
+    responses(
+        (status = 200, description = "Masked profile", body = Profile),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn my_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(state.accounts.profile(&caller.account).await?))
+}
+
+/// The caller's consent records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Consents {
+    /// Oldest first; withdrawals are records of their own.
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// The caller's consents, given and withdrawn (PRIV-1, PRIV-4).
+#[utoipa::path(get, path = "/api/v1/me/consents", tag = "accounts",
+    responses(
+        (status = 200, description = "Consent records", body = Consents),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn my_consents(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Consents>, ApiError> {
+    Ok(Json(Consents {
+        consents: state.accounts.consents(caller.account.id).await?,
+    }))
+}

@@ -1,0 +1,79 @@
+//! Extractors: JSON bodies whose errors are ours, and the session of the caller.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use yinxin_domain::ErrorCode;
+use yinxin_domain::account::{AccountRecord, SessionRecord};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The session cookie's name. It holds only the opaque random token (PRIV-17).
+pub const SESSION_COOKIE: &str = "yinxin_session";
+
+/// A JSON body; a malformed one is `400 INVALID_INPUT` with serde's account of what is wrong
+/// (which names the field), in our error shape.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("request body: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// The caller's session token, from `Authorization: Bearer` or the session cookie.
+pub fn session_token(parts: &Parts) -> Option<&str> {
+    if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+        return v
+            .to_str()
+            .ok()
+            .and_then(|s| s.strip_prefix("Bearer "))
+            .map(str::trim);
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+}
+
+/// An authenticated caller: the account and its live session. Handlers that take this answer
+/// `401 UNAUTHENTICATED` without it.
+#[derive(Debug)]
+pub struct Caller {
+    /// The account.
+    pub account: AccountRecord,
+    /// The session.
+    pub session: SessionRecord,
+    /// The raw token (for logout).
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = session_token(parts).unwrap_or_default().to_owned();
+        let (account, session) = state.accounts.authenticate(&token).await?;
+        Ok(Self {
+            account,
+            session,
+            token,
+        })
+    }
+}

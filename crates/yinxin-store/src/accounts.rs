@@ -1,0 +1,302 @@
+//! [`AccountRepo`] for both backends: accounts, sessions, policy versions, consents. The SQL is
+//! shared verbatim, as in `repos.rs`.
+
+use async_trait::async_trait;
+use yinxin_domain::account::{
+    AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
+    PolicyVersion, SessionRecord,
+};
+use yinxin_domain::repo::{StoreError, StoreResult};
+use yinxin_domain::{AccountId, SubjectId};
+
+use crate::repos::{SqlStore, db_err, subject_of};
+
+/// `accounts` columns in [`ACCOUNT_COLUMNS`] order.
+type AccountRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    i64,
+);
+const ACCOUNT_COLUMNS: &str =
+    "id, kind, subject_id, password_hash, failed_logins, locked_until, created_at";
+
+type ConsentRow = (String, String, String, String, String, String, String, i64);
+type PolicyRow = (String, String, String, i64, String);
+
+fn uuid_of<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("stored {what} id {s:?} is not a UUID")))
+}
+
+fn account_of(r: AccountRow) -> StoreResult<AccountRecord> {
+    let (id, kind, subject, password_hash, failed, locked_until, created_at) = r;
+    Ok(AccountRecord {
+        id: uuid_of(&id, "account")?,
+        kind: AccountKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("account kind {kind:?}")))?,
+        subject: subject_of(&subject)?,
+        password_hash,
+        failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
+        locked_until,
+        created_at,
+    })
+}
+
+fn consent_of(r: ConsentRow) -> StoreResult<ConsentRecord> {
+    let (id, account, policy_version, scope, action, channel, text_sha256, at) = r;
+    Ok(ConsentRecord {
+        id: uuid_of(&id, "consent")?,
+        account: uuid_of(&account, "account")?,
+        policy_version,
+        scope: ConsentScope::parse(&scope)
+            .ok_or_else(|| StoreError::Corrupt(format!("consent scope {scope:?}")))?,
+        action: ConsentAction::parse(&action)
+            .ok_or_else(|| StoreError::Corrupt(format!("consent action {action:?}")))?,
+        channel,
+        text_sha256,
+        at,
+    })
+}
+
+fn policy_of(r: PolicyRow) -> PolicyVersion {
+    let (version, updated_on, effective_on, material, text_sha256) = r;
+    PolicyVersion {
+        version,
+        updated_on,
+        effective_on,
+        material: material != 0,
+        text_sha256,
+    }
+}
+
+/// The consent insert, bound to a record; executed on a pool or inside a transaction.
+macro_rules! consent_insert {
+    ($c:expr) => {
+        sqlx::query(
+            "INSERT INTO consents (id, account_id, policy_version, scope, action, channel, text_sha256, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind($c.id.to_string())
+        .bind($c.account.to_string())
+        .bind(&$c.policy_version)
+        .bind($c.scope.as_str())
+        .bind($c.action.as_str())
+        .bind(&$c.channel)
+        .bind(&$c.text_sha256)
+        .bind($c.at)
+    };
+}
+
+macro_rules! account_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl AccountRepo for SqlStore<$db> {
+            async fn insert_account(
+                &self,
+                a: &AccountRecord,
+                consents: &[ConsentRecord],
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO accounts (id, kind, subject_id, password_hash, failed_logins, locked_until, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(a.id.to_string())
+                .bind(a.kind.as_str())
+                .bind(a.subject.to_string())
+                .bind(&a.password_hash)
+                .bind(i64::from(a.failed_logins))
+                .bind(a.locked_until)
+                .bind(a.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                for c in consents {
+                    consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
+                let row: Option<AccountRow> =
+                    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
+                        .bind(id.to_string())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                row.map(account_of).transpose()
+            }
+
+            async fn account_by_subject(&self, subject: SubjectId) -> StoreResult<Option<AccountRecord>> {
+                let row: Option<AccountRow> = sqlx::query_as(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE subject_id = $1"
+                ))
+                .bind(subject.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(account_of).transpose()
+            }
+
+            async fn record_login_failure(
+                &self,
+                id: AccountId,
+                max_failures: u32,
+                lock_until: i64,
+            ) -> StoreResult<Option<AccountRecord>> {
+                // One statement, so concurrent failures are all counted.
+                let row: Option<AccountRow> = sqlx::query_as(&format!(
+                    "UPDATE accounts SET failed_logins = failed_logins + 1, \
+                     locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+                     WHERE id = $1 RETURNING {ACCOUNT_COLUMNS}"
+                ))
+                .bind(id.to_string())
+                .bind(i64::from(max_failures))
+                .bind(lock_until)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(account_of).transpose()
+            }
+
+            async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE accounts SET failed_logins = 0, locked_until = NULL \
+                     WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+                )
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, method, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.token_hash)
+                .bind(s.account.to_string())
+                .bind(&s.method)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<SessionRecord>> {
+                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT account_id, method, created_at, expires_at FROM sessions \
+                     WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(|(account, method, created_at, expires_at)| {
+                    Ok(SessionRecord {
+                        token_hash: token_hash.to_vec(),
+                        account: uuid_of(&account, "account")?,
+                        method,
+                        created_at,
+                        expires_at,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<bool> {
+                let n = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn publish_policy(&self, p: &PolicyVersion) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO policy_versions (version, updated_on, effective_on, material, text_sha256) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING",
+                )
+                .bind(&p.version)
+                .bind(&p.updated_on)
+                .bind(&p.effective_on)
+                .bind(i64::from(p.material))
+                .bind(&p.text_sha256)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn current_policy(&self, today: &str) -> StoreResult<Option<PolicyVersion>> {
+                let row: Option<PolicyRow> = sqlx::query_as(
+                    "SELECT version, updated_on, effective_on, material, text_sha256 FROM policy_versions \
+                     WHERE effective_on <= $1 ORDER BY effective_on DESC, version DESC LIMIT 1",
+                )
+                .bind(today)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(policy_of))
+            }
+
+            async fn insert_consent(&self, c: &ConsentRecord) -> StoreResult<()> {
+                consent_insert!(c).execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>> {
+                let rows: Vec<ConsentRow> = sqlx::query_as(
+                    "SELECT id, account_id, policy_version, scope, action, channel, text_sha256, at \
+                     FROM consents WHERE account_id = $1 ORDER BY at, id",
+                )
+                .bind(account.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(consent_of).collect()
+            }
+
+            async fn hit_rate_bucket(
+                &self,
+                bucket: &[u8],
+                window_start: i64,
+                expired_before: i64,
+            ) -> StoreResult<u64> {
+                // Purge now and then (1 in 64 hits), so old buckets do not accumulate.
+                if bucket.first().is_some_and(|b| b % 64 == 0) {
+                    sqlx::query("DELETE FROM rate_buckets WHERE window_start < $1")
+                        .bind(expired_before)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                }
+                let (hits,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_buckets.hits + 1 \
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+        }
+    };
+}
+
+account_repo!(sqlx::Sqlite);
+account_repo!(sqlx::Postgres);
