@@ -180,6 +180,26 @@ pub struct ConsentRecord {
     pub at: i64,
 }
 
+/// A one-time SMS code as stored: the number only as a keyed pseudonym, the code only as a keyed
+/// hash (ACC-3: single use, short lived, limited attempts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsCodeRecord {
+    /// Random id.
+    pub id: String,
+    /// Keyed pseudonym of the mobile number.
+    pub mobile_key: Vec<u8>,
+    /// What the code is for (`login`).
+    pub purpose: String,
+    /// Keyed hash of the code.
+    pub code_hash: Vec<u8>,
+    /// Unix second of creation.
+    pub created_at: i64,
+    /// Unix second after which it is refused.
+    pub expires_at: i64,
+    /// Wrong guesses so far.
+    pub attempts: u32,
+}
+
 /// Accounts, sessions, policies and consents.
 #[async_trait]
 pub trait AccountRepo: Send + Sync + std::fmt::Debug {
@@ -228,6 +248,23 @@ pub trait AccountRepo: Send + Sync + std::fmt::Debug {
 
     /// Every consent record of an account, oldest first.
     async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>>;
+
+    /// Stores a new SMS code; earlier live codes for the same number and purpose stop working.
+    async fn insert_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()>;
+
+    /// The newest unused, unexpired code for this number and purpose.
+    async fn live_sms_code(
+        &self,
+        mobile_key: &[u8],
+        purpose: &str,
+        now: i64,
+    ) -> StoreResult<Option<SmsCodeRecord>>;
+
+    /// Counts a wrong guess on a code; returns the attempts after counting.
+    async fn sms_code_failed(&self, id: &str) -> StoreResult<u32>;
+
+    /// Marks a code used, atomically: true for exactly one caller.
+    async fn consume_sms_code(&self, id: &str, now: i64) -> StoreResult<bool>;
 
     /// Counts one hit on a rate-limit bucket (a keyed pseudonym, never a raw address or number)
     /// for the window starting at `window_start`, atomically across nodes; returns the hits in

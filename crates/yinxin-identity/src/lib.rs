@@ -8,6 +8,7 @@
 mod password;
 pub mod policy;
 mod service;
+pub mod sms;
 
 pub use password::{PasswordHasher, PasswordParams};
 pub use service::{

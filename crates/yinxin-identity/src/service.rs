@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use yinxin_domain::account::{
     AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
-    PolicyVersion, SessionRecord,
+    PolicyVersion, SessionRecord, SmsCodeRecord,
 };
 use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, PERSON_COUNTRY, PERSON_DOCUMENT_NUMBER, PERSON_DOCUMENT_TYPE, PERSON_EMAIL,
@@ -25,13 +25,13 @@ use zeroize::Zeroizing;
 
 use crate::password::{PasswordHasher, PasswordParams};
 use crate::policy::{self, POLICIES};
+use crate::sms::{SmsGateway, SmsMessage};
 
 /// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
 const MINOR_AGE: i32 = 14;
 
 /// Account settings (ACC-3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccountsConfig {
     /// argon2id parameters.
     pub password: PasswordParams,
@@ -43,6 +43,16 @@ pub struct AccountsConfig {
     pub session_seconds: i64,
     /// Password attempts accepted per source address per minute, over all accounts.
     pub logins_per_address_per_minute: u32,
+    /// SMS codes sent per mobile number per hour.
+    pub sms_per_mobile_per_hour: u32,
+    /// SMS codes requested per source address per hour.
+    pub sms_per_address_per_hour: u32,
+    /// Seconds an SMS code stays valid.
+    pub sms_code_seconds: i64,
+    /// Wrong guesses after which an SMS code stops working.
+    pub sms_code_max_attempts: u32,
+    /// Provider template code of the login message (parameter `code`).
+    pub sms_login_template: &'static str,
 }
 
 impl Default for AccountsConfig {
@@ -53,6 +63,11 @@ impl Default for AccountsConfig {
             lockout_seconds: 15 * 60,
             session_seconds: 12 * 3600,
             logins_per_address_per_minute: 30,
+            sms_per_mobile_per_hour: 5,
+            sms_per_address_per_hour: 20,
+            sms_code_seconds: 300,
+            sms_code_max_attempts: 5,
+            sms_login_template: "SMS_LOGIN",
         }
     }
 }
@@ -146,6 +161,14 @@ pub enum Login {
         #[schema(value_type = String, format = Password)]
         password: Zeroizing<String>,
     },
+    /// Real-name mobile and a code from `POST /api/v1/sms/codes` (ACC-3).
+    SmsCode {
+        /// Mainland mobile number.
+        mobile: String,
+        /// The 6-digit code.
+        #[schema(value_type = String)]
+        code: Zeroizing<String>,
+    },
 }
 
 impl std::fmt::Debug for Login {
@@ -187,6 +210,7 @@ pub struct Profile {
 pub struct Accounts {
     vault: Vault,
     repo: Arc<dyn AccountRepo>,
+    sms: Arc<dyn SmsGateway>,
     hasher: Arc<PasswordHasher>,
     config: AccountsConfig,
 }
@@ -287,6 +311,7 @@ impl Accounts {
     pub async fn open(
         vault: Vault,
         repo: Arc<dyn AccountRepo>,
+        sms: Arc<dyn SmsGateway>,
         config: AccountsConfig,
     ) -> ServiceResult<Self> {
         let hasher = PasswordHasher::new(config.password).map_err(ServiceError::Internal)?;
@@ -296,6 +321,7 @@ impl Accounts {
         Ok(Self {
             vault,
             repo,
+            sms,
             hasher: Arc::new(hasher),
             config,
         })
@@ -465,7 +491,10 @@ impl Accounts {
     /// Logs in (ACC-3). A wrong username and a wrong password get the same answer and cost the
     /// same time; repeated wrong passwords lock password login for the account.
     pub async fn login(&self, login: &Login, source: IpAddr) -> ServiceResult<LoginOutcome> {
-        let Login::Password { username, password } = login;
+        let (username, password) = match login {
+            Login::Password { username, password } => (username, password),
+            Login::SmsCode { mobile, code } => return self.login_sms(mobile, code, source).await,
+        };
         let at = now();
         self.rate_limit(
             "login-address",
@@ -518,6 +547,132 @@ impl Accounts {
         }
         self.repo.clear_login_failures(account.id).await?;
         self.start_session(account.id, "password", at).await
+    }
+
+    /// The SMS gateway in use.
+    pub fn sms_gateway(&self) -> &Arc<dyn SmsGateway> {
+        &self.sms
+    }
+
+    /// Sends a login code to `mobile` (ACC-3). The answer is the same whether or not an account
+    /// has that number (no enumeration); a code is sent only if one does. Limits: per number per
+    /// hour and per source address per hour; every code is single use, short lived, and dies
+    /// after a few wrong guesses.
+    pub async fn send_login_code(&self, mobile: &str, source: IpAddr) -> ServiceResult<i64> {
+        let at = now();
+        let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
+        self.rate_limit(
+            "sms-address",
+            &source.to_string(),
+            self.config.sms_per_address_per_hour,
+            3600,
+            at,
+            "too many SMS codes requested from this address",
+        )
+        .await?;
+        self.rate_limit(
+            "sms-mobile",
+            &mobile,
+            self.config.sms_per_mobile_per_hour,
+            3600,
+            at,
+            "too many SMS codes sent to this number",
+        )
+        .await?;
+        if self.account_by_mobile(&mobile).await?.is_none() {
+            tracing::info!("sms login code requested for a number without an account; not sent");
+            return Ok(self.config.sms_code_seconds);
+        }
+        let code = Zeroizing::new(format!(
+            "{:06}",
+            rand::Rng::gen_range(&mut rand::thread_rng(), 0..1_000_000u32)
+        ));
+        let mobile_key = self
+            .vault
+            .pseudonym("sms-code-mobile", mobile.as_bytes())
+            .to_vec();
+        let record = SmsCodeRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            code_hash: self.code_hash(&mobile_key, &code),
+            mobile_key,
+            purpose: "login".into(),
+            created_at: at,
+            expires_at: at + self.config.sms_code_seconds,
+            attempts: 0,
+        };
+        self.repo.insert_sms_code(&record).await?;
+        let receipt = self
+            .sms
+            .send(&SmsMessage {
+                mobile,
+                template: self.config.sms_login_template.to_owned(),
+                params: vec![("code".into(), code.to_string())],
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("sending the login code: {e}")))?;
+        tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, "sms login code sent");
+        Ok(self.config.sms_code_seconds)
+    }
+
+    fn code_hash(&self, mobile_key: &[u8], code: &str) -> Vec<u8> {
+        let mut input = mobile_key.to_vec();
+        input.extend_from_slice(code.as_bytes());
+        self.vault.pseudonym("sms-code", &input).to_vec()
+    }
+
+    async fn account_by_mobile(&self, mobile: &str) -> ServiceResult<Option<AccountRecord>> {
+        for subject in self.vault.find(&PERSON_MOBILE, mobile).await? {
+            let account = self.repo.account_by_subject(subject).await?;
+            if let Some(a) = account.filter(|a| a.kind == AccountKind::Personal) {
+                return Ok(Some(a));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn login_sms(
+        &self,
+        mobile: &str,
+        code: &str,
+        source: IpAddr,
+    ) -> ServiceResult<LoginOutcome> {
+        let at = now();
+        self.rate_limit(
+            "login-address",
+            &source.to_string(),
+            self.config.logins_per_address_per_minute,
+            60,
+            at,
+            "too many login attempts from this address",
+        )
+        .await?;
+        let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
+        let mobile_key = self
+            .vault
+            .pseudonym("sms-code-mobile", mobile.as_bytes())
+            .to_vec();
+        let Some(live) = self.repo.live_sms_code(&mobile_key, "login", at).await? else {
+            return Err(wrong_code().into());
+        };
+        if live.attempts >= self.config.sms_code_max_attempts {
+            return Err(wrong_code().into());
+        }
+        let given = self.code_hash(&mobile_key, code.trim());
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_slice(),
+            live.code_hash.as_slice(),
+        )) {
+            self.repo.sms_code_failed(&live.id).await?;
+            return Err(wrong_code().into());
+        }
+        if !self.repo.consume_sms_code(&live.id, at).await? {
+            return Err(wrong_code().into());
+        }
+        let account = self
+            .account_by_mobile(&mobile)
+            .await?
+            .ok_or_else(wrong_code)?;
+        self.start_session(account.id, "sms", at).await
     }
 
     /// Counts a hit on `(context, value)` in the current window of `window_secs`; refuses with
@@ -659,6 +814,13 @@ fn wrong_credentials() -> DomainError {
     DomainError::new(
         ErrorCode::Unauthenticated,
         "the username or password is wrong",
+    )
+}
+
+fn wrong_code() -> DomainError {
+    DomainError::new(
+        ErrorCode::Unauthenticated,
+        "the SMS code is wrong, used or expired; request a new one",
     )
 }
 

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yinxin_domain::account::{AccountKind, ConsentRecord};
 use yinxin_identity::policy;
+use yinxin_identity::sms::outbox::OutboxEntry;
 use yinxin_identity::{Login, PersonalRegistration, Profile};
 
 use crate::AppState;
@@ -27,6 +28,91 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(my_profile))
         .routes(routes!(my_consents))
+        .routes(routes!(send_sms_code))
+        .routes(routes!(sms_outbox))
+}
+
+/// A request for a one-time SMS code.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsCodeRequest {
+    /// The real-name mainland mobile number of the account.
+    pub mobile: String,
+    /// What the code is for; only `login` for now.
+    pub purpose: SmsPurpose,
+}
+
+/// What an SMS code is for.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsPurpose {
+    /// Logging in (ACC-3).
+    Login,
+}
+
+/// The code is on its way (if the number belongs to an account: the answer is the same either way).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsCodeAccepted {
+    /// Seconds the code stays valid.
+    pub expires_in: i64,
+}
+
+/// Sends a one-time login code by SMS (ACC-3). The same answer whether or not the number has an
+/// account; limited per number and per source address per hour.
+#[utoipa::path(post, path = "/api/v1/sms/codes", tag = "accounts",
+    request_body = SmsCodeRequest,
+    responses(
+        (status = 202, description = "Accepted", body = SmsCodeAccepted),
+        (status = 400, description = "The number is not a mainland mobile", body = ErrorBody),
+        (status = 429, description = "Too many codes for this number or address", body = ErrorBody)
+    ))]
+async fn send_sms_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(r): ApiJson<SmsCodeRequest>,
+) -> Result<(StatusCode, Json<SmsCodeAccepted>), ApiError> {
+    let SmsPurpose::Login = r.purpose;
+    let expires_in = state.accounts.send_login_code(&r.mobile, peer.ip()).await?;
+    Ok((StatusCode::ACCEPTED, Json(SmsCodeAccepted { expires_in })))
+}
+
+/// Outbox query.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct OutboxQuery {
+    /// The number whose messages to list.
+    pub mobile: String,
+}
+
+/// Messages in the development outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxMessages {
+    /// Oldest first.
+    pub messages: Vec<OutboxEntry>,
+}
+
+/// Development only: the messages the SMS outbox "sent" to a number. Answers 404 unless the
+/// outbox is the configured gateway.
+#[utoipa::path(get, path = "/api/v1/dev/sms-outbox", tag = "accounts",
+    params(OutboxQuery),
+    responses(
+        (status = 200, description = "Messages", body = OutboxMessages),
+        (status = 404, description = "The outbox is not enabled", body = ErrorBody)
+    ))]
+async fn sms_outbox(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<OutboxQuery>,
+) -> Result<Json<OutboxMessages>, ApiError> {
+    let Some(outbox) = &state.outbox else {
+        return Err(ApiError::new(
+            yinxin_domain::ErrorCode::NotFound,
+            "the SMS outbox is not enabled (sms_gateway is not \"outbox\")",
+        ));
+    };
+    let messages = outbox
+        .messages_for(&q.mobile)
+        .await
+        .map_err(|e| ApiError::internal(yinxin_domain::ErrorCode::Internal, e.to_string()))?;
+    Ok(Json(OutboxMessages { messages }))
 }
 
 /// The privacy policy in effect (PRIV-1).

@@ -22,6 +22,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use yinxin_domain::repo::HealthRepo;
 use yinxin_identity::Accounts;
+use yinxin_identity::sms::outbox::Outbox;
 use yinxin_privacy::vault::Vault;
 
 pub use metrics::Metrics;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub health: Arc<dyn HealthRepo>,
     /// Accounts, login, sessions, consents.
     pub accounts: Accounts,
+    /// The development SMS outbox, when it is the gateway: serves `GET /api/v1/dev/sms-outbox`.
+    pub outbox: Option<Outbox>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -46,8 +49,15 @@ impl AppState {
             vault,
             health,
             accounts,
+            outbox: None,
             metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Enables the outbox endpoint (only when the outbox is the SMS gateway).
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 }
 

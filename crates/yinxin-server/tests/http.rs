@@ -15,6 +15,7 @@ use yinxin_domain::SubjectId;
 use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
 };
+use yinxin_identity::sms::outbox::Outbox;
 use yinxin_identity::{Accounts, AccountsConfig, PasswordParams};
 use yinxin_privacy::Cipher;
 use yinxin_privacy::master_key::MasterKey;
@@ -73,6 +74,9 @@ fn test_accounts_config() -> AccountsConfig {
         lockout_seconds: 900,
         session_seconds: 3600,
         logins_per_address_per_minute: 20,
+        sms_per_mobile_per_hour: 3,
+        sms_per_address_per_hour: 200,
+        ..AccountsConfig::default()
     }
 }
 
@@ -82,6 +86,7 @@ struct TestApp {
     http: reqwest::Client,
     state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _outbox_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -95,14 +100,17 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let outbox_dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(outbox_dir.path().join("sms-outbox.jsonl"), vault.clone());
         let accounts = Accounts::open(
             vault.clone(),
             db.stores.accounts.clone(),
+            Arc::new(outbox.clone()),
             test_accounts_config(),
         )
         .await
         .unwrap();
-        let state = AppState::new(vault, db.stores.health.clone(), accounts);
+        let state = AppState::new(vault, db.stores.health.clone(), accounts).with_outbox(outbox);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -115,6 +123,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             state,
             shutdown: Some(tx),
+            _outbox_dir: outbox_dir,
         }
     }
 
@@ -704,6 +713,148 @@ async fn wrong_passwords_lock_the_account(db: &TestDb) {
     assert!(app.state.accounts.login(&login4, other).await.is_ok());
 }
 
+/// The codes the outbox holds for `mobile`, oldest first.
+async fn outbox_codes(app: &TestApp, mobile: &str) -> Vec<String> {
+    let (s, body) = app
+        .json(&format!("/api/v1/dev/sms-outbox?mobile={mobile}"))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(
+                m["to_masked"].as_str().unwrap(),
+                format!("{}****{}", &mobile[..3], &mobile[7..])
+            );
+            assert!(
+                !m.to_string().contains(mobile),
+                "the outbox holds the number: {m}"
+            );
+            m["params"][0][1].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// ACC-3: SMS login. 100 code requests for one number in a minute send only the configured 3;
+/// codes are single use and die after wrong guesses; a number without an account gets the same
+/// answer and no message; the legitimate user of a password-locked account logs in by SMS.
+async fn sms_code_login_is_limited_and_single_use(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let version = policy_version(&app).await;
+    let (s, _, _) = app
+        .post("/api/v1/accounts/personal", &person(5, &version))
+        .await;
+    assert_eq!(s, 201);
+    let mobile = "13800130005";
+    // Lock password login first.
+    for i in 0..5 {
+        app.post("/api/v1/sessions", &serde_json::json!({"method": "password", "username": "user5", "password": format!("nope {i}")}))
+            .await;
+    }
+    let (s, e, _) = app
+        .post("/api/v1/sessions", &serde_json::json!({"method": "password", "username": "user5", "password": "correct horse 42"}))
+        .await;
+    assert_eq!((s, e["code"].as_str()), (423, Some("ACCOUNT_LOCKED")));
+
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..100 {
+        let (s, b, _) = app
+            .post(
+                "/api/v1/sms/codes",
+                &serde_json::json!({"mobile": mobile, "purpose": "login"}),
+            )
+            .await;
+        if s == 429 {
+            assert_eq!(b["code"], "RATE_LIMITED");
+        }
+        *statuses.entry(s).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&202), Some(&3), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&97), "{statuses:?}");
+    let codes = outbox_codes(&app, mobile).await;
+    assert_eq!(codes.len(), 3, "exactly the configured number were sent");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+    );
+
+    let sms_login =
+        |code: &str| serde_json::json!({"method": "sms_code", "mobile": mobile, "code": code});
+    // Only the newest code works; an older one is dead.
+    let newest = codes.last().unwrap().clone();
+    if codes[0] != newest {
+        let (s, _, _) = app.post("/api/v1/sessions", &sms_login(&codes[0])).await;
+        assert_eq!(s, 401);
+    }
+    let (s, sess, _) = app.post("/api/v1/sessions", &sms_login(&newest)).await;
+    assert_eq!(s, 201, "{sess}");
+    let (s, me) = app
+        .get_as("/api/v1/me", sess["token"].as_str().unwrap())
+        .await;
+    assert_eq!((s, me["session_method"].as_str()), (200, Some("sms")));
+    // Single use.
+    let (s, e, _) = app.post("/api/v1/sessions", &sms_login(&newest)).await;
+    assert_eq!((s, e["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+
+    // A number with no account: same answer, nothing sent.
+    let (s, b, _) = app
+        .post(
+            "/api/v1/sms/codes",
+            &serde_json::json!({"mobile": "13900001111", "purpose": "login"}),
+        )
+        .await;
+    assert_eq!((s, b["expires_in"].as_i64()), (202, Some(300)));
+    assert!(outbox_codes(&app, "13900001111").await.is_empty());
+    // A bad number is refused by its rule.
+    let (s, e, _) = app
+        .post(
+            "/api/v1/sms/codes",
+            &serde_json::json!({"mobile": "12000001111", "purpose": "login"}),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")));
+    assert!(e["message"].as_str().unwrap().starts_with("mobile"));
+}
+
+/// Wrong guesses kill a code: after the configured 5, even the right code is refused.
+async fn sms_code_dies_after_wrong_guesses(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let version = policy_version(&app).await;
+    let (s, _, _) = app
+        .post("/api/v1/accounts/personal", &person(6, &version))
+        .await;
+    assert_eq!(s, 201);
+    let mobile = "13800130006";
+    let (s, _, _) = app
+        .post(
+            "/api/v1/sms/codes",
+            &serde_json::json!({"mobile": mobile, "purpose": "login"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let code = outbox_codes(&app, mobile).await.pop().unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for _ in 0..5 {
+        let (s, _, _) = app
+            .post(
+                "/api/v1/sessions",
+                &serde_json::json!({"method": "sms_code", "mobile": mobile, "code": wrong}),
+            )
+            .await;
+        assert_eq!(s, 401);
+    }
+    let (s, _, _) = app
+        .post(
+            "/api/v1/sessions",
+            &serde_json::json!({"method": "sms_code", "mobile": mobile, "code": code}),
+        )
+        .await;
+    assert_eq!(s, 401, "a code past its wrong guesses must be dead");
+}
+
 /// A service error's code and message.
 struct ApiErrorish {
     code: &'static str,
@@ -723,6 +874,8 @@ impl ApiErrorish {
 }
 
 backend_tests!(
+    sms_code_login_is_limited_and_single_use,
+    sms_code_dies_after_wrong_guesses,
     register_login_and_session,
     registration_refusals_name_the_field_and_store_nothing,
     wrong_passwords_lock_the_account,

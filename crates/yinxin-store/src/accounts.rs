@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use yinxin_domain::account::{
     AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
-    PolicyVersion, SessionRecord,
+    PolicyVersion, SessionRecord, SmsCodeRecord,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
 use yinxin_domain::{AccountId, SubjectId};
@@ -266,6 +266,85 @@ macro_rules! account_repo {
                 .await
                 .map_err(db_err)?;
                 rows.into_iter().map(consent_of).collect()
+            }
+
+            async fn insert_sms_code(&self, c: &SmsCodeRecord) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(
+                    "UPDATE sms_codes SET used_at = $1 \
+                     WHERE mobile_key = $2 AND purpose = $3 AND used_at IS NULL",
+                )
+                .bind(c.created_at)
+                .bind(&c.mobile_key)
+                .bind(&c.purpose)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO sms_codes (id, mobile_key, purpose, code_hash, created_at, expires_at, attempts) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&c.id)
+                .bind(&c.mobile_key)
+                .bind(&c.purpose)
+                .bind(&c.code_hash)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .bind(i64::from(c.attempts))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn live_sms_code(
+                &self,
+                mobile_key: &[u8],
+                purpose: &str,
+                now: i64,
+            ) -> StoreResult<Option<SmsCodeRecord>> {
+                let row: Option<(String, Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT id, code_hash, created_at, expires_at, attempts FROM sms_codes \
+                     WHERE mobile_key = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+                     ORDER BY created_at DESC LIMIT 1",
+                )
+                .bind(mobile_key)
+                .bind(purpose)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(|(id, code_hash, created_at, expires_at, attempts)| SmsCodeRecord {
+                    id,
+                    mobile_key: mobile_key.to_vec(),
+                    purpose: purpose.to_owned(),
+                    code_hash,
+                    created_at,
+                    expires_at,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                }))
+            }
+
+            async fn sms_code_failed(&self, id: &str) -> StoreResult<u32> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+                )
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+
+            async fn consume_sms_code(&self, id: &str, now: i64) -> StoreResult<bool> {
+                let n = sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                Ok(n == 1)
             }
 
             async fn hit_rate_bucket(

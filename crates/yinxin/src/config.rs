@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use yinxin_identity::sms::aliyun::AliyunConfig;
 use yinxin_identity::{AccountsConfig, PasswordParams};
 use yinxin_privacy::Cipher;
 
@@ -66,6 +67,35 @@ pub struct Config {
     pub session_secs: i64,
     /// Password attempts per source address per minute (all accounts together).
     pub logins_per_address_per_minute: u32,
+    /// SMS codes per mobile number per hour.
+    pub sms_per_mobile_per_hour: u32,
+    /// SMS codes requested per source address per hour.
+    pub sms_per_address_per_hour: u32,
+    /// `outbox` (development default: nothing is sent) or `aliyun`.
+    pub sms_gateway: SmsGatewayKind,
+    /// The outbox file (default `<data_dir>/sms-outbox.jsonl`).
+    pub sms_outbox_file: Option<PathBuf>,
+    /// Alibaba Cloud SMS endpoint.
+    pub aliyun_sms_endpoint: String,
+    /// Alibaba Cloud region id.
+    pub aliyun_sms_region_id: String,
+    /// Alibaba Cloud AccessKey id.
+    pub aliyun_sms_access_key_id: Option<String>,
+    /// Alibaba Cloud AccessKey secret (a secret: prefer `YINXIN_ALIYUN_SMS_ACCESS_KEY_SECRET_FILE`).
+    pub aliyun_sms_access_key_secret: Option<String>,
+    /// Approved SMS signature name (签名).
+    pub aliyun_sms_sign_name: Option<String>,
+}
+
+/// Which SMS gateway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsGatewayKind {
+    /// Write to a file; serve it at `GET /api/v1/dev/sms-outbox`.
+    #[default]
+    Outbox,
+    /// Alibaba Cloud SMS.
+    Aliyun,
 }
 
 impl Default for Config {
@@ -88,6 +118,15 @@ impl Default for Config {
             password_lockout_secs: AccountsConfig::default().lockout_seconds,
             session_secs: AccountsConfig::default().session_seconds,
             logins_per_address_per_minute: AccountsConfig::default().logins_per_address_per_minute,
+            sms_per_mobile_per_hour: AccountsConfig::default().sms_per_mobile_per_hour,
+            sms_per_address_per_hour: AccountsConfig::default().sms_per_address_per_hour,
+            sms_gateway: SmsGatewayKind::default(),
+            sms_outbox_file: None,
+            aliyun_sms_endpoint: "https://dysmsapi.aliyuncs.com/".into(),
+            aliyun_sms_region_id: "cn-hangzhou".into(),
+            aliyun_sms_access_key_id: None,
+            aliyun_sms_access_key_secret: None,
+            aliyun_sms_sign_name: None,
         }
     }
 }
@@ -104,7 +143,11 @@ pub struct Overrides {
 }
 
 /// Settings that may come from a file named by `YINXIN_<KEY>_FILE` (secrets: URLs with passwords).
-const SECRET_KEYS: [&str; 2] = ["database_url", "keystore_url"];
+const SECRET_KEYS: [&str; 3] = [
+    "database_url",
+    "keystore_url",
+    "aliyun_sms_access_key_secret",
+];
 
 impl Config {
     /// The accounts service settings.
@@ -119,7 +162,33 @@ impl Config {
             lockout_seconds: self.password_lockout_secs,
             session_seconds: self.session_secs,
             logins_per_address_per_minute: self.logins_per_address_per_minute,
+            sms_per_mobile_per_hour: self.sms_per_mobile_per_hour,
+            sms_per_address_per_hour: self.sms_per_address_per_hour,
+            ..AccountsConfig::default()
         }
+    }
+
+    /// The Alibaba Cloud SMS settings; names the first one missing.
+    pub fn aliyun_sms(&self) -> Result<AliyunConfig, ConfigError> {
+        let need = |v: &Option<String>, key: &str| {
+            v.clone().ok_or_else(|| {
+                ConfigError(format!(
+                    "sms_gateway = \"aliyun\" needs {key} (YINXIN_{})",
+                    key.to_ascii_uppercase()
+                ))
+            })
+        };
+        Ok(AliyunConfig {
+            endpoint: self.aliyun_sms_endpoint.clone(),
+            region_id: self.aliyun_sms_region_id.clone(),
+            access_key_id: need(&self.aliyun_sms_access_key_id, "aliyun_sms_access_key_id")?,
+            access_key_secret: need(
+                &self.aliyun_sms_access_key_secret,
+                "aliyun_sms_access_key_secret",
+            )?
+            .into(),
+            sign_name: need(&self.aliyun_sms_sign_name, "aliyun_sms_sign_name")?,
+        })
     }
 
     /// Loads the layers in order. `env` is the process environment (a parameter, for tests).

@@ -7,14 +7,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use std::sync::Arc;
 use tokio::net::TcpListener;
+
 use yinxin_identity::Accounts;
+use yinxin_identity::sms::SmsGateway;
+use yinxin_identity::sms::aliyun::Aliyun;
+use yinxin_identity::sms::outbox::Outbox;
 use yinxin_privacy::master_key::{self, MasterKey};
 use yinxin_privacy::vault::{MasterKeyCheck, Vault, VaultError};
 use yinxin_server::{AppState, Limits};
 use yinxin_store::{Backend, StoreConfig, Stores, redact_url};
 
-use crate::config::Config;
+use crate::config::{Config, SmsGatewayKind};
 
 /// Everything open and checked.
 struct Opened {
@@ -33,15 +38,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // (closing the stores), not kill it with the default action.
     let shutdown = shutdown_signal()?;
     let opened = open(&config).await?;
+    let (sms, outbox, sms_line) = sms_gateway(&config, &opened.vault)?;
     let accounts = Accounts::open(
         opened.vault.clone(),
         opened.stores.accounts.clone(),
+        sms,
         config.accounts(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
-    announce(&opened, addr);
-    let state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
+    announce(&opened, addr, &sms_line);
+    let mut state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
+    if let Some(outbox) = outbox {
+        state = state.with_outbox(outbox);
+    }
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,
@@ -235,7 +245,8 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 /// Printed once at start: where the data and the key are.
-fn announce(opened: &Opened, addr: SocketAddr) {
+/// The `listening:` line comes last: tools read the banner up to it.
+fn announce(opened: &Opened, addr: SocketAddr, sms: &str) {
     let sc = opened.stores.config();
     let (data, keystore) = match opened.stores.backend() {
         Backend::Sqlite => {
@@ -270,7 +281,38 @@ fn announce(opened: &Opened, addr: SocketAddr) {
         }
     );
     println!("  vault:      {}", opened.vault.cipher().name());
+    println!("  sms:        {sms}");
     println!("  listening:  http://{addr}");
+}
+
+/// The configured SMS gateway, the outbox if that is it, and a line for the banner.
+fn sms_gateway(
+    config: &Config,
+    vault: &Vault,
+) -> anyhow::Result<(Arc<dyn SmsGateway>, Option<Outbox>, String)> {
+    match config.sms_gateway {
+        SmsGatewayKind::Outbox => {
+            let path = config
+                .sms_outbox_file
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("sms-outbox.jsonl"));
+            let outbox = Outbox::new(path.clone(), vault.clone());
+            let line = format!(
+                "development outbox {} — nothing is sent; codes are readable at GET /api/v1/dev/sms-outbox?mobile=…",
+                absolute(&path).display()
+            );
+            Ok((Arc::new(outbox.clone()), Some(outbox), line))
+        }
+        SmsGatewayKind::Aliyun => {
+            let c = config.aliyun_sms()?;
+            let line = format!(
+                "Alibaba Cloud SMS at {} (sign name {})",
+                c.endpoint, c.sign_name
+            );
+            let gw = Aliyun::new(c).map_err(|e| anyhow::anyhow!("aliyun sms: {e}"))?;
+            Ok((Arc::new(gw), None, line))
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called.

@@ -182,6 +182,14 @@ fn serve_with_no_configuration_creates_everything_and_restarts_cleanly() {
             .contains(&data.join("master.key").display().to_string())
     );
     assert!(s.banner.contains("created now"));
+    // A fresh start uses the SMS outbox and says so (issue 3).
+    assert!(
+        s.banner.contains("sms:        development outbox")
+            && s.banner
+                .contains(&data.join("sms-outbox.jsonl").display().to_string()),
+        "{}",
+        s.banner
+    );
     check_served(&s);
     assert!(s.stop().success(), "SIGTERM is a clean stop");
 
