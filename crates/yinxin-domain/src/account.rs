@@ -200,6 +200,61 @@ pub struct SmsCodeRecord {
     pub attempts: u32,
 }
 
+/// A device permission the app may ask for (PRIV-3). Turning one off stops the collection it
+/// covers; what was collected while it was on stays valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Location, for the signing location (SIGN-4).
+    Location,
+    /// Camera, for face verification and document capture (IDV-1).
+    Camera,
+    /// Photo album, for uploading document images.
+    PhotoAlbum,
+    /// Push notifications.
+    Push,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 4] = [Self::Location, Self::Camera, Self::PhotoAlbum, Self::Push];
+
+    /// The stored (and URL) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Location => "location",
+            Self::Camera => "camera",
+            Self::PhotoAlbum => "photo_album",
+            Self::Push => "push",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One change of a permission, append-only (PRIV-3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PermissionRecord {
+    /// Which.
+    pub permission: Permission,
+    /// On or off after this change.
+    pub granted: bool,
+    /// Unix second.
+    pub at: i64,
+}
+
+/// Whether `permission` is on after `history` (oldest first): off unless its latest change is on.
+pub fn permission_granted(history: &[PermissionRecord], permission: Permission) -> bool {
+    history
+        .iter()
+        .rev()
+        .find(|r| r.permission == permission)
+        .is_some_and(|r| r.granted)
+}
+
 /// Accounts, sessions, policies and consents.
 #[async_trait]
 pub trait AccountRepo: Send + Sync + std::fmt::Debug {
@@ -248,6 +303,16 @@ pub trait AccountRepo: Send + Sync + std::fmt::Debug {
 
     /// Every consent record of an account, oldest first.
     async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>>;
+
+    /// Appends a permission change.
+    async fn insert_permission(
+        &self,
+        account: AccountId,
+        change: &PermissionRecord,
+    ) -> StoreResult<()>;
+
+    /// Every permission change of an account, oldest first.
+    async fn permissions_of(&self, account: AccountId) -> StoreResult<Vec<PermissionRecord>>;
 
     /// Stores a new SMS code; earlier live codes for the same number and purpose stop working.
     async fn insert_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()>;

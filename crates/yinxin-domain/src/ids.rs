@@ -75,3 +75,11 @@ uuid_id!(
     /// One recorded consent or withdrawal (PRIV-1, PRIV-2): the receipt id.
     ConsentId
 );
+
+impl ConsentId {
+    /// A time-ordered identifier (UUID v7: milliseconds, then a counter and random bits), so that
+    /// records made in the same second keep their order when sorted by id.
+    pub fn ordered() -> Self {
+        Self(Uuid::now_v7())
+    }
+}

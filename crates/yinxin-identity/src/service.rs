@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use yinxin_domain::account::{
     AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
-    PolicyVersion, SessionRecord, SmsCodeRecord,
+    Permission, PermissionRecord, PolicyVersion, SessionRecord, SmsCodeRecord,
 };
 use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, PERSON_COUNTRY, PERSON_DOCUMENT_NUMBER, PERSON_DOCUMENT_TYPE, PERSON_EMAIL,
@@ -467,7 +467,7 @@ impl Accounts {
             })
             .into_iter()
             .map(|scope| ConsentRecord {
-                id: ConsentId::random(),
+                id: ConsentId::ordered(),
                 account: account.id,
                 policy_version: policy.version.clone(),
                 scope,
@@ -784,6 +784,74 @@ impl Accounts {
             mobile_masked: mask(&get(&PERSON_MOBILE).await?, 3, 4),
             email_masked,
         })
+    }
+
+    /// Records a consent given or withdrawn by the account (PRIV-1, PRIV-2, PRIV-4). Giving one
+    /// needs the version in effect; withdrawing never deletes the history.
+    pub async fn record_consent(
+        &self,
+        account: AccountId,
+        scope: ConsentScope,
+        action: ConsentAction,
+        policy_version: &str,
+    ) -> ServiceResult<ConsentRecord> {
+        let policy = self.current_policy().await?;
+        if action == ConsentAction::Given && policy_version != policy.version {
+            return Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                format!(
+                    "policy_version: consent is given to the version in effect, {}",
+                    policy.version
+                ),
+            )
+            .into());
+        }
+        let record = ConsentRecord {
+            id: ConsentId::ordered(),
+            account,
+            policy_version: policy.version.clone(),
+            scope,
+            action,
+            channel: "api".into(),
+            text_sha256: policy.text_sha256.clone(),
+            at: now(),
+        };
+        self.repo.insert_consent(&record).await?;
+        tracing::info!(%account, scope = scope.as_str(), action = action.as_str(), "consent recorded");
+        Ok(record)
+    }
+
+    /// Turns a device permission on or off (PRIV-3); earlier records stay valid.
+    pub async fn set_permission(
+        &self,
+        account: AccountId,
+        permission: Permission,
+        granted: bool,
+    ) -> ServiceResult<PermissionRecord> {
+        let record = PermissionRecord {
+            permission,
+            granted,
+            at: now(),
+        };
+        self.repo.insert_permission(account, &record).await?;
+        Ok(record)
+    }
+
+    /// Every permission change of the account, oldest first.
+    pub async fn permissions(&self, account: AccountId) -> ServiceResult<Vec<PermissionRecord>> {
+        Ok(self.repo.permissions_of(account).await?)
+    }
+
+    /// Whether `permission` is on now (off unless turned on).
+    pub async fn permission_granted(
+        &self,
+        account: AccountId,
+        permission: Permission,
+    ) -> ServiceResult<bool> {
+        Ok(yinxin_domain::account::permission_granted(
+            &self.permissions(account).await?,
+            permission,
+        ))
     }
 
     /// The account's consent records, oldest first.

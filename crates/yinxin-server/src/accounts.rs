@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use yinxin_domain::account::{AccountKind, ConsentRecord};
+use yinxin_domain::account::{
+    AccountKind, ConsentAction, ConsentRecord, ConsentScope, Permission, PermissionRecord,
+};
 use yinxin_identity::policy;
 use yinxin_identity::sms::outbox::OutboxEntry;
 use yinxin_identity::{Login, PersonalRegistration, Profile};
@@ -29,6 +31,9 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(my_profile))
         .routes(routes!(my_consents))
         .routes(routes!(send_sms_code))
+        .routes(routes!(post_consent))
+        .routes(routes!(put_permission))
+        .routes(routes!(my_permissions))
         .routes(routes!(sms_outbox))
 }
 
@@ -313,4 +318,103 @@ async fn my_consents(
     Ok(Json(Consents {
         consents: state.accounts.consents(caller.account.id).await?,
     }))
+}
+
+/// A consent given or withdrawn.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// What the consent covers.
+    pub scope: ConsentScope,
+    /// Given or withdrawn.
+    pub action: ConsentAction,
+    /// The policy version shown (must be the one in effect to give consent).
+    pub policy_version: String,
+}
+
+/// Gives or withdraws a consent (PRIV-1, PRIV-2, PRIV-4). Append-only: a withdrawal is a new
+/// record and never deletes the history.
+#[utoipa::path(post, path = "/api/v1/consents", tag = "accounts",
+    request_body = ConsentRequest,
+    responses(
+        (status = 201, description = "Recorded", body = ConsentRecord),
+        (status = 400, description = "Malformed", body = ErrorBody),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not the policy version in effect", body = ErrorBody)
+    ))]
+async fn post_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<ConsentRequest>,
+) -> Result<(StatusCode, Json<ConsentRecord>), ApiError> {
+    let rec = state
+        .accounts
+        .record_consent(caller.account.id, r.scope, r.action, &r.policy_version)
+        .await?;
+    Ok((StatusCode::CREATED, Json(rec)))
+}
+
+/// A permission setting.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSetting {
+    /// On or off.
+    pub granted: bool,
+}
+
+/// Turns a device permission (`location`, `camera`, `photo_album`, `push`) on or off (PRIV-3).
+/// Turning it off stops the collection it covers; earlier records stay valid.
+#[utoipa::path(put, path = "/api/v1/me/permissions/{name}", tag = "accounts",
+    params(("name" = String, Path, description = "location, camera, photo_album or push")),
+    request_body = PermissionSetting,
+    responses(
+        (status = 200, description = "Recorded", body = PermissionRecord),
+        (status = 400, description = "Unknown permission", body = ErrorBody),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn put_permission(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    ApiJson(r): ApiJson<PermissionSetting>,
+) -> Result<Json<PermissionRecord>, ApiError> {
+    let permission = Permission::parse(&name).ok_or_else(|| {
+        ApiError::new(
+            yinxin_domain::ErrorCode::InvalidInput,
+            "name: not a permission; use location, camera, photo_album or push",
+        )
+    })?;
+    Ok(Json(
+        state
+            .accounts
+            .set_permission(caller.account.id, permission, r.granted)
+            .await?,
+    ))
+}
+
+/// The caller's permissions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Permissions {
+    /// Each permission that is on now.
+    pub granted: Vec<Permission>,
+    /// Every change, oldest first.
+    pub history: Vec<PermissionRecord>,
+}
+
+/// The caller's device permissions: which are on, and every change (PRIV-3).
+#[utoipa::path(get, path = "/api/v1/me/permissions", tag = "accounts",
+    responses(
+        (status = 200, description = "Permissions", body = Permissions),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn my_permissions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Permissions>, ApiError> {
+    let history = state.accounts.permissions(caller.account.id).await?;
+    let granted = Permission::ALL
+        .into_iter()
+        .filter(|p| yinxin_domain::account::permission_granted(&history, *p))
+        .collect();
+    Ok(Json(Permissions { granted, history }))
 }

@@ -855,6 +855,95 @@ async fn sms_code_dies_after_wrong_guesses(db: &TestDb) {
     assert_eq!(s, 401, "a code past its wrong guesses must be dead");
 }
 
+/// PRIV-1, PRIV-2, PRIV-4: separate consents are their own records; withdrawal is a new record
+/// and the history stays. PRIV-3: permissions are recorded per account, off by default.
+async fn consents_and_permissions_are_append_only(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let version = policy_version(&app).await;
+    let (s, _, _) = app
+        .post("/api/v1/accounts/personal", &person(11, &version))
+        .await;
+    assert_eq!(s, 201);
+    let (_, sess, _) = app
+        .post("/api/v1/sessions", &serde_json::json!({"method": "password", "username": "user11", "password": "correct horse 42"}))
+        .await;
+    let token = sess["token"].as_str().unwrap().to_owned();
+    let post = |body: Value| {
+        let req = app
+            .http
+            .post(format!("{}/api/v1/consents", app.base))
+            .bearer_auth(&token)
+            .json(&body);
+        app.send(req)
+    };
+    let (s, c, _) = post(serde_json::json!({"scope": "cross_border_transfer", "action": "given", "policy_version": version})).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(
+        (c["scope"].as_str(), c["action"].as_str()),
+        (Some("cross_border_transfer"), Some("given"))
+    );
+    let (s, _, _) = post(serde_json::json!({"scope": "cross_border_transfer", "action": "withdrawn", "policy_version": version})).await;
+    assert_eq!(s, 201);
+    // Giving consent to a version not in effect, an unknown scope, no session: refused.
+    let (s, e, _) = post(serde_json::json!({"scope": "third_party_provision", "action": "given", "policy_version": "2000-01-01"})).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (403, Some("CONSENT_REQUIRED")),
+        "{e}"
+    );
+    let (s, e, _) = post(
+        serde_json::json!({"scope": "everything", "action": "given", "policy_version": version}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")), "{e}");
+    let (s, _, _) = app.post("/api/v1/consents", &serde_json::json!({"scope": "cross_border_transfer", "action": "given", "policy_version": version})).await;
+    assert_eq!(s, 401);
+    let (_, all) = app.get_as("/api/v1/me/consents", &token).await;
+    let trail: Vec<(String, String)> = all["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["scope"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(trail.len(), 4, "{trail:?}");
+    assert_eq!(
+        trail[2],
+        ("cross_border_transfer".to_owned(), "given".to_owned())
+    );
+    assert_eq!(
+        trail[3],
+        ("cross_border_transfer".to_owned(), "withdrawn".to_owned())
+    );
+
+    // Permissions: off by default, on, off again; the history keeps both changes.
+    let put = |name: &str, granted: bool| {
+        let req = app
+            .http
+            .put(format!("{}/api/v1/me/permissions/{name}", app.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "granted": granted }));
+        app.send(req)
+    };
+    let (_, p) = app.get_as("/api/v1/me/permissions", &token).await;
+    assert_eq!(p["granted"], serde_json::json!([]));
+    assert_eq!(put("location", true).await.0, 200);
+    assert_eq!(put("camera", true).await.0, 200);
+    let (_, p) = app.get_as("/api/v1/me/permissions", &token).await;
+    assert_eq!(p["granted"], serde_json::json!(["location", "camera"]));
+    assert_eq!(put("location", false).await.0, 200);
+    let (_, p) = app.get_as("/api/v1/me/permissions", &token).await;
+    assert_eq!(p["granted"], serde_json::json!(["camera"]));
+    assert_eq!(p["history"].as_array().unwrap().len(), 3);
+    let (s, e, _) = put("microphone", true).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")));
+    assert!(e["message"].as_str().unwrap().starts_with("name"));
+}
+
 /// A service error's code and message.
 struct ApiErrorish {
     code: &'static str,
@@ -874,6 +963,7 @@ impl ApiErrorish {
 }
 
 backend_tests!(
+    consents_and_permissions_are_append_only,
     sms_code_login_is_limited_and_single_use,
     sms_code_dies_after_wrong_guesses,
     register_login_and_session,

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use yinxin_domain::account::{
     AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
-    PolicyVersion, SessionRecord, SmsCodeRecord,
+    Permission, PermissionRecord, PolicyVersion, SessionRecord, SmsCodeRecord,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
 use yinxin_domain::{AccountId, SubjectId};
@@ -266,6 +266,40 @@ macro_rules! account_repo {
                 .await
                 .map_err(db_err)?;
                 rows.into_iter().map(consent_of).collect()
+            }
+
+            async fn insert_permission(&self, account: AccountId, c: &PermissionRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO permission_events (account_id, permission, granted, at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(account.to_string())
+                .bind(c.permission.as_str())
+                .bind(i64::from(c.granted))
+                .bind(c.at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn permissions_of(&self, account: AccountId) -> StoreResult<Vec<PermissionRecord>> {
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT permission, granted, at FROM permission_events WHERE account_id = $1 ORDER BY at, seq",
+                )
+                .bind(account.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter()
+                    .map(|(p, granted, at)| {
+                        Ok(PermissionRecord {
+                            permission: Permission::parse(&p)
+                                .ok_or_else(|| StoreError::Corrupt(format!("permission {p:?}")))?,
+                            granted: granted != 0,
+                            at,
+                        })
+                    })
+                    .collect()
             }
 
             async fn insert_sms_code(&self, c: &SmsCodeRecord) -> StoreResult<()> {
