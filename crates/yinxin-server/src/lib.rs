@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 mod metrics;
 mod middleware;
+mod notice;
 pub mod redact;
 pub mod routes;
 

@@ -56,7 +56,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
-        .routes(routes!(inventory));
+        .routes(routes!(inventory))
+        .routes(routes!(crate::notice::privacy_notice));
     crate::accounts::routes(r)
 }
 

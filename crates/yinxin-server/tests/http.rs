@@ -944,6 +944,51 @@ async fn consents_and_permissions_are_append_only(db: &TestDb) {
     assert!(e["message"].as_str().unwrap().starts_with("name"));
 }
 
+/// PRIV-5: the notice at /privacy is rendered from the inventory, in zh-CN by default and in
+/// English on request; every declared field appears with its labels.
+async fn privacy_notice_is_generated_from_the_inventory(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let version = policy_version(&app).await;
+    let (s, zh, headers) = app.get("/privacy").await;
+    assert_eq!(s, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(zh.contains("<html lang=\"zh-CN\">") && zh.contains(&version));
+    let (s, en, _) = app.get("/privacy?lang=en").await;
+    assert_eq!(s, 200);
+    assert!(en.contains("<html lang=\"en\">"));
+    for f in INVENTORY {
+        assert!(
+            zh.contains(&format!("<tr id=\"{}\"><td>{}</td>", f.name, f.label_zh)),
+            "{} missing (zh)",
+            f.name
+        );
+        assert!(
+            en.contains(&format!(
+                "<tr id=\"{}\"><td>{}</td>",
+                f.name,
+                f.label_en.replace('\'', "&#39;")
+            )),
+            "{} missing (en)",
+            f.name
+        );
+    }
+    assert_eq!(zh.matches("<tr id=").count(), INVENTORY.len());
+    // Sensitive fields and the separate-consent basis show as such.
+    assert!(en.contains("<td>Identity document number</td><td>Identity document</td><td>yes</td>"));
+    assert!(en.contains("separate consent"));
+    assert!(
+        en.contains("never stored"),
+        "biometrics are declared never stored"
+    );
+    let (s, e) = app.json("/privacy?lang=fr").await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")));
+}
+
 /// A service error's code and message.
 struct ApiErrorish {
     code: &'static str,
@@ -963,6 +1008,7 @@ impl ApiErrorish {
 }
 
 backend_tests!(
+    privacy_notice_is_generated_from_the_inventory,
     consents_and_permissions_are_append_only,
     sms_code_login_is_limited_and_single_use,
     sms_code_dies_after_wrong_guesses,
