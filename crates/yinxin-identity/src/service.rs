@@ -43,6 +43,9 @@ pub struct AccountsConfig {
     pub session_seconds: i64,
     /// Password attempts accepted per source address per minute, over all accounts.
     pub logins_per_address_per_minute: u32,
+    /// Registration attempts (refused ones included) per source address per hour: a refusal such
+    /// as "username taken" tells something, so attempts are limited like logins.
+    pub registrations_per_address_per_hour: u32,
     /// SMS codes sent per mobile number per hour.
     pub sms_per_mobile_per_hour: u32,
     /// SMS codes requested per source address per hour.
@@ -63,6 +66,7 @@ impl Default for AccountsConfig {
             lockout_seconds: 15 * 60,
             session_seconds: 12 * 3600,
             logins_per_address_per_minute: 30,
+            registrations_per_address_per_hour: 20,
             sms_per_mobile_per_hour: 5,
             sms_per_address_per_hour: 20,
             sms_code_seconds: 300,
@@ -343,8 +347,21 @@ impl Accounts {
     /// Registers a person (ACC-1). Every field is validated before anything is written; a refusal
     /// names the field and stores nothing. The PI goes into the vault in one transaction, then the
     /// account row and its consent records in another; if the second fails the subject is shredded.
-    pub async fn register_personal(&self, r: &PersonalRegistration) -> ServiceResult<Registered> {
+    pub async fn register_personal(
+        &self,
+        r: &PersonalRegistration,
+        source: IpAddr,
+    ) -> ServiceResult<Registered> {
         let at = now();
+        self.rate_limit(
+            "register-address",
+            &source.to_string(),
+            self.config.registrations_per_address_per_hour,
+            3600,
+            at,
+            "too many registrations from this address",
+        )
+        .await?;
         let today = today_in_china(at);
         let username = validate::username(&r.username).map_err(|e| invalid("username", e))?;
         check_password(&r.password, &username)?;

@@ -174,13 +174,15 @@ pub struct RegisteredAccount {
         (status = 201, description = "Registered", body = RegisteredAccount),
         (status = 400, description = "A field is invalid; the message names it", body = ErrorBody),
         (status = 403, description = "A consent is missing (CONSENT_REQUIRED)", body = ErrorBody),
-        (status = 409, description = "The username is taken", body = ErrorBody)
+        (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = ErrorBody)
     ))]
 async fn register_personal(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(r): ApiJson<PersonalRegistration>,
 ) -> Result<(StatusCode, Json<RegisteredAccount>), ApiError> {
-    let done = state.accounts.register_personal(&r).await?;
+    let done = state.accounts.register_personal(&r, peer.ip()).await?;
     Ok((
         StatusCode::CREATED,
         Json(RegisteredAccount {

@@ -74,6 +74,7 @@ fn test_accounts_config() -> AccountsConfig {
         lockout_seconds: 900,
         session_seconds: 3600,
         logins_per_address_per_minute: 20,
+        registrations_per_address_per_hour: 40,
         sms_per_mobile_per_hour: 3,
         sms_per_address_per_hour: 200,
         ..AccountsConfig::default()
@@ -640,6 +641,36 @@ async fn registration_refusals_name_the_field_and_store_nothing(db: &TestDb) {
     assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")), "{e}");
     // The server still serves.
     assert_eq!(app.json("/healthz").await.0, 200);
+
+    // Attempts from one address are limited (40 per hour here), refused ones included: a
+    // refusal such as "username taken" tells something.
+    let other: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+    let mut bad: yinxin_identity::PersonalRegistration =
+        serde_json::from_value(person(500, &version)).unwrap();
+    bad.mobile = "12000000000".into();
+    for i in 0..40 {
+        let e = ApiErrorish::of(
+            app.state
+                .accounts
+                .register_personal(&bad, other)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code, "INVALID_INPUT", "attempt {i}");
+    }
+    let e = ApiErrorish::of(
+        app.state
+            .accounts
+            .register_personal(&bad, other)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, "RATE_LIMITED", "{}", e.message);
+    assert!(
+        e.message.contains("registrations from this address"),
+        "{}",
+        e.message
+    );
 }
 
 /// ACC-3: 1,000 wrong passwords from one address: none succeeds, the account locks after the

@@ -67,6 +67,8 @@ pub struct Config {
     pub session_secs: i64,
     /// Password attempts per source address per minute (all accounts together).
     pub logins_per_address_per_minute: u32,
+    /// Registration attempts per source address per hour.
+    pub registrations_per_address_per_hour: u32,
     /// SMS codes per mobile number per hour.
     pub sms_per_mobile_per_hour: u32,
     /// SMS codes requested per source address per hour.
@@ -118,6 +120,8 @@ impl Default for Config {
             password_lockout_secs: AccountsConfig::default().lockout_seconds,
             session_secs: AccountsConfig::default().session_seconds,
             logins_per_address_per_minute: AccountsConfig::default().logins_per_address_per_minute,
+            registrations_per_address_per_hour: AccountsConfig::default()
+                .registrations_per_address_per_hour,
             sms_per_mobile_per_hour: AccountsConfig::default().sms_per_mobile_per_hour,
             sms_per_address_per_hour: AccountsConfig::default().sms_per_address_per_hour,
             sms_gateway: SmsGatewayKind::default(),
@@ -162,6 +166,7 @@ impl Config {
             lockout_seconds: self.password_lockout_secs,
             session_seconds: self.session_secs,
             logins_per_address_per_minute: self.logins_per_address_per_minute,
+            registrations_per_address_per_hour: self.registrations_per_address_per_hour,
             sms_per_mobile_per_hour: self.sms_per_mobile_per_hour,
             sms_per_address_per_hour: self.sms_per_address_per_hour,
             ..AccountsConfig::default()
