@@ -28,6 +28,15 @@ impl Default for PasswordParams {
     }
 }
 
+impl PasswordParams {
+    /// Whether argon2 accepts these parameters; the message names the bad one.
+    pub fn check(&self) -> Result<(), String> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map(|_| ())
+            .map_err(|e| format!("argon2 parameters: {e}"))
+    }
+}
+
 /// Hashes and verifies passwords.
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {

@@ -263,6 +263,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.accounts().password.check().map_err(|e| {
+            ConfigError(format!(
+                "{e} (argon2_memory_kib must be at least 8 × argon2_parallelism, argon2_iterations at least 1)"
+            ))
+        })?;
         if let Some(url) = &self.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -353,6 +358,13 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect()
+    }
+
+    #[test]
+    fn bad_argon2_parameters_are_a_configuration_error() {
+        let env = vec![("YINXIN_ARGON2_ITERATIONS".to_owned(), "0".to_owned())];
+        let e = Config::load(None, &env, &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("argon2"), "{e}");
     }
 
     #[test]
