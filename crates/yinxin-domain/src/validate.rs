@@ -393,6 +393,25 @@ impl CivilDate {
     /// Completed years from `self` to `today`: the age on `today` of a person born on `self`
     /// (PRIV-13 asks whether a user is under 14). Someone born on February 29 completes a year on
     /// March 1 in common years. Negative when `today` is before `self`.
+    /// The date `days` days after 1970-01-01 (proleptic Gregorian; Howard Hinnant's
+    /// days-to-civil algorithm).
+    pub fn from_unix_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Self {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+        }
+    }
+
     pub fn years_until(self, today: CivilDate) -> i32 {
         let before_anniversary = (today.month, today.day) < (self.month, self.day);
         today

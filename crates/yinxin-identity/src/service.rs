@@ -229,22 +229,7 @@ fn now() -> i64 {
 /// Today's civil date (UTC+8, the mainland's time zone: an age or an effective date turns over at
 /// Beijing midnight).
 pub fn today_in_china(unix: i64) -> CivilDate {
-    let days = (unix + 8 * 3600).div_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    CivilDate {
-        year: i32::try_from(year).unwrap_or(i32::MAX),
-        month: u8::try_from(month).unwrap_or(1),
-        day: u8::try_from(day).unwrap_or(1),
-    }
+    CivilDate::from_unix_days((unix + 8 * 3600).div_euclid(86_400))
 }
 
 fn iso(d: CivilDate) -> String {
@@ -508,11 +493,8 @@ impl Accounts {
     /// Logs in (ACC-3). A wrong username and a wrong password get the same answer and cost the
     /// same time; repeated wrong passwords lock password login for the account.
     pub async fn login(&self, login: &Login, source: IpAddr) -> ServiceResult<LoginOutcome> {
-        let (username, password) = match login {
-            Login::Password { username, password } => (username, password),
-            Login::SmsCode { mobile, code } => return self.login_sms(mobile, code, source).await,
-        };
         let at = now();
+        // One budget per address for every login method.
         self.rate_limit(
             "login-address",
             &source.to_string(),
@@ -522,6 +504,10 @@ impl Accounts {
             "too many login attempts from this address",
         )
         .await?;
+        let (username, password) = match login {
+            Login::Password { username, password } => (username, password),
+            Login::SmsCode { mobile, code } => return self.login_sms(mobile, code, at).await,
+        };
         let account = match validate::username(username) {
             Ok(u) => match self.vault.find(&ACCOUNT_USERNAME, &u).await?.first() {
                 Some(subject) => self.repo.account_by_subject(*subject).await?,
@@ -647,22 +633,7 @@ impl Accounts {
         Ok(None)
     }
 
-    async fn login_sms(
-        &self,
-        mobile: &str,
-        code: &str,
-        source: IpAddr,
-    ) -> ServiceResult<LoginOutcome> {
-        let at = now();
-        self.rate_limit(
-            "login-address",
-            &source.to_string(),
-            self.config.logins_per_address_per_minute,
-            60,
-            at,
-            "too many login attempts from this address",
-        )
-        .await?;
+    async fn login_sms(&self, mobile: &str, code: &str, at: i64) -> ServiceResult<LoginOutcome> {
         let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
         let mobile_key = self
             .vault
