@@ -9,6 +9,7 @@ mod password;
 pub mod policy;
 mod service;
 pub mod sms;
+pub mod webauthn;
 
 pub use password::{PasswordHasher, PasswordParams};
 pub use service::{
