@@ -1060,3 +1060,161 @@ fn fixed_vector_ed25519() {
     let outcome = verify_assertion(&rp, &[4, 5, 6, 7], &stored, &authentication(json)).unwrap();
     assert_eq!(outcome.new_sign_count, 1);
 }
+
+// ---- the fuzz target's seed corpus ----
+
+/// Writes `fuzz/corpus/webauthn/`: valid and broken inputs of each kind, prefixed with the fuzz
+/// target's selector byte (0 attestation object, 1 authenticator data, 2 client data, 3 COSE
+/// key). Run by hand: `cargo test -p yinxin-identity --lib write_fuzz_corpus -- --ignored`.
+#[test]
+#[ignore = "writes the committed fuzz seed corpus"]
+fn write_fuzz_corpus() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/webauthn");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, selector: u8, bytes: &[u8]| {
+        let mut data = vec![selector];
+        data.extend_from_slice(bytes);
+        std::fs::write(dir.join(name), data).unwrap();
+    };
+    let object_of = |json: &serde_json::Value| {
+        decode_b64url(
+            json["response"]["attestationObject"].as_str().unwrap(),
+            "t",
+            1 << 20,
+        )
+        .unwrap()
+    };
+    let challenge = [0u8, 1, 2, 3];
+    let mut es = SoftAuthenticator::new_es256();
+    let mut ed = SoftAuthenticator::new_ed25519();
+    write(
+        "attobj-none-es256",
+        0,
+        &object_of(&es.register(RP_ID, ORIGIN, &challenge, USER)),
+    );
+    write(
+        "attobj-none-ed25519",
+        0,
+        &object_of(&ed.register(RP_ID, ORIGIN, &challenge, USER)),
+    );
+    write(
+        "attobj-packed-self",
+        0,
+        &object_of(&es.register_packed_self(RP_ID, ORIGIN, &challenge, USER)),
+    );
+    write(
+        "attobj-packed-x5c",
+        0,
+        &object_of(&ed.register_packed_x5c(RP_ID, ORIGIN, &challenge, USER)),
+    );
+    let good = object_of(&es.register(RP_ID, ORIGIN, &challenge, USER));
+    write("attobj-truncated", 0, good.get(..good.len() - 9).unwrap());
+    write("attobj-trailing", 0, &[&good[..], &[0x00]].concat());
+    let data = es.authenticator_data(RP_ID, true);
+    let tpm = Value::Map(vec![(Value::Text("ver".into()), Value::Text("2.0".into()))]);
+    write(
+        "attobj-tpm",
+        0,
+        &SoftAuthenticator::attestation_object("tpm", tpm, &data),
+    );
+    let stmt = Value::Map(vec![(Value::Text("sig".into()), Value::Bytes(vec![1]))]);
+    write(
+        "attobj-none-with-stmt",
+        0,
+        &SoftAuthenticator::attestation_object("none", stmt, &data),
+    );
+    ed.with_extensions = true;
+    write(
+        "attobj-extensions",
+        0,
+        &object_of(&ed.register(RP_ID, ORIGIN, &challenge, USER)),
+    );
+
+    es.set_counter(8);
+    write("authdata-get", 1, &es.authenticator_data(RP_ID, false));
+    write(
+        "authdata-get-ed-extensions",
+        1,
+        &ed.authenticator_data(RP_ID, false),
+    );
+    write(
+        "authdata-with-attested",
+        1,
+        &es.authenticator_data(RP_ID, true),
+    );
+    write(
+        "authdata-trailing",
+        1,
+        &[&es.authenticator_data(RP_ID, false)[..], &[0xa0]].concat(),
+    );
+    es.user_verified = false;
+    write("authdata-no-uv", 1, &es.authenticator_data(RP_ID, false));
+    es.user_verified = true;
+    es.backed_up = true;
+    write(
+        "authdata-bs-without-be",
+        1,
+        &es.authenticator_data(RP_ID, false),
+    );
+    es.backed_up = false;
+    es.set_counter(7);
+    write(
+        "authdata-counter-equal",
+        1,
+        &es.authenticator_data(RP_ID, false),
+    );
+    write(
+        "authdata-other-rp",
+        1,
+        &es.authenticator_data("evil.test", false),
+    );
+    write(
+        "authdata-short",
+        1,
+        &es.authenticator_data(RP_ID, false)[..36],
+    );
+
+    write(
+        "clientdata-create",
+        2,
+        &es.client_data_json("webauthn.create", &challenge, ORIGIN),
+    );
+    write(
+        "clientdata-get",
+        2,
+        &es.client_data_json("webauthn.get", &challenge, ORIGIN),
+    );
+    write(
+        "clientdata-other-origin",
+        2,
+        &es.client_data_json("webauthn.create", &challenge, "https://evil.test"),
+    );
+    write(
+        "clientdata-padded-challenge",
+        2,
+        br#"{"type":"webauthn.create","challenge":"AAECAw==","origin":"https://example.cn"}"#,
+    );
+    write("clientdata-duplicate-type", 2, br#"{"type":"webauthn.get","type":"webauthn.create","challenge":"AAECAw","origin":"https://example.cn"}"#);
+    es.cross_origin = true;
+    write(
+        "clientdata-cross-origin",
+        2,
+        &es.client_data_json("webauthn.create", &challenge, ORIGIN),
+    );
+
+    write("cose-es256", 3, &es.cose_key());
+    write("cose-ed25519", 3, &ed.cose_key());
+    write(
+        "cose-rs256",
+        3,
+        &cbor(&Value::Map(vec![
+            (int(1), int(3)),
+            (int(3), int(-257)),
+            (int(-1), Value::Bytes(vec![0xc5; 64])),
+            (int(-2), Value::Bytes(vec![1, 0, 1])),
+        ])),
+    );
+    let mut off_curve = es.cose_key();
+    *off_curve.last_mut().unwrap() ^= 1;
+    write("cose-es256-off-curve", 3, &off_curve);
+}
