@@ -91,7 +91,11 @@ fn create_client_data() -> Vec<u8> {
 fn attestation_object(data: &[u8]) {
     let fx = fixture();
     let parsed = AttestationObject::parse(data);
-    assert_eq!(parsed, AttestationObject::parse(data), "parse is deterministic");
+    assert_eq!(
+        parsed,
+        AttestationObject::parse(data),
+        "parse is deterministic"
+    );
     let raw_id = parsed
         .as_ref()
         .ok()
@@ -103,7 +107,10 @@ fn attestation_object(data: &[u8]) {
         .unwrap_or_else(|| b"fuzz".to_vec());
     let resp = registration(&raw_id, &create_client_data(), data);
     let result = webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp);
-    assert_eq!(result, webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp));
+    assert_eq!(
+        result,
+        webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp)
+    );
     if let Ok(new) = result {
         let object = parsed.expect("accepted ⇒ the object parses");
         let auth = parse_authenticator_data(&object.auth_data, field::ATTESTATION_OBJECT)
@@ -122,17 +129,26 @@ fn attestation_object(data: &[u8]) {
 fn authenticator_data(data: &[u8]) {
     let fx = fixture();
     let parsed = parse_authenticator_data(data, field::AUTHENTICATOR_DATA);
-    assert_eq!(parsed, parse_authenticator_data(data, field::AUTHENTICATOR_DATA));
+    assert_eq!(
+        parsed,
+        parse_authenticator_data(data, field::AUTHENTICATOR_DATA)
+    );
     let Ok(auth) = parsed else { return };
     if data.len() > webauthn::MAX_AUTHENTICATOR_DATA {
         return;
     }
-    assert_eq!(auth.rp_id_hash.as_slice(), data.get(..32).expect("≥ 32 bytes"));
+    assert_eq!(
+        auth.rp_id_hash.as_slice(),
+        data.get(..32).expect("≥ 32 bytes")
+    );
     assert_eq!(Some(&auth.flags), data.get(32));
     let count: [u8; 4] = data.get(33..37).expect("≥ 37 bytes").try_into().expect("4");
     assert_eq!(auth.sign_count, u32::from_be_bytes(count));
     assert_eq!(auth.attested.is_some(), auth.flags & webauthn::FLAG_AT != 0);
-    assert_eq!(auth.extensions.is_some(), auth.flags & webauthn::FLAG_ED != 0);
+    assert_eq!(
+        auth.extensions.is_some(),
+        auth.flags & webauthn::FLAG_ED != 0
+    );
     if auth.attested.is_none() && auth.extensions.is_none() {
         assert_eq!(data.len(), 37);
     }
@@ -150,7 +166,10 @@ fn authenticator_data(data: &[u8]) {
     let resp: AuthenticationResponse = serde_json::from_value(json).expect("well-formed");
     // The soft authenticator answers with its (empty) user handle: treated as absent.
     let result = webauthn::verify_assertion(&fx.rp, &CHALLENGE, &fx.stored, &resp);
-    assert_eq!(result, webauthn::verify_assertion(&fx.rp, &CHALLENGE, &fx.stored, &resp));
+    assert_eq!(
+        result,
+        webauthn::verify_assertion(&fx.rp, &CHALLENGE, &fx.stored, &resp)
+    );
     let flags = auth.flags;
     let expected_ok = auth.rp_id_hash == <[u8; 32]>::from(Sha256::digest(RP_ID.as_bytes()))
         && flags & webauthn::FLAG_UP != 0
@@ -186,7 +205,10 @@ fn client_data(data: &[u8]) {
         &fx.attestation_object,
     );
     let result = webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp);
-    assert_eq!(result, webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp));
+    assert_eq!(
+        result,
+        webauthn::verify_registration(&fx.rp, &CHALLENGE, &resp)
+    );
     if data.len() > webauthn::MAX_CLIENT_DATA {
         assert!(matches!(result, Err(WebauthnError::TooLarge { .. })));
         return;

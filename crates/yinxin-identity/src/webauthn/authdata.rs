@@ -25,7 +25,7 @@ pub const FLAG_AT: u8 = 0x40;
 /// Bit 7: extension data included.
 pub const FLAG_ED: u8 = 0x80;
 
-/// WebAuthn caps credential ids at 1023 bytes (L3 §5.1 `rawId`, §7.1 step "credentialId").
+/// WebAuthn caps credential ids at 1023 bytes (the `credentialId` step of L3 §7.1).
 pub const MAX_CREDENTIAL_ID: usize = 1023;
 
 /// Parsed authenticator data, borrowing from the bytes it was parsed from.

@@ -35,7 +35,7 @@ impl ClientData {
         serde_json::from_slice(bytes).map_err(|_| WebauthnError::ClientDataMalformed)
     }
 
-    /// Checks type, challenge, origin and crossOrigin (L3 §7.1 steps 7-10, §7.2 steps 11-14).
+    /// Checks type, challenge, origin and crossOrigin (the client-data steps of L3 §7.1 and §7.2).
     pub fn check(
         &self,
         expected_type: &'static str,

@@ -213,6 +213,15 @@ impl WebauthnError {
         }
     }
 
+    /// The text without the leading `"{field}: "`, for `DomainError::invalid(e.field(), e.reason())`.
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        match text.split_once(": ") {
+            Some((field, reason)) if field == self.field() => reason.to_owned(),
+            _ => text,
+        }
+    }
+
     /// True when the fault is the server's (the stored key), not the response's.
     pub fn is_server_fault(&self) -> bool {
         matches!(self, Self::StoredKey)

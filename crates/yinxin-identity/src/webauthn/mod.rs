@@ -51,7 +51,7 @@ pub const MAX_ATTESTATION_OBJECT: usize = 64 * 1024;
 pub const MAX_AUTHENTICATOR_DATA: usize = 64 * 1024;
 /// Largest `signature` accepted: a DER ES256 signature is at most 72 bytes, Ed25519 64.
 pub const MAX_SIGNATURE: usize = 1024;
-/// A user handle is at most 64 bytes (L3 §5.4.3 `user.id`).
+/// A user handle is at most 64 bytes (WebAuthn L3, `user.id`).
 pub const MAX_USER_HANDLE: usize = 64;
 /// How long the browser waits for the user, in milliseconds (sent as `timeout`).
 pub const TIMEOUT_MS: u64 = 300_000;
@@ -62,7 +62,7 @@ const B64URL_LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The transports a credential may report (L3 §5.8.4); others are dropped, not stored.
+/// The transports a credential may report (`AuthenticatorTransport`, WebAuthn L3); others are dropped, not stored.
 const KNOWN_TRANSPORTS: [&str; 6] = ["ble", "hybrid", "internal", "nfc", "smart-card", "usb"];
 
 /// This service as a WebAuthn relying party.
@@ -172,7 +172,7 @@ fn credential_descriptors(ids: &[Vec<u8>]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// `PublicKeyCredentialCreationOptionsJSON` (L3 §5.1.11) for `navigator.credentials.create`:
+/// `PublicKeyCredentialCreationOptionsJSON` (WebAuthn L3) for `navigator.credentials.create`:
 /// ES256 and EdDSA keys, attestation `none`, a discoverable credential preferred, user
 /// verification required. `exclude` lists the account's existing credential ids, so the same
 /// authenticator is not registered twice.
@@ -207,7 +207,7 @@ pub fn creation_options(
     })
 }
 
-/// `PublicKeyCredentialRequestOptionsJSON` (L3 §5.5.4) for `navigator.credentials.get`. An empty
+/// `PublicKeyCredentialRequestOptionsJSON` (WebAuthn L3) for `navigator.credentials.get`. An empty
 /// `allow` lets the user pick any passkey of this RP (discoverable login).
 pub fn request_options(
     rp: &RelyingParty,
@@ -223,7 +223,7 @@ pub fn request_options(
     })
 }
 
-/// `RegistrationResponseJSON` (L3 §5.1.8), as `PublicKeyCredential.toJSON()` gives it.
+/// `RegistrationResponseJSON` (WebAuthn L3), as `PublicKeyCredential.toJSON()` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationResponse {
@@ -258,7 +258,7 @@ pub struct AttestationResponse {
     pub transports: Option<Vec<String>>,
 }
 
-/// `AuthenticationResponseJSON` (L3 §5.1.9).
+/// `AuthenticationResponseJSON` (WebAuthn L3).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationResponse {
@@ -387,7 +387,7 @@ fn check_flags_and_rp(
 
 /// Verifies a registration (L3 §7.1) against the challenge issued for it. On success the
 /// credential is new and belongs to whoever asked for `expected_challenge`; the caller still
-/// checks that its id is not registered already (§7.1 "credentialId is not yet registered").
+/// checks that its id is not registered already (the "credentialId is not yet registered" step of §7.1).
 pub fn verify_registration(
     rp: &RelyingParty,
     expected_challenge: &[u8],
@@ -453,7 +453,7 @@ pub fn verify_registration(
 /// Verifies a login (L3 §7.2) with `stored`, the credential the response's `rawId` names, against
 /// the challenge issued for it.
 ///
-/// Counter rule (§6.1.1, §7.2 step "signCount"): when the stored or the received counter is
+/// Counter rule (§6.1.1, and the `signCount` step of §7.2): when the stored or the received counter is
 /// non-zero, the received one must be greater, or the login is refused as a possible clone
 /// ([`WebauthnError::CounterRegression`]). Both zero is an authenticator without a counter
 /// (synced passkeys): accepted.

@@ -982,6 +982,63 @@ fn refusal_texts_do_not_echo_input() {
     assert!(!err.to_string().contains(marker), "{err}");
 }
 
+#[test]
+fn every_refusal_text_starts_with_its_field() {
+    let f = field::ATTESTATION_OBJECT;
+    let all = [
+        WebauthnError::TooLarge { field: f, limit: 1 },
+        WebauthnError::Base64 { field: f },
+        WebauthnError::CredentialType,
+        WebauthnError::IdMismatch,
+        WebauthnError::ClientDataMalformed,
+        WebauthnError::ClientDataType { expected: TYPE_GET },
+        WebauthnError::ChallengeMismatch,
+        WebauthnError::OriginNotAllowed,
+        WebauthnError::CrossOrigin,
+        WebauthnError::Malformed {
+            field: f,
+            what: "x",
+        },
+        WebauthnError::Truncated { field: f },
+        WebauthnError::TrailingBytes { field: f },
+        WebauthnError::RpIdMismatch { field: f },
+        WebauthnError::UserNotPresent { field: f },
+        WebauthnError::UserNotVerified { field: f },
+        WebauthnError::BackupState { field: f },
+        WebauthnError::NoCredentialData,
+        WebauthnError::UnexpectedCredentialData,
+        WebauthnError::CredentialIdTooLong { field: f },
+        WebauthnError::CoseKey {
+            field: f,
+            what: "x",
+        },
+        WebauthnError::UnsupportedAlgorithm {
+            field: f,
+            alg: -257,
+        },
+        WebauthnError::Attestation { what: "x" },
+        WebauthnError::UnsupportedAttestation { what: "x" },
+        WebauthnError::BadSignature,
+        WebauthnError::CredentialMismatch,
+        WebauthnError::UserHandleMismatch,
+        WebauthnError::CounterRegression {
+            stored: 2,
+            received: 1,
+        },
+        WebauthnError::StoredKey,
+    ];
+    for err in all {
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            format!("{}: {}", err.field(), err.reason()),
+            "{err:?}"
+        );
+        assert!(!err.reason().is_empty());
+        assert_eq!(err.is_server_fault(), err == WebauthnError::StoredKey);
+    }
+}
+
 // ---- a fixed vector, built by hand without the soft authenticator ----
 
 /// The Ed25519 key of RFC 8032 §7.1 TEST 1 (secret 9d61b19d…, public d75a9801…), a hand-written
