@@ -43,6 +43,11 @@ pub enum ErrorCode {
     RateLimited,
     /// The value is taken (a username, an identity already registered).
     AlreadyExists,
+    /// Authenticated, but this account may not do this (an agent without the scope, ACC-2).
+    Forbidden,
+    /// The login looks abnormal (new device and network, or repeated failures): repeat it with
+    /// the SMS code just sent to the account's mobile (ACC-5).
+    StepUpRequired,
     /// Anything else: the detail is in the server log, never in the response.
     Internal,
 }
@@ -67,6 +72,8 @@ impl ErrorCode {
             Self::ConsentRequired => "CONSENT_REQUIRED",
             Self::RateLimited => "RATE_LIMITED",
             Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::Forbidden => "FORBIDDEN",
+            Self::StepUpRequired => "STEP_UP_REQUIRED",
             Self::Internal => "INTERNAL",
         }
     }

@@ -76,10 +76,36 @@ uuid_id!(
     ConsentId
 );
 
-impl ConsentId {
-    /// A time-ordered identifier (UUID v7: milliseconds, then a counter and random bits), so that
-    /// records made in the same second keep their order when sorted by id.
-    pub fn ordered() -> Self {
-        Self(Uuid::now_v7())
-    }
+uuid_id!(
+    /// An agent authorization: an enterprise's grant to a personal account to act for it (ACC-2).
+    AuthorizationId
+);
+
+uuid_id!(
+    /// A guardian's consent for a minor's registration (PRIV-13).
+    GuardianConsentId
+);
+
+uuid_id!(
+    /// A support request (ACC-7).
+    SupportRequestId
+);
+
+macro_rules! ordered_id {
+    ($($name:ident),+) => {$(
+        impl $name {
+            /// A time-ordered identifier (UUID v7: milliseconds, then a counter and random bits),
+            /// so that records made in the same second keep their order when sorted by id.
+            pub fn ordered() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+    )+};
 }
+
+ordered_id!(
+    ConsentId,
+    AuthorizationId,
+    GuardianConsentId,
+    SupportRequestId
+);

@@ -8,8 +8,10 @@
 //! - [`repo`] — the repository traits the store crate implements (storage is domain-owned).
 //! - [`validate`] — document numbers, credit codes, mobiles and e-mails checked by their published rules.
 //! - [`account`] — accounts, sessions, policies and consents (ACC-1..ACC-3, PRIV-1..PRIV-4).
+//! - [`enterprise`] — enterprises and the authorizations of their agents (ACC-2).
 
 pub mod account;
+pub mod enterprise;
 pub mod error;
 pub mod ids;
 pub mod inventory;
@@ -19,4 +21,6 @@ pub mod sensitive;
 pub mod validate;
 
 pub use error::{DomainError, ErrorCode};
-pub use ids::{AccountId, ConsentId, SubjectId};
+pub use ids::{
+    AccountId, AuthorizationId, ConsentId, GuardianConsentId, SubjectId, SupportRequestId,
+};

@@ -5,12 +5,17 @@
 //! (`yinxin-privacy`), never into an account row; validation uses the published rules in
 //! `yinxin_domain::validate`.
 
+mod enterprise;
 mod password;
 pub mod policy;
 mod service;
 pub mod sms;
 pub mod webauthn;
 
+pub use enterprise::{
+    AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
+    LegalRepresentative,
+};
 pub use password::{PasswordHasher, PasswordParams};
 pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,

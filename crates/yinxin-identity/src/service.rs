@@ -17,7 +17,7 @@ use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, PERSON_COUNTRY, PERSON_DOCUMENT_NUMBER, PERSON_DOCUMENT_TYPE, PERSON_EMAIL,
     PERSON_MOBILE, PERSON_NAME,
 };
-use yinxin_domain::pi::{PiField, Purpose};
+use yinxin_domain::pi::PiField;
 use yinxin_domain::validate::{self, CivilDate, DocumentType};
 use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, SubjectId};
 use yinxin_privacy::vault::{Vault, VaultError};
@@ -56,6 +56,8 @@ pub struct AccountsConfig {
     pub sms_code_max_attempts: u32,
     /// Provider template code of the login message (parameter `code`).
     pub sms_login_template: &'static str,
+    /// Longest validity of an agent authorization, in days (ACC-2).
+    pub agent_authorization_max_days: i64,
 }
 
 impl Default for AccountsConfig {
@@ -72,6 +74,7 @@ impl Default for AccountsConfig {
             sms_code_seconds: 300,
             sms_code_max_attempts: 5,
             sms_login_template: "SMS_LOGIN",
+            agent_authorization_max_days: 730,
         }
     }
 }
@@ -212,14 +215,14 @@ pub struct Profile {
 /// The accounts service.
 #[derive(Clone, Debug)]
 pub struct Accounts {
-    vault: Vault,
-    repo: Arc<dyn AccountRepo>,
+    pub(crate) vault: Vault,
+    pub(crate) repo: Arc<dyn AccountRepo>,
     sms: Arc<dyn SmsGateway>,
     hasher: Arc<PasswordHasher>,
-    config: AccountsConfig,
+    pub(crate) config: AccountsConfig,
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -236,8 +239,26 @@ fn iso(d: CivilDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
-fn invalid(field: &str, e: validate::Invalid) -> DomainError {
+pub(crate) fn invalid(field: &str, e: validate::Invalid) -> DomainError {
     e.for_field(field)
+}
+
+/// A name (of a person or an enterprise): trimmed, 1 to `max` characters, no control characters.
+pub(crate) fn check_name<'a>(field: &str, s: &'a str, max: usize) -> Result<&'a str, DomainError> {
+    let name = s.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("must have 1 to {max} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(name)
 }
 
 /// Password rules: 8..=128 characters, at least two of letters / digits / other, not the username.
@@ -276,7 +297,7 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
+pub(crate) fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
     if n <= keep_start + keep_end {
@@ -350,13 +371,7 @@ impl Accounts {
         let today = today_in_china(at);
         let username = validate::username(&r.username).map_err(|e| invalid("username", e))?;
         check_password(&r.password, &username)?;
-        let name = r.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(DomainError::invalid("name", "must have 1 to 100 characters").into());
-        }
-        if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid("name", "must not contain control characters").into());
-        }
+        let name = check_name("name", &r.name, 100)?;
         let country = validate::country_region(&r.country_region)
             .map_err(|e| invalid("country_region", e))?;
         let document_number =
@@ -379,32 +394,13 @@ impl Accounts {
             }
         }
 
-        // PRIV-1: explicit acceptance of the version in effect; PRIV-2: separate consent for the
-        // sensitive document number.
-        let policy = self.current_policy().await?;
-        if r.accept_policy_version != policy.version {
-            return Err(DomainError::new(
-                ErrorCode::ConsentRequired,
-                format!(
-                    "accept_policy_version: the privacy policy in effect is version {}; read it at \
-                     /api/v1/policies/current and accept that version",
-                    policy.version
-                ),
+        let policy = self
+            .check_registration_consents(
+                &r.accept_policy_version,
+                &r.consents,
+                "identity document number",
             )
-            .into());
-        }
-        if !r
-            .consents
-            .contains(&ConsentScope::SensitivePersonalInformation)
-        {
-            return Err(DomainError::new(
-                ErrorCode::ConsentRequired,
-                "consents: registration processes your identity document number, which is \
-                 sensitive personal information; it needs the separate consent \
-                 \"sensitive_personal_information\" (PRIV-2)",
-            )
-            .into());
-        }
+            .await?;
 
         if !self
             .vault
@@ -456,29 +452,7 @@ impl Accounts {
             locked_until: None,
             created_at: at,
         };
-        let text_sha256 = policy::builtin(&policy.version)
-            .map(|p| p.record().text_sha256)
-            .unwrap_or_else(|| policy.text_sha256.clone());
-        let consents: Vec<ConsentRecord> = std::iter::once(ConsentScope::PrivacyPolicy)
-            .chain(r.consents.iter().copied())
-            .fold(Vec::new(), |mut v, s| {
-                if !v.contains(&s) {
-                    v.push(s);
-                }
-                v
-            })
-            .into_iter()
-            .map(|scope| ConsentRecord {
-                id: ConsentId::ordered(),
-                account: account.id,
-                policy_version: policy.version.clone(),
-                scope,
-                action: ConsentAction::Given,
-                channel: "api".into(),
-                text_sha256: text_sha256.clone(),
-                at,
-            })
-            .collect();
+        let consents = registration_consents(account.id, &policy, &r.consents, at);
         if let Err(e) = self.repo.insert_account(&account, &consents).await {
             let _ = self.vault.shred(subject).await;
             return Err(e.into());
@@ -488,6 +462,40 @@ impl Accounts {
             account: account.id,
             consents,
         })
+    }
+
+    /// PRIV-1: explicit acceptance of the version in effect; PRIV-2: separate consent for the
+    /// sensitive PI the registration processes (`what`). Returns the policy accepted.
+    pub(crate) async fn check_registration_consents(
+        &self,
+        accept_policy_version: &str,
+        consents: &[ConsentScope],
+        what: &str,
+    ) -> ServiceResult<PolicyVersion> {
+        let policy = self.current_policy().await?;
+        if accept_policy_version != policy.version {
+            return Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                format!(
+                    "accept_policy_version: the privacy policy in effect is version {}; read it at \
+                     /api/v1/policies/current and accept that version",
+                    policy.version
+                ),
+            )
+            .into());
+        }
+        if !consents.contains(&ConsentScope::SensitivePersonalInformation) {
+            return Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                format!(
+                    "consents: registration processes the {what}, which is sensitive personal \
+                     information; it needs the separate consent \"sensitive_personal_information\" \
+                     (PRIV-2)"
+                ),
+            )
+            .into());
+        }
+        Ok(policy)
     }
 
     /// Logs in (ACC-3). A wrong username and a wrong password get the same answer and cost the
@@ -665,7 +673,7 @@ impl Accounts {
 
     /// Counts a hit on `(context, value)` in the current window of `window_secs`; refuses with
     /// `RATE_LIMITED` beyond `limit`. The value (an address, a mobile) is pseudonymized first.
-    async fn rate_limit(
+    pub(crate) async fn rate_limit(
         &self,
         context: &str,
         value: &str,
@@ -748,17 +756,7 @@ impl Accounts {
 
     /// The account's own masked profile (for the account holder only).
     pub async fn profile(&self, account: &AccountRecord) -> ServiceResult<Profile> {
-        let get = |f: &'static PiField| {
-            let vault = self.vault.clone();
-            let subject = account.subject;
-            async move {
-                let v = vault.get_string(subject, f).await?;
-                Ok::<String, ServiceError>(match v {
-                    Some(s) => s.expose(Purpose::SubjectAccess)?.clone(),
-                    None => String::new(),
-                })
-            }
-        };
+        let get = |f: &'static PiField| self.read_text(account.subject, f);
         let email = get(&PERSON_EMAIL).await?;
         let email_masked = match email.split_once('@') {
             Some((local, domain)) => format!("{}@{domain}", mask(local, 1, 0)),
@@ -848,8 +846,39 @@ impl Accounts {
     }
 }
 
+/// The consent records of a registration: the policy itself plus each separate consent, once.
+pub(crate) fn registration_consents(
+    account: AccountId,
+    policy: &PolicyVersion,
+    scopes: &[ConsentScope],
+    at: i64,
+) -> Vec<ConsentRecord> {
+    let text_sha256 = policy::builtin(&policy.version)
+        .map(|p| p.record().text_sha256)
+        .unwrap_or_else(|| policy.text_sha256.clone());
+    let mut unique: Vec<ConsentScope> = vec![ConsentScope::PrivacyPolicy];
+    for s in scopes {
+        if !unique.contains(s) {
+            unique.push(*s);
+        }
+    }
+    unique
+        .into_iter()
+        .map(|scope| ConsentRecord {
+            id: ConsentId::ordered(),
+            account,
+            policy_version: policy.version.clone(),
+            scope,
+            action: ConsentAction::Given,
+            channel: "api".into(),
+            text_sha256: text_sha256.clone(),
+            at,
+        })
+        .collect()
+}
+
 /// The stored (and wire) name of a document type.
-fn document_type_name(t: DocumentType) -> &'static str {
+pub(crate) fn document_type_name(t: DocumentType) -> &'static str {
     match t {
         DocumentType::ResidentIdCard => "resident_id_card",
         DocumentType::Passport => "passport",
@@ -859,7 +888,7 @@ fn document_type_name(t: DocumentType) -> &'static str {
     }
 }
 
-fn username_taken() -> DomainError {
+pub(crate) fn username_taken() -> DomainError {
     DomainError::new(
         ErrorCode::AlreadyExists,
         "username: this username is taken; choose another",

@@ -7,6 +7,7 @@
 //! an [`error::ApiError`] whose body is `{"code", "message"}`.
 
 mod accounts;
+mod enterprises;
 pub mod error;
 mod extract;
 mod metrics;

@@ -28,7 +28,8 @@ use crate::error::{ApiError, ErrorBody};
     tags(
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "privacy", description = "Personal-information inventory and privacy notices"),
-        (name = "accounts", description = "Registration, login, sessions, policies and consents")
+        (name = "accounts", description = "Registration, login, sessions, policies and consents"),
+        (name = "enterprises", description = "Enterprises and the authorizations of their agents")
     )
 )]
 struct ApiDoc;
@@ -58,7 +59,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(inventory))
         .routes(routes!(crate::notice::privacy_notice));
-    crate::accounts::routes(r)
+    crate::enterprises::routes(crate::accounts::routes(r))
 }
 
 /// The OpenAPI document, without a running server.

@@ -24,6 +24,9 @@ use yinxin_server::{AppState, Limits};
 use yinxin_store::testing::TestDb;
 use yinxin_store::{Backend, backend_tests};
 
+#[path = "http/enterprise.rs"]
+mod enterprise;
+
 /// A writer that appends everything to a shared buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -167,6 +170,49 @@ impl TestApp {
             )
             .await;
         (s, v)
+    }
+
+    async fn post_as(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let (s, v, _) = self
+            .send(
+                self.http
+                    .post(format!("{}{path}", self.base))
+                    .bearer_auth(token)
+                    .json(body),
+            )
+            .await;
+        (s, v)
+    }
+
+    async fn delete_as(&self, path: &str, token: &str) -> (u16, Value) {
+        let (s, v, _) = self
+            .send(
+                self.http
+                    .delete(format!("{}{path}", self.base))
+                    .bearer_auth(token),
+            )
+            .await;
+        (s, v)
+    }
+
+    /// Registers `person(n)` and logs in by password: (account id, session token).
+    async fn signed_up(&self, n: u32) -> (String, String) {
+        let version = policy_version(self).await;
+        let (s, reg, _) = self
+            .post("/api/v1/accounts/personal", &person(n, &version))
+            .await;
+        assert_eq!(s, 201, "{reg}");
+        let (s, sess, _) = self
+            .post(
+                "/api/v1/sessions",
+                &serde_json::json!({"method": "password", "username": format!("user{n}"), "password": "correct horse 42"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{sess}");
+        (
+            reg["account_id"].as_str().unwrap().to_owned(),
+            sess["token"].as_str().unwrap().to_owned(),
+        )
     }
 
     async fn json(&self, path: &str) -> (u16, Value) {

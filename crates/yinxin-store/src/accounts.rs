@@ -27,7 +27,7 @@ const ACCOUNT_COLUMNS: &str =
 type ConsentRow = (String, String, String, String, String, String, String, i64);
 type PolicyRow = (String, String, String, i64, String);
 
-fn uuid_of<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
+pub(crate) fn uuid_of<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("stored {what} id {s:?} is not a UUID")))
 }
@@ -91,6 +91,26 @@ macro_rules! consent_insert {
     };
 }
 
+pub(crate) use consent_insert;
+
+/// The account insert, bound to a record.
+macro_rules! account_insert {
+    ($a:expr) => {
+        sqlx::query(
+            "INSERT INTO accounts (id, kind, subject_id, password_hash, failed_logins, locked_until, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($a.id.to_string())
+        .bind($a.kind.as_str())
+        .bind($a.subject.to_string())
+        .bind(&$a.password_hash)
+        .bind(i64::from($a.failed_logins))
+        .bind($a.locked_until)
+        .bind($a.created_at)
+    };
+}
+pub(crate) use account_insert;
+
 macro_rules! account_repo {
     ($db:ty) => {
         #[async_trait]
@@ -101,20 +121,7 @@ macro_rules! account_repo {
                 consents: &[ConsentRecord],
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO accounts (id, kind, subject_id, password_hash, failed_logins, locked_until, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(a.id.to_string())
-                .bind(a.kind.as_str())
-                .bind(a.subject.to_string())
-                .bind(&a.password_hash)
-                .bind(i64::from(a.failed_logins))
-                .bind(a.locked_until)
-                .bind(a.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                account_insert!(a).execute(&mut *tx).await.map_err(db_err)?;
                 for c in consents {
                     consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
                 }

@@ -3,11 +3,12 @@
 //! Backend differences stay in this crate: the query code is written once, in [`repos`], and
 //! instantiated for each backend by a macro; what truly differs (connection options, "table does
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
-//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>`.
+//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes `EnterpriseRepo`).
 
 mod accounts;
 mod connect;
 mod dialect;
+mod enterprises;
 mod repos;
 #[cfg(feature = "test-support")]
 pub mod testing;
