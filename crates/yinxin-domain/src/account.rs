@@ -57,6 +57,8 @@ pub struct AccountRecord {
     pub locked_until: Option<i64>,
     /// Unix second of registration.
     pub created_at: i64,
+    /// The privacy-policy version the account last accepted; `None` once withdrawn (PRIV-4).
+    pub accepted_policy: Option<String>,
 }
 
 /// A login session (PRIV-17: the client holds only an opaque random token; the store holds its
@@ -292,13 +294,22 @@ pub trait AccountRepo: crate::enterprise::EnterpriseRepo + Send + Sync + std::fm
     /// Deletes a session (logout). Returns whether it existed.
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<bool>;
 
-    /// Stores a policy version unless that version exists; a stored version is never changed.
-    async fn publish_policy(&self, policy: &PolicyVersion) -> StoreResult<()>;
+    /// Stores a policy version and its text unless that version exists; a stored version is never
+    /// changed. Returns the version as stored (the earlier one, if it existed).
+    async fn publish_policy(
+        &self,
+        policy: &PolicyVersion,
+        text: &str,
+    ) -> StoreResult<PolicyVersion>;
 
-    /// The newest policy in effect on `today` (ISO date).
-    async fn current_policy(&self, today: &str) -> StoreResult<Option<PolicyVersion>>;
+    /// Every published version, oldest effective date first.
+    async fn policies(&self) -> StoreResult<Vec<PolicyVersion>>;
 
-    /// Appends a consent record.
+    /// The text a version was published with.
+    async fn policy_text(&self, version: &str) -> StoreResult<Option<String>>;
+
+    /// Appends a consent record. A `privacy_policy` record also sets the account's
+    /// `accepted_policy` (to its version if given, to none if withdrawn), in the same transaction.
     async fn insert_consent(&self, consent: &ConsentRecord) -> StoreResult<()>;
 
     /// Every consent record of an account, oldest first.

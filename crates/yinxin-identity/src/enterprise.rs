@@ -220,6 +220,7 @@ impl Accounts {
             failed_logins: 0,
             locked_until: None,
             created_at: at,
+            accepted_policy: Some(policy.version.clone()),
         };
         let enterprise = EnterpriseRecord {
             account: account.id,

@@ -5,6 +5,7 @@
 //! (`yinxin-privacy`), never into an account row; validation uses the published rules in
 //! `yinxin_domain::validate`.
 
+mod consent;
 mod enterprise;
 mod password;
 pub mod policy;
@@ -12,6 +13,7 @@ mod service;
 pub mod sms;
 pub mod webauthn;
 
+pub use consent::PolicyDocument;
 pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,

@@ -23,8 +23,9 @@ use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, SubjectId};
 use yinxin_privacy::vault::{Vault, VaultError};
 use zeroize::Zeroizing;
 
+use crate::consent::PolicyCache;
 use crate::password::{PasswordHasher, PasswordParams};
-use crate::policy::{self, POLICIES};
+use crate::policy::POLICIES;
 use crate::sms::{SmsGateway, SmsMessage};
 
 /// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
@@ -220,6 +221,7 @@ pub struct Accounts {
     sms: Arc<dyn SmsGateway>,
     hasher: Arc<PasswordHasher>,
     pub(crate) config: AccountsConfig,
+    pub(crate) policies: Arc<PolicyCache>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -235,7 +237,7 @@ pub fn today_in_china(unix: i64) -> CivilDate {
     CivilDate::from_unix_days((unix + 8 * 3600).div_euclid(86_400))
 }
 
-fn iso(d: CivilDate) -> String {
+pub(crate) fn iso(d: CivilDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
@@ -326,28 +328,23 @@ impl Accounts {
     ) -> ServiceResult<Self> {
         let hasher = PasswordHasher::new(config.password).map_err(ServiceError::Internal)?;
         for p in POLICIES {
-            repo.publish_policy(&p.record()).await?;
+            repo.publish_policy(&p.record(), p.text).await?;
         }
-        Ok(Self {
+        let accounts = Self {
             vault,
             repo,
             sms,
             hasher: Arc::new(hasher),
             config,
-        })
+            policies: Arc::new(PolicyCache::default()),
+        };
+        accounts.reload_policies().await?;
+        Ok(accounts)
     }
 
     /// The settings in force.
     pub fn config(&self) -> &AccountsConfig {
         &self.config
-    }
-
-    /// The policy in effect today.
-    pub async fn current_policy(&self) -> ServiceResult<PolicyVersion> {
-        self.repo
-            .current_policy(&iso(today_in_china(now())))
-            .await?
-            .ok_or_else(|| ServiceError::Internal("no privacy policy is in effect".into()))
     }
 
     /// Registers a person (ACC-1). Every field is validated before anything is written; a refusal
@@ -451,6 +448,7 @@ impl Accounts {
             failed_logins: 0,
             locked_until: None,
             created_at: at,
+            accepted_policy: Some(policy.version.clone()),
         };
         let consents = registration_consents(account.id, &policy, &r.consents, at);
         if let Err(e) = self.repo.insert_account(&account, &consents).await {
@@ -772,41 +770,6 @@ impl Accounts {
         })
     }
 
-    /// Records a consent given or withdrawn by the account (PRIV-1, PRIV-2, PRIV-4). Giving one
-    /// needs the version in effect; withdrawing never deletes the history.
-    pub async fn record_consent(
-        &self,
-        account: AccountId,
-        scope: ConsentScope,
-        action: ConsentAction,
-        policy_version: &str,
-    ) -> ServiceResult<ConsentRecord> {
-        let policy = self.current_policy().await?;
-        if action == ConsentAction::Given && policy_version != policy.version {
-            return Err(DomainError::new(
-                ErrorCode::ConsentRequired,
-                format!(
-                    "policy_version: consent is given to the version in effect, {}",
-                    policy.version
-                ),
-            )
-            .into());
-        }
-        let record = ConsentRecord {
-            id: ConsentId::ordered(),
-            account,
-            policy_version: policy.version.clone(),
-            scope,
-            action,
-            channel: "api".into(),
-            text_sha256: policy.text_sha256.clone(),
-            at: now(),
-        };
-        self.repo.insert_consent(&record).await?;
-        tracing::info!(%account, scope = scope.as_str(), action = action.as_str(), "consent recorded");
-        Ok(record)
-    }
-
     /// Turns a device permission on or off (PRIV-3); earlier records stay valid.
     pub async fn set_permission(
         &self,
@@ -853,9 +816,7 @@ pub(crate) fn registration_consents(
     scopes: &[ConsentScope],
     at: i64,
 ) -> Vec<ConsentRecord> {
-    let text_sha256 = policy::builtin(&policy.version)
-        .map(|p| p.record().text_sha256)
-        .unwrap_or_else(|| policy.text_sha256.clone());
+    let text_sha256 = policy.text_sha256.clone();
     let mut unique: Vec<ConsentScope> = vec![ConsentScope::PrivacyPolicy];
     for s in scopes {
         if !unique.contains(s) {

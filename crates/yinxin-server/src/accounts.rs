@@ -13,13 +13,12 @@ use utoipa_axum::routes;
 use yinxin_domain::account::{
     AccountKind, ConsentAction, ConsentRecord, ConsentScope, Permission, PermissionRecord,
 };
-use yinxin_identity::policy;
 use yinxin_identity::sms::outbox::OutboxEntry;
 use yinxin_identity::{Login, PersonalRegistration, Profile};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Caller, SESSION_COOKIE};
+use crate::extract::{ApiJson, Caller, SESSION_COOKIE, SessionCaller};
 
 /// The accounts routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -142,8 +141,10 @@ pub struct CurrentPolicy {
     responses((status = 200, description = "The policy in effect", body = CurrentPolicy)))]
 async fn current_policy(State(state): State<AppState>) -> Result<Json<CurrentPolicy>, ApiError> {
     let p = state.accounts.current_policy().await?;
-    let text = policy::builtin(&p.version)
-        .map(|b| b.text.to_owned())
+    let text = state
+        .accounts
+        .policy_text(&p.version)
+        .await?
         .unwrap_or_default();
     Ok(Json(CurrentPolicy {
         version: p.version,
@@ -247,7 +248,7 @@ async fn create_session(
     ))]
 async fn delete_session(
     State(state): State<AppState>,
-    caller: Caller,
+    SessionCaller(caller): SessionCaller,
 ) -> Result<Response, ApiError> {
     state.accounts.logout(&caller.token).await?;
     let cookie = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
@@ -315,7 +316,7 @@ pub struct Consents {
     ))]
 async fn my_consents(
     State(state): State<AppState>,
-    caller: Caller,
+    SessionCaller(caller): SessionCaller,
 ) -> Result<Json<Consents>, ApiError> {
     Ok(Json(Consents {
         consents: state.accounts.consents(caller.account.id).await?,
@@ -346,7 +347,7 @@ pub struct ConsentRequest {
     ))]
 async fn post_consent(
     State(state): State<AppState>,
-    caller: Caller,
+    SessionCaller(caller): SessionCaller,
     ApiJson(r): ApiJson<ConsentRequest>,
 ) -> Result<(StatusCode, Json<ConsentRecord>), ApiError> {
     let rec = state

@@ -53,7 +53,10 @@ pub fn session_token(parts: &Parts) -> Option<&str> {
 }
 
 /// An authenticated caller: the account and its live session. Handlers that take this answer
-/// `401 UNAUTHENTICATED` without it.
+/// `401 UNAUTHENTICATED` without it, and `403 CONSENT_REQUIRED` while the account has not
+/// accepted the newest material policy version or has withdrawn its consent (PRIV-4): nothing
+/// more is collected from it until it consents again. The few handlers that must stay open in
+/// that state (log out, read and give or withdraw consents) take [`SessionCaller`].
 #[derive(Debug)]
 pub struct Caller {
     /// The account.
@@ -68,12 +71,27 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SessionCaller(caller) = SessionCaller::from_request_parts(parts, state).await?;
+        state.accounts.consent_gate(&caller.account).await?;
+        Ok(caller)
+    }
+}
+
+/// An authenticated caller *not* held by the re-consent gate: only for logging out and for
+/// reading, giving and withdrawing consents (PRIV-4), which must work whatever the consent state.
+#[derive(Debug)]
+pub struct SessionCaller(pub Caller);
+
+impl FromRequestParts<AppState> for SessionCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = session_token(parts).unwrap_or_default().to_owned();
         let (account, session) = state.accounts.authenticate(&token).await?;
-        Ok(Self {
+        Ok(Self(Caller {
             account,
             session,
             token,
-        })
+        }))
     }
 }

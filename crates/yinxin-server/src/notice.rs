@@ -13,7 +13,6 @@ use serde::Deserialize;
 use yinxin_domain::ErrorCode;
 use yinxin_domain::inventory::INVENTORY;
 use yinxin_domain::pi::{Category, Disposition, LegalBasis, PiField, Purpose, Retention, Storage};
-use yinxin_identity::policy;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -266,9 +265,11 @@ pub(crate) async fn privacy_notice(
         }
     };
     let p = state.accounts.current_policy().await?;
-    let text = policy::builtin(&p.version)
-        .map(|b| b.text)
+    let text = state
+        .accounts
+        .policy_text(&p.version)
+        .await?
         .unwrap_or_default();
-    let html = render(lang, &p.version, &p.effective_on, text);
+    let html = render(lang, &p.version, &p.effective_on, &text);
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

@@ -24,6 +24,8 @@ use yinxin_server::{AppState, Limits};
 use yinxin_store::testing::TestDb;
 use yinxin_store::{Backend, backend_tests};
 
+#[path = "http/consent.rs"]
+mod consent;
 #[path = "http/enterprise.rs"]
 mod enterprise;
 

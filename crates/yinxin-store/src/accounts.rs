@@ -20,9 +20,10 @@ type AccountRow = (
     i64,
     Option<i64>,
     i64,
+    Option<String>,
 );
 const ACCOUNT_COLUMNS: &str =
-    "id, kind, subject_id, password_hash, failed_logins, locked_until, created_at";
+    "id, kind, subject_id, password_hash, failed_logins, locked_until, created_at, accepted_policy";
 
 type ConsentRow = (String, String, String, String, String, String, String, i64);
 type PolicyRow = (String, String, String, i64, String);
@@ -33,7 +34,7 @@ pub(crate) fn uuid_of<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<
 }
 
 fn account_of(r: AccountRow) -> StoreResult<AccountRecord> {
-    let (id, kind, subject, password_hash, failed, locked_until, created_at) = r;
+    let (id, kind, subject, password_hash, failed, locked_until, created_at, accepted_policy) = r;
     Ok(AccountRecord {
         id: uuid_of(&id, "account")?,
         kind: AccountKind::parse(&kind)
@@ -43,6 +44,7 @@ fn account_of(r: AccountRow) -> StoreResult<AccountRecord> {
         failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
         locked_until,
         created_at,
+        accepted_policy,
     })
 }
 
@@ -97,8 +99,8 @@ pub(crate) use consent_insert;
 macro_rules! account_insert {
     ($a:expr) => {
         sqlx::query(
-            "INSERT INTO accounts (id, kind, subject_id, password_hash, failed_logins, locked_until, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO accounts (id, kind, subject_id, password_hash, failed_logins, locked_until, \
+             created_at, accepted_policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind($a.id.to_string())
         .bind($a.kind.as_str())
@@ -107,9 +109,23 @@ macro_rules! account_insert {
         .bind(i64::from($a.failed_logins))
         .bind($a.locked_until)
         .bind($a.created_at)
+        .bind(&$a.accepted_policy)
     };
 }
 pub(crate) use account_insert;
+
+/// Keeps `accounts.accepted_policy` in step with a `privacy_policy` consent record.
+macro_rules! accepted_policy_update {
+    ($c:expr) => {
+        sqlx::query(
+            "UPDATE accounts SET accepted_policy = CASE WHEN $1 = 'given' THEN $2 ELSE NULL END \
+             WHERE id = $3",
+        )
+        .bind($c.action.as_str())
+        .bind(&$c.policy_version)
+        .bind($c.account.to_string())
+    };
+}
 
 macro_rules! account_repo {
     ($db:ty) => {
@@ -230,37 +246,69 @@ macro_rules! account_repo {
                 Ok(n > 0)
             }
 
-            async fn publish_policy(&self, p: &PolicyVersion) -> StoreResult<()> {
+            async fn publish_policy(&self, p: &PolicyVersion, text: &str) -> StoreResult<PolicyVersion> {
                 sqlx::query(
-                    "INSERT INTO policy_versions (version, updated_on, effective_on, material, text_sha256) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING",
+                    "INSERT INTO policy_versions (version, updated_on, effective_on, material, text_sha256, text) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (version) DO NOTHING",
                 )
                 .bind(&p.version)
                 .bind(&p.updated_on)
                 .bind(&p.effective_on)
                 .bind(i64::from(p.material))
                 .bind(&p.text_sha256)
+                .bind(text)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
-                Ok(())
-            }
-
-            async fn current_policy(&self, today: &str) -> StoreResult<Option<PolicyVersion>> {
-                let row: Option<PolicyRow> = sqlx::query_as(
-                    "SELECT version, updated_on, effective_on, material, text_sha256 FROM policy_versions \
-                     WHERE effective_on <= $1 ORDER BY effective_on DESC, version DESC LIMIT 1",
+                // A version stored before texts were kept gets its text now (same hash only).
+                sqlx::query(
+                    "UPDATE policy_versions SET text = $1 WHERE version = $2 AND text IS NULL AND text_sha256 = $3",
                 )
-                .bind(today)
-                .fetch_optional(&self.pool)
+                .bind(text)
+                .bind(&p.version)
+                .bind(&p.text_sha256)
+                .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
-                Ok(row.map(policy_of))
+                let row: PolicyRow = sqlx::query_as(
+                    "SELECT version, updated_on, effective_on, material, text_sha256 FROM policy_versions \
+                     WHERE version = $1",
+                )
+                .bind(&p.version)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(policy_of(row))
+            }
+
+            async fn policies(&self) -> StoreResult<Vec<PolicyVersion>> {
+                let rows: Vec<PolicyRow> = sqlx::query_as(
+                    "SELECT version, updated_on, effective_on, material, text_sha256 FROM policy_versions \
+                     ORDER BY effective_on, version",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(policy_of).collect())
+            }
+
+            async fn policy_text(&self, version: &str) -> StoreResult<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT text FROM policy_versions WHERE version = $1")
+                        .bind(version)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                Ok(row.and_then(|(t,)| t))
             }
 
             async fn insert_consent(&self, c: &ConsentRecord) -> StoreResult<()> {
-                consent_insert!(c).execute(&self.pool).await.map_err(db_err)?;
-                Ok(())
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                if c.scope == ConsentScope::PrivacyPolicy {
+                    accepted_policy_update!(c).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
             }
 
             async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>> {
