@@ -312,6 +312,12 @@ pub trait AccountRepo: crate::enterprise::EnterpriseRepo + Send + Sync + std::fm
     /// `accepted_policy` (to its version if given, to none if withdrawn), in the same transaction.
     async fn insert_consent(&self, consent: &ConsentRecord) -> StoreResult<()>;
 
+    /// Publishes a consent-receipt verification key unless its `kid` is published.
+    async fn publish_receipt_key(&self, kid: &str, public_key: &[u8], at: i64) -> StoreResult<()>;
+
+    /// Every published receipt key (raw public key), newest first.
+    async fn receipt_keys(&self) -> StoreResult<Vec<Vec<u8>>>;
+
     /// Every consent record of an account, oldest first.
     async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>>;
 

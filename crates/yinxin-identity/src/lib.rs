@@ -9,6 +9,7 @@ mod consent;
 mod enterprise;
 mod password;
 pub mod policy;
+mod receipt;
 mod service;
 pub mod sms;
 pub mod webauthn;
@@ -19,6 +20,7 @@ pub use enterprise::{
     LegalRepresentative,
 };
 pub use password::{PasswordHasher, PasswordParams};
+pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};
 pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
     ServiceError, ServiceResult, SessionToken, today_in_china,

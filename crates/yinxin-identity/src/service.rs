@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 use crate::consent::PolicyCache;
 use crate::password::{PasswordHasher, PasswordParams};
 use crate::policy::POLICIES;
+use crate::receipt::Controller;
 use crate::sms::{SmsGateway, SmsMessage};
 
 /// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
@@ -222,6 +223,7 @@ pub struct Accounts {
     hasher: Arc<PasswordHasher>,
     pub(crate) config: AccountsConfig,
     pub(crate) policies: Arc<PolicyCache>,
+    pub(crate) controller: Arc<Controller>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -337,9 +339,17 @@ impl Accounts {
             hasher: Arc::new(hasher),
             config,
             policies: Arc::new(PolicyCache::default()),
+            controller: Arc::new(Controller::default()),
         };
         accounts.reload_policies().await?;
+        accounts.publish_receipt_key().await?;
         Ok(accounts)
+    }
+
+    /// Names the personal-information handler in consent receipts (PRIV-1).
+    pub fn with_controller(mut self, controller: Controller) -> Self {
+        self.controller = Arc::new(controller);
+        self
     }
 
     /// The settings in force.

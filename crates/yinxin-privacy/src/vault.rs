@@ -583,6 +583,25 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// A 32-byte secret for `context`, derived from the vault's root key (HKDF-SHA256 with its
+    /// own salt, so it is unrelated to the blind-index and pseudonym keys): the same on every
+    /// node sharing the key store, unchanged by a master-key rotation (the root is re-wrapped,
+    /// not replaced), and unreachable without the master key. For service signing keys that have
+    /// no key store of their own yet (consent receipts, PRIV-1).
+    pub fn service_secret(&self, context: &str) -> Zeroizing<[u8; 32]> {
+        let hk = Hkdf::<Sha256>::new(
+            Some(b"yinxin/service-secret"),
+            self.inner.index_root.as_ref(),
+        );
+        let mut key = Zeroizing::new([0u8; 32]);
+        let info = [b"yinxin/service-secret/v1/".as_slice(), context.as_bytes()].concat();
+        // 32 bytes from HKDF-SHA256 cannot fail.
+        let _ = hk.expand(&info, key.as_mut());
+        key
+    }
+}
+
 /// Seals `value` for `subject`/`field` under an already unwrapped data key. Exposed for the
 /// benchmark of the raw sealing cost; the vault's own path is [`Vault::put`].
 #[doc(hidden)]

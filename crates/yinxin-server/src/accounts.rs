@@ -14,7 +14,7 @@ use yinxin_domain::account::{
     AccountKind, ConsentAction, ConsentRecord, ConsentScope, Permission, PermissionRecord,
 };
 use yinxin_identity::sms::outbox::OutboxEntry;
-use yinxin_identity::{Login, PersonalRegistration, Profile};
+use yinxin_identity::{ConsentReceipt, Login, PersonalRegistration, Profile, ReceiptJwk};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -34,6 +34,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(put_permission))
         .routes(routes!(my_permissions))
         .routes(routes!(sms_outbox))
+        .routes(routes!(consent_receipt))
+        .routes(routes!(receipt_keys))
 }
 
 /// A request for a one-time SMS code.
@@ -420,4 +422,44 @@ async fn my_permissions(
         .filter(|p| yinxin_domain::account::permission_granted(&history, *p))
         .collect();
     Ok(Json(Permissions { granted, history }))
+}
+
+/// One of the caller's consent records as a receipt signed by the service: a JWT (EdDSA, Ed25519)
+/// with the Kantara consent-receipt fields; verify it with a key from
+/// `GET /api/v1/consent-receipts/keys` (PRIV-1). Open whatever the consent state.
+#[utoipa::path(get, path = "/api/v1/me/consents/{id}/receipt", tag = "accounts",
+    params(("id" = String, Path, description = "The consent record (receipt) id")),
+    responses(
+        (status = 200, description = "The signed receipt", body = ConsentReceipt),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 404, description = "No such consent record of the caller's", body = ErrorBody)
+    ))]
+async fn consent_receipt(
+    State(state): State<AppState>,
+    SessionCaller(caller): SessionCaller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<ConsentReceipt>, ApiError> {
+    let id = crate::enterprises::path_id(&id, "id")?;
+    Ok(Json(
+        state
+            .accounts
+            .consent_receipt(caller.account.id, id)
+            .await?,
+    ))
+}
+
+/// A JWK set (RFC 7517).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptKeys {
+    /// Every key that has signed receipts, newest first.
+    pub keys: Vec<ReceiptJwk>,
+}
+
+/// The public keys that verify consent receipts (PRIV-1).
+#[utoipa::path(get, path = "/api/v1/consent-receipts/keys", tag = "accounts",
+    responses((status = 200, description = "JWK set", body = ReceiptKeys)))]
+async fn receipt_keys(State(state): State<AppState>) -> Result<Json<ReceiptKeys>, ApiError> {
+    Ok(Json(ReceiptKeys {
+        keys: state.accounts.receipt_keys().await?,
+    }))
 }

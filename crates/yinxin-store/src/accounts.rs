@@ -311,6 +311,30 @@ macro_rules! account_repo {
                 tx.commit().await.map_err(db_err)
             }
 
+            async fn publish_receipt_key(&self, kid: &str, public_key: &[u8], at: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO receipt_keys (kid, public_key, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (kid) DO NOTHING",
+                )
+                .bind(kid)
+                .bind(public_key)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn receipt_keys(&self) -> StoreResult<Vec<Vec<u8>>> {
+                let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+                    "SELECT public_key FROM receipt_keys ORDER BY created_at DESC, kid",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(|(k,)| k).collect())
+            }
+
             async fn consents_of(&self, account: AccountId) -> StoreResult<Vec<ConsentRecord>> {
                 let rows: Vec<ConsentRow> = sqlx::query_as(
                     "SELECT id, account_id, policy_version, scope, action, channel, text_sha256, at \

@@ -87,6 +87,13 @@ pub struct Config {
     pub aliyun_sms_access_key_secret: Option<String>,
     /// Approved SMS signature name (签名).
     pub aliyun_sms_sign_name: Option<String>,
+    /// The URL clients reach the service at (default `http://<listen>`); policy and notice URLs
+    /// in consent receipts are built from it.
+    pub public_base_url: Option<String>,
+    /// The personal-information handler named in consent receipts (PRIV-1).
+    pub controller_name: String,
+    /// Its e-mail for privacy matters.
+    pub controller_email: String,
 }
 
 /// Which SMS gateway.
@@ -98,6 +105,27 @@ pub enum SmsGatewayKind {
     Outbox,
     /// Alibaba Cloud SMS.
     Aliyun,
+}
+
+impl Config {
+    /// The service's public base URL, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The handler named in consent receipts.
+    pub fn controller(&self) -> yinxin_identity::Controller {
+        yinxin_identity::Controller {
+            name: self.controller_name.clone(),
+            email: self.controller_email.clone(),
+            url: self.public_base_url(),
+            ..yinxin_identity::Controller::default()
+        }
+    }
 }
 
 impl Default for Config {
@@ -131,6 +159,9 @@ impl Default for Config {
             aliyun_sms_access_key_id: None,
             aliyun_sms_access_key_secret: None,
             aliyun_sms_sign_name: None,
+            public_base_url: None,
+            controller_name: yinxin_identity::Controller::default().name,
+            controller_email: yinxin_identity::Controller::default().email,
         }
     }
 }

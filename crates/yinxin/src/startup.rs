@@ -46,7 +46,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.accounts(),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?
+    .with_controller(config.controller());
     announce(&opened, addr, &sms_line);
     let mut state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
     if let Some(outbox) = outbox {

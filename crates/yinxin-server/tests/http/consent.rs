@@ -201,4 +201,137 @@ async fn a_material_update_holds_every_request_until_consent(db: &TestDb) {
     assert_eq!(s, 204);
 }
 
-backend_tests!(a_material_update_holds_every_request_until_consent,);
+/// Verifies `jwt` with OpenSSL (a tool we did not write) against the Ed25519 JWK `x`.
+fn openssl_verifies(jwt: &str, x: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let dir = tempfile::tempdir().unwrap();
+    let (input, sig) = jwt.rsplit_once('.').unwrap();
+    // SubjectPublicKeyInfo for Ed25519 (RFC 8410): fixed 12-byte prefix, then the key.
+    let mut spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    spki.extend(URL_SAFE_NO_PAD.decode(x).unwrap());
+    std::fs::write(dir.path().join("pub.der"), &spki).unwrap();
+    std::fs::write(dir.path().join("input"), input).unwrap();
+    std::fs::write(dir.path().join("sig"), URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey", "pub.der",
+        ])
+        .args(["-rawin", "-in", "input", "-sigfile", "sig"])
+        .current_dir(dir.path())
+        .output()
+        .expect("openssl is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status.success() && text.contains("Signature Verified Successfully")
+}
+
+/// PRIV-1: each consent can be downloaded as a receipt signed by the service, verifiable by
+/// anyone with the published key; the receipt names no personal information.
+async fn consent_receipts_are_signed_and_verifiable(db: &TestDb) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let app = TestApp::start(db).await;
+    let version = policy_version(&app).await;
+    let (account, t1) = app.signed_up(43).await;
+    let (_, t2) = app.signed_up(44).await;
+    let (s, keys) = app.json("/api/v1/consent-receipts/keys").await;
+    assert_eq!(s, 200);
+    let key = &keys["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
+    let x = key["x"].as_str().unwrap();
+
+    let (_, consents) = app.get_as("/api/v1/me/consents", &t1).await;
+    let sensitive = consents["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scope"] == "sensitive_personal_information")
+        .unwrap();
+    let id = sensitive["id"].as_str().unwrap();
+    let (s, r) = app
+        .get_as(&format!("/api/v1/me/consents/{id}/receipt"), &t1)
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let jwt = r["receipt"].as_str().unwrap();
+    assert!(openssl_verifies(jwt, x), "OpenSSL refused the receipt");
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], key["kid"]);
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims, r["claims"]);
+    assert_eq!(claims["version"], "KI-CR-v1.1.0");
+    assert_eq!(claims["consentReceiptID"], id);
+    assert_eq!(claims["piiPrincipalId"], account.as_str());
+    assert_eq!(claims["policyVersion"], version.as_str());
+    assert_eq!(claims["policyTextSha256"], sensitive["text_sha256"]);
+    assert_eq!(claims["action"], "given");
+    assert_eq!(claims["sensitive"], true);
+    assert_eq!(
+        claims["services"][0]["purposes"][0]["consentType"],
+        "EXPLICIT"
+    );
+    assert!(
+        claims["spiCat"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("Identity document number"))
+    );
+    for pi in ["王小明", "13800130043", "xiaoming", "user43"] {
+        assert!(
+            !jwt.contains(pi) && !claims.to_string().contains(pi),
+            "{pi} in the receipt"
+        );
+    }
+
+    // A changed claim or another key does not verify.
+    let forged_claims = URL_SAFE_NO_PAD.encode(
+        claims
+            .to_string()
+            .replace("\"given\"", "\"withdrawn\"")
+            .as_bytes(),
+    );
+    let forged = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
+    assert!(!openssl_verifies(&forged, x));
+    assert!(!openssl_verifies(jwt, &URL_SAFE_NO_PAD.encode([7u8; 32])));
+
+    // Only one's own receipts.
+    let (s, _) = app
+        .get_as(&format!("/api/v1/me/consents/{id}/receipt"), &t2)
+        .await;
+    assert_eq!(s, 404);
+    let (s, e) = app.get_as("/api/v1/me/consents/nope/receipt", &t1).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")));
+    let (s, _) = app.json(&format!("/api/v1/me/consents/{id}/receipt")).await;
+    assert_eq!(s, 401);
+
+    // A withdrawal has its own receipt.
+    let (s, w) = app
+        .post_as(
+            "/api/v1/consents",
+            &t1,
+            &consent("sensitive_personal_information", "withdrawn", &version),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, r) = app
+        .get_as(
+            &format!("/api/v1/me/consents/{}/receipt", w["id"].as_str().unwrap()),
+            &t1,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["claims"]["action"], "withdrawn");
+    assert!(openssl_verifies(r["receipt"].as_str().unwrap(), x));
+}
+
+backend_tests!(
+    a_material_update_holds_every_request_until_consent,
+    consent_receipts_are_signed_and_verifiable,
+);
