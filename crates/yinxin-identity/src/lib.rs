@@ -10,6 +10,7 @@ mod password;
 pub mod policy;
 mod service;
 pub mod sms;
+mod support;
 pub mod webauthn;
 
 pub use enterprise::{
@@ -21,3 +22,4 @@ pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
     ServiceError, ServiceResult, SessionToken, today_in_china,
 };
+pub use support::{SupportConversation, SupportMessage, SupportReply, SupportRequestOpening};
