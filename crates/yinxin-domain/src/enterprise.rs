@@ -38,6 +38,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub(crate) use wire_enum;
+
 wire_enum!(
     /// What kind of organization (ACC-2; the subject types of GB 32100's registration authorities).
     EnterpriseKind {

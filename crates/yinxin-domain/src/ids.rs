@@ -109,3 +109,11 @@ ordered_id!(
     GuardianConsentId,
     SupportRequestId
 );
+
+uuid_id!(
+    /// One message of a support request (ACC-7). Also part of the associated data its sealed body
+    /// is bound to, so a body cannot be moved to another message.
+    SupportMessageId
+);
+
+ordered_id!(SupportMessageId);

@@ -9,6 +9,7 @@
 //! - [`validate`] — document numbers, credit codes, mobiles and e-mails checked by their published rules.
 //! - [`account`] — accounts, sessions, policies and consents (ACC-1..ACC-3, PRIV-1..PRIV-4).
 //! - [`enterprise`] — enterprises and the authorizations of their agents (ACC-2).
+//! - [`support`] — support requests and their sealed conversation (ACC-7).
 
 pub mod account;
 pub mod enterprise;
@@ -18,9 +19,11 @@ pub mod inventory;
 pub mod pi;
 pub mod repo;
 pub mod sensitive;
+pub mod support;
 pub mod validate;
 
 pub use error::{DomainError, ErrorCode};
 pub use ids::{
-    AccountId, AuthorizationId, ConsentId, GuardianConsentId, SubjectId, SupportRequestId,
+    AccountId, AuthorizationId, ConsentId, GuardianConsentId, SubjectId, SupportMessageId,
+    SupportRequestId,
 };

@@ -12,6 +12,7 @@ pub mod policy;
 mod receipt;
 mod service;
 pub mod sms;
+mod support;
 pub mod webauthn;
 
 pub use consent::PolicyDocument;
@@ -25,3 +26,4 @@ pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
     ServiceError, ServiceResult, SessionToken, today_in_china,
 };
+pub use support::{SupportConversation, SupportMessage, SupportReply, SupportRequestOpening};

@@ -60,6 +60,8 @@ pub struct AccountsConfig {
     pub sms_login_template: &'static str,
     /// Longest validity of an agent authorization, in days (ACC-2).
     pub agent_authorization_max_days: i64,
+    /// Support requests an account may have open (not closed) at once (ACC-7).
+    pub support_open_requests_max: usize,
 }
 
 impl Default for AccountsConfig {
@@ -77,6 +79,7 @@ impl Default for AccountsConfig {
             sms_code_max_attempts: 5,
             sms_login_template: "SMS_LOGIN",
             agent_authorization_max_days: 730,
+            support_open_requests_max: 20,
         }
     }
 }

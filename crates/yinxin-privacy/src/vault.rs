@@ -157,6 +157,20 @@ fn aad_field(subject: SubjectId, field: &str) -> Vec<u8> {
     .concat()
 }
 
+/// Associated data of a value of a multi-valued field: subject, field and record id. The subject
+/// has a fixed length and field names hold no NUL, so the encoding is unambiguous; the distinct
+/// prefix keeps a record blob and a single-valued field's blob from ever opening as each other.
+fn aad_record(subject: SubjectId, field: &str, record_id: &[u8]) -> Vec<u8> {
+    [
+        b"yinxin/vault/record/v1\0".as_slice(),
+        subject.as_bytes(),
+        field.as_bytes(),
+        b"\0",
+        record_id,
+    ]
+    .concat()
+}
+
 fn random_key() -> Zeroizing<[u8; 32]> {
     let mut k = Zeroizing::new([0u8; 32]);
     OsRng.fill_bytes(k.as_mut());
@@ -376,6 +390,57 @@ impl Vault {
                 subject,
                 what: field.name.to_owned(),
             })
+    }
+
+    /// Seals one value of a multi-valued field (a support message, ACC-7) under `subject`'s data
+    /// key, for the caller to store with its record. The associated data binds subject, field and
+    /// `record_id`, so the blob opens only as that record of that subject; shredding the subject
+    /// makes it unreadable like the subject's other fields. Refuses fields the inventory does not
+    /// declare or declares never stored, and subjects already shredded. Nothing is written here:
+    /// the blob lives in the caller's table, and is deleted with its record.
+    pub async fn seal_record(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+        record_id: &[u8],
+        value: &[u8],
+    ) -> VaultResult<Vec<u8>> {
+        let field = check_storable(field)?;
+        let key = self
+            .data_key(subject, true)
+            .await?
+            .ok_or_else(|| VaultError::shredded(subject))?;
+        Ok(seal::seal(
+            self.inner.cipher,
+            &key,
+            &aad_record(subject, field.name, record_id),
+            value,
+        ))
+    }
+
+    /// Opens what [`Vault::seal_record`] sealed for the same subject, field and record id.
+    /// `SUBJECT_SHREDDED` once the subject is erased; `TAMPERED` if the blob was altered or
+    /// belongs to another record or subject.
+    pub async fn open_record(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+        record_id: &[u8],
+        blob: &[u8],
+    ) -> VaultResult<Sensitive<Vec<u8>>> {
+        let field = check_storable(field)?;
+        let key = self
+            .data_key(subject, false)
+            .await?
+            .ok_or_else(|| VaultError::shredded(subject))?;
+        let plain =
+            seal::open(&key, &aad_record(subject, field.name, record_id), blob).map_err(|_| {
+                VaultError::Tampered {
+                    subject,
+                    what: format!("{} record", field.name),
+                }
+            })?;
+        Ok(Sensitive::new(field, plain.to_vec()))
     }
 
     /// Subjects whose `field` equals `value` after the field's normalization (blind index).

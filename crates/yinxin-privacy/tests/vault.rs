@@ -13,6 +13,7 @@ use yinxin_domain::ErrorCode;
 use yinxin_domain::SubjectId;
 use yinxin_domain::inventory::{
     BIOMETRIC_FACE, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
+    SUPPORT_RECORD,
 };
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::repo::SealedField;
@@ -270,7 +271,78 @@ async fn moved_or_altered_ciphertext_is_detected(db: &TestDb) {
     );
 }
 
+/// ACC-7: multi-valued records (support messages) sealed with `seal_record`: they open only as
+/// the record, field and subject they were sealed for, and die with the subject's key.
+async fn vault_records_open_only_as_their_record_until_shredded(db: &TestDb) {
+    let v = vault(db, &MasterKey::generate(), Cipher::default()).await;
+    let (a, b) = (person(&v).await, person(&v).await);
+    let body = "我的证书无法下载，手机 13912345678".as_bytes();
+    let blob = v
+        .seal_record(a, &SUPPORT_RECORD, b"rec-1", body)
+        .await
+        .unwrap();
+    assert!(!blob.windows(body.len()).any(|w| w == body));
+    let opened = v
+        .open_record(a, &SUPPORT_RECORD, b"rec-1", &blob)
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.expose(Purpose::SubjectAccess).unwrap(),
+        &body.to_vec()
+    );
+    // Moved to another record (or a prefix of its id) or to another subject: refused.
+    for (subject, record) in [(a, b"rec-2".as_slice()), (b, b"rec-1"), (a, b"rec-")] {
+        let e = v
+            .open_record(subject, &SUPPORT_RECORD, record, &blob)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), ErrorCode::Tampered);
+    }
+    let mut altered = blob.clone();
+    *altered.last_mut().unwrap() ^= 1;
+    let e = v
+        .open_record(a, &SUPPORT_RECORD, b"rec-1", &altered)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), ErrorCode::Tampered);
+    // Fields that may never be stored are refused, sealing or opening.
+    let e = v
+        .seal_record(a, &BIOMETRIC_FACE, b"rec-1", b"\x89PNG")
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), ErrorCode::PiFieldNotStorable);
+    let e = v
+        .open_record(a, &BIOMETRIC_FACE, b"rec-1", &blob)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), ErrorCode::PiFieldNotStorable);
+    // PRIV-16: after shredding, the blob (wherever a copy of it lies) no longer opens, and
+    // nothing new is sealed for the subject.
+    v.shred(a).await.unwrap();
+    let e = v
+        .open_record(a, &SUPPORT_RECORD, b"rec-1", &blob)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), ErrorCode::SubjectShredded);
+    let e = v
+        .seal_record(a, &SUPPORT_RECORD, b"rec-3", body)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e), ErrorCode::SubjectShredded);
+    // Another subject's records are untouched.
+    let kept = v
+        .seal_record(b, &SUPPORT_RECORD, b"rec-1", body)
+        .await
+        .unwrap();
+    assert!(
+        v.open_record(b, &SUPPORT_RECORD, b"rec-1", &kept)
+            .await
+            .is_ok()
+    );
+}
+
 backend_tests!(
+    vault_records_open_only_as_their_record_until_shredded,
     seals_and_opens_with_both_ciphers,
     refuses_what_the_inventory_does_not_allow,
     blind_indexes_find_exact_normalized_matches,

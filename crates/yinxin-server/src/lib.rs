@@ -15,6 +15,7 @@ mod middleware;
 mod notice;
 pub mod redact;
 pub mod routes;
+mod support;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -29,7 +29,8 @@ use crate::error::{ApiError, ErrorBody};
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "privacy", description = "Personal-information inventory and privacy notices"),
         (name = "accounts", description = "Registration, login, sessions, policies and consents"),
-        (name = "enterprises", description = "Enterprises and the authorizations of their agents")
+        (name = "enterprises", description = "Enterprises and the authorizations of their agents"),
+        (name = "support", description = "Support requests and their conversation (ACC-7)")
     )
 )]
 struct ApiDoc;
@@ -59,7 +60,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(inventory))
         .routes(routes!(crate::notice::privacy_notice));
-    crate::enterprises::routes(crate::accounts::routes(r))
+    crate::support::routes(crate::enterprises::routes(crate::accounts::routes(r)))
 }
 
 /// The OpenAPI document, without a running server.

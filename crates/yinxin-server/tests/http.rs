@@ -28,6 +28,8 @@ use yinxin_store::{Backend, backend_tests};
 mod consent;
 #[path = "http/enterprise.rs"]
 mod enterprise;
+#[path = "http/support.rs"]
+mod support;
 
 /// A writer that appends everything to a shared buffer.
 #[derive(Clone, Default)]

@@ -3,13 +3,15 @@
 //! Backend differences stay in this crate: the query code is written once, in [`repos`], and
 //! instantiated for each backend by a macro; what truly differs (connection options, "table does
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
-//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes `EnterpriseRepo`).
+//! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
+//! `EnterpriseRepo` and `SupportRepo`).
 
 mod accounts;
 mod connect;
 mod dialect;
 mod enterprises;
 mod repos;
+mod support;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
