@@ -260,7 +260,12 @@ pub fn permission_granted(history: &[PermissionRecord], permission: Permission) 
 /// Accounts, sessions, policies and consents.
 #[async_trait]
 pub trait AccountRepo:
-    crate::enterprise::EnterpriseRepo + crate::support::SupportRepo + Send + Sync + std::fmt::Debug
+    crate::passkey::PasskeyRepo
+    + crate::enterprise::EnterpriseRepo
+    + crate::support::SupportRepo
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// Stores a new account and its registration consents in one transaction.
     async fn insert_account(

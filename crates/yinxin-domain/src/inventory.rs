@@ -229,6 +229,13 @@ pub static SIGNING_LOCATION: PiField = field!("signing.location", "签署位置"
 pub static HANDWRITTEN_SIGNATURE: PiField = field!("signing.handwritten_signature", "手写签名", "Handwritten signature",
     C::Identity, sensitive: true, [P::ElectronicSigning, P::SubjectAccess],
     B::SeparateConsent, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-1", "SIGN-2"]);
+/// A passkey registered for login: its credential id, public key, authenticator model and flags
+/// (ACC-3). Public-key material only: the fingerprint or face that unlocks it stays on the
+/// user's device and never reaches the service (see BIOMETRIC_FINGERPRINT_IRIS).
+pub static ACCOUNT_PASSKEY: PiField = field!("account.passkey", "通行密钥（公钥凭据，不含生物特征）",
+    "Passkey (public-key credential, no biometric)", C::Device, sensitive: false,
+    [P::Login, P::AccountSecurity, P::SubjectAccess],
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["ACC-3"]);
 /// What the user told support, and how it was resolved.
 pub static SUPPORT_RECORD: PiField = field!("support.record", "客服沟通及处理记录", "Support communication and resolution",
     C::Log, sensitive: false, [P::CustomerSupport, P::SubjectAccess],
@@ -270,6 +277,7 @@ pub static INVENTORY: &[&PiField] = &[
     &LOG_CLIENT,
     &SIGNING_LOCATION,
     &HANDWRITTEN_SIGNATURE,
+    &ACCOUNT_PASSKEY,
     &SUPPORT_RECORD,
 ];
 

@@ -16,6 +16,7 @@ pub mod enterprise;
 pub mod error;
 pub mod ids;
 pub mod inventory;
+pub mod passkey;
 pub mod pi;
 pub mod repo;
 pub mod sensitive;

@@ -7,6 +7,7 @@
 
 mod consent;
 mod enterprise;
+mod passkey;
 mod password;
 pub mod policy;
 mod receipt;
@@ -20,6 +21,7 @@ pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,
 };
+pub use passkey::{PasskeyChallenge, PasskeyInfo, PasskeyRegistration};
 pub use password::{PasswordHasher, PasswordParams};
 pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};
 pub use service::{

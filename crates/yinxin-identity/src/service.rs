@@ -28,6 +28,7 @@ use crate::password::{PasswordHasher, PasswordParams};
 use crate::policy::POLICIES;
 use crate::receipt::Controller;
 use crate::sms::{SmsGateway, SmsMessage};
+use crate::webauthn::{AuthenticationResponse, RelyingParty};
 
 /// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
 const MINOR_AGE: i32 = 14;
@@ -181,6 +182,15 @@ pub enum Login {
         #[schema(value_type = String)]
         code: Zeroizing<String>,
     },
+    /// A passkey (ACC-3): options from `POST /api/v1/sessions/passkey-options`, answered by
+    /// `navigator.credentials.get`.
+    Passkey {
+        /// From the options.
+        challenge_id: String,
+        /// `PublicKeyCredential.toJSON()` of the assertion.
+        #[schema(value_type = Object)]
+        credential: Box<AuthenticationResponse>,
+    },
 }
 
 impl std::fmt::Debug for Login {
@@ -227,6 +237,7 @@ pub struct Accounts {
     pub(crate) config: AccountsConfig,
     pub(crate) policies: Arc<PolicyCache>,
     pub(crate) controller: Arc<Controller>,
+    pub(crate) relying_party: Arc<RelyingParty>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -343,10 +354,23 @@ impl Accounts {
             config,
             policies: Arc::new(PolicyCache::default()),
             controller: Arc::new(Controller::default()),
+            relying_party: Arc::new(RelyingParty {
+                id: "localhost".into(),
+                name: "yinxin".into(),
+                origins: vec!["http://localhost:8080".into()],
+            }),
         };
         accounts.reload_policies().await?;
         accounts.publish_receipt_key().await?;
         Ok(accounts)
+    }
+
+    /// The WebAuthn relying party for passkeys (ACC-3): RP ID and the origins users reach the
+    /// service at. Refused if inconsistent (an origin not on the RP ID, http off localhost).
+    pub fn with_relying_party(mut self, rp: RelyingParty) -> Result<Self, String> {
+        rp.check()?;
+        self.relying_party = Arc::new(rp);
+        Ok(self)
     }
 
     /// Names the personal-information handler in consent receipts (PRIV-1).
@@ -526,6 +550,10 @@ impl Accounts {
         let (username, password) = match login {
             Login::Password { username, password } => (username, password),
             Login::SmsCode { mobile, code } => return self.login_sms(mobile, code, at).await,
+            Login::Passkey {
+                challenge_id,
+                credential,
+            } => return self.login_passkey(challenge_id, credential, at).await,
         };
         let account = match validate::username(username) {
             Ok(u) => match self.vault.find(&ACCOUNT_USERNAME, &u).await?.first() {
@@ -710,7 +738,7 @@ impl Accounts {
         Ok(())
     }
 
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         account: AccountId,
         method: &str,

@@ -13,6 +13,7 @@ mod extract;
 mod metrics;
 mod middleware;
 mod notice;
+mod passkeys;
 pub mod redact;
 pub mod routes;
 mod support;

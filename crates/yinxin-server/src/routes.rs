@@ -60,7 +60,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(inventory))
         .routes(routes!(crate::notice::privacy_notice));
-    crate::support::routes(crate::enterprises::routes(crate::accounts::routes(r)))
+    let r = crate::enterprises::routes(crate::accounts::routes(r));
+    crate::passkeys::routes(crate::support::routes(r))
 }
 
 /// The OpenAPI document, without a running server.

@@ -10,6 +10,7 @@ mod accounts;
 mod connect;
 mod dialect;
 mod enterprises;
+mod passkeys;
 mod repos;
 mod support;
 #[cfg(feature = "test-support")]

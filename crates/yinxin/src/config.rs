@@ -94,6 +94,11 @@ pub struct Config {
     pub controller_name: String,
     /// Its e-mail for privacy matters.
     pub controller_email: String,
+    /// Passkeys (ACC-3): the WebAuthn relying-party id, the host name users see.
+    pub webauthn_rp_id: String,
+    /// Passkeys: the origins users reach the service at (default: `public_base_url` if set,
+    /// else `http://localhost:<listen port>`).
+    pub webauthn_origins: Vec<String>,
 }
 
 /// Which SMS gateway.
@@ -115,6 +120,22 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// The passkey relying party.
+    pub fn relying_party(&self) -> yinxin_identity::webauthn::RelyingParty {
+        let origins = if !self.webauthn_origins.is_empty() {
+            self.webauthn_origins.clone()
+        } else if self.public_base_url.is_some() {
+            vec![self.public_base_url()]
+        } else {
+            vec![format!("http://localhost:{}", self.listen.port())]
+        };
+        yinxin_identity::webauthn::RelyingParty {
+            id: self.webauthn_rp_id.clone(),
+            name: self.controller_name.clone(),
+            origins,
+        }
     }
 
     /// The handler named in consent receipts.
@@ -162,6 +183,8 @@ impl Default for Config {
             public_base_url: None,
             controller_name: yinxin_identity::Controller::default().name,
             controller_email: yinxin_identity::Controller::default().email,
+            webauthn_rp_id: "localhost".into(),
+            webauthn_origins: Vec::new(),
         }
     }
 }
@@ -299,6 +322,9 @@ impl Config {
                 "{e} (argon2_memory_kib must be at least 8 × argon2_parallelism, argon2_iterations at least 1)"
             ))
         })?;
+        self.relying_party()
+            .check()
+            .map_err(|e| ConfigError(format!("webauthn_rp_id / webauthn_origins: {e}")))?;
         if let Some(url) = &self.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -396,6 +422,38 @@ mod tests {
         let env = vec![("YINXIN_ARGON2_ITERATIONS".to_owned(), "0".to_owned())];
         let e = Config::load(None, &env, &Overrides::default()).unwrap_err();
         assert!(e.0.contains("argon2"), "{e}");
+    }
+
+    #[test]
+    fn passkey_origins_must_belong_to_the_relying_party() {
+        let c = Config::load(None, &[], &Overrides::default()).unwrap();
+        let rp = c.relying_party();
+        assert_eq!(
+            (rp.id.as_str(), rp.origins.as_slice()),
+            ("localhost", &["http://localhost:8080".to_owned()][..])
+        );
+        let env = vec![
+            (
+                "YINXIN_WEBAUTHN_RP_ID".to_owned(),
+                "sign.example.cn".to_owned(),
+            ),
+            (
+                "YINXIN_PUBLIC_BASE_URL".to_owned(),
+                "https://other.example.cn".to_owned(),
+            ),
+        ];
+        let e = Config::load(None, &env, &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("webauthn_rp_id"), "{e}");
+        let env = vec![
+            ("YINXIN_WEBAUTHN_RP_ID".to_owned(), "example.cn".to_owned()),
+            (
+                "YINXIN_PUBLIC_BASE_URL".to_owned(),
+                "https://sign.example.cn/".to_owned(),
+            ),
+        ];
+        let c = Config::load(None, &env, &Overrides::default()).unwrap();
+        assert_eq!(c.relying_party().origins, ["https://sign.example.cn"]);
+        assert_eq!(c.controller().url, "https://sign.example.cn");
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("accounts: {e}"))?
-    .with_controller(config.controller());
+    .with_controller(config.controller())
+    .with_relying_party(config.relying_party())
+    .map_err(|e| anyhow::anyhow!("passkeys (webauthn_rp_id, webauthn_origins): {e}"))?;
     announce(&opened, addr, &sms_line);
     let mut state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
     if let Some(outbox) = outbox {
