@@ -263,6 +263,7 @@ pub trait AccountRepo:
     crate::passkey::PasskeyRepo
     + crate::enterprise::EnterpriseRepo
     + crate::support::SupportRepo
+    + crate::risk::LoginEventRepo
     + Send
     + Sync
     + std::fmt::Debug

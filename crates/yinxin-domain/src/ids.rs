@@ -117,3 +117,11 @@ uuid_id!(
 );
 
 ordered_id!(SupportMessageId);
+
+uuid_id!(
+    /// One login attempt as a risk-control record (ACC-5). Also part of the associated data its
+    /// sealed facts are bound to.
+    LoginEventId
+);
+
+ordered_id!(LoginEventId);

@@ -215,7 +215,7 @@ pub static KEY_DEVICE_SERIAL: PiField = field!("device.key_serial", "介质（Ke
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["CERT-10", "ACC-5"]);
 /// IP address of a request.
 pub static LOG_IP_ADDRESS: PiField = field!("log.ip_address", "IP地址", "IP address",
-    C::Log, sensitive: false, [P::AccountSecurity, P::LegalRecordKeeping],
+    C::Log, sensitive: false, [P::AccountSecurity, P::LegalRecordKeeping, P::SubjectAccess],
     B::LegalObligation, NETWORK_LOGS, Disposition::Erase, Storage::Sealed, ["ACC-5", "PRIV-6"]);
 /// Browser, carrier, language and pages visited.
 pub static LOG_CLIENT: PiField = field!("log.client", "浏览器类型、运营商、语言及访问记录", "Browser, carrier, language and pages visited",

@@ -10,6 +10,7 @@
 //! - [`account`] — accounts, sessions, policies and consents (ACC-1..ACC-3, PRIV-1..PRIV-4).
 //! - [`enterprise`] — enterprises and the authorizations of their agents (ACC-2).
 //! - [`support`] — support requests and their sealed conversation (ACC-7).
+//! - [`risk`] — login events with their device and network facts (ACC-5).
 
 pub mod account;
 pub mod enterprise;
@@ -19,12 +20,13 @@ pub mod inventory;
 pub mod passkey;
 pub mod pi;
 pub mod repo;
+pub mod risk;
 pub mod sensitive;
 pub mod support;
 pub mod validate;
 
 pub use error::{DomainError, ErrorCode};
 pub use ids::{
-    AccountId, AuthorizationId, ConsentId, GuardianConsentId, SubjectId, SupportMessageId,
-    SupportRequestId,
+    AccountId, AuthorizationId, ConsentId, GuardianConsentId, LoginEventId, SubjectId,
+    SupportMessageId, SupportRequestId,
 };

@@ -4,7 +4,7 @@
 //! instantiated for each backend by a macro; what truly differs (connection options, "table does
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
 //! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
-//! `EnterpriseRepo` and `SupportRepo`).
+//! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo` and `LoginEventRepo`).
 
 mod accounts;
 mod connect;
@@ -12,6 +12,7 @@ mod dialect;
 mod enterprises;
 mod passkeys;
 mod repos;
+mod risk;
 mod support;
 #[cfg(feature = "test-support")]
 pub mod testing;
