@@ -11,6 +11,7 @@ mod passkey;
 mod password;
 pub mod policy;
 mod receipt;
+mod risk;
 mod service;
 pub mod sms;
 mod support;
@@ -24,6 +25,7 @@ pub use enterprise::{
 pub use passkey::{PasskeyChallenge, PasskeyInfo, PasskeyRegistration};
 pub use password::{PasswordHasher, PasswordParams};
 pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};
+pub use risk::{ClientFacts, LOGIN_EVENTS_SHOWN, login_event_retention_days};
 pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
     ServiceError, ServiceResult, SessionToken, today_in_china,

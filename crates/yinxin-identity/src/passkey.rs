@@ -23,11 +23,13 @@ use yinxin_domain::pi::Purpose;
 use yinxin_domain::repo::StoreError;
 use yinxin_domain::{AccountId, DomainError, ErrorCode};
 
+use crate::risk::ClientFacts;
 use crate::service::{Accounts, LoginOutcome, ServiceError, ServiceResult, now};
 use crate::webauthn::{
     self, AuthenticationResponse, NewCredential, RegistrationResponse, RelyingParty,
     StoredCredential, WebauthnError,
 };
+use yinxin_domain::risk::{LoginEventOutcome, LoginMethod};
 
 /// Seconds a challenge stays usable (the browser's own timeout is 300 s).
 const CHALLENGE_SECONDS: i64 = 300;
@@ -289,6 +291,7 @@ impl Accounts {
         &self,
         challenge_id: &str,
         credential: &AuthenticationResponse,
+        client: &ClientFacts,
         at: i64,
     ) -> ServiceResult<LoginOutcome> {
         let challenge = self
@@ -326,6 +329,14 @@ impl Accounts {
             Err(e) if e.is_server_fault() => return Err(refused(&e)),
             Err(e) => {
                 tracing::info!(account = %account.id, field = e.field(), "passkey login refused");
+                self.note_login(
+                    &account,
+                    client,
+                    LoginMethod::Passkey,
+                    LoginEventOutcome::Failure,
+                    at,
+                )
+                .await?;
                 return Err(DomainError::new(
                     ErrorCode::Unauthenticated,
                     format!(
@@ -348,8 +359,26 @@ impl Accounts {
             )
             .await?
         {
+            // A counter that did not advance: a cloned authenticator, or a replay.
+            self.note_login(
+                &account,
+                client,
+                LoginMethod::Passkey,
+                LoginEventOutcome::Failure,
+                at,
+            )
+            .await?;
             return Err(not_accepted());
         }
+        // A passkey with user verification is already strong: no step-up (ACC-5).
+        self.note_login(
+            &account,
+            client,
+            LoginMethod::Passkey,
+            LoginEventOutcome::Success,
+            at,
+        )
+        .await?;
         self.start_session(account.id, "passkey", at).await
     }
 }

@@ -18,6 +18,7 @@ use yinxin_domain::inventory::{
     PERSON_MOBILE, PERSON_NAME,
 };
 use yinxin_domain::pi::PiField;
+use yinxin_domain::risk::{LoginEventOutcome, LoginMethod};
 use yinxin_domain::validate::{self, CivilDate, DocumentType};
 use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, SubjectId};
 use yinxin_privacy::vault::{Vault, VaultError};
@@ -27,6 +28,7 @@ use crate::consent::PolicyCache;
 use crate::password::{PasswordHasher, PasswordParams};
 use crate::policy::POLICIES;
 use crate::receipt::Controller;
+use crate::risk::ClientFacts;
 use crate::sms::{SmsGateway, SmsMessage};
 use crate::webauthn::{AuthenticationResponse, RelyingParty};
 
@@ -63,6 +65,12 @@ pub struct AccountsConfig {
     pub agent_authorization_max_days: i64,
     /// Support requests an account may have open (not closed) at once (ACC-7).
     pub support_open_requests_max: usize,
+    /// Consecutive wrong passwords after which a correct one still needs an SMS step-up code
+    /// (ACC-5); 0 turns this part of the rule off.
+    pub step_up_after_failures: u32,
+    /// Whether a correct password from a device and a network that never logged in to the
+    /// account (which has logged in before) needs an SMS step-up code (ACC-5).
+    pub step_up_on_new_device_and_network: bool,
 }
 
 impl Default for AccountsConfig {
@@ -81,6 +89,8 @@ impl Default for AccountsConfig {
             sms_login_template: "SMS_LOGIN",
             agent_authorization_max_days: 730,
             support_open_requests_max: 20,
+            step_up_after_failures: 3,
+            step_up_on_new_device_and_network: true,
         }
     }
 }
@@ -173,6 +183,10 @@ pub enum Login {
         /// Password.
         #[schema(value_type = String, format = Password)]
         password: Zeroizing<String>,
+        /// The code sent by SMS when a login answered `STEP_UP_REQUIRED` (ACC-5).
+        #[serde(default)]
+        #[schema(value_type = Option<String>)]
+        sms_code: Option<Zeroizing<String>>,
     },
     /// Real-name mobile and a code from `POST /api/v1/sms/codes` (ACC-3).
     SmsCode {
@@ -534,26 +548,38 @@ impl Accounts {
     }
 
     /// Logs in (ACC-3). A wrong username and a wrong password get the same answer and cost the
-    /// same time; repeated wrong passwords lock password login for the account.
-    pub async fn login(&self, login: &Login, source: IpAddr) -> ServiceResult<LoginOutcome> {
+    /// same time; repeated wrong passwords lock password login for the account. Every attempt
+    /// that names an existing account is recorded with the client's facts (ACC-5), and a correct
+    /// password that looks abnormal needs an SMS step-up code (`STEP_UP_REQUIRED`).
+    pub async fn login(&self, login: &Login, client: &ClientFacts) -> ServiceResult<LoginOutcome> {
         let at = now();
         // One budget per address for every login method.
         self.rate_limit(
             "login-address",
-            &source.to_string(),
+            &client.ip.to_string(),
             self.config.logins_per_address_per_minute,
             60,
             at,
             "too many login attempts from this address",
         )
         .await?;
-        let (username, password) = match login {
-            Login::Password { username, password } => (username, password),
-            Login::SmsCode { mobile, code } => return self.login_sms(mobile, code, at).await,
+        let (username, password, sms_code) = match login {
+            Login::Password {
+                username,
+                password,
+                sms_code,
+            } => (username, password, sms_code),
+            Login::SmsCode { mobile, code } => {
+                return self.login_sms(mobile, code, client, at).await;
+            }
             Login::Passkey {
                 challenge_id,
                 credential,
-            } => return self.login_passkey(challenge_id, credential, at).await,
+            } => {
+                return self
+                    .login_passkey(challenge_id, credential, client, at)
+                    .await;
+            }
         };
         let account = match validate::username(username) {
             Ok(u) => match self.vault.find(&ACCOUNT_USERNAME, &u).await?.first() {
@@ -562,11 +588,19 @@ impl Accounts {
             },
             Err(_) => None,
         };
-        if let Some(until) = account
+        if let Some((a, until)) = account
             .as_ref()
-            .and_then(|a| a.locked_until)
-            .filter(|u| *u > at)
+            .and_then(|a| Some((a, a.locked_until?)))
+            .filter(|(_, u)| *u > at)
         {
+            self.note_login(
+                a,
+                client,
+                LoginMethod::Password,
+                LoginEventOutcome::Locked,
+                at,
+            )
+            .await?;
             return Err(locked(until - at).into());
         }
         let ok = {
@@ -590,12 +624,42 @@ impl Accounts {
                 )
                 .await?;
             tracing::info!(account = %account.id, "password login failed");
+            self.note_login(
+                &account,
+                client,
+                LoginMethod::Password,
+                LoginEventOutcome::Failure,
+                at,
+            )
+            .await?;
             if let Some(until) = updated.and_then(|a| a.locked_until).filter(|u| *u > at) {
                 return Err(locked(until - at).into());
             }
             return Err(wrong_credentials().into());
         }
+        // ACC-5: `failed_logins` is read before it is cleared.
+        let signals = self.login_signals(&account, client).await?;
+        if self.looks_abnormal(&account, &signals) {
+            return self
+                .step_up(
+                    &account,
+                    sms_code.as_deref().map(|c| c.as_str()),
+                    client,
+                    &signals,
+                    at,
+                )
+                .await;
+        }
         self.repo.clear_login_failures(account.id).await?;
+        self.record_login(
+            &account,
+            client,
+            &signals,
+            LoginMethod::Password,
+            LoginEventOutcome::Success,
+            at,
+        )
+        .await?;
         self.start_session(account.id, "password", at).await
     }
 
@@ -633,6 +697,32 @@ impl Accounts {
             tracing::info!("sms login code requested for a number without an account; not sent");
             return Ok(self.config.sms_code_seconds);
         }
+        self.send_code(&mobile, "login", at).await?;
+        Ok(self.config.sms_code_seconds)
+    }
+
+    /// Sends a step-up code (or any code of `purpose`) to `mobile`, within the number's hourly
+    /// limit shared with login codes.
+    pub(crate) async fn issue_code(
+        &self,
+        mobile: &str,
+        purpose: &str,
+        at: i64,
+    ) -> ServiceResult<()> {
+        self.rate_limit(
+            "sms-mobile",
+            mobile,
+            self.config.sms_per_mobile_per_hour,
+            3600,
+            at,
+            "too many SMS codes sent to this number",
+        )
+        .await?;
+        self.send_code(mobile, purpose, at).await
+    }
+
+    /// Stores a fresh code of `purpose` for `mobile` (older ones of that purpose die) and sends it.
+    async fn send_code(&self, mobile: &str, purpose: &str, at: i64) -> ServiceResult<()> {
         let code = Zeroizing::new(format!(
             "{:06}",
             rand::Rng::gen_range(&mut rand::thread_rng(), 0..1_000_000u32)
@@ -645,7 +735,7 @@ impl Accounts {
             id: uuid::Uuid::new_v4().to_string(),
             code_hash: self.code_hash(&mobile_key, &code),
             mobile_key,
-            purpose: "login".into(),
+            purpose: purpose.into(),
             created_at: at,
             expires_at: at + self.config.sms_code_seconds,
             attempts: 0,
@@ -654,14 +744,14 @@ impl Accounts {
         let receipt = self
             .sms
             .send(&SmsMessage {
-                mobile,
+                mobile: mobile.to_owned(),
                 template: self.config.sms_login_template.to_owned(),
                 params: vec![("code".into(), code.to_string())],
             })
             .await
             .map_err(|e| ServiceError::Internal(format!("sending the login code: {e}")))?;
-        tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, "sms login code sent");
-        Ok(self.config.sms_code_seconds)
+        tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, purpose, "sms code sent");
+        Ok(())
     }
 
     fn code_hash(&self, mobile_key: &[u8], code: &str) -> Vec<u8> {
@@ -680,17 +770,60 @@ impl Accounts {
         Ok(None)
     }
 
-    async fn login_sms(&self, mobile: &str, code: &str, at: i64) -> ServiceResult<LoginOutcome> {
+    async fn login_sms(
+        &self,
+        mobile: &str,
+        code: &str,
+        client: &ClientFacts,
+        at: i64,
+    ) -> ServiceResult<LoginOutcome> {
         let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
+        let ok = self.check_code(&mobile, "login", code, at).await?;
+        let account = self.account_by_mobile(&mobile).await?;
+        let Some(account) = account else {
+            return Err(wrong_code().into());
+        };
+        if !ok {
+            self.note_login(
+                &account,
+                client,
+                LoginMethod::Sms,
+                LoginEventOutcome::Failure,
+                at,
+            )
+            .await?;
+            return Err(wrong_code().into());
+        }
+        // An SMS code proves possession of the real-name mobile: no step-up.
+        self.note_login(
+            &account,
+            client,
+            LoginMethod::Sms,
+            LoginEventOutcome::Success,
+            at,
+        )
+        .await?;
+        self.start_session(account.id, "sms", at).await
+    }
+
+    /// Checks `code` against the live code of `purpose` for `mobile`, and uses it up if right.
+    /// A wrong guess counts against the code.
+    pub(crate) async fn check_code(
+        &self,
+        mobile: &str,
+        purpose: &str,
+        code: &str,
+        at: i64,
+    ) -> ServiceResult<bool> {
         let mobile_key = self
             .vault
             .pseudonym("sms-code-mobile", mobile.as_bytes())
             .to_vec();
-        let Some(live) = self.repo.live_sms_code(&mobile_key, "login", at).await? else {
-            return Err(wrong_code().into());
+        let Some(live) = self.repo.live_sms_code(&mobile_key, purpose, at).await? else {
+            return Ok(false);
         };
         if live.attempts >= self.config.sms_code_max_attempts {
-            return Err(wrong_code().into());
+            return Ok(false);
         }
         let given = self.code_hash(&mobile_key, code.trim());
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -698,16 +831,9 @@ impl Accounts {
             live.code_hash.as_slice(),
         )) {
             self.repo.sms_code_failed(&live.id).await?;
-            return Err(wrong_code().into());
+            return Ok(false);
         }
-        if !self.repo.consume_sms_code(&live.id, at).await? {
-            return Err(wrong_code().into());
-        }
-        let account = self
-            .account_by_mobile(&mobile)
-            .await?
-            .ok_or_else(wrong_code)?;
-        self.start_session(account.id, "sms", at).await
+        Ok(self.repo.consume_sms_code(&live.id, at).await?)
     }
 
     /// Counts a hit on `(context, value)` in the current window of `window_secs`; refuses with
@@ -918,7 +1044,7 @@ fn no_session() -> DomainError {
     )
 }
 
-fn locked(seconds: i64) -> DomainError {
+pub(crate) fn locked(seconds: i64) -> DomainError {
     DomainError::new(
         ErrorCode::AccountLocked,
         format!(

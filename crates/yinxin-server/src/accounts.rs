@@ -4,7 +4,7 @@ use axum::Json;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,8 +13,11 @@ use utoipa_axum::routes;
 use yinxin_domain::account::{
     AccountKind, ConsentAction, ConsentRecord, ConsentScope, Permission, PermissionRecord,
 };
+use yinxin_domain::risk::LoginEventView;
 use yinxin_identity::sms::outbox::OutboxEntry;
-use yinxin_identity::{ConsentReceipt, Login, PersonalRegistration, Profile, ReceiptJwk};
+use yinxin_identity::{
+    ClientFacts, ConsentReceipt, Login, PersonalRegistration, Profile, ReceiptJwk,
+};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -36,6 +39,22 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(sms_outbox))
         .routes(routes!(consent_receipt))
         .routes(routes!(receipt_keys))
+        .routes(routes!(my_login_events))
+}
+
+/// The header a client may send with a login to name its device (ACC-5): opaque, 1 to 128
+/// printable ASCII characters; anything else counts as absent.
+pub const DEVICE_ID_HEADER: &str = "x-device-id";
+
+/// What the client tells about itself with a login: the source address, `User-Agent` and
+/// `X-Device-Id` (ACC-5). Never logged.
+pub(crate) fn client_facts(peer: SocketAddr, headers: &HeaderMap) -> ClientFacts {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    ClientFacts::new(
+        peer.ip(),
+        text(header::USER_AGENT.as_str()),
+        text(DEVICE_ID_HEADER),
+    )
 }
 
 /// A request for a one-time SMS code.
@@ -209,21 +228,33 @@ pub struct NewSession {
 
 /// Logs in (ACC-3). The token is returned and set as an HttpOnly, Secure, SameSite=Strict cookie
 /// that holds only the opaque token (PRIV-17). Wrong username and wrong password get the same
-/// answer; repeated wrong passwords lock password login (423).
+/// answer; repeated wrong passwords lock password login (423). A correct password that looks
+/// abnormal (a new device *and* a new network for an account that has logged in before, or
+/// repeated wrong passwords just before) answers `401 STEP_UP_REQUIRED`: a code went by SMS to
+/// the account's mobile; repeat the login with it as `sms_code` (ACC-5). Every attempt on an
+/// existing account is recorded with the source address, `User-Agent` and `X-Device-Id`, sealed.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts",
     request_body = Login,
+    params(
+        ("X-Device-Id" = Option<String>, Header, description = "Opaque id of the client device (1 to 128 printable ASCII characters), for risk control (ACC-5)"),
+        ("User-Agent" = Option<String>, Header, description = "Recorded (sealed, first 512 characters) with the login event")
+    ),
     responses(
         (status = 201, description = "Logged in", body = NewSession),
-        (status = 401, description = "Wrong credentials", body = ErrorBody),
+        (status = 401, description = "Wrong credentials (UNAUTHENTICATED), or an SMS step-up code is needed (STEP_UP_REQUIRED)", body = ErrorBody),
         (status = 423, description = "Password login locked; use an SMS code", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody)
     ))]
 async fn create_session(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
-    let out = state.accounts.login(&login, peer.ip()).await?;
+    let out = state
+        .accounts
+        .login(&login, &client_facts(peer, &headers))
+        .await?;
     let max_age = state.accounts.config().session_seconds;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict",
@@ -461,5 +492,29 @@ pub struct ReceiptKeys {
 async fn receipt_keys(State(state): State<AppState>) -> Result<Json<ReceiptKeys>, ApiError> {
     Ok(Json(ReceiptKeys {
         keys: state.accounts.receipt_keys().await?,
+    }))
+}
+
+/// The caller's login events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginEvents {
+    /// Newest first, at most 100.
+    pub events: Vec<LoginEventView>,
+}
+
+/// The caller's recent login attempts (ACC-5): time, method, outcome, whether the device and the
+/// network were new, and the source address masked (IPv4 `a.b.*.*`, IPv6 the first three
+/// groups). Opened from the sealed records for the holder's own access. Kept 180 days.
+#[utoipa::path(get, path = "/api/v1/me/login-events", tag = "accounts",
+    responses(
+        (status = 200, description = "Login events, newest first", body = LoginEvents),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn my_login_events(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<LoginEvents>, ApiError> {
+    Ok(Json(LoginEvents {
+        events: state.accounts.login_events(&caller.account).await?,
     }))
 }

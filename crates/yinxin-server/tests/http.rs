@@ -16,7 +16,7 @@ use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
 };
 use yinxin_identity::sms::outbox::Outbox;
-use yinxin_identity::{Accounts, AccountsConfig, PasswordParams};
+use yinxin_identity::{Accounts, AccountsConfig, ClientFacts, PasswordParams};
 use yinxin_privacy::Cipher;
 use yinxin_privacy::master_key::MasterKey;
 use yinxin_privacy::vault::Vault;
@@ -30,6 +30,8 @@ mod consent;
 mod enterprise;
 #[path = "http/passkey.rs"]
 mod passkey;
+#[path = "http/risk.rs"]
+mod risk;
 #[path = "http/support.rs"]
 mod support;
 
@@ -793,7 +795,12 @@ async fn wrong_passwords_lock_the_account(db: &TestDb) {
     // with another source address, the right password is still refused.
     let other: std::net::IpAddr = "192.0.2.7".parse().unwrap();
     let login = serde_json::from_value(attempt("correct horse 42".into())).unwrap();
-    let e = app.state.accounts.login(&login, other).await.unwrap_err();
+    let e = app
+        .state
+        .accounts
+        .login(&login, &ClientFacts::from_ip(other))
+        .await
+        .unwrap_err();
     let ApiErrorish { code, message } = ApiErrorish::of(e);
     assert_eq!(code, "ACCOUNT_LOCKED");
     assert!(message.contains("SMS"), "{message}");
@@ -803,7 +810,13 @@ async fn wrong_passwords_lock_the_account(db: &TestDb) {
         .await;
     assert_eq!(s, 201);
     let login4 = serde_json::from_value(serde_json::json!({"method": "password", "username": "user4", "password": "correct horse 42"})).unwrap();
-    assert!(app.state.accounts.login(&login4, other).await.is_ok());
+    assert!(
+        app.state
+            .accounts
+            .login(&login4, &ClientFacts::from_ip(other))
+            .await
+            .is_ok()
+    );
 }
 
 /// The codes the outbox holds for `mobile`, oldest first.
