@@ -28,6 +28,8 @@ use yinxin_store::{Backend, backend_tests};
 mod consent;
 #[path = "http/enterprise.rs"]
 mod enterprise;
+#[path = "http/guardian.rs"]
+mod guardian;
 #[path = "http/passkey.rs"]
 mod passkey;
 #[path = "http/support.rs"]
