@@ -486,7 +486,6 @@ impl Accounts {
             }
         };
 
-        let subject = SubjectId::random();
         let doc_type = document_type_name(r.document_type);
         let values: [(&'static PiField, &[u8]); 7] = [
             (&ACCOUNT_USERNAME, username.as_bytes()),
@@ -497,20 +496,14 @@ impl Accounts {
             (&PERSON_MOBILE, mobile.as_bytes()),
             (&PERSON_EMAIL, email.as_bytes()),
         ];
-        match self.vault.put_all(subject, &values).await {
-            Ok(()) => {}
-            Err(VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_))) => {
-                // Another registration took the username between the check and the write.
-                let _ = self.vault.shred(subject).await;
-                release().await;
-                return Err(username_taken().into());
-            }
+        // A conflict: another registration took the username between the check and the write.
+        let subject = match self.seal_new_subject(&values, username_taken).await {
+            Ok(s) => s,
             Err(e) => {
-                let _ = self.vault.shred(subject).await;
                 release().await;
-                return Err(e.into());
+                return Err(e);
             }
-        }
+        };
 
         let account = AccountRecord {
             id: account_id,
@@ -538,6 +531,29 @@ impl Accounts {
             account: account.id,
             consents,
         })
+    }
+
+    /// Seals the PI of a new registration under a fresh subject, in one vault transaction. A
+    /// unique blind index refusing a value (username, credit code) is `taken()`; on any failure
+    /// the subject is shredded, so nothing is half-written.
+    pub(crate) async fn seal_new_subject(
+        &self,
+        values: &[(&'static PiField, &[u8])],
+        taken: fn() -> DomainError,
+    ) -> ServiceResult<SubjectId> {
+        let subject = SubjectId::random();
+        match self.vault.put_all(subject, values).await {
+            Ok(()) => Ok(subject),
+            Err(e) => {
+                let _ = self.vault.shred(subject).await;
+                Err(match e {
+                    VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_)) => {
+                        taken().into()
+                    }
+                    e => e.into(),
+                })
+            }
+        }
     }
 
     /// PRIV-1: explicit acceptance of the version in effect; PRIV-2: separate consent for the
