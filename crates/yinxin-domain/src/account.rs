@@ -257,6 +257,33 @@ pub fn permission_granted(history: &[PermissionRecord], permission: Permission) 
         .is_some_and(|r| r.granted)
 }
 
+/// A guardian's consent to a minor's registration (PRIV-13; PIPL art. 31: under 14, a parent's or
+/// guardian's consent). Single use: a registration takes it. The child is named only by a keyed
+/// pseudonym of their resident ID number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GuardianConsentRecord {
+    /// The consent; the child's registration names it.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: crate::ids::GuardianConsentId,
+    /// The guardian's account.
+    #[schema(value_type = String, format = Uuid)]
+    pub guardian: AccountId,
+    /// `parent` or `guardian`.
+    pub relationship: String,
+    /// The policy version the guardian accepted for the child.
+    pub policy_version: String,
+    /// Keyed pseudonym of the child's resident ID number (never the number).
+    #[serde(skip)]
+    pub ward_key: Vec<u8>,
+    /// Unix second given.
+    pub created_at: i64,
+    /// Unix second after which it can no longer be used.
+    pub expires_at: i64,
+    /// The child's account, once registered.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub used_by: Option<AccountId>,
+}
+
 /// Accounts, sessions, policies and consents.
 #[async_trait]
 pub trait AccountRepo:
@@ -319,6 +346,28 @@ pub trait AccountRepo:
     /// Appends a consent record. A `privacy_policy` record also sets the account's
     /// `accepted_policy` (to its version if given, to none if withdrawn), in the same transaction.
     async fn insert_consent(&self, consent: &ConsentRecord) -> StoreResult<()>;
+
+    /// Stores a guardian's consent.
+    async fn insert_guardian_consent(&self, c: &GuardianConsentRecord) -> StoreResult<()>;
+
+    /// Takes a guardian's consent for `account`, atomically: returns it for exactly one caller,
+    /// and only while unused, unexpired and given for the child `ward_key`.
+    async fn take_guardian_consent(
+        &self,
+        id: crate::ids::GuardianConsentId,
+        ward_key: &[u8],
+        account: AccountId,
+        now: i64,
+    ) -> StoreResult<Option<GuardianConsentRecord>>;
+
+    /// Gives back a taken consent whose registration then failed.
+    async fn release_guardian_consent(&self, id: crate::ids::GuardianConsentId) -> StoreResult<()>;
+
+    /// The consents a guardian gave, oldest first.
+    async fn guardian_consents_of(
+        &self,
+        guardian: AccountId,
+    ) -> StoreResult<Vec<GuardianConsentRecord>>;
 
     /// Publishes a consent-receipt verification key unless its `kid` is published.
     async fn publish_receipt_key(&self, kid: &str, public_key: &[u8], at: i64) -> StoreResult<()>;

@@ -22,7 +22,6 @@ use yinxin_domain::inventory::{
 use yinxin_domain::pi::{PiField, Purpose};
 use yinxin_domain::validate::{self, DocumentType};
 use yinxin_domain::{AccountId, AuthorizationId, DomainError, ErrorCode, SubjectId};
-use yinxin_privacy::vault::VaultError;
 
 use crate::service::{
     Accounts, ServiceError, ServiceResult, check_name, document_type_name, invalid, mask, now,
@@ -192,7 +191,6 @@ impl Accounts {
         {
             return Err(already_registered().into());
         }
-        let subject = SubjectId::random();
         let doc_type = document_type_name(rep.document_type);
         let values: [(&'static PiField, &[u8]); 5] = [
             (&ENTERPRISE_NAME, name.as_bytes()),
@@ -201,17 +199,7 @@ impl Accounts {
             (&LEGAL_REP_DOCUMENT_TYPE, doc_type.as_bytes()),
             (&LEGAL_REP_DOCUMENT_NUMBER, rep_number.as_bytes()),
         ];
-        match self.vault.put_all(subject, &values).await {
-            Ok(()) => {}
-            Err(VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_))) => {
-                let _ = self.vault.shred(subject).await;
-                return Err(already_registered().into());
-            }
-            Err(e) => {
-                let _ = self.vault.shred(subject).await;
-                return Err(e.into());
-            }
-        }
+        let subject = self.seal_new_subject(&values, already_registered).await?;
         let account = AccountRecord {
             id: AccountId::random(),
             kind: AccountKind::Enterprise,

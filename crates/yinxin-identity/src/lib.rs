@@ -7,6 +7,7 @@
 
 mod consent;
 mod enterprise;
+mod guardian;
 mod passkey;
 mod password;
 pub mod policy;
@@ -22,6 +23,7 @@ pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,
 };
+pub use guardian::{GuardianConsentRequest, Relationship};
 pub use passkey::{PasskeyChallenge, PasskeyInfo, PasskeyRegistration};
 pub use password::{PasswordHasher, PasswordParams};
 pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};

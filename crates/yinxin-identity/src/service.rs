@@ -20,7 +20,7 @@ use yinxin_domain::inventory::{
 use yinxin_domain::pi::PiField;
 use yinxin_domain::risk::{LoginEventOutcome, LoginMethod};
 use yinxin_domain::validate::{self, CivilDate, DocumentType};
-use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, SubjectId};
+use yinxin_domain::{AccountId, ConsentId, DomainError, ErrorCode, GuardianConsentId, SubjectId};
 use yinxin_privacy::vault::{Vault, VaultError};
 use zeroize::Zeroizing;
 
@@ -33,7 +33,7 @@ use crate::sms::{SmsGateway, SmsMessage};
 use crate::webauthn::{AuthenticationResponse, RelyingParty};
 
 /// Age below which a guardian's consent is required (PRIV-13; PIPL art. 31).
-const MINOR_AGE: i32 = 14;
+pub(crate) const MINOR_AGE: i32 = 14;
 
 /// Account settings (ACC-3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +145,11 @@ pub struct PersonalRegistration {
     /// since the identity document number is sensitive PI.
     #[serde(default)]
     pub consents: Vec<ConsentScope>,
+    /// For a child under 14 (PRIV-13): the consent a parent or guardian gave from their own
+    /// account (`POST /api/v1/guardian-consents`) for this child's resident ID number.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub guardian_consent_id: Option<GuardianConsentId>,
 }
 
 impl std::fmt::Debug for PersonalRegistration {
@@ -428,18 +433,32 @@ impl Accounts {
         let mobile = validate::mainland_mobile(&r.mobile).map_err(|e| invalid("mobile", e))?;
         let email = validate::email(&r.email).map_err(|e| invalid("email", e))?;
 
-        // PRIV-13: a resident ID number tells the age; under 14 needs a guardian (not yet offered).
-        if r.document_type == DocumentType::ResidentIdCard {
-            let id = validate::resident_id(&document_number, today)
-                .map_err(|e| invalid("document_number", e))?;
-            if id.birth_date.years_until(today) < MINOR_AGE {
+        // PRIV-13: a resident ID number tells the age; under 14 needs a guardian's consent.
+        let minor = r.document_type == DocumentType::ResidentIdCard
+            && validate::resident_id(&document_number, today)
+                .map_err(|e| invalid("document_number", e))?
+                .birth_date
+                .years_until(today)
+                < MINOR_AGE;
+        match (minor, r.guardian_consent_id) {
+            (true, None) => {
                 return Err(DomainError::new(
                     ErrorCode::ConsentRequired,
-                    "document_number: the holder is under 14; registration needs the consent of a \
-                     guardian with a verified account (PRIV-13)",
+                    "guardian_consent_id: the document_number shows a holder under 14; registration \
+                     needs the consent \
+                     of a parent or guardian, given from their own account with \
+                     POST /api/v1/guardian-consents (PRIV-13)",
                 )
                 .into());
             }
+            (false, Some(_)) => {
+                return Err(DomainError::invalid(
+                    "guardian_consent_id",
+                    "only a child under 14 registers with a guardian's consent",
+                )
+                .into());
+            }
+            _ => {}
         }
 
         let policy = self
@@ -467,7 +486,20 @@ impl Accounts {
                 .map_err(ServiceError::Internal)?
         };
 
-        let subject = SubjectId::random();
+        let account_id = AccountId::random();
+        let guardian = match r.guardian_consent_id {
+            Some(id) => Some(
+                self.take_guardian_consent(id, &document_number, account_id, &policy, at)
+                    .await?,
+            ),
+            None => None,
+        };
+        let release = || async {
+            if let Some(g) = &guardian {
+                let _ = self.repo.release_guardian_consent(g.id).await;
+            }
+        };
+
         let doc_type = document_type_name(r.document_type);
         let values: [(&'static PiField, &[u8]); 7] = [
             (&ACCOUNT_USERNAME, username.as_bytes()),
@@ -478,21 +510,17 @@ impl Accounts {
             (&PERSON_MOBILE, mobile.as_bytes()),
             (&PERSON_EMAIL, email.as_bytes()),
         ];
-        match self.vault.put_all(subject, &values).await {
-            Ok(()) => {}
-            Err(VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_))) => {
-                // Another registration took the username between the check and the write.
-                let _ = self.vault.shred(subject).await;
-                return Err(username_taken().into());
-            }
+        // A conflict: another registration took the username between the check and the write.
+        let subject = match self.seal_new_subject(&values, username_taken).await {
+            Ok(s) => s,
             Err(e) => {
-                let _ = self.vault.shred(subject).await;
-                return Err(e.into());
+                release().await;
+                return Err(e);
             }
-        }
+        };
 
         let account = AccountRecord {
-            id: AccountId::random(),
+            id: account_id,
             kind: AccountKind::Personal,
             subject,
             password_hash: Some(password_hash),
@@ -501,16 +529,45 @@ impl Accounts {
             created_at: at,
             accepted_policy: Some(policy.version.clone()),
         };
-        let consents = registration_consents(account.id, &policy, &r.consents, at);
+        let mut consents = registration_consents(account.id, &policy, &r.consents, at);
+        if guardian.is_some() {
+            for c in &mut consents {
+                c.channel = "guardian".into();
+            }
+        }
         if let Err(e) = self.repo.insert_account(&account, &consents).await {
             let _ = self.vault.shred(subject).await;
+            release().await;
             return Err(e.into());
         }
-        tracing::info!(account = %account.id, %subject, "personal account registered");
+        tracing::info!(account = %account.id, %subject, guardian = ?guardian.as_ref().map(|g| g.guardian), "personal account registered");
         Ok(Registered {
             account: account.id,
             consents,
         })
+    }
+
+    /// Seals the PI of a new registration under a fresh subject, in one vault transaction. A
+    /// unique blind index refusing a value (username, credit code) is `taken()`; on any failure
+    /// the subject is shredded, so nothing is half-written.
+    pub(crate) async fn seal_new_subject(
+        &self,
+        values: &[(&'static PiField, &[u8])],
+        taken: fn() -> DomainError,
+    ) -> ServiceResult<SubjectId> {
+        let subject = SubjectId::random();
+        match self.vault.put_all(subject, values).await {
+            Ok(()) => Ok(subject),
+            Err(e) => {
+                let _ = self.vault.shred(subject).await;
+                Err(match e {
+                    VaultError::Store(yinxin_domain::repo::StoreError::Conflict(_)) => {
+                        taken().into()
+                    }
+                    e => e.into(),
+                })
+            }
+        }
     }
 
     /// PRIV-1: explicit acceptance of the version in effect; PRIV-2: separate consent for the

@@ -11,12 +11,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yinxin_domain::account::{
-    AccountKind, ConsentAction, ConsentRecord, ConsentScope, Permission, PermissionRecord,
+    AccountKind, ConsentAction, ConsentRecord, ConsentScope, GuardianConsentRecord, Permission,
+    PermissionRecord,
 };
 use yinxin_domain::risk::LoginEventView;
 use yinxin_identity::sms::outbox::OutboxEntry;
 use yinxin_identity::{
-    ClientFacts, ConsentReceipt, Login, PersonalRegistration, Profile, ReceiptJwk,
+    ClientFacts, ConsentReceipt, GuardianConsentRequest, Login, PersonalRegistration, Profile,
+    ReceiptJwk,
 };
 
 use crate::AppState;
@@ -38,6 +40,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(my_permissions))
         .routes(routes!(sms_outbox))
         .routes(routes!(consent_receipt))
+        .routes(routes!(give_guardian_consent))
+        .routes(routes!(my_guardian_consents))
         .routes(routes!(receipt_keys))
         .routes(routes!(my_login_events))
 }
@@ -492,6 +496,50 @@ pub struct ReceiptKeys {
 async fn receipt_keys(State(state): State<AppState>) -> Result<Json<ReceiptKeys>, ApiError> {
     Ok(Json(ReceiptKeys {
         keys: state.accounts.receipt_keys().await?,
+    }))
+}
+
+/// A parent or guardian consents, from their own account, to the registration of a child under
+/// 14 named by the child's resident ID number (PRIV-13). The answer's `id` goes into the child's
+/// registration as `guardian_consent_id`; it is single use and expires after 7 days.
+#[utoipa::path(post, path = "/api/v1/guardian-consents", tag = "accounts",
+    request_body = GuardianConsentRequest,
+    responses(
+        (status = 201, description = "Consent recorded", body = GuardianConsentRecord),
+        (status = 400, description = "A field is invalid; the message names it", body = ErrorBody),
+        (status = 403, description = "The caller cannot consent as a guardian, or a consent is missing", body = ErrorBody)
+    ))]
+async fn give_guardian_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<GuardianConsentRequest>,
+) -> Result<(StatusCode, Json<GuardianConsentRecord>), ApiError> {
+    let record = state
+        .accounts
+        .give_guardian_consent(&caller.account, &r)
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Guardian consents given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardianConsents {
+    /// Oldest first; `used_by` is the child's account once registered.
+    pub guardian_consents: Vec<GuardianConsentRecord>,
+}
+
+/// The guardian consents the caller gave (PRIV-13).
+#[utoipa::path(get, path = "/api/v1/me/guardian-consents", tag = "accounts",
+    responses(
+        (status = 200, description = "Guardian consents", body = GuardianConsents),
+        (status = 401, description = "No session", body = ErrorBody)
+    ))]
+async fn my_guardian_consents(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<GuardianConsents>, ApiError> {
+    Ok(Json(GuardianConsents {
+        guardian_consents: state.accounts.guardian_consents(caller.account.id).await?,
     }))
 }
 

@@ -28,6 +28,8 @@ use yinxin_store::{Backend, backend_tests};
 mod consent;
 #[path = "http/enterprise.rs"]
 mod enterprise;
+#[path = "http/guardian.rs"]
+mod guardian;
 #[path = "http/passkey.rs"]
 mod passkey;
 #[path = "http/risk.rs"]
@@ -1172,10 +1174,26 @@ async fn personal_information_never_reaches_the_log() {
     reg["username"] = Value::from("lisiguang");
     let (st, body, _) = app.post("/api/v1/accounts/personal", &reg).await;
     assert_eq!(st, 201, "{body}");
-    let (st, _, _) = app
+    let (st, sess, _) = app
         .post("/api/v1/sessions", &serde_json::json!({"method": "password", "username": "lisiguang", "password": "correct horse 42"}))
         .await;
     assert_eq!(st, 201);
+    // The same person registers an enterprise whose legal representative is another person.
+    const REP: &str = "钱学森";
+    let rep_id = resident_id("31010419111211001");
+    let (st, body) = app
+        .post_as(
+            "/api/v1/accounts/enterprise",
+            sess["token"].as_str().unwrap(),
+            &serde_json::json!({
+                "name": "上海某某科技有限公司", "kind": "legal_person", "credit_code": "91440300708461136T",
+                "legal_representative": {"name": REP, "country_region": "CN",
+                    "document_type": "resident_id_card", "document_number": rep_id},
+                "accept_policy_version": version, "consents": ["sensitive_personal_information"],
+            }),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
     // A refused one too (its message must not echo the value).
     reg["mobile"] = Value::from("12087654321");
     let (st, body, _) = app.post("/api/v1/accounts/personal", &reg).await;
@@ -1185,7 +1203,15 @@ async fn personal_information_never_reaches_the_log() {
     for entry in std::fs::read_dir(db.dir().unwrap()).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        for pi in [NAME, id.as_str(), MOBILE, EMAIL, "lisiguang"] {
+        for pi in [
+            NAME,
+            id.as_str(),
+            MOBILE,
+            EMAIL,
+            "lisiguang",
+            REP,
+            rep_id.as_str(),
+        ] {
             assert!(
                 !bytes.windows(pi.len()).any(|w| w == pi.as_bytes()),
                 "{pi} is plaintext in {}",
@@ -1220,6 +1246,8 @@ async fn personal_information_never_reaches_the_log() {
         id.as_str(),
         "lisiguang",
         "12087654321",
+        REP,
+        rep_id.as_str(),
     ] {
         assert!(!text.contains(pi), "{pi} reached the log:\n{text}");
     }

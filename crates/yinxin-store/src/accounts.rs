@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use yinxin_domain::account::{
     AccountKind, AccountRecord, AccountRepo, ConsentAction, ConsentRecord, ConsentScope,
-    Permission, PermissionRecord, PolicyVersion, SessionRecord, SmsCodeRecord,
+    GuardianConsentRecord, Permission, PermissionRecord, PolicyVersion, SessionRecord,
+    SmsCodeRecord,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
-use yinxin_domain::{AccountId, SubjectId};
+use yinxin_domain::{AccountId, GuardianConsentId, SubjectId};
 
 use crate::repos::{SqlStore, db_err, subject_of};
 
@@ -61,6 +62,33 @@ fn consent_of(r: ConsentRow) -> StoreResult<ConsentRecord> {
         channel,
         text_sha256,
         at,
+    })
+}
+
+type GuardianRow = (
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    i64,
+    i64,
+    Option<String>,
+);
+const GUARDIAN_COLUMNS: &str =
+    "id, guardian_id, relationship, policy_version, ward_key, created_at, expires_at, used_by";
+
+fn guardian_of(r: GuardianRow) -> StoreResult<GuardianConsentRecord> {
+    let (id, guardian, relationship, policy_version, ward_key, created_at, expires_at, used_by) = r;
+    Ok(GuardianConsentRecord {
+        id: uuid_of(&id, "guardian consent")?,
+        guardian: uuid_of(&guardian, "account")?,
+        relationship,
+        policy_version,
+        ward_key,
+        created_at,
+        expires_at,
+        used_by: used_by.map(|u| uuid_of(&u, "account")).transpose()?,
     })
 }
 
@@ -309,6 +337,66 @@ macro_rules! account_repo {
                     accepted_policy_update!(c).execute(&mut *tx).await.map_err(db_err)?;
                 }
                 tx.commit().await.map_err(db_err)
+            }
+
+            async fn insert_guardian_consent(&self, c: &GuardianConsentRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO guardian_consents (id, guardian_id, relationship, policy_version, ward_key, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(c.id.to_string())
+                .bind(c.guardian.to_string())
+                .bind(&c.relationship)
+                .bind(&c.policy_version)
+                .bind(&c.ward_key)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn take_guardian_consent(
+                &self,
+                id: GuardianConsentId,
+                ward_key: &[u8],
+                account: AccountId,
+                now: i64,
+            ) -> StoreResult<Option<GuardianConsentRecord>> {
+                let row: Option<GuardianRow> = sqlx::query_as(&format!(
+                    "UPDATE guardian_consents SET used_by = $1, used_at = $2 \
+                     WHERE id = $3 AND ward_key = $4 AND used_by IS NULL AND expires_at > $2 \
+                     RETURNING {GUARDIAN_COLUMNS}"
+                ))
+                .bind(account.to_string())
+                .bind(now)
+                .bind(id.to_string())
+                .bind(ward_key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(guardian_of).transpose()
+            }
+
+            async fn release_guardian_consent(&self, id: GuardianConsentId) -> StoreResult<()> {
+                sqlx::query("UPDATE guardian_consents SET used_by = NULL, used_at = NULL WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn guardian_consents_of(&self, guardian: AccountId) -> StoreResult<Vec<GuardianConsentRecord>> {
+                let rows: Vec<GuardianRow> = sqlx::query_as(&format!(
+                    "SELECT {GUARDIAN_COLUMNS} FROM guardian_consents WHERE guardian_id = $1 ORDER BY created_at, id"
+                ))
+                .bind(guardian.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(guardian_of).collect()
             }
 
             async fn publish_receipt_key(&self, kid: &str, public_key: &[u8], at: i64) -> StoreResult<()> {

@@ -60,6 +60,27 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Publish a new version of the privacy policy (PRIV-4). A published version never changes;
+    /// a material one makes every account consent again once it takes effect.
+    PublishPolicy {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Version label (letters, digits, '.', '_', '-').
+        #[arg(long = "policy-version", value_name = "LABEL")]
+        version: String,
+        /// Date it takes effect, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        effective_on: String,
+        /// Publication date, YYYY-MM-DD [default: today, Beijing time].
+        #[arg(long, value_name = "DATE")]
+        updated_on: Option<String>,
+        /// The change is material: accounts must consent again.
+        #[arg(long)]
+        material: bool,
+        /// The policy text (Markdown, UTF-8).
+        #[arg(value_name = "FILE")]
+        text: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,7 +114,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Serve { store, listen } => (store, listen.clone()),
-        Command::Migrate { store } | Command::RotateMasterKey { store } => (store, None),
+        Command::Migrate { store }
+        | Command::RotateMasterKey { store }
+        | Command::PublishPolicy { store, .. } => (store, None),
     };
     let overrides = Overrides {
         data_dir: store.data_dir.clone(),
@@ -111,6 +134,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve { .. } => startup::serve(config).await,
             Command::Migrate { .. } => startup::migrate(config).await,
             Command::RotateMasterKey { .. } => startup::rotate_master_key(config).await,
+            Command::PublishPolicy {
+                version,
+                effective_on,
+                updated_on,
+                material,
+                text,
+                ..
+            } => {
+                let text = std::fs::read_to_string(&text)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", text.display()))?;
+                let today = {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+                        .unwrap_or(0);
+                    let d = yinxin_identity::today_in_china(now);
+                    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+                };
+                let doc = yinxin_identity::PolicyDocument {
+                    version,
+                    updated_on: updated_on.unwrap_or(today),
+                    effective_on,
+                    material,
+                    text,
+                };
+                startup::publish_policy(config, doc).await
+            }
             Command::Inventory { .. } | Command::Openapi => Ok(()),
         }
     })

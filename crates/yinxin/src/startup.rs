@@ -80,6 +80,39 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub async fn publish_policy(
+    config: Config,
+    doc: yinxin_identity::PolicyDocument,
+) -> anyhow::Result<()> {
+    let opened = open(&config).await?;
+    let (sms, _, _) = sms_gateway(&config, &opened.vault)?;
+    let accounts = Accounts::open(
+        opened.vault.clone(),
+        opened.stores.accounts.clone(),
+        sms,
+        config.accounts(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
+    let published = accounts
+        .publish_policy(&doc)
+        .await
+        .map_err(|e| anyhow::anyhow!("policy not published: {e}"))?;
+    println!(
+        "yinxin: privacy policy {} published: effective {}, {}, text SHA-256 {}",
+        published.version,
+        published.effective_on,
+        if published.material {
+            "material (accounts consent again once it takes effect)"
+        } else {
+            "not material"
+        },
+        published.text_sha256
+    );
+    opened.stores.close().await;
+    Ok(())
+}
+
 pub async fn rotate_master_key(config: Config) -> anyhow::Result<()> {
     let opened = open(&config).await?;
     let pending = master_key::pending_path(&opened.key_path);

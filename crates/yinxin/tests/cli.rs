@@ -392,6 +392,55 @@ fn rotating_the_master_key_keeps_the_data_and_retires_the_old_key() {
 }
 
 #[test]
+fn a_published_policy_is_served_and_never_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let text = dir.path().join("policy.md");
+    std::fs::write(&text, "# 隐私政策 2099\n\nNew purposes.").unwrap();
+    let publish = |version: &str, effective: &str| {
+        run(yinxin()
+            .args([
+                "publish-policy",
+                "--material",
+                "--policy-version",
+                version,
+                "--effective-on",
+                effective,
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg(&text))
+    };
+    let o = publish("2099-01-01", "2099-01-01");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("privacy policy 2099-01-01 published"));
+    // Again with the same text: nothing changes. With another: refused, exit 1, one line.
+    assert!(publish("2099-01-01", "2099-01-01").status.success());
+    std::fs::write(&text, "edited").unwrap();
+    let o = publish("2099-01-01", "2099-01-01");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr_line(&o).contains("never changes"),
+        "{}",
+        stderr_line(&o)
+    );
+    let o = publish("2099-02-01", "2099-02-30");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr_line(&o).contains("effective_on"),
+        "{}",
+        stderr_line(&o)
+    );
+    // Not in effect yet: the server still serves the built-in version.
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    let (st, body) = s.get("/api/v1/policies/current");
+    assert_eq!(st, 200);
+    let current: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(current["version"], "2099-01-01");
+    s.stop();
+}
+
+#[test]
 fn inventory_and_openapi_print_without_a_database() {
     let tmp = tempfile::tempdir().unwrap();
     let o = run(yinxin().current_dir(tmp.path()).arg("inventory"));

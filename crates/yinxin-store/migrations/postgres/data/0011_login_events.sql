@@ -1,7 +1,7 @@
 -- ACC-5: login events for risk control. No personal information in clear: the device and the
 -- network are keyed pseudonyms scoped to the account; the IP address ('log.ip_address') and the
 -- user agent with the device id ('log.client') are sealed by the vault under the account's subject
--- key. Kept 180 days (NETWORK_LOGS in the inventory), then purged. (0010 is reserved.)
+-- key. Kept 180 days (NETWORK_LOGS in the inventory), then purged. (0010 is guardian consents.)
 CREATE TABLE login_events (
     id             TEXT    PRIMARY KEY,
     account_id     TEXT    NOT NULL REFERENCES accounts (id),
