@@ -322,9 +322,24 @@ impl Accounts {
         subject: SubjectId,
         field: &'static PiField,
     ) -> ServiceResult<String> {
+        Ok(self
+            .read_for(subject, field, Purpose::SubjectAccess)
+            .await?
+            .map(|s| s.to_string())
+            .unwrap_or_default())
+    }
+
+    /// A field of `subject` as text, read for `purpose` (refused unless the inventory declares
+    /// it for the field); `None` if not stored.
+    pub(crate) async fn read_for(
+        &self,
+        subject: SubjectId,
+        field: &'static PiField,
+        purpose: Purpose,
+    ) -> ServiceResult<Option<zeroize::Zeroizing<String>>> {
         Ok(match self.vault.get_string(subject, field).await? {
-            Some(s) => s.expose(Purpose::SubjectAccess)?.clone(),
-            None => String::new(),
+            Some(s) => Some(zeroize::Zeroizing::new(s.expose(purpose)?.clone())),
+            None => None,
         })
     }
 

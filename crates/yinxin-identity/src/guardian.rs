@@ -18,7 +18,6 @@ use yinxin_domain::inventory::{PERSON_DOCUMENT_NUMBER, PERSON_DOCUMENT_TYPE};
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::validate;
 use yinxin_domain::{AccountId, DomainError, ErrorCode, GuardianConsentId};
-use zeroize::Zeroizing;
 
 use crate::service::{
     Accounts, MINOR_AGE, ServiceResult, document_type_name, invalid, now, today_in_china,
@@ -93,18 +92,20 @@ impl Accounts {
             .into());
         }
         // The guardian's own age, from their resident ID number.
-        let read = |f| async move {
-            Ok::<Option<Zeroizing<String>>, crate::ServiceError>(
-                match self.vault.get_string(guardian.subject, f).await? {
-                    Some(v) => Some(Zeroizing::new(
-                        v.expose(Purpose::AccountRegistration)?.clone(),
-                    )),
-                    None => None,
-                },
+        let doc_type = self
+            .read_for(
+                guardian.subject,
+                &PERSON_DOCUMENT_TYPE,
+                Purpose::AccountRegistration,
             )
-        };
-        let doc_type = read(&PERSON_DOCUMENT_TYPE).await?;
-        let number = read(&PERSON_DOCUMENT_NUMBER).await?;
+            .await?;
+        let number = self
+            .read_for(
+                guardian.subject,
+                &PERSON_DOCUMENT_NUMBER,
+                Purpose::AccountRegistration,
+            )
+            .await?;
         let number = number.as_deref().map(String::as_str);
         let adult = match (doc_type.as_deref().map(String::as_str), number) {
             (Some(t), Some(n))

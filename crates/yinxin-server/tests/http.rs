@@ -171,38 +171,28 @@ impl TestApp {
             .await
     }
 
-    async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
-        let (s, v, _) = self
-            .send(
-                self.http
-                    .get(format!("{}{path}", self.base))
-                    .bearer_auth(token),
-            )
-            .await;
+    /// Sends `req` with the bearer session `token`: (status, body).
+    async fn send_as(&self, req: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+        let (s, v, _) = self.send(req.bearer_auth(token)).await;
         (s, v)
+    }
+
+    async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send_as(self.http.get(format!("{}{path}", self.base)), token)
+            .await
     }
 
     async fn post_as(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let (s, v, _) = self
-            .send(
-                self.http
-                    .post(format!("{}{path}", self.base))
-                    .bearer_auth(token)
-                    .json(body),
-            )
-            .await;
-        (s, v)
+        self.send_as(
+            self.http.post(format!("{}{path}", self.base)).json(body),
+            token,
+        )
+        .await
     }
 
     async fn delete_as(&self, path: &str, token: &str) -> (u16, Value) {
-        let (s, v, _) = self
-            .send(
-                self.http
-                    .delete(format!("{}{path}", self.base))
-                    .bearer_auth(token),
-            )
-            .await;
-        (s, v)
+        self.send_as(self.http.delete(format!("{}{path}", self.base)), token)
+            .await
     }
 
     /// Registers `person(n)` and logs in by password: (account id, session token).

@@ -92,6 +92,25 @@ macro_rules! authorization_insert {
 
 macro_rules! enterprise_repo {
     ($db:ty) => {
+        impl SqlStore<$db> {
+            /// Every authorization whose `column` (a fixed column name, never input) is `id`,
+            /// oldest first.
+            async fn authorizations_where(
+                &self,
+                column: &'static str,
+                id: AccountId,
+            ) -> StoreResult<Vec<AuthorizationRecord>> {
+                let rows: Vec<AuthorizationRow> = sqlx::query_as(&format!(
+                    "SELECT {AUTHORIZATION_COLUMNS} FROM agent_authorizations WHERE {column} = $1 ORDER BY id"
+                ))
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(authorization_of).collect()
+            }
+        }
+
         #[async_trait]
         impl EnterpriseRepo for SqlStore<$db> {
             async fn insert_enterprise(
@@ -170,30 +189,14 @@ macro_rules! enterprise_repo {
                 &self,
                 enterprise: AccountId,
             ) -> StoreResult<Vec<AuthorizationRecord>> {
-                let rows: Vec<AuthorizationRow> = sqlx::query_as(&format!(
-                    "SELECT {AUTHORIZATION_COLUMNS} FROM agent_authorizations \
-                     WHERE enterprise_id = $1 ORDER BY id"
-                ))
-                .bind(enterprise.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
-                rows.into_iter().map(authorization_of).collect()
+                self.authorizations_where("enterprise_id", enterprise).await
             }
 
             async fn authorizations_of_agent(
                 &self,
                 agent: AccountId,
             ) -> StoreResult<Vec<AuthorizationRecord>> {
-                let rows: Vec<AuthorizationRow> = sqlx::query_as(&format!(
-                    "SELECT {AUTHORIZATION_COLUMNS} FROM agent_authorizations \
-                     WHERE agent_id = $1 ORDER BY id"
-                ))
-                .bind(agent.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
-                rows.into_iter().map(authorization_of).collect()
+                self.authorizations_where("agent_id", agent).await
             }
 
             async fn revoke_authorization(
