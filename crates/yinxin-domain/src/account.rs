@@ -104,6 +104,16 @@ pub enum ConsentScope {
     ThirdPartyProvision,
     /// Transfer out of the mainland (PIPL art. 39; PRIV-2).
     CrossBorderTransfer,
+    /// Separate consent to the carrier check: name, ID number and mobile to a provider (IDV-1(a)).
+    IdvCarrier,
+    /// Separate consent to the bank-card check (IDV-1(b)).
+    IdvBankCard,
+    /// Separate consent to face comparison: biometric data, used once, not retained (IDV-1(c)).
+    IdvFace,
+    /// Separate consent to ID-card capture by a provider (IDV-1).
+    IdvIdCardCapture,
+    /// Separate consent, given by the enterprise's agent, to the enterprise checks (IDV-2).
+    IdvEnterprise,
 }
 
 impl ConsentScope {
@@ -114,6 +124,36 @@ impl ConsentScope {
             Self::SensitivePersonalInformation => "sensitive_personal_information",
             Self::ThirdPartyProvision => "third_party_provision",
             Self::CrossBorderTransfer => "cross_border_transfer",
+            Self::IdvCarrier => "idv_carrier",
+            Self::IdvBankCard => "idv_bank_card",
+            Self::IdvFace => "idv_face",
+            Self::IdvIdCardCapture => "idv_id_card_capture",
+            Self::IdvEnterprise => "idv_enterprise",
+        }
+    }
+
+    /// The separate consent a verification method needs before it runs (IDV-1, PRIV-2).
+    pub fn for_method(m: crate::verification::Method) -> Self {
+        use crate::verification::Method as M;
+        match m {
+            M::Carrier => Self::IdvCarrier,
+            M::BankCard => Self::IdvBankCard,
+            M::Face => Self::IdvFace,
+            M::IdCardCapture => Self::IdvIdCardCapture,
+            M::Enterprise | M::EnterpriseAccount => Self::IdvEnterprise,
+        }
+    }
+
+    /// The verification methods this consent covers (empty for the other scopes).
+    pub fn methods(self) -> &'static [crate::verification::Method] {
+        use crate::verification::Method as M;
+        match self {
+            Self::IdvCarrier => &[M::Carrier],
+            Self::IdvBankCard => &[M::BankCard],
+            Self::IdvFace => &[M::Face],
+            Self::IdvIdCardCapture => &[M::IdCardCapture],
+            Self::IdvEnterprise => &[M::Enterprise, M::EnterpriseAccount],
+            _ => &[],
         }
     }
 
@@ -124,6 +164,11 @@ impl ConsentScope {
             Self::SensitivePersonalInformation,
             Self::ThirdPartyProvision,
             Self::CrossBorderTransfer,
+            Self::IdvCarrier,
+            Self::IdvBankCard,
+            Self::IdvFace,
+            Self::IdvIdCardCapture,
+            Self::IdvEnterprise,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -291,6 +336,8 @@ pub trait AccountRepo:
     + crate::enterprise::EnterpriseRepo
     + crate::support::SupportRepo
     + crate::risk::LoginEventRepo
+    + crate::verification::VerificationRepo
+    + crate::third_party::WarrantyRepo
     + Send
     + Sync
     + std::fmt::Debug

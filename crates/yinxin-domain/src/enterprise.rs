@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::account::{AccountRecord, ConsentRecord};
 use crate::ids::{AccountId, AuthorizationId};
 use crate::repo::StoreResult;
+use crate::third_party::ThirdPartyWarranty;
 
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
@@ -197,14 +198,17 @@ impl AuthorizationRecord {
 /// Enterprises and agent authorizations.
 #[async_trait]
 pub trait EnterpriseRepo: Send + Sync + std::fmt::Debug {
-    /// Stores a new enterprise account, its enterprise row, the registrant's first authorization
-    /// and the registration's consent records, in one transaction.
+    /// Stores a new enterprise account, its enterprise row, the registrant's first authorization,
+    /// the registration's consent records and the registrant's warranty for the legal
+    /// representative's information (IDV-4; none when the registrant is the legal
+    /// representative), in one transaction.
     async fn insert_enterprise(
         &self,
         account: &AccountRecord,
         enterprise: &EnterpriseRecord,
         first: &AuthorizationRecord,
         consents: &[ConsentRecord],
+        warranty: Option<&ThirdPartyWarranty>,
     ) -> StoreResult<()>;
 
     /// The enterprise row of an enterprise account.

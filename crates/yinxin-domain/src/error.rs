@@ -48,6 +48,9 @@ pub enum ErrorCode {
     /// The login looks abnormal (new device and network, or repeated failures): repeat it with
     /// the SMS code just sent to the account's mobile (ACC-5).
     StepUpRequired,
+    /// No identity-verification provider answered (down, timed out, or breaker open): nothing
+    /// changed; try again later (IDV-3).
+    ProviderUnavailable,
     /// Anything else: the detail is in the server log, never in the response.
     Internal,
 }
@@ -74,6 +77,7 @@ impl ErrorCode {
             Self::AlreadyExists => "ALREADY_EXISTS",
             Self::Forbidden => "FORBIDDEN",
             Self::StepUpRequired => "STEP_UP_REQUIRED",
+            Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }

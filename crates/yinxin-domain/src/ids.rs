@@ -125,3 +125,33 @@ uuid_id!(
 );
 
 ordered_id!(LoginEventId);
+
+uuid_id!(
+    /// One identity verification attempt (IDV-1, IDV-2).
+    VerificationId
+);
+
+uuid_id!(
+    /// One disclosure of data items to a processor (IDV-3, PRIV-7).
+    DisclosureId
+);
+
+uuid_id!(
+    /// One corporate-account deposit challenge (IDV-2).
+    DepositId
+);
+
+uuid_id!(
+    /// One personal identity credential (IDV-5, IDV-6).
+    CredentialId
+);
+
+ordered_id!(VerificationId, DisclosureId, DepositId, CredentialId);
+
+uuid_id!(
+    /// One warranty that information about another person was submitted with that person's
+    /// separate consent (IDV-4).
+    WarrantyId
+);
+
+ordered_id!(WarrantyId);

@@ -178,17 +178,17 @@ pub static LEGAL_REP_NAME: PiField = field!("enterprise.legal_rep_name", "法定
     C::Enterprise, sensitive: false,
     [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::LegalRecordKeeping,
      P::SubjectAccess],
-    B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["ACC-2", "IDV-2", "CERT-6"]);
+    B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["ACC-2", "IDV-2", "IDV-4", "CERT-6"]);
 /// Legal representative's identity document type.
 pub static LEGAL_REP_DOCUMENT_TYPE: PiField = field!("enterprise.legal_rep_document_type", "法定代表人证件类型",
     "Legal representative's document type", C::Enterprise, sensitive: false,
     [P::AccountRegistration, P::RealNameVerification, P::SubjectAccess],
-    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["ACC-2"]);
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["ACC-2", "IDV-4"]);
 /// Legal representative's identity document number.
 pub static LEGAL_REP_DOCUMENT_NUMBER: PiField = field!("enterprise.legal_rep_document_number", "法定代表人证件号码",
     "Legal representative's document number", C::Enterprise, sensitive: true,
     [P::AccountRegistration, P::RealNameVerification, P::SubjectAccess],
-    B::SeparateConsent, ACCOUNT_LIFETIME, Disposition::Erase, INDEXED_DOC, ["ACC-2", "IDV-2"]);
+    B::SeparateConsent, ACCOUNT_LIFETIME, Disposition::Erase, INDEXED_DOC, ["ACC-2", "IDV-2", "IDV-4"]);
 /// Business licence image.
 pub static BUSINESS_LICENCE_IMAGE: PiField = field!("enterprise.business_licence_image", "营业执照图像",
     "Business licence image", C::Enterprise, sensitive: false,

@@ -6,16 +6,22 @@
 //! - [`inventory`] — the one declarative inventory of every personal-information field (PRIV-5).
 //! - [`sensitive`] — [`Sensitive<T>`](sensitive::Sensitive), the wrapper PI travels in.
 //! - [`repo`] — the repository traits the store crate implements (storage is domain-owned).
-//! - [`validate`] — document numbers, credit codes, mobiles and e-mails checked by their published rules.
+//! - [`validate`] — document numbers, credit codes, mobiles, e-mails and bank card numbers checked
+//!   by their published rules.
+//! - [`image`] — the structural check of an uploaded PNG or JPEG before it goes anywhere (IDV-1),
+//!   and a small PNG encoder for synthetic images.
 //! - [`account`] — accounts, sessions, policies and consents (ACC-1..ACC-3, PRIV-1..PRIV-4).
 //! - [`enterprise`] — enterprises and the authorizations of their agents (ACC-2).
 //! - [`support`] — support requests and their sealed conversation (ACC-7).
 //! - [`risk`] — login events with their device and network facts (ACC-5).
+//! - [`verification`] — identity verification methods, outcomes, assurance levels (IDV-1..IDV-6).
+//! - [`third_party`] — information about other people: warranties and objections (IDV-4).
 
 pub mod account;
 pub mod enterprise;
 pub mod error;
 pub mod ids;
+pub mod image;
 pub mod inventory;
 pub mod passkey;
 pub mod pi;
@@ -23,10 +29,13 @@ pub mod repo;
 pub mod risk;
 pub mod sensitive;
 pub mod support;
+pub mod third_party;
 pub mod validate;
+pub mod verification;
 
 pub use error::{DomainError, ErrorCode};
 pub use ids::{
-    AccountId, AuthorizationId, ConsentId, GuardianConsentId, LoginEventId, SubjectId,
-    SupportMessageId, SupportRequestId,
+    AccountId, AuthorizationId, ConsentId, CredentialId, DepositId, DisclosureId,
+    GuardianConsentId, LoginEventId, SubjectId, SupportMessageId, SupportRequestId, VerificationId,
+    WarrantyId,
 };

@@ -85,7 +85,14 @@ pub trait PiRepo: Send + Sync + std::fmt::Debug {
     async fn find_by_index(&self, field: &str, digest: &[u8]) -> StoreResult<Vec<SubjectId>>;
 
     /// Deletes one field of a subject and its index entry. Returns whether it existed.
-    async fn delete_field(&self, subject: SubjectId, field: &str) -> StoreResult<bool>;
+    async fn delete_field(&self, subject: SubjectId, field: &str) -> StoreResult<bool> {
+        Ok(self.delete_fields(subject, &[field]).await? > 0)
+    }
+
+    /// Deletes some fields of a subject and their index entries, in one transaction, leaving its
+    /// other fields and its data key (IDV-4: another person's information, deleted at their
+    /// objection, from a subject that lives on). Returns how many sealed fields were deleted.
+    async fn delete_fields(&self, subject: SubjectId, fields: &[&str]) -> StoreResult<u64>;
 
     /// Deletes every sealed field and every blind-index entry of a subject (PRIV-16), atomically.
     async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows>;

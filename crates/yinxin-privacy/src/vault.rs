@@ -462,6 +462,28 @@ impl Vault {
             .await?)
     }
 
+    /// Deletes `fields` of `subject` with their blind-index entries, in one transaction, and
+    /// leaves the subject's other fields and its data key: for information that goes while its
+    /// subject stays (IDV-4: an enterprise's legal representative objects, and their name and
+    /// document go from the enterprise's subject). Refuses undeclared fields before deleting
+    /// anything. Idempotent; returns how many stored fields were deleted.
+    pub async fn delete_fields(
+        &self,
+        subject: SubjectId,
+        fields: &[&'static PiField],
+    ) -> VaultResult<u64> {
+        let mut names = Vec::with_capacity(fields.len());
+        for field in fields {
+            if !inventory::is_declared(field) {
+                return Err(undeclared(field.name));
+            }
+            names.push(field.name);
+        }
+        let deleted = self.inner.pi.delete_fields(subject, &names).await?;
+        tracing::info!(%subject, fields = ?names, deleted, "pi fields deleted");
+        Ok(deleted)
+    }
+
     /// Erases a subject (PRIV-16): destroys its data key in the key store first (after which no
     /// copy of its data opens), then deletes its sealed fields and blind-index entries. Idempotent:
     /// run it again to finish an erasure that was interrupted.
@@ -634,7 +656,12 @@ impl Vault {
     /// vault's index root, so every node sharing the store computes the same one and nobody
     /// without the master key can reverse it by enumeration — an IPv4 address could be, if
     /// hashed without a key). For short-lived counters (rate limits) keyed by PI such as a
-    /// source address or a mobile number; never for lookups of stored PI (that is [`Vault::find`]).
+    /// source address or a mobile number, and for keys that must match a person without holding
+    /// their PI (IDV-4: a warranty names the other person by the pseudonym of their identity
+    /// document); never for lookups of stored PI (that is [`Vault::find`]).
+    ///
+    /// NEVER change this derivation, nor a `context` in use: stored pseudonyms (third-party
+    /// warranties) would no longer match the people they name.
     pub fn pseudonym(&self, context: &str, value: &[u8]) -> [u8; 32] {
         let hk = Hkdf::<Sha256>::new(Some(b"yinxin/pseudonym"), self.inner.index_root.as_ref());
         let mut key = Zeroizing::new([0u8; 32]);

@@ -175,6 +175,43 @@ async fn shred_makes_the_subject_unreadable_and_unfindable(db: &TestDb) {
     assert_eq!(name.expose(Purpose::SubjectAccess).unwrap(), NAME);
 }
 
+/// IDV-4: some fields of a subject deleted with their index entries, in one transaction; the
+/// subject, its other fields and its data key stay; other subjects are untouched.
+async fn deleting_fields_leaves_the_rest_of_the_subject(db: &TestDb) {
+    let v = vault(db, &MasterKey::generate(), Cipher::default()).await;
+    let s = person(&v).await;
+    let other = person(&v).await;
+    let deleted = v
+        .delete_fields(s, &[&PERSON_MOBILE, &PERSON_DOCUMENT_NUMBER])
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    assert!(v.get(s, &PERSON_MOBILE).await.unwrap().is_none());
+    assert!(v.get(s, &PERSON_DOCUMENT_NUMBER).await.unwrap().is_none());
+    assert!(v.get(s, &PERSON_NAME).await.unwrap().is_some());
+    assert!(v.get(s, &PERSON_EMAIL).await.unwrap().is_some());
+    // The index entries went with the fields.
+    assert_eq!(v.find(&PERSON_MOBILE, MOBILE).await.unwrap(), vec![other]);
+    assert_eq!(
+        v.find(&PERSON_DOCUMENT_NUMBER, ID_NUMBER).await.unwrap(),
+        vec![other]
+    );
+    assert!(v.get(other, &PERSON_MOBILE).await.unwrap().is_some());
+    // Idempotent; a field never stored counts nothing.
+    assert_eq!(
+        v.delete_fields(s, &[&PERSON_MOBILE, &PERSON_DOCUMENT_NUMBER])
+            .await
+            .unwrap(),
+        0
+    );
+    // The subject's key is intact: it takes new values.
+    v.put_str(s, &PERSON_MOBILE, "13600000000").await.unwrap();
+    assert_eq!(
+        v.find(&PERSON_MOBILE, "13600000000").await.unwrap(),
+        vec![s]
+    );
+}
+
 async fn rotation_rewraps_keys_without_touching_data(db: &TestDb) {
     let old = MasterKey::generate();
     let v = vault(db, &old, Cipher::default()).await;
@@ -347,6 +384,7 @@ backend_tests!(
     refuses_what_the_inventory_does_not_allow,
     blind_indexes_find_exact_normalized_matches,
     shred_makes_the_subject_unreadable_and_unfindable,
+    deleting_fields_leaves_the_rest_of_the_subject,
     rotation_rewraps_keys_without_touching_data,
     wrong_master_key_is_refused,
     moved_or_altered_ciphertext_is_detected,
