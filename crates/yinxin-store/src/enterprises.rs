@@ -1,4 +1,5 @@
-//! [`EnterpriseRepo`] for both backends: enterprises and agent authorizations (ACC-2).
+//! [`EnterpriseRepo`] for both backends: enterprises and agent authorizations (ACC-2), with the
+//! registrant's warranty for the legal representative's information (IDV-4).
 
 use async_trait::async_trait;
 use yinxin_domain::account::{AccountRecord, ConsentRecord};
@@ -7,10 +8,12 @@ use yinxin_domain::enterprise::{
     EnterpriseRecord, EnterpriseRepo,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
+use yinxin_domain::third_party::ThirdPartyWarranty;
 use yinxin_domain::{AccountId, AuthorizationId};
 
 use crate::accounts::{account_insert, consent_insert, uuid_of};
 use crate::repos::{SqlStore, db_err};
+use crate::warranties::warranty_insert;
 
 const AUTHORIZATION_COLUMNS: &str = "id, enterprise_id, agent_id, scopes, granted_by, basis, \
      valid_from, valid_until, created_at, revoked_at, revoked_by";
@@ -119,6 +122,7 @@ macro_rules! enterprise_repo {
                 e: &EnterpriseRecord,
                 first: &AuthorizationRecord,
                 consents: &[ConsentRecord],
+                warranty: Option<&ThirdPartyWarranty>,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 account_insert!(account).execute(&mut *tx).await.map_err(db_err)?;
@@ -137,6 +141,9 @@ macro_rules! enterprise_repo {
                 authorization_insert!(first).execute(&mut *tx).await.map_err(db_err)?;
                 for c in consents {
                     consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                if let Some(w) = warranty {
+                    warranty_insert!(w).execute(&mut *tx).await.map_err(db_err)?;
                 }
                 tx.commit().await.map_err(db_err)
             }

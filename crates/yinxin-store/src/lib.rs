@@ -4,7 +4,8 @@
 //! instantiated for each backend by a macro; what truly differs (connection options, "table does
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
 //! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
-//! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo` and `LoginEventRepo`).
+//! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo`, `LoginEventRepo`, `VerificationRepo` and
+//! `WarrantyRepo`).
 
 mod accounts;
 mod connect;
@@ -16,5 +17,7 @@ mod risk;
 mod support;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod verifications;
+mod warranties;
 
 pub use connect::{Backend, DbTarget, OpenError, StoreConfig, Stores, redact_url};

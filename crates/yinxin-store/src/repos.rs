@@ -152,24 +152,27 @@ macro_rules! sql_repos {
                 rows.iter().map(|(s,)| subject_of(s)).collect()
             }
 
-            async fn delete_field(&self, subject: SubjectId, field: &str) -> StoreResult<bool> {
+            async fn delete_fields(&self, subject: SubjectId, fields: &[&str]) -> StoreResult<u64> {
                 let subject = subject.to_string();
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let n = sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1 AND field = $2")
-                    .bind(&subject)
-                    .bind(field)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
-                    .bind(&subject)
-                    .bind(field)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                let mut deleted = 0;
+                for field in fields {
+                    deleted += sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1 AND field = $2")
+                        .bind(&subject)
+                        .bind(*field)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1 AND field = $2")
+                        .bind(&subject)
+                        .bind(*field)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
                 tx.commit().await.map_err(db_err)?;
-                Ok(n > 0)
+                Ok(deleted)
             }
 
             async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows> {
