@@ -20,8 +20,9 @@ use yinxin_domain::inventory::{
     LEGAL_REP_DOCUMENT_TYPE, LEGAL_REP_NAME,
 };
 use yinxin_domain::pi::{PiField, Purpose};
+use yinxin_domain::third_party::{ThirdPartyRole, ThirdPartyWarranty};
 use yinxin_domain::validate::{self, DocumentType};
-use yinxin_domain::{AccountId, AuthorizationId, DomainError, ErrorCode, SubjectId};
+use yinxin_domain::{AccountId, AuthorizationId, DomainError, ErrorCode, SubjectId, WarrantyId};
 
 use crate::service::{
     Accounts, ServiceError, ServiceResult, check_name, document_type_name, invalid, mask, now,
@@ -57,6 +58,12 @@ pub struct EnterpriseRegistration {
     pub credit_code: String,
     /// The legal representative (or person in charge).
     pub legal_representative: LegalRepresentative,
+    /// IDV-4: `true` warrants that the legal representative has given their separate consent to
+    /// the processing of the information submitted about them. Needed unless the registrant *is*
+    /// the legal representative: the same identity document as their own account's, and their
+    /// identity verified. The legal representative may object, and it is then deleted.
+    #[serde(default)]
+    pub legal_representative_warranty: bool,
     /// The policy version accepted for the enterprise (PRIV-1).
     pub accept_policy_version: String,
     /// Separate consents (PRIV-2): `sensitive_personal_information` is needed, since the legal
@@ -115,11 +122,12 @@ pub struct EnterpriseProfile {
     pub code_kind: CodeKind,
     /// The code (public on the business licence).
     pub credit_code: String,
-    /// The legal representative's name.
+    /// The legal representative's name; empty once they objected to its processing (IDV-4).
     pub legal_representative_name: String,
-    /// Their document type.
+    /// Their document type; empty once they objected.
     pub legal_representative_document_type: String,
-    /// Their document number, masked except the first 2 and last 2 characters.
+    /// Their document number, masked except the first 2 and last 2 characters; empty once they
+    /// objected.
     pub legal_representative_document_number_masked: String,
     /// Unix second of registration.
     pub created_at: i64,
@@ -136,6 +144,9 @@ impl Accounts {
     /// Registers an enterprise for `registrant`, who becomes its first agent with every scope
     /// (ACC-2). Validation and storage follow personal registration: every field checked before
     /// anything is written; the PI sealed in one vault transaction; a refusal stores nothing.
+    /// Unless the registrant is the legal representative (same document, identity verified), their
+    /// warranty of the legal representative's separate consent is required and recorded with the
+    /// enterprise (IDV-4).
     pub async fn register_enterprise(
         &self,
         registrant: &AccountRecord,
@@ -175,6 +186,28 @@ impl Accounts {
         let rep_number =
             validate::document_number(rep.document_type, &rep_country, &rep.document_number, today)
                 .map_err(|e| invalid("legal_representative.document_number", e))?;
+        let doc_type = document_type_name(rep.document_type);
+        // IDV-4: the legal representative's information is another person's, and needs the
+        // registrant's warranty of that person's separate consent, unless the registrant is the
+        // legal representative: registered with the same document *and* verified. Registering
+        // with somebody's number costs nothing; were that enough, an impostor could register
+        // the holder's enterprise with no warranty the holder could object to.
+        let rep_key = self.document_key(doc_type, &rep_number);
+        let registrant_is_rep = self
+            .own_document_key(registrant, Purpose::AccountRegistration)
+            .await?
+            == Some(rep_key)
+            && self.identity_verified(registrant.id).await?;
+        if !registrant_is_rep && !r.legal_representative_warranty {
+            return Err(DomainError::invalid(
+                "legal_representative_warranty",
+                "must be true: the legal representative's name and identity document are another \
+                 person's information, submitted only with their separate consent; confirm that \
+                 they gave it (they may object, and it is then deleted). A legal representative \
+                 registering their own enterprise needs no warranty once their identity is verified",
+            )
+            .into());
+        }
         let policy = self
             .check_registration_consents(
                 &r.accept_policy_version,
@@ -191,7 +224,6 @@ impl Accounts {
         {
             return Err(already_registered().into());
         }
-        let doc_type = document_type_name(rep.document_type);
         let values: [(&'static PiField, &[u8]); 5] = [
             (&ENTERPRISE_NAME, name.as_bytes()),
             (&ENTERPRISE_CREDIT_CODE, credit_code.as_bytes()),
@@ -231,15 +263,30 @@ impl Accounts {
             revoked_by: None,
         };
         let consents = registration_consents(account.id, &policy, &r.consents, at);
+        let warranty = (!registrant_is_rep).then(|| ThirdPartyWarranty {
+            id: WarrantyId::ordered(),
+            submitted_by: registrant.id,
+            enterprise: account.id,
+            about: ThirdPartyRole::LegalRepresentative,
+            subject_key: rep_key.to_vec(),
+            at,
+            objected_at: None,
+        });
         if let Err(e) = self
             .repo
-            .insert_enterprise(&account, &enterprise, &first, &consents)
+            .insert_enterprise(&account, &enterprise, &first, &consents, warranty.as_ref())
             .await
         {
             let _ = self.vault.shred(subject).await;
             return Err(e.into());
         }
-        tracing::info!(enterprise = %account.id, %subject, registrant = %registrant.id, "enterprise registered");
+        tracing::info!(
+            enterprise = %account.id,
+            %subject,
+            registrant = %registrant.id,
+            warranty = ?warranty.as_ref().map(|w| w.id),
+            "enterprise registered"
+        );
         Ok(EnterpriseRegistered {
             enterprise: account.id,
             authorization: first,

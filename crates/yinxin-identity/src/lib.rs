@@ -8,6 +8,7 @@
 mod consent;
 mod enterprise;
 mod guardian;
+pub mod idv;
 mod passkey;
 mod password;
 pub mod policy;
@@ -16,6 +17,7 @@ mod risk;
 mod service;
 pub mod sms;
 mod support;
+mod third_party;
 pub mod webauthn;
 
 pub use consent::PolicyDocument;
@@ -33,3 +35,4 @@ pub use service::{
     ServiceError, ServiceResult, SessionToken, today_in_china,
 };
 pub use support::{SupportConversation, SupportMessage, SupportReply, SupportRequestOpening};
+pub use third_party::{Objected, Objection};

@@ -95,7 +95,7 @@ impl ReceiptJwk {
     }
 }
 
-fn kid_of(public_key: &[u8]) -> String {
+pub(crate) fn kid_of(public_key: &[u8]) -> String {
     Sha256::digest(public_key)
         .iter()
         .take(8)
@@ -106,9 +106,16 @@ fn kid_of(public_key: &[u8]) -> String {
 /// What a consent of `scope` covers, from the inventory: (purposes, PI categories, sensitive
 /// categories, whether PI goes to third parties).
 fn coverage(scope: ConsentScope) -> (Vec<Value>, Vec<Value>, Vec<String>, bool) {
+    let sent = scope
+        .methods()
+        .iter()
+        .flat_map(|m| m.data_items().iter())
+        .collect::<BTreeSet<_>>();
     let fields: Vec<_> = INVENTORY
         .iter()
-        .filter(|f| f.storable())
+        // What a verification consent covers is what goes to the provider, biometric data
+        // included (it is sent, never stored); the others cover what is stored.
+        .filter(|f| f.storable() || sent.contains(&f.name))
         .filter(|f| match scope {
             ConsentScope::PrivacyPolicy => true,
             ConsentScope::SensitivePersonalInformation => f.sensitive,
@@ -117,6 +124,7 @@ fn coverage(scope: ConsentScope) -> (Vec<Value>, Vec<Value>, Vec<String>, bool) 
             ConsentScope::ThirdPartyProvision | ConsentScope::CrossBorderTransfer => f
                 .purposes
                 .contains(&yinxin_domain::pi::Purpose::RealNameVerification),
+            _ => sent.contains(&f.name),
         })
         .collect();
     let mut purposes = BTreeSet::new();
@@ -143,7 +151,7 @@ fn coverage(scope: ConsentScope) -> (Vec<Value>, Vec<Value>, Vec<String>, bool) 
         matches!(
             scope,
             ConsentScope::ThirdPartyProvision | ConsentScope::CrossBorderTransfer
-        ),
+        ) || !scope.methods().is_empty(),
     )
 }
 
@@ -272,6 +280,12 @@ mod tests {
         assert!(!spi.iter().any(|s| s.contains("Face")));
         let (_, _, _, third) = coverage(ConsentScope::ThirdPartyProvision);
         assert!(third);
+        // The face-comparison consent names the biometric data it sends (IDV-1(c)).
+        let (_, _, spi, third) = coverage(ConsentScope::IdvFace);
+        assert!(third);
+        assert!(spi.iter().any(|s| s.contains("Face")), "{spi:?}");
+        let (_, cats, _, _) = coverage(ConsentScope::IdvCarrier);
+        assert!(!cats.is_empty());
     }
 
     #[test]

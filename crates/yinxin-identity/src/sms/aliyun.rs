@@ -286,7 +286,7 @@ fn iso8601_utc(unix: u64) -> String {
     )
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host_str() {
         Some(host) if host.eq_ignore_ascii_case("localhost") => true,
         Some(host) => host
@@ -299,7 +299,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// Why the request did not get an answer, without the request itself.
-fn transport_error(e: &reqwest::Error) -> String {
+pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
