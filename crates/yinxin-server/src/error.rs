@@ -65,7 +65,9 @@ impl ApiError {
             ErrorCode::AccountLocked => StatusCode::LOCKED,
             ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StorageUnavailable | ErrorCode::ProviderUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +97,8 @@ impl IntoResponse for ApiError {
             }
             match self.code {
                 ErrorCode::StorageUnavailable => "the service is temporarily unavailable; retry later".to_owned(),
+                // A fixed text of the verification service, naming no value: shown as it is.
+                ErrorCode::ProviderUnavailable => self.message,
                 _ => "internal error; the request id in the x-request-id header identifies it in the log".to_owned(),
             }
         } else {

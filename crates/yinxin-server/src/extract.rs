@@ -1,5 +1,6 @@
 //! Extractors: JSON bodies whose errors are ours, and the session of the caller.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -32,6 +33,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may also be left empty, for requests whose every field is optional: an empty
+/// (or blank) body is `T::default()`; anything else is read as [`ApiJson`] reads it, refusals
+/// included.
+#[derive(Debug)]
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for ApiJsonOrEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    format!("request body: {}", rejection.body_text()),
+                )
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        let ApiJson(v) =
+            ApiJson::from_request(Request::from_parts(parts, Body::from(bytes)), state).await?;
+        Ok(Self(v))
+    }
+}
+
 /// The caller's session token, from `Authorization: Bearer` or the session cookie.
 pub fn session_token(parts: &Parts) -> Option<&str> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
@@ -56,7 +85,8 @@ pub fn session_token(parts: &Parts) -> Option<&str> {
 /// `401 UNAUTHENTICATED` without it, and `403 CONSENT_REQUIRED` while the account has not
 /// accepted the newest material policy version or has withdrawn its consent (PRIV-4): nothing
 /// more is collected from it until it consents again. The few handlers that must stay open in
-/// that state (log out, read and give or withdraw consents) take [`SessionCaller`].
+/// that state (log out, read and give or withdraw consents, object to others' information about
+/// oneself) take [`SessionCaller`].
 #[derive(Debug)]
 pub struct Caller {
     /// The account.
@@ -77,8 +107,9 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An authenticated caller *not* held by the re-consent gate: only for logging out and for
-/// reading, giving and withdrawing consents (PRIV-4), which must work whatever the consent state.
+/// An authenticated caller *not* held by the re-consent gate: only for logging out, for reading,
+/// giving and withdrawing consents (PRIV-4), and for objecting to information about oneself
+/// (IDV-4), which must work whatever the consent state: exercising a right collects nothing.
 #[derive(Debug)]
 pub struct SessionCaller(pub Caller);
 

@@ -13,10 +13,12 @@ mod extract;
 mod metrics;
 mod middleware;
 mod notice;
+mod objections;
 mod passkeys;
 pub mod redact;
 pub mod routes;
 mod support;
+pub mod verifications;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use yinxin_domain::repo::HealthRepo;
 use yinxin_identity::Accounts;
+use yinxin_identity::idv::Verifications;
 use yinxin_identity::sms::outbox::Outbox;
 use yinxin_privacy::vault::Vault;
 
@@ -40,6 +43,8 @@ pub struct AppState {
     pub health: Arc<dyn HealthRepo>,
     /// Accounts, login, sessions, consents.
     pub accounts: Accounts,
+    /// Identity verification, credentials, processors and disclosures (IDV).
+    pub verifications: Verifications,
     /// The development SMS outbox, when it is the gateway: serves `GET /api/v1/dev/sms-outbox`.
     pub outbox: Option<Outbox>,
     /// Prometheus metrics.
@@ -48,11 +53,17 @@ pub struct AppState {
 
 impl AppState {
     /// State over a vault, a health check and the accounts service, with fresh metrics.
-    pub fn new(vault: Vault, health: Arc<dyn HealthRepo>, accounts: Accounts) -> Self {
+    pub fn new(
+        vault: Vault,
+        health: Arc<dyn HealthRepo>,
+        accounts: Accounts,
+        verifications: Verifications,
+    ) -> Self {
         Self {
             vault,
             health,
             accounts,
+            verifications,
             outbox: None,
             metrics: Arc::new(Metrics::new()),
         }

@@ -30,7 +30,8 @@ use crate::error::{ApiError, ErrorBody};
         (name = "privacy", description = "Personal-information inventory and privacy notices"),
         (name = "accounts", description = "Registration, login, sessions, policies and consents"),
         (name = "enterprises", description = "Enterprises and the authorizations of their agents"),
-        (name = "support", description = "Support requests and their conversation (ACC-7)")
+        (name = "support", description = "Support requests and their conversation (ACC-7)"),
+        (name = "verification", description = "Real-name identity verification, identity credentials, deposits (IDV)")
     )
 )]
 struct ApiDoc;
@@ -61,6 +62,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(inventory))
         .routes(routes!(crate::notice::privacy_notice));
     let r = crate::enterprises::routes(crate::accounts::routes(r));
+    let r = crate::objections::routes(crate::verifications::routes(r));
     crate::passkeys::routes(crate::support::routes(r))
 }
 

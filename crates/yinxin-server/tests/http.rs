@@ -15,6 +15,9 @@ use yinxin_domain::SubjectId;
 use yinxin_domain::inventory::{
     ACCOUNT_USERNAME, INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
 };
+use yinxin_identity::idv::router::{BreakerConfig, ProviderEntry, ProviderRouter};
+use yinxin_identity::idv::tencent::{TencentCloud, TencentConfig};
+use yinxin_identity::idv::{IdvConfig, Verifications, processor_entry};
 use yinxin_identity::sms::outbox::Outbox;
 use yinxin_identity::{Accounts, AccountsConfig, ClientFacts, PasswordParams};
 use yinxin_privacy::Cipher;
@@ -30,6 +33,10 @@ mod consent;
 mod enterprise;
 #[path = "http/guardian.rs"]
 mod guardian;
+#[path = "http/idv.rs"]
+mod idv;
+#[path = "http/objection.rs"]
+mod objection;
 #[path = "http/passkey.rs"]
 mod passkey;
 #[path = "http/risk.rs"]
@@ -101,6 +108,71 @@ struct TestApp {
     state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _outbox_dir: tempfile::TempDir,
+    /// Two identity-verification simulators: `primary`, then `secondary` on every route.
+    sims: Vec<yinxin_authority_sim::SimHandle>,
+}
+
+/// The verification service over `sims`, named `primary` and `secondary`, routed in that order
+/// for every method, each call bounded by 2 s.
+async fn test_verifications(
+    accounts: &Accounts,
+    sims: &[yinxin_authority_sim::SimHandle],
+) -> Verifications {
+    use yinxin_domain::verification::Method;
+    let names = ["primary", "secondary"];
+    let entries = sims
+        .iter()
+        .zip(names)
+        .map(|(sim, name)| {
+            let provider = TencentCloud::new(TencentConfig {
+                name: name.into(),
+                endpoint: sim.endpoint(),
+                ocr_endpoint: sim.endpoint(),
+                secret_id: yinxin_authority_sim::DEFAULT_SECRET_ID.into(),
+                secret_key: zeroize::Zeroizing::new(
+                    yinxin_authority_sim::DEFAULT_SECRET_KEY.into(),
+                ),
+                region: None,
+                connect_timeout_secs: 2,
+            })
+            .unwrap();
+            ProviderEntry {
+                provider: Arc::new(provider),
+                processor: processor_entry(
+                    name,
+                    &format!("{name} simulator"),
+                    "privacy@sim.invalid",
+                    "127.0.0.1 (mainland)",
+                    &Method::ALL,
+                ),
+                timeout: std::time::Duration::from_secs(2),
+            }
+        })
+        .collect();
+    let routes = Method::ALL
+        .iter()
+        .map(|m| (*m, names.iter().map(|n| (*n).to_owned()).collect()))
+        .collect();
+    let router = ProviderRouter::new(entries, &routes, BreakerConfig::default()).unwrap();
+    Verifications::open(
+        accounts.clone(),
+        router,
+        IdvConfig {
+            routes,
+            ..IdvConfig::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn start_sim() -> yinxin_authority_sim::SimHandle {
+    yinxin_authority_sim::serve(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        yinxin_authority_sim::SimConfig::default(),
+    )
+    .await
+    .unwrap()
 }
 
 impl TestApp {
@@ -124,7 +196,10 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let state = AppState::new(vault, db.stores.health.clone(), accounts).with_outbox(outbox);
+        let sims = vec![start_sim().await, start_sim().await];
+        let verifications = test_verifications(&accounts, &sims).await;
+        let state = AppState::new(vault, db.stores.health.clone(), accounts, verifications)
+            .with_outbox(outbox);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -138,7 +213,13 @@ impl TestApp {
             state,
             shutdown: Some(tx),
             _outbox_dir: outbox_dir,
+            sims,
         }
+    }
+
+    /// The directory of the SMS outbox file.
+    fn outbox_dir(&self) -> &std::path::Path {
+        self._outbox_dir.path()
     }
 
     async fn get(&self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
@@ -1179,6 +1260,7 @@ async fn personal_information_never_reaches_the_log() {
                 "name": "上海某某科技有限公司", "kind": "legal_person", "credit_code": "91440300708461136T",
                 "legal_representative": {"name": REP, "country_region": "CN",
                     "document_type": "resident_id_card", "document_number": rep_id},
+                "legal_representative_warranty": true,
                 "accept_policy_version": version, "consents": ["sensitive_personal_information"],
             }),
         )

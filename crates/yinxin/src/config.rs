@@ -3,10 +3,18 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use yinxin_domain::verification::Method;
+use yinxin_identity::idv::IdvConfig;
+use yinxin_identity::idv::router::{BreakerConfig, ProviderEntry, ProviderRouter};
+use yinxin_identity::idv::tencent::{TencentCloud, TencentConfig};
 use yinxin_identity::sms::aliyun::AliyunConfig;
 use yinxin_identity::{AccountsConfig, PasswordParams};
 use yinxin_privacy::Cipher;
@@ -99,6 +107,104 @@ pub struct Config {
     /// Passkeys: the origins users reach the service at (default: `public_base_url` if set,
     /// else `http://localhost:<listen port>`).
     pub webauthn_origins: Vec<String>,
+    /// Identity-verification providers (IDV-3), each a registered processor. Unset: the
+    /// simulator on `authority_sim_listen` (synthetic data only).
+    pub idv_providers: Option<Vec<IdvProviderConfig>>,
+    /// The providers of each method, in the order tried (`{"carrier": ["a", "b"]}`). A method
+    /// left out is routed to every provider that offers it, in `idv_providers` order.
+    pub idv_routes: BTreeMap<Method, Vec<String>>,
+    /// Bound on one provider call unless the provider sets its own, milliseconds.
+    pub idv_timeout_ms: u64,
+    /// Consecutive failed calls that open a provider's circuit breaker.
+    pub idv_breaker_failures: u32,
+    /// Seconds a breaker stays open before one trial call.
+    pub idv_breaker_cooldown_secs: u64,
+    /// Seconds an enterprise has to confirm a deposit.
+    pub idv_deposit_ttl_secs: i64,
+    /// Wrong deposit amounts allowed.
+    pub idv_deposit_attempts: u32,
+    /// Verification attempts per account per day.
+    pub idv_attempts_per_day: u32,
+    /// Validity of a personal identity credential, days.
+    pub credential_validity_days: i64,
+    /// Where `yinxin serve --with-simulator` starts the provider simulator (loopback only).
+    pub authority_sim_listen: SocketAddr,
+}
+
+/// One identity-verification provider (Tencent Cloud API 3.0 protocol) and its processor
+/// register entry (IDV-3, PRIV-7; the columns of seed 000 §4.4).
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdvProviderConfig {
+    /// Its name (routes, disclosure log).
+    pub name: String,
+    /// The processor's legal name (服务主体).
+    pub legal_name: String,
+    /// Contact for privacy matters.
+    pub contact: String,
+    /// Where it processes.
+    pub location: String,
+    /// faceid endpoint (`https://faceid.tencentcloudapi.com/` for the real service).
+    pub endpoint: String,
+    /// ocr endpoint (`https://ocr.tencentcloudapi.com/`).
+    pub ocr_endpoint: String,
+    /// SecretId.
+    pub secret_id: String,
+    /// SecretKey (prefer `secret_key_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// A file holding the SecretKey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_file: Option<PathBuf>,
+    /// `X-TC-Region`, when the provider needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Methods it offers (default: all).
+    #[serde(default = "all_methods")]
+    pub methods: Vec<Method>,
+    /// Bound on one call, milliseconds (default `idv_timeout_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+fn all_methods() -> Vec<Method> {
+    Method::ALL.to_vec()
+}
+
+impl std::fmt::Debug for IdvProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdvProviderConfig")
+            .field("name", &self.name)
+            .field("endpoint", &self.endpoint)
+            .field("ocr_endpoint", &self.ocr_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdvProviderConfig {
+    /// The simulator at `addr`, with its public simulator-only credentials.
+    pub fn simulator(addr: SocketAddr) -> Self {
+        let url = format!("http://{addr}/");
+        Self {
+            name: "authority-sim".into(),
+            legal_name: "yinxin-authority-sim (simulator; synthetic data only)".into(),
+            contact: "none: a local simulator".into(),
+            location: "this machine (loopback)".into(),
+            endpoint: url.clone(),
+            ocr_endpoint: url,
+            secret_id: yinxin_authority_sim::DEFAULT_SECRET_ID.into(),
+            secret_key: Some(yinxin_authority_sim::DEFAULT_SECRET_KEY.into()),
+            secret_key_file: None,
+            region: None,
+            methods: all_methods(),
+            timeout_ms: None,
+        }
+    }
+
+    /// Whether this is the simulator's protocol endpoint on loopback with its credentials.
+    pub fn is_simulator(&self) -> bool {
+        self.secret_id == yinxin_authority_sim::DEFAULT_SECRET_ID
+    }
 }
 
 /// Which SMS gateway.
@@ -185,9 +291,23 @@ impl Default for Config {
             controller_email: yinxin_identity::Controller::default().email,
             webauthn_rp_id: "localhost".into(),
             webauthn_origins: Vec::new(),
+            idv_providers: None,
+            idv_routes: BTreeMap::new(),
+            idv_timeout_ms: 5000,
+            idv_breaker_failures: BreakerConfig::default().failures,
+            idv_breaker_cooldown_secs: BreakerConfig::default().cooldown.as_secs(),
+            idv_deposit_ttl_secs: IdvConfig::default().deposit_ttl_secs,
+            idv_deposit_attempts: IdvConfig::default().deposit_attempts,
+            idv_attempts_per_day: IdvConfig::default().attempts_per_day,
+            credential_validity_days: IdvConfig::default().credential_validity_days,
+            authority_sim_listen: DEFAULT_SIM_LISTEN,
         }
     }
 }
+
+/// Where the simulator listens unless told otherwise.
+pub const DEFAULT_SIM_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8091);
 
 /// Settings given on the command line (highest precedence).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -208,6 +328,86 @@ const SECRET_KEYS: [&str; 3] = [
 ];
 
 impl Config {
+    /// The identity-verification router and settings; names the first setting that is wrong.
+    pub fn idv(&self) -> Result<(ProviderRouter, IdvConfig), ConfigError> {
+        let providers = self.providers();
+        let mut entries = Vec::new();
+        for (i, p) in providers.iter().enumerate() {
+            let at = |k: &str| format!("idv_providers[{i}].{k}");
+            let secret_key = match (&p.secret_key, &p.secret_key_file) {
+                (Some(k), None) => k.clone(),
+                (None, Some(f)) => std::fs::read_to_string(f)
+                    .map_err(|e| {
+                        ConfigError(format!("{}: {}: {e}", at("secret_key_file"), f.display()))
+                    })?
+                    .trim()
+                    .to_owned(),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "{}: give exactly one of secret_key and secret_key_file",
+                        at("secret_key")
+                    )));
+                }
+            };
+            let provider = TencentCloud::new(TencentConfig {
+                name: p.name.clone(),
+                endpoint: p.endpoint.clone(),
+                ocr_endpoint: p.ocr_endpoint.clone(),
+                secret_id: p.secret_id.clone(),
+                secret_key: zeroize::Zeroizing::new(secret_key),
+                region: p.region.clone(),
+                connect_timeout_secs: 5,
+            })
+            .map_err(|e| ConfigError(format!("{}: {e}", at("endpoint"))))?;
+            entries.push(ProviderEntry {
+                provider: Arc::new(provider),
+                processor: yinxin_identity::idv::processor_entry(
+                    &p.name,
+                    &p.legal_name,
+                    &p.contact,
+                    &p.location,
+                    &p.methods,
+                ),
+                timeout: Duration::from_millis(p.timeout_ms.unwrap_or(self.idv_timeout_ms)),
+            });
+        }
+        let mut routes = self.idv_routes.clone();
+        for m in Method::ALL {
+            routes.entry(m).or_insert_with(|| {
+                providers
+                    .iter()
+                    .filter(|p| p.methods.contains(&m))
+                    .map(|p| p.name.clone())
+                    .collect()
+            });
+        }
+        let breaker = BreakerConfig {
+            failures: self.idv_breaker_failures.max(1),
+            cooldown: Duration::from_secs(self.idv_breaker_cooldown_secs),
+        };
+        let router = ProviderRouter::new(entries, &routes, breaker)
+            .map_err(|e| ConfigError(format!("idv_routes: {e}")))?;
+        Ok((
+            router,
+            IdvConfig {
+                routes,
+                breaker,
+                deposit_ttl_secs: self.idv_deposit_ttl_secs,
+                deposit_attempts: self.idv_deposit_attempts.max(1),
+                credential_validity_days: self.credential_validity_days,
+                attempts_per_day: self.idv_attempts_per_day,
+                ..IdvConfig::default()
+            },
+        ))
+    }
+
+    /// The configured providers, or the simulator on `authority_sim_listen`.
+    pub fn providers(&self) -> Vec<IdvProviderConfig> {
+        self.idv_providers
+            .clone()
+            .unwrap_or_else(|| vec![IdvProviderConfig::simulator(self.authority_sim_listen)])
+    }
+
     /// The accounts service settings.
     pub fn accounts(&self) -> AccountsConfig {
         AccountsConfig {

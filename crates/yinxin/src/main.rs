@@ -41,6 +41,11 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// Also start the identity-verification provider simulator (synthetic data only) on
+        /// `authority_sim_listen` [default: 127.0.0.1:8091], where the default configuration
+        /// points.
+        #[arg(long)]
+        with_simulator: bool,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -113,7 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Command::Serve { store, listen } => (store, listen.clone()),
+        Command::Serve { store, listen, .. } => (store, listen.clone()),
         Command::Migrate { store }
         | Command::RotateMasterKey { store }
         | Command::PublishPolicy { store, .. } => (store, None),
@@ -131,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         match cli.command {
-            Command::Serve { .. } => startup::serve(config).await,
+            Command::Serve { with_simulator, .. } => startup::serve(config, with_simulator).await,
             Command::Migrate { .. } => startup::migrate(config).await,
             Command::RotateMasterKey { .. } => startup::rotate_master_key(config).await,
             Command::PublishPolicy {

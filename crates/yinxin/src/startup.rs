@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use yinxin_identity::Accounts;
+use yinxin_identity::idv::Verifications;
 use yinxin_identity::sms::SmsGateway;
 use yinxin_identity::sms::aliyun::Aliyun;
 use yinxin_identity::sms::outbox::Outbox;
@@ -29,7 +30,8 @@ struct Opened {
     key_created: bool,
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
+    let (idv_router, idv_config) = config.idv()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -50,8 +52,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_controller(config.controller())
     .with_relying_party(config.relying_party())
     .map_err(|e| anyhow::anyhow!("passkeys (webauthn_rp_id, webauthn_origins): {e}"))?;
-    announce(&opened, addr, &sms_line);
-    let mut state = AppState::new(opened.vault.clone(), opened.stores.health.clone(), accounts);
+    let sim = if with_simulator {
+        Some(start_simulator(config.authority_sim_listen).await?)
+    } else {
+        None
+    };
+    let verifications = Verifications::open(accounts.clone(), idv_router, idv_config)
+        .await
+        .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
+    announce(&opened, addr, &sms_line, &idv_lines(&config, sim.as_ref()));
+    let mut state = AppState::new(
+        opened.vault.clone(),
+        opened.stores.health.clone(),
+        accounts,
+        verifications,
+    );
     if let Some(outbox) = outbox {
         state = state.with_outbox(outbox);
     }
@@ -64,8 +79,52 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("server failed")?;
     opened.stores.close().await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the provider simulator in this process (`--with-simulator`).
+async fn start_simulator(listen: SocketAddr) -> anyhow::Result<yinxin_authority_sim::SimHandle> {
+    if !listen.ip().is_loopback() {
+        bail!("authority_sim_listen: the simulator listens on loopback only, not {listen}");
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("authority_sim_listen: cannot listen on {listen}"))?;
+    Ok(yinxin_authority_sim::serve(listener, yinxin_authority_sim::SimConfig::default()).await?)
+}
+
+/// Where identity verification goes, and whether that is the simulator: banner lines.
+fn idv_lines(config: &Config, sim: Option<&yinxin_authority_sim::SimHandle>) -> Vec<String> {
+    let providers = config.providers();
+    let mut lines = Vec::new();
+    for p in &providers {
+        let what = if p.is_simulator() {
+            match sim {
+                Some(s) => format!(
+                    "the simulator, started here on {} (synthetic data only; identities at {}_fixtures)",
+                    s.addr(),
+                    s.endpoint()
+                ),
+                None => "the simulator (synthetic data only), not started here: run \
+                         `yinxin-authority-sim` or `yinxin serve --with-simulator`"
+                    .to_owned(),
+            }
+        } else {
+            p.legal_name.clone()
+        };
+        lines.push(format!(
+            "  identity:   {} → {} — {what}",
+            p.name, p.endpoint
+        ));
+    }
+    if providers.is_empty() {
+        lines.push("  identity:   no verification provider configured (idv_providers)".into());
+    }
+    lines
 }
 
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
@@ -282,7 +341,7 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// Printed once at start: where the data and the key are.
 /// The `listening:` line comes last: tools read the banner up to it.
-fn announce(opened: &Opened, addr: SocketAddr, sms: &str) {
+fn announce(opened: &Opened, addr: SocketAddr, sms: &str, idv: &[String]) {
     let sc = opened.stores.config();
     let (data, keystore) = match opened.stores.backend() {
         Backend::Sqlite => {
@@ -318,6 +377,9 @@ fn announce(opened: &Opened, addr: SocketAddr, sms: &str) {
     );
     println!("  vault:      {}", opened.vault.cipher().name());
     println!("  sms:        {sms}");
+    for line in idv {
+        println!("{line}");
+    }
     println!("  listening:  http://{addr}");
 }
 

@@ -463,3 +463,63 @@ fn inventory_and_openapi_print_without_a_database() {
     assert!(v["paths"]["/readyz"].is_object());
     assert!(std::fs::read_dir(tmp.path()).unwrap().next().is_none());
 }
+
+/// IDV-3: a fresh `yinxin serve` points identity verification at the simulator and says so;
+/// `--with-simulator` starts it, serving its dataset at `/_fixtures`.
+#[test]
+fn serve_with_simulator_starts_it_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        yinxin()
+            .args(["serve", "--data-dir"])
+            .arg(dir.path().join("a")),
+    );
+    assert!(
+        s.banner.contains("authority-sim") && s.banner.contains("not started here"),
+        "{}",
+        s.banner
+    );
+    s.stop();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = Server::start(
+        yinxin()
+            .env("YINXIN_AUTHORITY_SIM_LISTEN", format!("127.0.0.1:{port}"))
+            .args(["serve", "--with-simulator", "--data-dir"])
+            .arg(dir.path().join("b")),
+    );
+    assert!(
+        s.banner.contains("the simulator, started here"),
+        "{}",
+        s.banner
+    );
+    let (status, body) = reqwest::blocking_get(&format!("http://127.0.0.1:{port}/_fixtures"));
+    assert_eq!(status, 200);
+    assert!(body.contains("\"persons\""));
+    let (status, body) = s.get("/api/v1/privacy/processors");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"authority-sim\""), "{body}");
+    s.stop();
+
+    // A provider reached over plain HTTP off loopback is refused at start, naming the setting.
+    let config = dir.path().join("yinxin.toml");
+    std::fs::write(
+        &config,
+        "[[idv_providers]]\nname = \"p\"\nlegal_name = \"P\"\ncontact = \"c\"\nlocation = \"l\"\n\
+         endpoint = \"http://faceid.example.com/\"\nocr_endpoint = \"https://ocr.example.com/\"\n\
+         secret_id = \"id\"\nsecret_key = \"k\"\n",
+    )
+    .unwrap();
+    let o = run(yinxin()
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("c")));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("idv_providers[0].endpoint"), "{err}");
+}

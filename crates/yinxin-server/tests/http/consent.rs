@@ -202,7 +202,7 @@ async fn a_material_update_holds_every_request_until_consent(db: &TestDb) {
 }
 
 /// Verifies `jwt` with OpenSSL (a tool we did not write) against the Ed25519 JWK `x`.
-fn openssl_verifies(jwt: &str, x: &str) -> bool {
+pub(super) fn openssl_verifies(jwt: &str, x: &str) -> bool {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let dir = tempfile::tempdir().unwrap();

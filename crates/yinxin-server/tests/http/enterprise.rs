@@ -18,6 +18,7 @@ fn enterprise(code: &str, policy: &str) -> Value {
             "document_type": "resident_id_card",
             "document_number": resident_id("44030419711029001"),
         },
+        "legal_representative_warranty": true,
         "accept_policy_version": policy,
         "consents": ["sensitive_personal_information"],
     })
