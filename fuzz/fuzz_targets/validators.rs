@@ -14,7 +14,10 @@
 //! - the shape of each normal form (11 digits starting with 1, 18 USCC characters, ...);
 //! - the PI rule: a refusal's reason is one of `reason::ALL`, and its message is one of the fixed
 //!   texts of `message::ALL`, or the mobile-prefix message naming 3 digits of the input (and not
-//!   containing the input, when that has 6 characters or more).
+//!   containing the input, when that has 6 characters or more);
+//! - `bank_card_number` against an independent oracle: accepted exactly when the input without
+//!   whitespace (full-width digits folded) is 12-19 digits passing the Luhn check, and then every
+//!   other last digit is refused.
 //!
 //! A second part reads the first bytes as a date and checks `CivilDate::new` against an
 //! independent day count, and `years_until`'s sign and anniversary rule.
@@ -23,9 +26,9 @@
 use libfuzzer_sys::fuzz_target;
 use yinxin_domain::pi::Normalization;
 use yinxin_domain::validate::{
-    self, CivilDate, DocumentType, Invalid, country_region, credit_or_organization_code,
-    document_number, email, mainland_mobile, message, organization_code, reason, resident_id,
-    unified_social_credit_code, username,
+    self, CivilDate, DocumentType, Invalid, bank_card_number, country_region,
+    credit_or_organization_code, document_number, email, mainland_mobile, message,
+    organization_code, reason, resident_id, unified_social_credit_code, username,
 };
 
 const TODAY: CivilDate = CivilDate {
@@ -142,6 +145,38 @@ fn is_province_code(p: &str) -> bool {
         p.parse::<u32>().unwrap_or(0),
         11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81..=83
     )
+}
+
+/// The Luhn check (ISO/IEC 7812-1 Annex B), written apart from the module's: the digit sum of
+/// each doubled digit from a table.
+fn luhn_valid(digits: &str) -> bool {
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
+    let total: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = usize::from(b - b'0');
+            if i % 2 == 1 { DOUBLED[d] } else { d as u32 }
+        })
+        .sum();
+    total % 10 == 0
+}
+
+/// What `bank_card_number` must answer for `s`, decided without it.
+fn expected_bank_card(s: &str) -> Option<String> {
+    let digits: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match u32::from(c) {
+            u @ 0xFF10..=0xFF19 => char::from_u32(u - 0xFEE0).unwrap(),
+            _ => c,
+        })
+        .collect();
+    let ok = digits.bytes().all(|b| b.is_ascii_digit())
+        && (12..=19).contains(&digits.len())
+        && luhn_valid(&digits);
+    ok.then_some(digits)
 }
 
 fn check_dates(data: &[u8]) {
@@ -305,5 +340,22 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(code.len(), 2);
         assert!(code.bytes().all(|b| b.is_ascii_uppercase()));
         assert_eq!(validate::country_alpha2(&code), Some(code.as_str()));
+    }
+
+    let card = check("bank_card_number", s, bank_card_number);
+    assert_eq!(
+        card.as_ref().ok(),
+        expected_bank_card(s).as_ref(),
+        "bank_card_number on {s:?}"
+    );
+    if let Ok(card) = &card {
+        let (body, last) = card.split_at(card.len() - 1);
+        for digit in '0'..='9' {
+            if last != digit.to_string() {
+                let typed = format!("{body}{digit}");
+                let r = bank_card_number(&typed).map_err(|e| e.reason);
+                assert_eq!(r, Err(reason::CHECK_CHARACTER), "{typed:?}");
+            }
+        }
     }
 });
