@@ -15,6 +15,7 @@
 //! - [`support`] — support requests and their sealed conversation (ACC-7).
 //! - [`risk`] — login events with their device and network facts (ACC-5).
 //! - [`verification`] — identity verification methods, outcomes, assurance levels (IDV-1..IDV-6).
+//! - [`keys`] — signing keys of the software key store (CERT-1, CERT-10).
 //! - [`third_party`] — information about other people: warranties and objections (IDV-4).
 
 pub mod account;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod ids;
 pub mod image;
 pub mod inventory;
+pub mod keys;
 pub mod passkey;
 pub mod pi;
 pub mod repo;

@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Pool, Postgres, Sqlite};
 use yinxin_domain::account::AccountRepo;
+use yinxin_domain::keys::SigningKeyRepo;
 use yinxin_domain::repo::{HealthRepo, KeyRepo, PiRepo};
 
 use crate::repos::SqlStore;
@@ -222,6 +223,8 @@ pub struct Stores {
     pub pi: Arc<dyn PiRepo>,
     /// The vault's key store.
     pub keys: Arc<dyn KeyRepo>,
+    /// The software key store's signing keys (same database as `keys`).
+    pub signing_keys: Arc<dyn SigningKeyRepo>,
     /// Health of the data database.
     pub health: Arc<dyn HealthRepo>,
     /// Accounts, sessions, policies, consents.
@@ -251,14 +254,21 @@ impl Stores {
                 (s.clone(), s.clone(), s)
             }
         };
-        let keys: Arc<dyn KeyRepo> = match &keystore {
-            AnyPool::Sqlite(p) => Arc::new(SqlStore::new(p.clone())),
-            AnyPool::Postgres(p) => Arc::new(SqlStore::new(p.clone())),
+        let (keys, signing_keys): (Arc<dyn KeyRepo>, Arc<dyn SigningKeyRepo>) = match &keystore {
+            AnyPool::Sqlite(p) => {
+                let s = Arc::new(SqlStore::new(p.clone()));
+                (s.clone(), s)
+            }
+            AnyPool::Postgres(p) => {
+                let s = Arc::new(SqlStore::new(p.clone()));
+                (s.clone(), s)
+            }
         };
         tracing::debug!(?backend, ?keystore_backend, "stores open");
         Ok(Self {
             pi,
             keys,
+            signing_keys,
             health,
             accounts,
             backend,

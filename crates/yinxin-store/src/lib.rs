@@ -5,7 +5,8 @@
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
 //! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
 //! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo`, `LoginEventRepo`, `VerificationRepo` and
-//! `WarrantyRepo`).
+//! `WarrantyRepo`), and on the key-store database `Arc<dyn KeyRepo>` and
+//! `Arc<dyn SigningKeyRepo>`.
 
 mod accounts;
 mod connect;
@@ -14,6 +15,7 @@ mod enterprises;
 mod passkeys;
 mod repos;
 mod risk;
+mod signing_keys;
 mod support;
 #[cfg(feature = "test-support")]
 pub mod testing;
