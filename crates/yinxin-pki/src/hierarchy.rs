@@ -1,0 +1,342 @@
+//! A CA hierarchy of one algorithm (CERT-1, issue 5 §2): a self-signed root, an issuing CA under
+//! it (path length 0), and the issuing CA's delegated OCSP responder and timestamping
+//! certificates. Every key is generated in the given [`KeyStore`]; the root key signs only the
+//! issuing CA (and the root's own CRL).
+
+use std::time::{Duration, SystemTime};
+
+use x509_cert::name::Name;
+use yinxin_crypto::{KeyAlgorithm, KeyHandle, KeyStore};
+
+use crate::PkiError;
+use crate::cert::{CertificateSpec, Issuer, StatusUrls, issue, random_serial};
+use crate::name::NameBuilder;
+use crate::profile::{Profile, ProfileKind};
+
+/// One CA-side certificate with its key.
+#[derive(Clone, Debug)]
+pub struct CaCertificate {
+    /// The key, in the key store.
+    pub key: KeyHandle,
+    /// The certificate (DER).
+    pub certificate_der: Vec<u8>,
+    /// Its subject name.
+    pub name: Name,
+    /// Its serial number (big-endian bytes).
+    pub serial: Vec<u8>,
+    /// Which profile it was issued under.
+    pub profile: ProfileKind,
+}
+
+/// A root, its issuing CA, and the issuing CA's OCSP and timestamping certificates.
+#[derive(Clone, Debug)]
+pub struct Hierarchy {
+    /// The algorithm of every key in it.
+    pub algorithm: KeyAlgorithm,
+    /// The self-signed root.
+    pub root: CaCertificate,
+    /// The issuing CA (signs subscriber certificates and its CRL).
+    pub issuing: CaCertificate,
+    /// The issuing CA's delegated OCSP responder.
+    pub ocsp: CaCertificate,
+    /// The timestamp authority's certificate, issued by the issuing CA.
+    pub tsa: CaCertificate,
+}
+
+/// How the hierarchy's names and URLs are made.
+#[derive(Clone, Debug)]
+pub struct HierarchySpec {
+    /// The algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// The operator's organization name (O=).
+    pub organization: String,
+    /// A short label in the common names (`SM2`, `ECC`).
+    pub label: String,
+    /// Status URLs written into certificates the root issues (the root's CRL).
+    pub root_urls: StatusUrls,
+    /// Status URLs written into certificates the issuing CA issues.
+    pub issuing_urls: StatusUrls,
+}
+
+fn ca_name(spec: &HierarchySpec, what: &str) -> Result<Name, PkiError> {
+    NameBuilder::new()
+        .country("CN")
+        .organization(&spec.organization)
+        .common_name(&format!("{} {} {what}", spec.organization, spec.label))
+        .build()
+}
+
+async fn one(
+    store: &dyn KeyStore,
+    spec: &HierarchySpec,
+    kind: ProfileKind,
+    what: &str,
+    issuer: Option<&Issuer<'_>>,
+    now: SystemTime,
+) -> Result<CaCertificate, PkiError> {
+    let profile = Profile::builtin(kind);
+    let key = store
+        .generate(
+            spec.algorithm,
+            &format!("ca/{}/{}", spec.algorithm, kind.as_str()),
+        )
+        .await?;
+    let name = ca_name(spec, what)?;
+    let self_signer = match issuer {
+        None => Some(store.signer(&key.id).await?),
+        Some(_) => None,
+    };
+    let serial = random_serial()?;
+    let serial_bytes = serial.as_bytes().to_vec();
+    let (_, der) = issue(
+        &CertificateSpec {
+            profile: &profile,
+            subject: name.clone(),
+            subject_public_key: &key.public_key_der,
+            // A minute back, for relying parties whose clocks run a little slow.
+            not_before: now - Duration::from_secs(60),
+            validity: profile.default_validity,
+            extra_extensions: Vec::new(),
+        },
+        issuer,
+        self_signer.as_deref(),
+        serial,
+    )?;
+    Ok(CaCertificate {
+        key,
+        certificate_der: der,
+        name,
+        serial: serial_bytes,
+        profile: kind,
+    })
+}
+
+/// Creates a hierarchy: four keys in `store`, four certificates. Nothing is recorded here; the
+/// caller stores the result in one transaction.
+pub async fn create_hierarchy(
+    store: &dyn KeyStore,
+    spec: &HierarchySpec,
+    now: SystemTime,
+) -> Result<Hierarchy, PkiError> {
+    if !store.supports(spec.algorithm) {
+        return Err(yinxin_crypto::CryptoError::Unsupported {
+            store: store.backend(),
+            algorithm: spec.algorithm,
+        }
+        .into());
+    }
+    let root = one(store, spec, ProfileKind::RootCa, "Root CA", None, now).await?;
+    let root_signer = store.signer(&root.key.id).await?;
+    let by_root = Issuer {
+        name: root.name.clone(),
+        signer: root_signer.as_ref(),
+        urls: Some(spec.root_urls.clone()),
+    };
+    let issuing = one(
+        store,
+        spec,
+        ProfileKind::IssuingCa,
+        "Issuing CA 1",
+        Some(&by_root),
+        now,
+    )
+    .await?;
+    let issuing_signer = store.signer(&issuing.key.id).await?;
+    let by_issuing = Issuer {
+        name: issuing.name.clone(),
+        signer: issuing_signer.as_ref(),
+        urls: Some(spec.issuing_urls.clone()),
+    };
+    let ocsp = one(
+        store,
+        spec,
+        ProfileKind::OcspResponder,
+        "OCSP Responder",
+        Some(&by_issuing),
+        now,
+    )
+    .await?;
+    let tsa = one(
+        store,
+        spec,
+        ProfileKind::Timestamping,
+        "Timestamp Authority",
+        Some(&by_issuing),
+        now,
+    )
+    .await?;
+    Ok(Hierarchy {
+        algorithm: spec.algorithm,
+        root,
+        issuing,
+        ocsp,
+        tsa,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{openssl, sw_store, test_urls, verify_chain, write_pem};
+    use yinxin_crypto::Signer;
+    use yinxin_crypto::software::SoftwareKey;
+
+    /// Every algorithm: root → issuing CA → leaf, OCSP and TSA certificates verified by OpenSSL
+    /// (SM2 with the GM/T 0009 default distinguishing ID).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openssl_verifies_every_hierarchy_and_leaf() {
+        let (db, store) = sw_store().await;
+        let dir = tempfile::tempdir().unwrap();
+        for alg in [
+            KeyAlgorithm::Sm2,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::Ed25519,
+        ] {
+            let spec = HierarchySpec {
+                algorithm: alg,
+                organization: "yinxin test".into(),
+                label: alg.as_str().to_uppercase(),
+                root_urls: test_urls("root"),
+                issuing_urls: test_urls("issuing"),
+            };
+            let h = create_hierarchy(&store, &spec, SystemTime::now())
+                .await
+                .unwrap();
+            let issuing_signer = store.signer(&h.issuing.key.id).await.unwrap();
+            let subscriber = SoftwareKey::generate(alg).unwrap();
+            let profile = Profile::builtin(ProfileKind::PersonalSigning);
+            let (_, leaf) = issue(
+                &CertificateSpec {
+                    profile: &profile,
+                    subject: NameBuilder::new()
+                        .country("CN")
+                        .common_name("张三")
+                        .build()
+                        .unwrap(),
+                    subject_public_key: subscriber.public_key_der(),
+                    not_before: SystemTime::now(),
+                    validity: profile.default_validity,
+                    extra_extensions: vec![],
+                },
+                Some(&Issuer {
+                    name: h.issuing.name.clone(),
+                    signer: issuing_signer.as_ref(),
+                    urls: Some(spec.issuing_urls.clone()),
+                }),
+                None,
+                random_serial().unwrap(),
+            )
+            .unwrap();
+            let p = |n: &str| dir.path().join(format!("{alg}-{n}.pem"));
+            write_pem(&p("root"), &h.root.certificate_der);
+            write_pem(&p("issuing"), &h.issuing.certificate_der);
+            write_pem(&p("leaf"), &leaf);
+            write_pem(&p("ocsp"), &h.ocsp.certificate_der);
+            write_pem(&p("tsa"), &h.tsa.certificate_der);
+            for which in ["leaf", "ocsp", "tsa"] {
+                let out = verify_chain(alg, &p("root"), &p("issuing"), &p(which), which == "tsa");
+                assert!(out.contains(": OK"), "{alg} {which}: {out}");
+            }
+            let text = openssl(&[
+                "x509",
+                "-noout",
+                "-text",
+                "-in",
+                &p("leaf").display().to_string(),
+            ]);
+            assert!(text.contains("CRL Distribution Points"), "{text}");
+            assert!(
+                text.contains("OCSP - URI:http://127.0.0.1:1/pki/ocsp"),
+                "{text}"
+            );
+            assert!(
+                text.contains("Digital Signature, Non Repudiation"),
+                "{text}"
+            );
+            let ocsp = openssl(&[
+                "x509",
+                "-noout",
+                "-text",
+                "-in",
+                &p("ocsp").display().to_string(),
+            ]);
+            assert!(
+                ocsp.contains("OCSP Signing") && ocsp.contains("OCSP No Check"),
+                "{ocsp}"
+            );
+            let tsa = openssl(&[
+                "x509",
+                "-noout",
+                "-text",
+                "-in",
+                &p("tsa").display().to_string(),
+            ]);
+            assert!(
+                tsa.contains("critical") && tsa.contains("Time Stamping"),
+                "{tsa}"
+            );
+        }
+        db.cleanup().await;
+    }
+
+    /// A certificate whose signature was altered fails OpenSSL's check, for every algorithm (so
+    /// the test above can fail).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openssl_refuses_an_altered_signature() {
+        let (db, store) = sw_store().await;
+        let dir = tempfile::tempdir().unwrap();
+        for alg in [
+            KeyAlgorithm::Sm2,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::Ed25519,
+        ] {
+            let spec = HierarchySpec {
+                algorithm: alg,
+                organization: "yinxin test".into(),
+                label: "T".into(),
+                root_urls: test_urls("root"),
+                issuing_urls: test_urls("issuing"),
+            };
+            let h = create_hierarchy(&store, &spec, SystemTime::now())
+                .await
+                .unwrap();
+            let mut altered = h.ocsp.certificate_der.clone();
+            // The signature BIT STRING ends the certificate: change its last bit of r‖s / s.
+            *altered.last_mut().unwrap() ^= 0x01;
+            let p = |n: &str| dir.path().join(format!("{alg}-{n}.pem"));
+            write_pem(&p("root"), &h.root.certificate_der);
+            write_pem(&p("issuing"), &h.issuing.certificate_der);
+            write_pem(&p("ocsp"), &h.ocsp.certificate_der);
+            write_pem(&p("altered"), &altered);
+            let good = verify_chain(alg, &p("root"), &p("issuing"), &p("ocsp"), false);
+            assert!(good.contains(": OK"), "{alg}: {good}");
+            let bad = verify_chain(alg, &p("root"), &p("issuing"), &p("altered"), false);
+            assert!(!bad.contains(": OK"), "{alg}: {bad}");
+            assert!(bad.contains("signature failure"), "{alg}: {bad}");
+        }
+        db.cleanup().await;
+    }
+
+    #[test]
+    fn validity_beyond_the_profile_is_refused() {
+        let key = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let profile = Profile::builtin(ProfileKind::Event);
+        let err = issue(
+            &CertificateSpec {
+                profile: &profile,
+                subject: NameBuilder::new().common_name("x").build().unwrap(),
+                subject_public_key: key.public_key_der(),
+                not_before: SystemTime::now(),
+                validity: Duration::from_secs(2 * 24 * 3600),
+                extra_extensions: vec![],
+            },
+            None,
+            Some(&key),
+            random_serial().unwrap(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 86400 seconds"), "{err}");
+    }
+}

@@ -1,0 +1,38 @@
+//! The certificate authority's structures and rules, one module per RFC structure:
+//!
+//! - [`name`] — distinguished names built attribute by attribute (UTF8String values, so Chinese
+//!   names need no escaping).
+//! - [`profile`] — issuance policy as a [`Profile`](profile::Profile): what a certificate of each
+//!   kind may carry (key usage, extended key usage, CA flag, validity, allowed algorithms).
+//! - [`cert`] — the certificate builder over any [`yinxin_crypto::Signer`]: RFC 5280 TBSCertificate
+//!   with subject/authority key identifiers, CRL distribution points and AIA, serials of at least
+//!   64 random bits.
+//! - [`hierarchy`] — a root and an issuing CA with their OCSP and timestamping certificates.
+//! - [`csr`] — PKCS#10 requests checked before issuance: structure, self-signature, key strength,
+//!   algorithm allowed by the profile (CERT-1).
+//!
+//! Nothing here touches a database: the service layer records what is issued.
+
+pub mod cert;
+pub mod csr;
+pub mod error;
+pub mod hierarchy;
+pub mod name;
+pub mod profile;
+#[cfg(test)]
+mod testing;
+
+pub use error::PkiError;
+
+/// PEM armour (RFC 7468) for a DER object: `label` is `CERTIFICATE`, `X509 CRL`, ….
+pub fn pem(der: &[u8], label: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

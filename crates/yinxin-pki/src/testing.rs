@@ -1,0 +1,97 @@
+//! Test helpers: a software key store on a real (SQLite) key-store database, OpenSSL as the
+//! independent checker.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use yinxin_crypto::software::SoftwareKeyStore;
+use yinxin_store::Backend;
+use yinxin_store::testing::TestDb;
+use zeroize::Zeroizing;
+
+use crate::cert::StatusUrls;
+
+pub(crate) async fn sw_store() -> (TestDb, SoftwareKeyStore) {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = SoftwareKeyStore::new(Arc::clone(&db.stores.signing_keys), Zeroizing::new([9; 32]));
+    (db, store)
+}
+
+pub(crate) fn test_urls(ca: &str) -> StatusUrls {
+    StatusUrls {
+        crl: format!("http://127.0.0.1:1/pki/crl/{ca}.crl"),
+        ocsp: "http://127.0.0.1:1/pki/ocsp".into(),
+        ca_issuers: format!("http://127.0.0.1:1/pki/ca/{ca}.cer"),
+    }
+}
+
+pub(crate) fn write_pem(path: &Path, der: &[u8]) {
+    std::fs::write(path, crate::pem(der, "CERTIFICATE")).unwrap();
+}
+
+/// Runs `openssl` and returns stdout and stderr together.
+pub(crate) fn openssl<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl is installed (scripts/test installs it)");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `openssl verify` of `leaf` under `issuing` under `root`.
+///
+/// For SM2, OpenSSL 3.0 applies `-vfyopt distid:…` only to the certificate being verified, not to
+/// the intermediates of the chain it builds, so a three-level SM2 chain fails at depth 1 even when
+/// every signature is right (seen with a chain made by `openssl req`/`openssl x509` alone). SM2
+/// chains are therefore checked link by link: the issuing CA under the root, then the leaf under
+/// the issuing CA as a partial chain — every signature still checked by OpenSSL with the GM/T 0009
+/// distinguishing ID.
+pub(crate) fn verify_chain(
+    alg: yinxin_crypto::KeyAlgorithm,
+    root: &Path,
+    issuing: &Path,
+    leaf: &Path,
+    timestamping: bool,
+) -> String {
+    let s = |p: &Path| p.display().to_string();
+    let purpose: Vec<String> = if timestamping {
+        vec!["-purpose".into(), "timestampsign".into()]
+    } else {
+        vec![]
+    };
+    if alg != yinxin_crypto::KeyAlgorithm::Sm2 {
+        let mut args = vec![
+            "verify".into(),
+            "-CAfile".into(),
+            s(root),
+            "-untrusted".into(),
+            s(issuing),
+        ];
+        args.extend(purpose);
+        args.push(s(leaf));
+        return openssl(&args);
+    }
+    let distid = ["-vfyopt".to_string(), "distid:1234567812345678".into()];
+    let mut upper = vec!["verify".into(), "-CAfile".into(), s(root)];
+    upper.extend(distid.clone());
+    upper.push(s(issuing));
+    let upper = openssl(&upper);
+    if !upper.contains(": OK") {
+        return upper;
+    }
+    let mut lower = vec![
+        "verify".into(),
+        "-partial_chain".into(),
+        "-CAfile".into(),
+        s(issuing),
+    ];
+    lower.extend(distid);
+    lower.extend(purpose);
+    lower.push(s(leaf));
+    openssl(&lower)
+}
