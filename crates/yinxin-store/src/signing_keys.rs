@@ -7,7 +7,15 @@ use yinxin_domain::repo::StoreResult;
 use crate::repos::{SqlStore, db_err};
 
 /// `signing_keys` columns in [`StoredSigningKey`] field order.
-type SigningKeyRow = (String, String, String, Vec<u8>, Option<Vec<u8>>, i64, Option<i64>);
+type SigningKeyRow = (
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    i64,
+    Option<i64>,
+);
 
 macro_rules! signing_key_repo {
     ($db:ty) => {
@@ -42,7 +50,15 @@ macro_rules! signing_key_repo {
                 .await
                 .map_err(db_err)?;
                 Ok(row.map(
-                    |(id, algorithm, label, public_key, sealed_private_key, created_at, destroyed_at)| {
+                    |(
+                        id,
+                        algorithm,
+                        label,
+                        public_key,
+                        sealed_private_key,
+                        created_at,
+                        destroyed_at,
+                    )| {
                         StoredSigningKey {
                             id,
                             algorithm,
