@@ -181,19 +181,11 @@ mod tests {
     use yinxin_crypto::Signer;
     use yinxin_crypto::software::SoftwareKey;
 
-    /// Every algorithm: root → issuing CA → leaf, OCSP and TSA certificates verified by OpenSSL
-    /// (SM2 with the GM/T 0009 default distinguishing ID).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn openssl_verifies_every_hierarchy_and_leaf() {
-        let (db, store) = sw_store().await;
+    /// Root → issuing CA → leaf, OCSP and TSA certificates of each algorithm, made with keys in
+    /// `store`, verified by OpenSSL (SM2 with the GM/T 0009 default distinguishing ID).
+    async fn check_hierarchies(store: &dyn KeyStore, algorithms: &[KeyAlgorithm]) {
         let dir = tempfile::tempdir().unwrap();
-        for alg in [
-            KeyAlgorithm::Sm2,
-            KeyAlgorithm::EcdsaP256,
-            KeyAlgorithm::EcdsaP384,
-            KeyAlgorithm::Rsa2048,
-            KeyAlgorithm::Ed25519,
-        ] {
+        for &alg in algorithms {
             let spec = HierarchySpec {
                 algorithm: alg,
                 organization: "yinxin test".into(),
@@ -201,7 +193,7 @@ mod tests {
                 root_urls: test_urls("root"),
                 issuing_urls: test_urls("issuing"),
             };
-            let h = create_hierarchy(&store, &spec, SystemTime::now())
+            let h = create_hierarchy(store, &spec, SystemTime::now())
                 .await
                 .unwrap();
             let issuing_signer = store.signer(&h.issuing.key.id).await.unwrap();
@@ -278,7 +270,61 @@ mod tests {
                 "{tsa}"
             );
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openssl_verifies_every_hierarchy_and_leaf() {
+        let (db, store) = sw_store().await;
+        check_hierarchies(
+            &store,
+            &[
+                KeyAlgorithm::Sm2,
+                KeyAlgorithm::EcdsaP256,
+                KeyAlgorithm::EcdsaP384,
+                KeyAlgorithm::Rsa2048,
+                KeyAlgorithm::Ed25519,
+            ],
+        )
+        .await;
         db.cleanup().await;
+    }
+
+    /// The same issuance with every CA key on a PKCS#11 token (SoftHSM2, set up by
+    /// scripts/ensure-softhsm); SM2 is refused there because SoftHSM2 has no SM2 mechanism.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_same_hierarchies_with_ca_keys_on_a_pkcs11_token() {
+        use yinxin_crypto::pkcs11::{Pkcs11Config, Pkcs11KeyStore};
+        let how = "run `export SOFTHSM2_CONF=$(scripts/ensure-softhsm | tail -n 1) \
+                   YINXIN_TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` first (scripts/test does)";
+        let module = std::env::var_os("YINXIN_TEST_PKCS11_MODULE")
+            .unwrap_or_else(|| panic!("YINXIN_TEST_PKCS11_MODULE is not set: {how}"));
+        let store = Pkcs11KeyStore::open(&Pkcs11Config {
+            module: module.into(),
+            token_label: "yinxin-test".into(),
+            pin: zeroize::Zeroizing::new("1234".into()),
+        })
+        .unwrap();
+        check_hierarchies(
+            &store,
+            &[
+                KeyAlgorithm::EcdsaP256,
+                KeyAlgorithm::EcdsaP384,
+                KeyAlgorithm::Rsa2048,
+                KeyAlgorithm::Ed25519,
+            ],
+        )
+        .await;
+        let spec = HierarchySpec {
+            algorithm: KeyAlgorithm::Sm2,
+            organization: "yinxin test".into(),
+            label: "SM2".into(),
+            root_urls: test_urls("root"),
+            issuing_urls: test_urls("issuing"),
+        };
+        let err = create_hierarchy(&store, &spec, SystemTime::now())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("does not offer sm2"), "{err}");
     }
 
     /// A certificate whose signature was altered fails OpenSSL's check, for every algorithm (so
