@@ -269,6 +269,10 @@ mod tests {
                 tsa.contains("critical") && tsa.contains("Time Stamping"),
                 "{tsa}"
             );
+            // Leave the token as found (the software store's database is dropped anyway).
+            for k in [&h.root.key, &h.issuing.key, &h.ocsp.key, &h.tsa.key] {
+                store.destroy(&k.id).await.unwrap();
+            }
         }
     }
 
