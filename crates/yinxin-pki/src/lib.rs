@@ -8,12 +8,14 @@
 //!   with subject/authority key identifiers, CRL distribution points and AIA, serials of at least
 //!   64 random bits.
 //! - [`hierarchy`] — a root and an issuing CA with their OCSP and timestamping certificates.
+//! - [`crl`] — full CRLs (RFC 5280 §5) over any [`yinxin_crypto::Signer`]: v2, CRL number, AKI.
 //! - [`csr`] — PKCS#10 requests checked before issuance: structure, self-signature, key strength,
 //!   algorithm allowed by the profile (CERT-1).
 //!
 //! Nothing here touches a database: the service layer records what is issued.
 
 pub mod cert;
+pub mod crl;
 pub mod csr;
 pub mod error;
 pub mod hierarchy;
