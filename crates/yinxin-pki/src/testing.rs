@@ -95,3 +95,77 @@ pub(crate) fn verify_chain(
     lower.push(s(leaf));
     openssl(&lower)
 }
+
+/// A PKCS#10 request for `/CN=x` made by `openssl req` with a fresh key in `dir`, as DER, and
+/// that key's public key (DER SubjectPublicKeyInfo, from `openssl pkey -pubout`). `kind` is
+/// `p256`, `p384`, `rsa1024`, `rsa2048`, `ed25519` or `sm2` (SM3 with distinguishing ID
+/// `1234567812345678`).
+pub(crate) fn openssl_request(dir: &Path, kind: &str) -> (Vec<u8>, Vec<u8>) {
+    let s = |p: &Path| p.display().to_string();
+    let key = dir.join(format!("{kind}.key"));
+    let csr = dir.join(format!("{kind}.csr.der"));
+    let public = dir.join(format!("{kind}.pub.der"));
+    let genpkey: Vec<String> = match kind {
+        "p256" | "p384" | "sm2" => {
+            let curve = match kind {
+                "p256" => "P-256",
+                "p384" => "P-384",
+                _ => "SM2",
+            };
+            vec![
+                "-algorithm".into(),
+                "EC".into(),
+                "-pkeyopt".into(),
+                format!("ec_paramgen_curve:{curve}"),
+            ]
+        }
+        "rsa1024" | "rsa2048" => vec![
+            "-algorithm".into(),
+            "RSA".into(),
+            "-pkeyopt".into(),
+            format!("rsa_keygen_bits:{}", kind.trim_start_matches("rsa")),
+        ],
+        "ed25519" => vec!["-algorithm".into(), "ED25519".into()],
+        other => panic!("no request kind {other}"),
+    };
+    let mut args = vec!["genpkey".to_string()];
+    args.extend(genpkey);
+    args.extend(["-out".into(), s(&key)]);
+    let out = openssl(&args);
+    assert!(key.exists(), "openssl genpkey {kind}: {out}");
+    let mut args: Vec<String> = vec![
+        "req".into(),
+        "-new".into(),
+        "-key".into(),
+        s(&key),
+        "-subj".into(),
+        "/CN=x".into(),
+        "-outform".into(),
+        "DER".into(),
+        "-out".into(),
+        s(&csr),
+    ];
+    match kind {
+        "sm2" => args.extend([
+            "-sm3".into(),
+            "-sigopt".into(),
+            "distid:1234567812345678".into(),
+        ]),
+        "p384" => args.push("-sha384".into()),
+        _ => {}
+    }
+    let out = openssl(&args);
+    let csr = std::fs::read(&csr).unwrap_or_else(|_| panic!("openssl req {kind}: {out}"));
+    let out = openssl(&[
+        "pkey",
+        "-in",
+        &s(&key),
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        &s(&public),
+    ]);
+    let public = std::fs::read(&public).unwrap_or_else(|_| panic!("openssl pkey {kind}: {out}"));
+    (csr, public)
+}
