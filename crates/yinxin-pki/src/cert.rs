@@ -183,15 +183,15 @@ fn uri(s: &str) -> Result<GeneralName, PkiError> {
     Ok(GeneralName::UniformResourceIdentifier(Ia5String::new(s)?))
 }
 
-fn time(t: SystemTime) -> Result<Time, PkiError> {
-    // Whole seconds: DER times carry no fractions in certificates (RFC 5280 §4.1.2.5).
+/// A time in whole seconds as RFC 5280 wants it (§4.1.2.5, §5.1.2.4: UTCTime through 2049,
+/// GeneralizedTime after, no fractions). `what` names the field in the refusal.
+pub(crate) fn der_time(t: SystemTime, what: &str) -> Result<Time, PkiError> {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_err(|_| PkiError::Invalid("a time before 1970".into()))?
+        .map_err(|_| PkiError::Invalid(format!("{what} is before 1970")))?
         .as_secs();
-    Ok(Time::try_from(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
-    )?)
+    Time::try_from(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        .map_err(|e| PkiError::Invalid(format!("{what} cannot be encoded: {e}")))
 }
 
 /// Builds and signs a certificate. `issuer: None` makes it self-signed by `self_signer`
@@ -286,8 +286,8 @@ pub fn issue(
     extensions.extend(spec.extra_extensions.iter().cloned());
 
     let validity = Validity::new(
-        time(spec.not_before)?,
-        time(spec.not_before + spec.validity)?,
+        der_time(spec.not_before, "not_before")?,
+        der_time(spec.not_before + spec.validity, "not_after")?,
     );
     let spki = SubjectPublicKeyInfoOwned::from_der(spec.subject_public_key).map_err(|e| {
         PkiError::Invalid(format!("the public key is not a SubjectPublicKeyInfo: {e}"))

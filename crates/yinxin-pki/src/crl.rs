@@ -14,7 +14,7 @@
 //! work is linear in the number of entries; `revokedCertificates` is a SEQUENCE OF, kept in the
 //! caller's order, with no sorting.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use der::asn1::OctetString;
 use der::{Decode, Encode, Header, Length, Tag};
@@ -25,11 +25,10 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, KeyUsage, KeyUsages};
 use x509_cert::ext::{Extension, Extensions, ToExtension};
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::Time;
 use yinxin_crypto::Signer;
 
 use crate::PkiError;
-use crate::cert::key_identifier;
+use crate::cert::{der_time, key_identifier};
 
 /// Why a certificate was revoked (RFC 5280 §5.3.1 CRLReason; code 7 is not assigned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,17 +141,6 @@ pub struct RevokedEntry {
     pub reason: Option<RevocationReason>,
 }
 
-/// A time in whole seconds as RFC 5280 wants it (UTCTime through 2049, GeneralizedTime after,
-/// §5.1.2.4).
-fn time(t: SystemTime, what: &str) -> Result<Time, PkiError> {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_err(|_| PkiError::Invalid(format!("{what} is before 1970")))?
-        .as_secs();
-    Time::try_from(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-        .map_err(|e| PkiError::Invalid(format!("{what} cannot be encoded: {e}")))
-}
-
 /// Appends a DER header of `tag` for `len` content bytes.
 fn header(out: &mut Vec<u8>, tag: Tag, len: usize) -> Result<(), PkiError> {
     Header::new(tag, Length::try_from(len)?).encode_to_vec(out)?;
@@ -199,7 +187,7 @@ fn put_entry(
                 "revoked entry {index}: the serial number is not a serial of at most 20 octets: {e}"
             ))
         })?;
-    let at = time(
+    let at = der_time(
         entry.revoked_at,
         &format!("the revocation time of entry {index}"),
     )?;
@@ -234,8 +222,8 @@ pub fn build_crl(
     next_update: SystemTime,
     revoked: &[RevokedEntry],
 ) -> Result<Vec<u8>, PkiError> {
-    let this = time(this_update, "this_update")?;
-    let next = time(next_update, "next_update")?;
+    let this = der_time(this_update, "this_update")?;
+    let next = der_time(next_update, "next_update")?;
     if next.to_unix_duration() <= this.to_unix_duration() {
         return Err(PkiError::Invalid(format!(
             "next_update ({next}) must be later than this_update ({this})"
@@ -331,9 +319,10 @@ pub fn build_crl(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hierarchy::{Hierarchy, HierarchySpec, create_hierarchy};
-    use crate::testing::{openssl, sw_store, test_urls, write_pem};
+    use crate::hierarchy::{Hierarchy, create_hierarchy};
+    use crate::testing::{openssl, sw_store, test_spec, write_pem};
     use std::path::{Path, PathBuf};
+    use std::time::Duration;
     use x509_cert::crl::CertificateList;
     use yinxin_crypto::KeyAlgorithm;
     use yinxin_crypto::software::SoftwareKeyStore;
@@ -372,13 +361,7 @@ mod tests {
     }
 
     async fn hierarchy(store: &SoftwareKeyStore, alg: KeyAlgorithm) -> Hierarchy {
-        let spec = HierarchySpec {
-            algorithm: alg,
-            organization: "yinxin test".into(),
-            label: alg.as_str().to_uppercase(),
-            root_urls: test_urls("root"),
-            issuing_urls: test_urls("issuing"),
-        };
+        let spec = test_spec(alg);
         // Certificates valid from a little before the CRL's thisUpdate.
         create_hierarchy(store, &spec, SystemTime::now())
             .await

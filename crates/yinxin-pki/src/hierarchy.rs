@@ -177,7 +177,7 @@ pub async fn create_hierarchy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{openssl, sw_store, test_urls, verify_chain, write_pem};
+    use crate::testing::{openssl, sw_store, test_spec, verify_chain, write_pem};
     use yinxin_crypto::Signer;
     use yinxin_crypto::software::SoftwareKey;
 
@@ -186,13 +186,7 @@ mod tests {
     async fn check_hierarchies(store: &dyn KeyStore, algorithms: &[KeyAlgorithm]) {
         let dir = tempfile::tempdir().unwrap();
         for &alg in algorithms {
-            let spec = HierarchySpec {
-                algorithm: alg,
-                organization: "yinxin test".into(),
-                label: alg.as_str().to_uppercase(),
-                root_urls: test_urls("root"),
-                issuing_urls: test_urls("issuing"),
-            };
+            let spec = test_spec(alg);
             let h = create_hierarchy(store, &spec, SystemTime::now())
                 .await
                 .unwrap();
@@ -318,13 +312,7 @@ mod tests {
             ],
         )
         .await;
-        let spec = HierarchySpec {
-            algorithm: KeyAlgorithm::Sm2,
-            organization: "yinxin test".into(),
-            label: "SM2".into(),
-            root_urls: test_urls("root"),
-            issuing_urls: test_urls("issuing"),
-        };
+        let spec = test_spec(KeyAlgorithm::Sm2);
         let err = create_hierarchy(&store, &spec, SystemTime::now())
             .await
             .unwrap_err();
@@ -342,13 +330,7 @@ mod tests {
             KeyAlgorithm::EcdsaP256,
             KeyAlgorithm::Ed25519,
         ] {
-            let spec = HierarchySpec {
-                algorithm: alg,
-                organization: "yinxin test".into(),
-                label: "T".into(),
-                root_urls: test_urls("root"),
-                issuing_urls: test_urls("issuing"),
-            };
+            let spec = test_spec(alg);
             let h = create_hierarchy(&store, &spec, SystemTime::now())
                 .await
                 .unwrap();

@@ -169,3 +169,14 @@ pub(crate) fn openssl_request(dir: &Path, kind: &str) -> (Vec<u8>, Vec<u8>) {
     let public = std::fs::read(&public).unwrap_or_else(|_| panic!("openssl pkey {kind}: {out}"));
     (csr, public)
 }
+
+/// The hierarchy spec the tests use for `alg`.
+pub(crate) fn test_spec(alg: yinxin_crypto::KeyAlgorithm) -> crate::hierarchy::HierarchySpec {
+    crate::hierarchy::HierarchySpec {
+        algorithm: alg,
+        organization: "yinxin test".into(),
+        label: alg.as_str().to_uppercase(),
+        root_urls: test_urls("root"),
+        issuing_urls: test_urls("issuing"),
+    }
+}
