@@ -1017,10 +1017,10 @@ mod tests {
     /// The test token, from the environment `scripts/test` sets. Never skips.
     fn config() -> Pkcs11Config {
         let how = "run `export SOFTHSM2_CONF=$(scripts/ensure-softhsm | tail -n 1) \
-                   YINXIN_TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` first \
+                   TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` first \
                    (scripts/test does)";
-        let module = std::env::var_os("YINXIN_TEST_PKCS11_MODULE")
-            .unwrap_or_else(|| panic!("YINXIN_TEST_PKCS11_MODULE is not set: {how}"));
+        let module = std::env::var_os("TEST_PKCS11_MODULE")
+            .unwrap_or_else(|| panic!("TEST_PKCS11_MODULE is not set: {how}"));
         assert!(
             std::env::var_os("SOFTHSM2_CONF").is_some(),
             "SOFTHSM2_CONF is not set: {how}"

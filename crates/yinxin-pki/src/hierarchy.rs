@@ -293,9 +293,9 @@ mod tests {
     async fn the_same_hierarchies_with_ca_keys_on_a_pkcs11_token() {
         use yinxin_crypto::pkcs11::{Pkcs11Config, Pkcs11KeyStore};
         let how = "run `export SOFTHSM2_CONF=$(scripts/ensure-softhsm | tail -n 1) \
-                   YINXIN_TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` first (scripts/test does)";
-        let module = std::env::var_os("YINXIN_TEST_PKCS11_MODULE")
-            .unwrap_or_else(|| panic!("YINXIN_TEST_PKCS11_MODULE is not set: {how}"));
+                   TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` first (scripts/test does)";
+        let module = std::env::var_os("TEST_PKCS11_MODULE")
+            .unwrap_or_else(|| panic!("TEST_PKCS11_MODULE is not set: {how}"));
         let store = Pkcs11KeyStore::open(&Pkcs11Config {
             module: module.into(),
             token_label: "yinxin-test".into(),
