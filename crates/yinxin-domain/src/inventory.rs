@@ -241,6 +241,15 @@ pub static SUPPORT_RECORD: PiField = field!("support.record", "客服沟通及�
     C::Log, sensitive: false, [P::CustomerSupport, P::SubjectAccess],
     B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["ACC-7"]);
 
+/// A subscriber certificate as issued: its subject carries the holder's name and, as the profile
+/// says (CERT-4), the document number in full, masked, or as a keyed hash. Sealed under the
+/// holder; the public query service shows only what [`crate::certificate`] masks (CERT-5).
+pub static SUBSCRIBER_CERTIFICATE: PiField = field!("certificate.subscriber_certificate",
+    "数字证书（含证书主体身份信息）", "Digital certificate (with the subject's identity)",
+    C::Identity, sensitive: false,
+    [P::CertificateIssuance, P::LegalRecordKeeping, P::SubjectAccess],
+    B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["CERT-1", "CERT-4", "CERT-7"]);
+
 /// Every declared field. Order is the order of the published notice.
 pub static INVENTORY: &[&PiField] = &[
     &ACCOUNT_USERNAME,
@@ -279,6 +288,7 @@ pub static INVENTORY: &[&PiField] = &[
     &HANDWRITTEN_SIGNATURE,
     &ACCOUNT_PASSKEY,
     &SUPPORT_RECORD,
+    &SUBSCRIBER_CERTIFICATE,
 ];
 
 /// The declared field with this storage name, if any.

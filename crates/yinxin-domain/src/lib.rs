@@ -15,10 +15,12 @@
 //! - [`support`] — support requests and their sealed conversation (ACC-7).
 //! - [`risk`] — login events with their device and network facts (ACC-5).
 //! - [`verification`] — identity verification methods, outcomes, assurance levels (IDV-1..IDV-6).
+//! - [`certificate`] — CAs and subscriber certificates as recorded (CERT-1, CERT-5, CERT-7).
 //! - [`keys`] — signing keys of the software key store (CERT-1, CERT-10).
 //! - [`third_party`] — information about other people: warranties and objections (IDV-4).
 
 pub mod account;
+pub mod certificate;
 pub mod enterprise;
 pub mod error;
 pub mod ids;

@@ -334,24 +334,7 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-pub(crate) fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    if n <= keep_start + keep_end {
-        return "*".repeat(n);
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_start || i >= n - keep_end {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
-}
+pub(crate) use yinxin_domain::pi::mask;
 
 impl Accounts {
     /// The service over a vault and a repository; publishes the built-in policy versions.

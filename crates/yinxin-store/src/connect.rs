@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Pool, Postgres, Sqlite};
 use yinxin_domain::account::AccountRepo;
+use yinxin_domain::certificate::CertificateRepo;
 use yinxin_domain::keys::SigningKeyRepo;
 use yinxin_domain::repo::{HealthRepo, KeyRepo, PiRepo};
 
@@ -229,6 +230,8 @@ pub struct Stores {
     pub health: Arc<dyn HealthRepo>,
     /// Accounts, sessions, policies, consents.
     pub accounts: Arc<dyn AccountRepo>,
+    /// CAs and subscriber certificates.
+    pub certificates: Arc<dyn CertificateRepo>,
     backend: Backend,
     config: StoreConfig,
     data: AnyPool,
@@ -243,15 +246,20 @@ impl Stores {
         let keystore_backend = backend_of(&config.keystore.url)?;
         let data = connect(&config.data, config.max_connections).await?;
         let keystore = connect(&config.keystore, config.max_connections.min(4)).await?;
-        type DataRepos = (Arc<dyn PiRepo>, Arc<dyn HealthRepo>, Arc<dyn AccountRepo>);
-        let (pi, health, accounts): DataRepos = match &data {
+        type DataRepos = (
+            Arc<dyn PiRepo>,
+            Arc<dyn HealthRepo>,
+            Arc<dyn AccountRepo>,
+            Arc<dyn CertificateRepo>,
+        );
+        let (pi, health, accounts, certificates): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s)
             }
         };
         let (keys, signing_keys): (Arc<dyn KeyRepo>, Arc<dyn SigningKeyRepo>) = match &keystore {
@@ -271,6 +279,7 @@ impl Stores {
             signing_keys,
             health,
             accounts,
+            certificates,
             backend,
             config: config.clone(),
             data,

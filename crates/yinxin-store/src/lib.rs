@@ -5,10 +5,11 @@
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
 //! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
 //! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo`, `LoginEventRepo`, `VerificationRepo` and
-//! `WarrantyRepo`), and on the key-store database `Arc<dyn KeyRepo>` and
+//! `WarrantyRepo`), `Arc<dyn CertificateRepo>`, and on the key-store database `Arc<dyn KeyRepo>` and
 //! `Arc<dyn SigningKeyRepo>`.
 
 mod accounts;
+mod certificates;
 mod connect;
 mod dialect;
 mod enterprises;

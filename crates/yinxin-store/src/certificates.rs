@@ -1,0 +1,262 @@
+//! [`CertificateRepo`] for both backends (migration 0014).
+
+use async_trait::async_trait;
+use yinxin_domain::AccountId;
+use yinxin_domain::certificate::{
+    CaRecord, CaRole, CertificateRecord, CertificateRepo, Revocation, RevokedSerial,
+};
+use yinxin_domain::repo::{StoreError, StoreResult};
+
+use crate::accounts::uuid_of;
+use crate::repos::{SqlStore, db_err};
+
+const CA_COLUMNS: &str =
+    "id, algorithm, role, parent, key_id, token_serial, certificate, serial, created_at, active";
+
+type CaRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Vec<u8>,
+    String,
+    i64,
+    bool,
+);
+
+fn ca_of(r: CaRow) -> StoreResult<CaRecord> {
+    let (id, algorithm, role, parent, key_id, token_serial, certificate, serial, created_at, active) =
+        r;
+    Ok(CaRecord {
+        role: CaRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("CA role {role:?}")))?,
+        id,
+        algorithm,
+        parent,
+        key_id,
+        token_serial,
+        certificate,
+        serial,
+        created_at,
+        active,
+    })
+}
+
+const CERT_COLUMNS: &str = "serial, fingerprint, ca_id, holder, profile, algorithm, sealed_der, \
+     masked_subject, subject_mode, not_before, not_after, hosted_key_id, renews, issued_at, \
+     retain_until, revoked_at, revocation_reason, revoked_by";
+
+#[derive(sqlx::FromRow)]
+struct CertRow {
+    serial: String,
+    fingerprint: String,
+    ca_id: String,
+    holder: String,
+    profile: String,
+    algorithm: String,
+    sealed_der: Vec<u8>,
+    masked_subject: String,
+    subject_mode: String,
+    not_before: i64,
+    not_after: i64,
+    hosted_key_id: Option<String>,
+    renews: Option<String>,
+    issued_at: i64,
+    retain_until: i64,
+    revoked_at: Option<i64>,
+    revocation_reason: Option<String>,
+    revoked_by: Option<String>,
+}
+
+fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
+    let revocation = match (r.revoked_at, r.revocation_reason, r.revoked_by) {
+        (Some(at), Some(reason), Some(by)) => Some(Revocation { at, reason, by }),
+        (None, None, None) => None,
+        _ => return Err(StoreError::Corrupt(format!("certificate {} revocation", r.serial))),
+    };
+    Ok(CertificateRecord {
+        holder: uuid_of(&r.holder, "account")?,
+        serial: r.serial,
+        fingerprint: r.fingerprint,
+        ca_id: r.ca_id,
+        profile: r.profile,
+        algorithm: r.algorithm,
+        sealed_der: r.sealed_der,
+        masked_subject: r.masked_subject,
+        subject_mode: r.subject_mode,
+        not_before: r.not_before,
+        not_after: r.not_after,
+        hosted_key_id: r.hosted_key_id,
+        renews: r.renews,
+        issued_at: r.issued_at,
+        retain_until: r.retain_until,
+        revocation,
+    })
+}
+
+macro_rules! certificate_repo {
+    ($db:ty) => {
+        impl SqlStore<$db> {
+            async fn one_certificate(
+                &self,
+                column: &str,
+                value: &str,
+            ) -> StoreResult<Option<CertificateRecord>> {
+                let row: Option<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates WHERE {column} = $1"
+                ))
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(cert_of).transpose()
+            }
+        }
+
+        #[async_trait]
+        impl CertificateRepo for SqlStore<$db> {
+            async fn insert_cas(&self, cas: &[CaRecord]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for c in cas {
+                    sqlx::query(&format!(
+                        "INSERT INTO ca_certificates ({CA_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    ))
+                    .bind(&c.id)
+                    .bind(&c.algorithm)
+                    .bind(c.role.as_str())
+                    .bind(&c.parent)
+                    .bind(&c.key_id)
+                    .bind(&c.token_serial)
+                    .bind(&c.certificate)
+                    .bind(&c.serial)
+                    .bind(c.created_at)
+                    .bind(c.active)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn cas(&self) -> StoreResult<Vec<CaRecord>> {
+                let rows: Vec<CaRow> = sqlx::query_as(&format!(
+                    "SELECT {CA_COLUMNS} FROM ca_certificates ORDER BY created_at, id"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(ca_of).collect()
+            }
+
+            async fn insert_certificate(&self, c: &CertificateRecord) -> StoreResult<()> {
+                let (revoked_at, reason, by) = match &c.revocation {
+                    Some(r) => (Some(r.at), Some(r.reason.clone()), Some(r.by.clone())),
+                    None => (None, None, None),
+                };
+                sqlx::query(&format!(
+                    "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                ))
+                .bind(&c.serial)
+                .bind(&c.fingerprint)
+                .bind(&c.ca_id)
+                .bind(c.holder.to_string())
+                .bind(&c.profile)
+                .bind(&c.algorithm)
+                .bind(&c.sealed_der)
+                .bind(&c.masked_subject)
+                .bind(&c.subject_mode)
+                .bind(c.not_before)
+                .bind(c.not_after)
+                .bind(&c.hosted_key_id)
+                .bind(&c.renews)
+                .bind(c.issued_at)
+                .bind(c.retain_until)
+                .bind(revoked_at)
+                .bind(reason)
+                .bind(by)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn certificate(&self, serial: &str) -> StoreResult<Option<CertificateRecord>> {
+                self.one_certificate("serial", serial).await
+            }
+
+            async fn certificate_by_fingerprint(
+                &self,
+                fingerprint: &str,
+            ) -> StoreResult<Option<CertificateRecord>> {
+                self.one_certificate("fingerprint", fingerprint).await
+            }
+
+            async fn certificates_of(
+                &self,
+                holder: AccountId,
+            ) -> StoreResult<Vec<CertificateRecord>> {
+                let rows: Vec<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates WHERE holder = $1 \
+                     ORDER BY issued_at DESC, serial"
+                ))
+                .bind(holder.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(cert_of).collect()
+            }
+
+            async fn revoke(&self, serial: &str, r: &Revocation) -> StoreResult<bool> {
+                let n = sqlx::query(
+                    "UPDATE certificates SET revoked_at = $1, revocation_reason = $2, \
+                     revoked_by = $3 WHERE serial = $4 AND revoked_at IS NULL",
+                )
+                .bind(r.at)
+                .bind(&r.reason)
+                .bind(&r.by)
+                .bind(serial)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn revoked_of(&self, ca_id: &str, now: i64) -> StoreResult<Vec<RevokedSerial>> {
+                let rows: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT serial, revoked_at, revocation_reason FROM certificates \
+                     WHERE ca_id = $1 AND revoked_at IS NOT NULL AND not_after > $2 \
+                     ORDER BY revoked_at, serial",
+                )
+                .bind(ca_id)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(serial, at, reason)| RevokedSerial { serial, at, reason })
+                    .collect())
+            }
+
+            async fn next_crl_number(&self, ca_id: &str) -> StoreResult<u64> {
+                let n: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE ca_certificates SET crl_number = crl_number + 1 WHERE id = $1 \
+                     RETURNING crl_number",
+                )
+                .bind(ca_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let (n,) = n.ok_or_else(|| StoreError::Corrupt(format!("no CA {ca_id}")))?;
+                u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("CRL number {n}")))
+            }
+        }
+    };
+}
+
+certificate_repo!(sqlx::Sqlite);
+certificate_repo!(sqlx::Postgres);
