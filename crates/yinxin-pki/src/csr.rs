@@ -138,6 +138,11 @@ pub fn check_request(der: &[u8], profile: &Profile) -> Result<CheckedRequest, Pk
 /// Checks a PEM request (label `CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`); text before
 /// the BEGIN line and after the END line is ignored.
 pub fn check_request_pem(pem: &str, profile: &Profile) -> Result<CheckedRequest, PkiError> {
+    check_request(&request_der_from_pem(pem)?, profile)
+}
+
+/// The DER inside a PEM request (same rules as [`check_request_pem`]), not yet checked.
+pub fn request_der_from_pem(pem: &str) -> Result<Vec<u8>, PkiError> {
     // Base64 of 64 KiB plus line breaks; anything longer cannot hold an acceptable request.
     if pem.len() > MAX_REQUEST_LEN * 3 / 2 {
         return Err(invalid(format!(
@@ -146,8 +151,7 @@ pub fn check_request_pem(pem: &str, profile: &Profile) -> Result<CheckedRequest,
             MAX_REQUEST_LEN * 3 / 2
         )));
     }
-    let der = pem_body(pem)?;
-    check_request(&der, profile)
+    pem_body(pem)
 }
 
 fn pem_body(pem: &str) -> Result<Vec<u8>, PkiError> {

@@ -59,10 +59,19 @@ pub struct HierarchySpec {
 }
 
 fn ca_name(spec: &HierarchySpec, what: &str) -> Result<Name, PkiError> {
+    // X.520 bounds O and CN to 64 characters: a long operator name stays whole in O (cut at 64)
+    // and the CN drops it rather than fail.
+    let organization: String = spec.organization.chars().take(64).collect();
+    let full = format!("{} {} {what}", spec.organization, spec.label);
+    let cn = if full.chars().count() <= 64 {
+        full
+    } else {
+        format!("{} {what}", spec.label)
+    };
     NameBuilder::new()
         .country("CN")
-        .organization(&spec.organization)
-        .common_name(&format!("{} {} {what}", spec.organization, spec.label))
+        .organization(&organization)
+        .common_name(&cn)
         .build()
 }
 

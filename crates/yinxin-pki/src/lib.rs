@@ -9,17 +9,23 @@
 //!   64 random bits.
 //! - [`hierarchy`] — a root and an issuing CA with their OCSP and timestamping certificates.
 //! - [`crl`] — full CRLs (RFC 5280 §5) over any [`yinxin_crypto::Signer`]: v2, CRL number, AKI.
+//! - [`ocsp`] — OCSP (RFC 6960): request parser and signed response builder over own der 0.8 types.
 //! - [`csr`] — PKCS#10 requests checked before issuance: structure, self-signature, key strength,
 //!   algorithm allowed by the profile (CERT-1).
 //!
-//! Nothing here touches a database: the service layer records what is issued.
+//! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
+//!   start, issuance to a verified subject, revocation, CRLs.
+//!
+//! Everything but [`ca`] is pure: no database, no vault.
 
+pub mod ca;
 pub mod cert;
 pub mod crl;
 pub mod csr;
 pub mod error;
 pub mod hierarchy;
 pub mod name;
+pub mod ocsp;
 pub mod profile;
 #[cfg(test)]
 mod testing;
