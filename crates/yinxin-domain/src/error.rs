@@ -51,6 +51,8 @@ pub enum ErrorCode {
     /// No identity-verification provider answered (down, timed out, or breaker open): nothing
     /// changed; try again later (IDV-3).
     ProviderUnavailable,
+    /// A certificate is issued only to a verified identity (CERT-2): verify first.
+    IdentityNotVerified,
     /// Anything else: the detail is in the server log, never in the response.
     Internal,
 }
@@ -78,6 +80,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::StepUpRequired => "STEP_UP_REQUIRED",
             Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
+            Self::IdentityNotVerified => "IDENTITY_NOT_VERIFIED",
             Self::Internal => "INTERNAL",
         }
     }

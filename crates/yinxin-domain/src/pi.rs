@@ -227,6 +227,28 @@ impl PiField {
     }
 }
 
+/// `s` with all but its first `keep_start` and last `keep_end` characters replaced by `*`
+/// (every character when it is that short): how PI is shown where it must be recognisable but not
+/// readable (a document number in a credential, a name in the public certificate query).
+pub fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n <= keep_start + keep_end {
+        return "*".repeat(n);
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_start || i >= n - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,26 +289,4 @@ mod tests {
             "91350100M000100Y43"
         );
     }
-}
-
-/// `s` with all but its first `keep_start` and last `keep_end` characters replaced by `*`
-/// (every character when it is that short): how PI is shown where it must be recognisable but not
-/// readable (a document number in a credential, a name in the public certificate query).
-pub fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    if n <= keep_start + keep_end {
-        return "*".repeat(n);
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_start || i >= n - keep_end {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
 }

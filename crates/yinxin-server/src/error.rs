@@ -61,7 +61,7 @@ impl ApiError {
             ErrorCode::SubjectShredded => StatusCode::GONE,
             ErrorCode::Conflict | ErrorCode::AlreadyExists => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated | ErrorCode::StepUpRequired => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden | ErrorCode::IdentityNotVerified => StatusCode::FORBIDDEN,
             ErrorCode::AccountLocked => StatusCode::LOCKED,
             ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,

@@ -7,6 +7,7 @@
 //! an [`error::ApiError`] whose body is `{"code", "message"}`.
 
 mod accounts;
+mod certificates;
 mod enterprises;
 pub mod error;
 mod extract;
@@ -30,6 +31,7 @@ use yinxin_domain::repo::HealthRepo;
 use yinxin_identity::Accounts;
 use yinxin_identity::idv::Verifications;
 use yinxin_identity::sms::outbox::Outbox;
+use yinxin_pki::ca::CertificateAuthority;
 use yinxin_privacy::vault::Vault;
 
 pub use metrics::Metrics;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub verifications: Verifications,
     /// The development SMS outbox, when it is the gateway: serves `GET /api/v1/dev/sms-outbox`.
     pub outbox: Option<Outbox>,
+    /// The certificate authority (CERT-1); `None` answers 503 on the PKI routes.
+    pub ca: Option<Arc<CertificateAuthority>>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -65,8 +69,15 @@ impl AppState {
             accounts,
             verifications,
             outbox: None,
+            ca: None,
             metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Serves the certificate authority.
+    pub fn with_ca(mut self, ca: Arc<CertificateAuthority>) -> Self {
+        self.ca = Some(ca);
+        self
     }
 
     /// Enables the outbox endpoint (only when the outbox is the SMS gateway).

@@ -31,7 +31,8 @@ use crate::error::{ApiError, ErrorBody};
         (name = "accounts", description = "Registration, login, sessions, policies and consents"),
         (name = "enterprises", description = "Enterprises and the authorizations of their agents"),
         (name = "support", description = "Support requests and their conversation (ACC-7)"),
-        (name = "verification", description = "Real-name identity verification, identity credentials, deposits (IDV)")
+        (name = "verification", description = "Real-name identity verification, identity credentials, deposits (IDV)"),
+        (name = "pki", description = "Certificates: issuance, revocation, query, CA chains and CRLs (CERT)")
     )
 )]
 struct ApiDoc;
@@ -62,7 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(inventory))
         .routes(routes!(crate::notice::privacy_notice));
     let r = crate::enterprises::routes(crate::accounts::routes(r));
-    let r = crate::objections::routes(crate::verifications::routes(r));
+    let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
     crate::passkeys::routes(crate::support::routes(r))
 }
 

@@ -27,6 +27,8 @@ use yinxin_server::{AppState, Limits};
 use yinxin_store::testing::TestDb;
 use yinxin_store::{Backend, backend_tests};
 
+#[path = "http/certificates.rs"]
+mod certificates;
 #[path = "http/consent.rs"]
 mod consent;
 #[path = "http/enterprise.rs"]
@@ -166,6 +168,36 @@ async fn test_verifications(
     .unwrap()
 }
 
+/// The certificate authority of a test app: SM2 and P-256 hierarchies, keys in the software store
+/// on the test database, CRLs valid one hour, the default subject mode (keyed hash).
+async fn test_ca(db: &TestDb, vault: &Vault) -> Arc<yinxin_pki::ca::CertificateAuthority> {
+    let keys: Arc<dyn yinxin_crypto::KeyStore> =
+        Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
+            db.stores.signing_keys.clone(),
+            vault.service_secret("ca-keystore"),
+        ));
+    let config = yinxin_pki::ca::CaConfig {
+        organization: "yinxin test".into(),
+        public_base_url: "http://127.0.0.1:1".into(),
+        algorithms: vec![
+            yinxin_crypto::KeyAlgorithm::Sm2,
+            yinxin_crypto::KeyAlgorithm::EcdsaP256,
+        ],
+        subject_mode: yinxin_pki::ca::SubjectMode::default(),
+        crl_validity: std::time::Duration::from_secs(3600),
+    };
+    Arc::new(
+        yinxin_pki::ca::CertificateAuthority::start(
+            keys,
+            db.stores.certificates.clone(),
+            vault.clone(),
+            config,
+        )
+        .await
+        .unwrap(),
+    )
+}
+
 async fn start_sim() -> yinxin_authority_sim::SimHandle {
     yinxin_authority_sim::serve(
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
@@ -198,8 +230,10 @@ impl TestApp {
         .unwrap();
         let sims = vec![start_sim().await, start_sim().await];
         let verifications = test_verifications(&accounts, &sims).await;
+        let ca = test_ca(db, &vault).await;
         let state = AppState::new(vault, db.stores.health.clone(), accounts, verifications)
-            .with_outbox(outbox);
+            .with_outbox(outbox)
+            .with_ca(ca);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -27,10 +27,21 @@ type CaRow = (
 );
 
 fn ca_of(r: CaRow) -> StoreResult<CaRecord> {
-    let (id, algorithm, role, parent, key_id, token_serial, certificate, serial, created_at, active) =
-        r;
+    let (
+        id,
+        algorithm,
+        role,
+        parent,
+        key_id,
+        token_serial,
+        certificate,
+        serial,
+        created_at,
+        active,
+    ) = r;
     Ok(CaRecord {
-        role: CaRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("CA role {role:?}")))?,
+        role: CaRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("CA role {role:?}")))?,
         id,
         algorithm,
         parent,
@@ -73,7 +84,12 @@ fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
     let revocation = match (r.revoked_at, r.revocation_reason, r.revoked_by) {
         (Some(at), Some(reason), Some(by)) => Some(Revocation { at, reason, by }),
         (None, None, None) => None,
-        _ => return Err(StoreError::Corrupt(format!("certificate {} revocation", r.serial))),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "certificate {} revocation",
+                r.serial
+            )));
+        }
     };
     Ok(CertificateRecord {
         holder: uuid_of(&r.holder, "account")?,

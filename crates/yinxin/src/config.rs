@@ -129,6 +129,11 @@ pub struct Config {
     pub credential_validity_days: i64,
     /// Where `yinxin serve --with-simulator` starts the provider simulator (loopback only).
     pub authority_sim_listen: SocketAddr,
+    /// How much of a person's document number goes into their certificate (CERT-4): `full`,
+    /// `masked` or `keyed_hash`.
+    pub ca_subject_mode: String,
+    /// Seconds a CRL is valid (its nextUpdate); it is regenerated at half that, and on revocation.
+    pub crl_validity_secs: u64,
 }
 
 /// One identity-verification provider (Tencent Cloud API 3.0 protocol) and its processor
@@ -245,6 +250,28 @@ impl Config {
     }
 
     /// The handler named in consent receipts.
+    /// The CA's settings (CERT-1, CERT-4); a bad `ca_subject_mode` or `crl_validity_secs` names
+    /// the setting.
+    pub fn ca(&self) -> anyhow::Result<yinxin_pki::ca::CaConfig> {
+        let subject_mode =
+            yinxin_pki::ca::SubjectMode::parse(&self.ca_subject_mode).ok_or_else(|| {
+                anyhow::anyhow!("ca_subject_mode: is one of full, masked, keyed_hash")
+            })?;
+        if !(60..=30 * 24 * 3600).contains(&self.crl_validity_secs) {
+            anyhow::bail!("crl_validity_secs: is between 60 and 2592000 (30 days)");
+        }
+        Ok(yinxin_pki::ca::CaConfig {
+            organization: self.controller_name.clone(),
+            public_base_url: self.public_base_url(),
+            algorithms: vec![
+                yinxin_crypto::KeyAlgorithm::Sm2,
+                yinxin_crypto::KeyAlgorithm::EcdsaP256,
+            ],
+            subject_mode,
+            crl_validity: Duration::from_secs(self.crl_validity_secs),
+        })
+    }
+
     pub fn controller(&self) -> yinxin_identity::Controller {
         yinxin_identity::Controller {
             name: self.controller_name.clone(),
@@ -300,6 +327,8 @@ impl Default for Config {
             idv_deposit_attempts: IdvConfig::default().deposit_attempts,
             idv_attempts_per_day: IdvConfig::default().attempts_per_day,
             credential_validity_days: IdvConfig::default().credential_validity_days,
+            ca_subject_mode: "keyed_hash".into(),
+            crl_validity_secs: 24 * 3600,
             authority_sim_listen: DEFAULT_SIM_LISTEN,
         }
     }

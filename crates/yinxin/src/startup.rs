@@ -32,6 +32,7 @@ struct Opened {
 
 pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let (idv_router, idv_config) = config.idv()?;
+    let ca_config = config.ca()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -60,7 +61,17 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let verifications = Verifications::open(accounts.clone(), idv_router, idv_config)
         .await
         .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
-    announce(&opened, addr, &sms_line, &idv_lines(&config, sim.as_ref()));
+    let ca = start_ca(&opened, ca_config).await?;
+    let mut lines = idv_lines(&config, sim.as_ref());
+    lines.push(format!(
+        "  ca:         {} (software key store in the key-store database)",
+        ca.algorithms()
+            .iter()
+            .filter_map(|a| ca.issuing_ca_id(*a).ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    announce(&opened, addr, &sms_line, &lines);
     let mut state = AppState::new(
         opened.vault.clone(),
         opened.stores.health.clone(),
@@ -70,6 +81,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     if let Some(outbox) = outbox {
         state = state.with_outbox(outbox);
     }
+    state = state.with_ca(Arc::new(ca));
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,
@@ -84,6 +96,28 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The certificate authority: loads its hierarchies, creating on first start the SM2 and P-256
+/// ones. CA keys are in the software store, sealed under a key derived from the vault root (so
+/// master-key rotation needs no rewrap of them).
+async fn start_ca(
+    opened: &Opened,
+    config: yinxin_pki::ca::CaConfig,
+) -> anyhow::Result<yinxin_pki::ca::CertificateAuthority> {
+    let keys: Arc<dyn yinxin_crypto::KeyStore> =
+        Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
+            opened.stores.signing_keys.clone(),
+            opened.vault.service_secret("ca-keystore"),
+        ));
+    yinxin_pki::ca::CertificateAuthority::start(
+        keys,
+        opened.stores.certificates.clone(),
+        opened.vault.clone(),
+        config,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("certificate authority: {e}"))
 }
 
 /// Starts the provider simulator in this process (`--with-simulator`).

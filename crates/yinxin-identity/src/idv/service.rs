@@ -389,6 +389,30 @@ impl Verifications {
         })
     }
 
+    /// The verified identity of a person, for certificate issuance (CERT-2): the registered name
+    /// and resident ID number, read for `certificate_issuance`, when a match at assurance
+    /// `substantial` or higher stands (an ID-card capture alone proves less); `None` otherwise.
+    pub async fn verified_identity(
+        &self,
+        account: &AccountRecord,
+    ) -> ServiceResult<Option<(Zeroizing<String>, Zeroizing<String>)>> {
+        let records = self.accounts.repo.verifications_of(account.id).await?;
+        let status = status_of(&records);
+        if !status.verified || status.assurance < Some(AssuranceLevel::Substantial) {
+            return Ok(None);
+        }
+        let read = |f| {
+            self.accounts
+                .read_for(account.subject, f, Purpose::CertificateIssuance)
+        };
+        let name = read(&PERSON_NAME).await?.unwrap_or_default();
+        let number = read(&PERSON_DOCUMENT_NUMBER).await?.unwrap_or_default();
+        if name.is_empty() || number.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((name, number)))
+    }
+
     /// An enterprise's records, for its agents (`view`).
     pub async fn enterprise_history(
         &self,

@@ -51,7 +51,7 @@ async fn control(app: &TestApp, i: usize, change: Value) {
 }
 
 /// The first person whose every check is expected to match.
-fn clean_person(f: &Value) -> &Value {
+pub(crate) fn clean_person(f: &Value) -> &Value {
     f["persons"]
         .as_array()
         .unwrap()

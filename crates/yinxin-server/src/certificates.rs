@@ -1,0 +1,350 @@
+//! The certificate authority over HTTP (CERT-1, CERT-2, CERT-5): issuance to a verified person
+//! from a PKCS#10 request, the holder's certificates, revocation, the public certificate query,
+//! the CA chains and the CRLs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use yinxin_crypto::KeyAlgorithm;
+use yinxin_domain::certificate::CertificateRecord;
+use yinxin_domain::{DomainError, ErrorCode};
+use yinxin_pki::ca::{Actor, CaError, CertificateAuthority, IssueRequest, VerifiedSubject};
+use yinxin_pki::crl::RevocationReason;
+use yinxin_pki::profile::ProfileKind;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Caller};
+
+/// The PKI routes.
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(issue_certificate))
+        .routes(routes!(my_certificates))
+        .routes(routes!(query_certificate))
+        .routes(routes!(revoke_certificate))
+        .routes(routes!(chain_pem))
+        .routes(routes!(crl))
+}
+
+impl From<CaError> for ApiError {
+    fn from(e: CaError) -> Self {
+        match e {
+            CaError::Invalid(m) => DomainError::invalid("csr", m).into(),
+            CaError::NotFound => ApiError::new(ErrorCode::NotFound, "no such certificate"),
+            CaError::AlreadyRevoked => {
+                ApiError::new(ErrorCode::Conflict, "the certificate is already revoked")
+            }
+            CaError::NoHierarchy(a) => DomainError::invalid(
+                "algorithm",
+                format!("no {a} certificate authority is configured"),
+            )
+            .into(),
+            CaError::Internal(detail) => ApiError::internal(ErrorCode::Internal, detail),
+        }
+    }
+}
+
+fn ca(state: &AppState) -> Result<&Arc<CertificateAuthority>, ApiError> {
+    state.ca.as_ref().ok_or_else(|| {
+        ApiError::internal(
+            ErrorCode::Internal,
+            "the certificate authority is not configured",
+        )
+    })
+}
+
+/// Profiles a subscriber may ask for.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriberProfile {
+    /// A person's signing certificate.
+    PersonalSigning,
+}
+
+/// `POST /api/v1/certificates`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateRequest {
+    /// The PKCS#10 request, PEM (`CERTIFICATE REQUEST`). Its subject is ignored: the certificate
+    /// names the verified identity (CERT-2).
+    pub csr: String,
+    /// Which profile.
+    pub profile: SubscriberProfile,
+    /// Which hierarchy signs it: `sm2` or `p256`.
+    #[schema(example = "sm2")]
+    pub algorithm: String,
+    /// Fewer days than the profile's default (365), if wanted.
+    pub validity_days: Option<u32>,
+}
+
+/// What the service says of a certificate. `certificate_pem` only to its holder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateView {
+    /// Serial, lower-case hex.
+    pub serial: String,
+    /// SHA-256 of the DER, lower-case hex.
+    pub fingerprint_sha256: String,
+    /// `good`, `revoked` or `expired`.
+    pub status: &'static str,
+    /// The issuing CA (`sm2-issuing-1`); its chain is at `/pki/chain.pem?alg=…`.
+    pub issuer: String,
+    /// The profile.
+    pub profile: String,
+    /// The subject with personal information masked (CERT-5).
+    pub subject: String,
+    /// Unix seconds.
+    pub not_before: i64,
+    /// Unix seconds.
+    pub not_after: i64,
+    /// Unix seconds, when revoked.
+    pub revoked_at: Option<i64>,
+    /// RFC 5280 reason name, when revoked.
+    pub revocation_reason: Option<String>,
+    /// The certificate, PEM: to its holder only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_pem: Option<String>,
+}
+
+fn view(r: &CertificateRecord, pem: Option<String>) -> CertificateView {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    CertificateView {
+        serial: r.serial.clone(),
+        fingerprint_sha256: r.fingerprint.clone(),
+        status: match (&r.revocation, r.not_after <= now) {
+            (Some(_), _) => "revoked",
+            (None, true) => "expired",
+            (None, false) => "good",
+        },
+        issuer: r.ca_id.clone(),
+        profile: r.profile.clone(),
+        subject: r.masked_subject.clone(),
+        not_before: r.not_before,
+        not_after: r.not_after,
+        revoked_at: r.revocation.as_ref().map(|v| v.at),
+        revocation_reason: r.revocation.as_ref().map(|v| v.reason.clone()),
+        certificate_pem: pem,
+    }
+}
+
+fn algorithm(name: &str) -> Result<KeyAlgorithm, ApiError> {
+    KeyAlgorithm::parse(name).ok_or_else(|| {
+        DomainError::invalid(
+            "algorithm",
+            "is one of the configured hierarchies: sm2, p256",
+        )
+        .into()
+    })
+}
+
+/// Issues a certificate to the caller — a person whose identity is verified (CERT-2) — from a
+/// PKCS#10 request. The request is checked (signature, key strength, algorithm) before anything
+/// is written; the certificate is recorded before it is returned.
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "pki",
+    request_body = CertificateRequest,
+    responses(
+        (status = 201, description = "Issued", body = CertificateView),
+        (status = 400, description = "The request is malformed, weak, badly signed or not allowed; the message says which", body = ErrorBody),
+        (status = 403, description = "The caller's identity is not verified (IDENTITY_NOT_VERIFIED)", body = ErrorBody)
+    ))]
+async fn issue_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CertificateRequest>,
+) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+    let ca = ca(&state)?;
+    let alg = algorithm(&req.algorithm)?;
+    let csr = pem_request(&req.csr)?;
+    let (name, number) = state
+        .verifications
+        .verified_identity(&caller.account)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::IdentityNotVerified,
+                "a certificate is issued only to a verified identity: verify at /api/v1/verifications first",
+            )
+        })?;
+    let profile = match req.profile {
+        SubscriberProfile::PersonalSigning => ProfileKind::PersonalSigning,
+    };
+    let (record, der) = ca
+        .issue(IssueRequest {
+            subject: VerifiedSubject {
+                account: caller.account.id,
+                vault_subject: caller.account.subject,
+                name: name.to_string(),
+                document_number: number.to_string(),
+                enterprise: false,
+            },
+            csr_der: &csr,
+            profile,
+            ca_algorithm: alg,
+            validity: req
+                .validity_days
+                .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),
+        })
+        .await?;
+    let pem = yinxin_pki::pem(&der, "CERTIFICATE");
+    Ok((StatusCode::CREATED, Json(view(&record, Some(pem)))))
+}
+
+fn pem_request(pem: &str) -> Result<Vec<u8>, ApiError> {
+    yinxin_pki::csr::request_der_from_pem(pem).map_err(|e| DomainError::invalid("csr", e).into())
+}
+
+/// The caller's certificates, newest first, each with its PEM.
+#[utoipa::path(get, path = "/api/v1/me/certificates", tag = "pki",
+    responses((status = 200, description = "The caller's certificates", body = [CertificateView])))]
+async fn my_certificates(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<CertificateView>>, ApiError> {
+    let ca = ca(&state)?;
+    let mut out = Vec::new();
+    for r in ca.certificates_of(caller.account.id).await? {
+        let (_, der) = ca
+            .certificate_of_holder(&r.serial, caller.account.id, caller.account.subject)
+            .await?;
+        out.push(view(&r, Some(yinxin_pki::pem(&der, "CERTIFICATE"))));
+    }
+    Ok(Json(out))
+}
+
+/// Anyone's view of a certificate by serial (CERT-5): status, validity, issuer, profile and the
+/// subject with personal information masked.
+#[utoipa::path(get, path = "/api/v1/certificates/{serial}", tag = "pki",
+    params(("serial" = String, Path, description = "Serial, hex")),
+    responses(
+        (status = 200, description = "The certificate's public information", body = CertificateView),
+        (status = 404, description = "No such certificate", body = ErrorBody)
+    ))]
+async fn query_certificate(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let ca = ca(&state)?;
+    let serial = normalize_serial(&serial)?;
+    let r = ca.public_record(&serial).await?;
+    Ok(Json(view(&r, None)))
+}
+
+fn normalize_serial(s: &str) -> Result<String, ApiError> {
+    let s = s.trim().to_ascii_lowercase().replace(':', "");
+    if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DomainError::invalid("serial", "is 1 to 40 hexadecimal digits").into());
+    }
+    Ok(s)
+}
+
+/// `POST /api/v1/certificates/{serial}/revocation`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationRequest {
+    /// RFC 5280 reason: `unspecified`, `key_compromise`, `affiliation_changed`, `superseded`,
+    /// `cessation_of_operation`, `privilege_withdrawn`.
+    #[schema(example = "key_compromise")]
+    pub reason: String,
+}
+
+/// Revokes one of the caller's certificates. It shows in the CRL at once.
+#[utoipa::path(post, path = "/api/v1/certificates/{serial}/revocation", tag = "pki",
+    params(("serial" = String, Path, description = "Serial, hex")),
+    request_body = RevocationRequest,
+    responses(
+        (status = 200, description = "Revoked", body = CertificateView),
+        (status = 400, description = "Unknown reason", body = ErrorBody),
+        (status = 404, description = "No such certificate of the caller's", body = ErrorBody),
+        (status = 409, description = "Already revoked", body = ErrorBody)
+    ))]
+async fn revoke_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    ApiJson(req): ApiJson<RevocationRequest>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let ca = ca(&state)?;
+    let serial = normalize_serial(&serial)?;
+    let reason = RevocationReason::parse(&req.reason)
+        .filter(|r| {
+            // Reasons a subscriber may give (the CA-side ones are staff's).
+            matches!(
+                r,
+                RevocationReason::Unspecified
+                    | RevocationReason::KeyCompromise
+                    | RevocationReason::AffiliationChanged
+                    | RevocationReason::Superseded
+                    | RevocationReason::CessationOfOperation
+                    | RevocationReason::PrivilegeWithdrawn
+            )
+        })
+        .ok_or_else(|| {
+            ApiError::from(DomainError::invalid(
+                "reason",
+                "is one of unspecified, key_compromise, affiliation_changed, superseded, \
+                 cessation_of_operation, privilege_withdrawn",
+            ))
+        })?;
+    let r = ca
+        .revoke(&serial, Actor::Holder(caller.account.id), reason)
+        .await?;
+    Ok(Json(view(&r, None)))
+}
+
+/// `?alg=`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ChainQuery {
+    /// `sm2` or `p256`.
+    pub alg: String,
+}
+
+/// The issuing CA and root of a hierarchy, PEM.
+#[utoipa::path(get, path = "/pki/chain.pem", tag = "pki",
+    params(ChainQuery),
+    responses(
+        (status = 200, description = "Issuing CA then root", content_type = "application/pem-certificate-chain", body = String),
+        (status = 400, description = "Unknown algorithm", body = ErrorBody)
+    ))]
+async fn chain_pem(
+    State(state): State<AppState>,
+    Query(q): Query<ChainQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let ca = ca(&state)?;
+    let pem = ca.chain_pem(algorithm(&q.alg)?)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/pem-certificate-chain")],
+        pem,
+    ))
+}
+
+/// The current full CRL of an issuing CA (DER), regenerated on revocation.
+#[utoipa::path(get, path = "/pki/crl/{file}", tag = "pki",
+    params(("file" = String, Path, description = "`{ca-id}.crl`, e.g. `sm2-issuing-1.crl`")),
+    responses(
+        (status = 200, description = "The CRL", content_type = "application/pkix-crl", body = Vec<u8>),
+        (status = 404, description = "No such CA", body = ErrorBody)
+    ))]
+async fn crl(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let ca = ca(&state)?;
+    let id = file
+        .strip_suffix(".crl")
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such CRL"))?;
+    let der = ca.crl(id).await.map_err(|e| match e {
+        CaError::NotFound => ApiError::new(ErrorCode::NotFound, "no such CRL"),
+        other => other.into(),
+    })?;
+    Ok(([(header::CONTENT_TYPE, "application/pkix-crl")], der))
+}

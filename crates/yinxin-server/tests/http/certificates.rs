@@ -1,0 +1,239 @@
+//! The certificate authority through HTTP (CERT-1, CERT-2, CERT-5): identity first, issuance
+//! from a PKCS#10 request checked by OpenSSL, the public query with PI masked, revocation by the
+//! holder only, and the CRL at once.
+
+use std::process::Command;
+
+use serde_json::json;
+use yinxin_store::backend_tests;
+use yinxin_store::testing::TestDb;
+
+use crate::TestApp;
+use crate::idv::{carrier, clean_person, consent_to, fixtures, signed_up_as, verify};
+
+/// A PEM request made by `openssl req` with a fresh key of `kind` (`p256`, `sm2`, `rsa1024`).
+fn openssl_csr(dir: &std::path::Path, kind: &str) -> String {
+    let key = dir.join(format!("{kind}.key"));
+    let csr = dir.join(format!("{kind}.csr"));
+    let gen_args: Vec<&str> = match kind {
+        "p256" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "sm2" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2"],
+        "rsa1024" => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+        other => panic!("no key kind {other}"),
+    };
+    let out = Command::new("openssl")
+        .arg("genpkey")
+        .args(&gen_args)
+        .arg("-out")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut req = Command::new("openssl");
+    req.args([
+        "req",
+        "-new",
+        "-subj",
+        "/CN=Someone Else/serialNumber=110105194912310021",
+    ])
+    .arg("-key")
+    .arg(&key)
+    .arg("-out")
+    .arg(&csr);
+    if kind == "sm2" {
+        req.args(["-sm3", "-sigopt", "distid:1234567812345678"]);
+    }
+    assert!(req.status().unwrap().success());
+    std::fs::read_to_string(csr).unwrap()
+}
+
+fn openssl(args: &[&str]) -> String {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+async fn certificates_go_to_verified_persons_only(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let p = clean_person(&f);
+    let (_, token) = signed_up_as(&app, 1, p).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csr = openssl_csr(dir.path(), "p256");
+    let body = json!({"csr": csr, "profile": "personal_signing", "algorithm": "p256"});
+
+    // CERT-2: not verified yet, nothing issued.
+    let (s, v) = app.post_as("/api/v1/certificates", &token, &body).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (403, Some("IDENTITY_NOT_VERIFIED")),
+        "{v}"
+    );
+    let (s, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(0)), "{list}");
+
+    consent_to(&app, &token, "idv_carrier").await;
+    let (s, v) = verify(&app, &token, &carrier(p)).await;
+    assert_eq!(
+        (s, v["record"]["outcome"].as_str()),
+        (201, Some("match")),
+        "{v}"
+    );
+
+    // Bad requests are refused naming the field, nothing recorded.
+    let weak = openssl_csr(dir.path(), "rsa1024");
+    for (body, want) in [
+        (
+            json!({"csr": weak, "profile": "personal_signing", "algorithm": "p256"}),
+            "too weak",
+        ),
+        (
+            json!({"csr": "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "profile": "personal_signing", "algorithm": "p256"}),
+            "csr",
+        ),
+        (
+            json!({"csr": csr, "profile": "personal_signing", "algorithm": "rsa9"}),
+            "algorithm",
+        ),
+        (
+            json!({"csr": csr, "profile": "root_ca", "algorithm": "p256"}),
+            "profile",
+        ),
+    ] {
+        let (s, v) = app.post_as("/api/v1/certificates", &token, &body).await;
+        assert_eq!(s, 400, "{want}: {v}");
+        assert!(v["message"].as_str().unwrap().contains(want), "{want}: {v}");
+    }
+    let (_, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+
+    let (_, stranger) = app.signed_up(7).await;
+    for (alg, kind) in [("p256", "p256"), ("sm2", "sm2")] {
+        let csr = openssl_csr(dir.path(), kind);
+        let body = json!({"csr": csr, "profile": "personal_signing", "algorithm": alg});
+        let (s, cert) = app.post_as("/api/v1/certificates", &token, &body).await;
+        assert_eq!(s, 201, "{cert}");
+        assert_eq!(cert["status"], "good");
+        let serial = cert["serial"].as_str().unwrap().to_owned();
+        let leaf = dir.path().join(format!("{alg}-leaf.pem"));
+        std::fs::write(&leaf, cert["certificate_pem"].as_str().unwrap()).unwrap();
+
+        // The subject is the verified identity, not what the request claimed (CERT-2), and
+        // carries no document number (CERT-4 default: keyed hash).
+        let subject = openssl(&[
+            "x509",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8",
+            "-in",
+            leaf.to_str().unwrap(),
+        ]);
+        let name = p["name"].as_str().unwrap();
+        let number = p["id_number"].as_str().unwrap();
+        assert!(subject.contains(name), "{subject}");
+        assert!(
+            !subject.contains("Someone Else") && !subject.contains(number),
+            "{subject}"
+        );
+
+        // OpenSSL accepts it under the published chain.
+        let (s, chain, _) = app.get(&format!("/pki/chain.pem?alg={alg}")).await;
+        assert_eq!(s, 200);
+        let mut parts = chain.split_inclusive("-----END CERTIFICATE-----\n");
+        let issuing = dir.path().join(format!("{alg}-issuing.pem"));
+        let root = dir.path().join(format!("{alg}-root.pem"));
+        std::fs::write(&issuing, parts.next().unwrap()).unwrap();
+        std::fs::write(&root, parts.next().unwrap()).unwrap();
+        let (i, r, l) = (
+            issuing.to_str().unwrap(),
+            root.to_str().unwrap(),
+            leaf.to_str().unwrap(),
+        );
+        let out = if alg == "sm2" {
+            // OpenSSL 3.0 passes the SM2 distid only to the certificate verified: link by link.
+            let up = openssl(&[
+                "verify",
+                "-CAfile",
+                r,
+                "-vfyopt",
+                "distid:1234567812345678",
+                i,
+            ]);
+            assert!(up.contains(": OK"), "{up}");
+            openssl(&[
+                "verify",
+                "-partial_chain",
+                "-CAfile",
+                i,
+                "-vfyopt",
+                "distid:1234567812345678",
+                l,
+            ])
+        } else {
+            openssl(&["verify", "-CAfile", r, "-untrusted", i, l])
+        };
+        assert!(out.contains(": OK"), "{alg}: {out}");
+
+        // Anyone can query it, PI masked; a stranger cannot revoke it.
+        let (s, public) = app.json(&format!("/api/v1/certificates/{serial}")).await;
+        assert_eq!(s, 200, "{public}");
+        assert!(public.get("certificate_pem").is_none(), "{public}");
+        let shown = public["subject"].as_str().unwrap();
+        assert!(!shown.contains(name) && !shown.contains(number), "{shown}");
+        let revoke = json!({"reason": "key_compromise"});
+        let path = format!("/api/v1/certificates/{serial}/revocation");
+        let (s, v) = app.post_as(&path, &stranger, &revoke).await;
+        assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+
+        // The holder revokes; the query and the CRL say so at once; twice is a conflict.
+        let (s, v) = app
+            .post_as(&path, &token, &json!({"reason": "ca_compromise"}))
+            .await;
+        assert_eq!(s, 400, "a subscriber cannot claim a CA compromise: {v}");
+        let (s, v) = app.post_as(&path, &token, &revoke).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("revoked")), "{v}");
+        let (s, v) = app.post_as(&path, &token, &revoke).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+        let (_, public) = app.json(&format!("/api/v1/certificates/{serial}")).await;
+        assert_eq!(public["status"], "revoked");
+        assert_eq!(public["revocation_reason"], "key_compromise");
+        let issuer = public["issuer"].as_str().unwrap();
+        let crl = app
+            .http
+            .get(format!("{}/pki/crl/{issuer}.crl", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(crl.status(), 200);
+        assert_eq!(crl.headers()["content-type"], "application/pkix-crl");
+        let path = dir.path().join(format!("{alg}.crl"));
+        std::fs::write(&path, crl.bytes().await.unwrap()).unwrap();
+        let text = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-noout",
+            "-text",
+            "-in",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            text.contains(&serial.to_uppercase()) && text.contains("Key Compromise"),
+            "{text}"
+        );
+    }
+    let (_, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let (s, v) = app.json("/api/v1/certificates/not-hex").await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+    let (s, _) = app.json("/api/v1/certificates/00ff").await;
+    assert_eq!(s, 404);
+    let (s, _, _) = app.get("/pki/crl/nope.crl").await;
+    assert_eq!(s, 404);
+}
+
+backend_tests!(certificates_go_to_verified_persons_only);
