@@ -30,6 +30,10 @@ use crate::crl::{RevocationReason, RevokedEntry, build_crl};
 use crate::csr::check_request;
 use crate::hierarchy::{CaCertificate, Hierarchy, HierarchySpec, create_hierarchy};
 use crate::name::NameBuilder;
+use crate::ocsp::{
+    CertId, CertStatus as OcspStatus, OcspRequest, OcspResponseStatus, ResponderIdentity,
+    build_response, error_response, parse_request,
+};
 use crate::profile::{Profile, ProfileKind};
 
 /// How much of the subject's document goes into the certificate (CERT-4). Stated in the privacy
@@ -169,13 +173,27 @@ impl From<yinxin_crypto::CryptoError> for CaError {
     }
 }
 
-/// An issuing CA as loaded.
+/// An issuing CA as loaded, with its delegated OCSP responder.
 #[derive(Clone, Debug)]
 struct IssuingCa {
     record: CaRecord,
     root_der: Vec<u8>,
     name: x509_cert::name::Name,
+    responder: Arc<ResponderIdentity>,
+    responder_key: String,
 }
+
+/// A pre-signed OCSP response (no nonce) for one CertID, with the status it says and when to
+/// sign it again.
+#[derive(Clone, Debug)]
+struct CachedOcsp {
+    der: Vec<u8>,
+    revoked: bool,
+    refresh_at: SystemTime,
+}
+
+/// How long an OCSP response is valid (nextUpdate); pre-signed ones are re-signed at half.
+const OCSP_VALIDITY: Duration = Duration::from_secs(3600);
 
 /// The CA service.
 pub struct CertificateAuthority {
@@ -185,6 +203,7 @@ pub struct CertificateAuthority {
     config: CaConfig,
     issuing: HashMap<KeyAlgorithm, IssuingCa>,
     crls: Mutex<HashMap<String, (Vec<u8>, SystemTime)>>,
+    ocsp_cache: Mutex<HashMap<CertId, CachedOcsp>>,
 }
 
 impl std::fmt::Debug for CertificateAuthority {
@@ -299,12 +318,19 @@ impl CertificateAuthority {
                 .ok_or_else(|| CaError::Internal(format!("CA {} has no root", r.id)))?;
             let cert = <x509_cert::Certificate as der::Decode>::from_der(&r.certificate)
                 .map_err(|e| CaError::Internal(format!("CA {} certificate: {e}", r.id)))?;
+            let ocsp = records
+                .iter()
+                .find(|o| o.active && o.role == CaRole::Ocsp && o.parent.as_ref() == Some(&r.id))
+                .ok_or_else(|| CaError::Internal(format!("CA {} has no OCSP responder", r.id)))?;
+            let responder = ResponderIdentity::new(&r.certificate, &ocsp.certificate)?;
             issuing.insert(
                 alg,
                 IssuingCa {
                     record: r.clone(),
                     root_der: root.certificate.clone(),
                     name: cert.tbs_certificate().subject().clone(),
+                    responder: Arc::new(responder),
+                    responder_key: ocsp.key_id.clone(),
                 },
             );
         }
@@ -315,6 +341,7 @@ impl CertificateAuthority {
             config,
             issuing,
             crls: Mutex::new(HashMap::new()),
+            ocsp_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -549,6 +576,90 @@ impl CertificateAuthority {
             revocation: Some(revocation),
             ..rec
         })
+    }
+
+    /// Answers an OCSP request (RFC 6960) as the delegated responder of the issuing CA its
+    /// CertIDs name. The status is read from the records on every request, so a revocation shows
+    /// at once on every node; a nonce-less single-CertID request is answered from a pre-signed
+    /// response while the status it states is still the status recorded (re-signed at half its
+    /// validity). A request that cannot be read gets `malformedRequest`, one for no CA here
+    /// `unauthorized` — as OCSP responses, never as HTTP errors.
+    pub async fn ocsp(&self, request_der: &[u8]) -> Vec<u8> {
+        let Ok(req) = parse_request(request_der) else {
+            return error_response(OcspResponseStatus::MalformedRequest);
+        };
+        match self.ocsp_answer(&req).await {
+            Ok(Some(der)) => der,
+            Ok(None) => error_response(OcspResponseStatus::Unauthorized),
+            Err(e) => {
+                tracing::error!(error = %e, "OCSP response failed");
+                error_response(OcspResponseStatus::InternalError)
+            }
+        }
+    }
+
+    async fn ocsp_answer(&self, req: &OcspRequest) -> Result<Option<Vec<u8>>, CaError> {
+        let Some(first) = req.cert_ids.first() else {
+            return Ok(None);
+        };
+        let Some(ca) = self.issuing.values().find(|c| c.responder.matches(first)) else {
+            return Ok(None);
+        };
+        let mut statuses = Vec::with_capacity(req.cert_ids.len());
+        for id in &req.cert_ids {
+            let status = if !ca.responder.matches(id) {
+                OcspStatus::Unknown
+            } else {
+                match self.repo.certificate(&hex::encode(&id.serial)).await? {
+                    Some(r) if r.ca_id == ca.record.id => match &r.revocation {
+                        Some(v) => OcspStatus::Revoked {
+                            at: from_unix(v.at),
+                            reason: RevocationReason::parse(&v.reason),
+                        },
+                        None => OcspStatus::Good,
+                    },
+                    _ => OcspStatus::Unknown,
+                }
+            };
+            statuses.push((id.clone(), status));
+        }
+        let now = SystemTime::now();
+        let cacheable = req.nonce.is_none() && statuses.len() == 1;
+        if cacheable
+            && let Some((id, status)) = statuses.first()
+            && let Ok(cache) = self.ocsp_cache.lock()
+            && let Some(hit) = cache.get(id)
+            && now < hit.refresh_at
+            && hit.revoked == matches!(status, OcspStatus::Revoked { .. })
+            && !matches!(status, OcspStatus::Unknown)
+        {
+            return Ok(Some(hit.der.clone()));
+        }
+        let signer = self.keys.signer(&KeyId::new(&ca.responder_key)).await?;
+        let der = build_response(
+            &ca.responder,
+            signer.as_ref(),
+            &statuses,
+            now,
+            now,
+            Some(now + OCSP_VALIDITY),
+            req.nonce.as_deref(),
+        )?;
+        if cacheable
+            && let Some((id, status)) = statuses.first()
+            && !matches!(status, OcspStatus::Unknown)
+            && let Ok(mut cache) = self.ocsp_cache.lock()
+        {
+            cache.insert(
+                id.clone(),
+                CachedOcsp {
+                    der: der.clone(),
+                    revoked: matches!(status, OcspStatus::Revoked { .. }),
+                    refresh_at: now + OCSP_VALIDITY / 2,
+                },
+            );
+        }
+        Ok(Some(der))
     }
 
     /// The current CRL (DER) of an issuing CA: cached, regenerated after a revocation and when

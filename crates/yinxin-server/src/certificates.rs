@@ -32,6 +32,55 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_certificate))
         .routes(routes!(chain_pem))
         .routes(routes!(crl))
+        .routes(routes!(ocsp_post))
+        .routes(routes!(ocsp_get))
+}
+
+/// The largest OCSP request read (RFC 6960 requests are a few hundred bytes).
+const OCSP_REQUEST_MAX: usize = 64 * 1024;
+
+fn ocsp_reply(der: Vec<u8>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/ocsp-response")], der)
+}
+
+/// OCSP (RFC 6960) over POST: the body is the DER OCSPRequest. Every answer is an OCSPResponse,
+/// HTTP 200, even a refusal (`malformedRequest`, `unauthorized`), as RFC 6960 §A.1 has it.
+#[utoipa::path(post, path = "/pki/ocsp", tag = "pki",
+    request_body(content = Vec<u8>, content_type = "application/ocsp-request"),
+    responses((status = 200, description = "An OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>)))]
+async fn ocsp_post(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let ca = ca(&state)?;
+    if body.len() > OCSP_REQUEST_MAX {
+        return Ok(ocsp_reply(yinxin_pki::ocsp::error_response(
+            yinxin_pki::ocsp::OcspResponseStatus::MalformedRequest,
+        )));
+    }
+    Ok(ocsp_reply(ca.ocsp(&body).await))
+}
+
+/// OCSP (RFC 6960 §A.1) over GET: the path is the base64 of the DER OCSPRequest, URL-encoded.
+#[utoipa::path(get, path = "/pki/ocsp/{request}", tag = "pki",
+    params(("request" = String, Path, description = "base64 of the DER OCSPRequest, URL-encoded")),
+    responses((status = 200, description = "An OCSPResponse", content_type = "application/ocsp-response", body = Vec<u8>)))]
+async fn ocsp_get(
+    State(state): State<AppState>,
+    Path(request): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    use base64::Engine;
+    let ca = ca(&state)?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(request.trim().as_bytes())
+        .ok()
+        .filter(|d| d.len() <= OCSP_REQUEST_MAX);
+    Ok(ocsp_reply(match decoded {
+        Some(der) => ca.ocsp(&der).await,
+        None => {
+            yinxin_pki::ocsp::error_response(yinxin_pki::ocsp::OcspResponseStatus::MalformedRequest)
+        }
+    }))
 }
 
 impl From<CaError> for ApiError {

@@ -47,6 +47,43 @@ fn openssl_csr(dir: &std::path::Path, kind: &str) -> String {
     std::fs::read_to_string(csr).unwrap()
 }
 
+/// `openssl` in a blocking thread: it talks to the server running on this runtime.
+async fn openssl_async(args: Vec<String>) -> String {
+    tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        openssl(&a)
+    })
+    .await
+    .unwrap()
+}
+
+/// `openssl ocsp` against the server's responder for `leaf` (POST). SM2 responses are read but
+/// not verified: OpenSSL 3.0's `ocsp` cannot take the SM2 distinguishing ID (docs/CA.md).
+async fn ocsp_status(app: &TestApp, alg: &str, root: &str, issuing: &str, leaf: &str) -> String {
+    let chain = std::fs::read_to_string(issuing).unwrap() + &std::fs::read_to_string(root).unwrap();
+    let chain_path = format!("{issuing}.chain");
+    std::fs::write(&chain_path, chain).unwrap();
+    let mut args: Vec<String> = [
+        "ocsp",
+        "-issuer",
+        issuing,
+        "-cert",
+        leaf,
+        "-url",
+        &format!("{}/pki/ocsp", app.base),
+        "-CAfile",
+        &chain_path,
+        "-resp_text",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if alg == "sm2" {
+        args.push("-noverify".into());
+    }
+    openssl_async(args).await
+}
+
 fn openssl(args: &[&str]) -> String {
     let out = Command::new("openssl").args(args).output().unwrap();
     format!(
@@ -178,6 +215,13 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
         };
         assert!(out.contains(": OK"), "{alg}: {out}");
 
+        // OCSP says good (and, for P-256, OpenSSL verifies the responder's signature).
+        let status = ocsp_status(&app, alg, r, i, l).await;
+        assert!(status.contains(&format!("{l}: good")), "{alg}: {status}");
+        if alg == "p256" {
+            assert!(status.contains("Response verify OK"), "{status}");
+        }
+
         // Anyone can query it, PI masked; a stranger cannot revoke it.
         let (s, public) = app.json(&format!("/api/v1/certificates/{serial}")).await;
         assert_eq!(s, 200, "{public}");
@@ -200,6 +244,10 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
         assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
         let (_, public) = app.json(&format!("/api/v1/certificates/{serial}")).await;
         assert_eq!(public["status"], "revoked");
+        // OCSP says so at once, with the reason.
+        let status = ocsp_status(&app, alg, r, i, l).await;
+        assert!(status.contains(&format!("{l}: revoked")), "{alg}: {status}");
+        assert!(status.contains("Reason: keyCompromise"), "{alg}: {status}");
         assert_eq!(public["revocation_reason"], "key_compromise");
         let issuer = public["issuer"].as_str().unwrap();
         let crl = app
@@ -234,6 +282,25 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
     assert_eq!(s, 404);
     let (s, _, _) = app.get("/pki/crl/nope.crl").await;
     assert_eq!(s, 404);
+    // OCSP refusals are OCSP responses: malformedRequest for garbage, POST and GET.
+    let bad = app
+        .http
+        .post(format!("{}/pki/ocsp", app.base))
+        .header("content-type", "application/ocsp-request")
+        .body(b"not der".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 200);
+    assert_eq!(
+        bad.bytes().await.unwrap().as_ref(),
+        [0x30, 0x03, 0x0a, 0x01, 0x01]
+    );
+    let (s, _, _) = app.get("/pki/ocsp/%%%").await;
+    assert!(s == 200 || s == 400, "{s}");
+    let (s, body, _) = app.get("/pki/ocsp/bm90IGRlcg%3D%3D").await;
+    assert_eq!(s, 200);
+    assert_eq!(body.as_bytes(), [0x30, 0x03, 0x0a, 0x01, 0x01]);
 }
 
 backend_tests!(certificates_go_to_verified_persons_only);
