@@ -421,24 +421,7 @@ mod tests {
         let tbs = write_der(dir, "sm2-tbs.der", &crl.tbs_cert_list.to_der().unwrap());
         let sig = write_der(dir, "sm2-sig.der", crl.signature.raw_bytes());
         let public = write_der(dir, "sm2-pub.der", issuing_spki);
-        openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pubin",
-            "-keyform",
-            "DER",
-            "-inkey",
-            &s(&public),
-            "-in",
-            &s(&tbs),
-            "-sigfile",
-            &s(&sig),
-            "-pkeyopt",
-            "distid:1234567812345678",
-        ])
+        crate::testing::sm2_verify_with_distid(&public, &tbs, &sig)
     }
 
     /// Every algorithm: a CRL of three entries and an empty one verify under the issuing CA, and

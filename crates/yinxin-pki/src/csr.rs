@@ -17,7 +17,7 @@
 //! the record only: the issued subject comes from the verified identity.
 
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode, ErrorKind, Header, Reader, SliceReader, Tag, Tagged};
+use der::{Decode, Encode, Header, Reader, SliceReader, Tag, Tagged};
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 use yinxin_crypto::verify::{public_key_algorithm, verify_signature};
@@ -275,52 +275,11 @@ fn check_signature_algorithm(
     Ok(())
 }
 
-/// " for INTEGER" for a universal tag (a type of the schema); nothing for the others, whose
-/// numbers come from the input.
-fn of(tag: Tag) -> String {
-    if tag.class() == der::Class::Universal {
-        format!(" for {tag}")
-    } else {
-        String::new()
-    }
-}
-
-/// The refusal of input that does not decode, in words: der's position is kept, "truncated" is
-/// said when the input ends early, and no byte, tag number or OID of the input is repeated.
+/// The refusal of input that does not decode (see [`crate::der_error`]).
 fn not_der(e: der::Error) -> PkiError {
-    let what = match e.kind() {
-        ErrorKind::Incomplete { actual_len, .. } => {
-            format!("it is truncated: it ends after {actual_len} bytes, inside an element")
-        }
-        ErrorKind::TagUnexpected {
-            expected: Some(tag),
-            ..
-        } => format!("an unexpected ASN.1 element where {tag} belongs"),
-        ErrorKind::TagUnexpected { expected: None, .. } => "an unexpected ASN.1 element".into(),
-        ErrorKind::TagUnknown { .. } | ErrorKind::TagNumberInvalid => "an unknown ASN.1 tag".into(),
-        ErrorKind::OidUnknown { .. } => "an unknown object identifier".into(),
-        ErrorKind::OidMalformed => "a malformed object identifier".into(),
-        ErrorKind::TrailingData { .. } => "extra bytes inside one of its structures".into(),
-        ErrorKind::Utf8(_) => "a text value that is not valid UTF-8".into(),
-        ErrorKind::IndefiniteLength => "an indefinite length (BER, not DER)".into(),
-        ErrorKind::Overlength => "a length longer than the input".into(),
-        ErrorKind::Length { tag } => format!("a wrong length{}", of(tag)),
-        ErrorKind::Noncanonical { tag } => {
-            format!("a value{} not encoded as DER requires", of(tag))
-        }
-        ErrorKind::Value { tag } => format!("a malformed value{}", of(tag)),
-        ErrorKind::DateTime => "a malformed time".into(),
-        ErrorKind::SetOrdering => "a SET OF not sorted as DER requires".into(),
-        ErrorKind::NestingDepth => "structures nested too deeply".into(),
-        ErrorKind::Overflow => "a number too large".into(),
-        _ => "a structure that cannot be read".into(),
-    };
-    let at = e
-        .position()
-        .map(|p| format!(" (at byte {p})"))
-        .unwrap_or_default();
     invalid(format!(
-        "the request is not a DER PKCS#10 CertificationRequest: {what}{at}"
+        "the request is not a DER PKCS#10 CertificationRequest: {}",
+        crate::der_error::describe(&e, false)
     ))
 }
 

@@ -22,6 +22,7 @@ pub mod ca;
 pub mod cert;
 pub mod crl;
 pub mod csr;
+mod der_error;
 pub mod error;
 pub mod hierarchy;
 pub mod name;

@@ -27,7 +27,7 @@
 use std::time::{Duration, SystemTime};
 
 use der::asn1::{Any, BitString, GeneralizedTime, Int, Null, ObjectIdentifier, OctetString};
-use der::{Choice, Decode, Encode, Enumerated, ErrorKind, Sequence, Tagged};
+use der::{Choice, Decode, Encode, Enumerated, Sequence, Tagged};
 use sha1::Digest;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
@@ -294,55 +294,11 @@ fn invalid(msg: impl Into<String>) -> PkiError {
     PkiError::Invalid(msg.into())
 }
 
-/// " for INTEGER" for a universal tag (a type of the schema); nothing for tags whose numbers
-/// come from the input.
-fn of(tag: der::Tag) -> String {
-    if tag.class() == der::Class::Universal {
-        format!(" for {tag}")
-    } else {
-        String::new()
-    }
-}
-
-/// A decoding failure in words, with der's position, never a byte, tag number or OID of the input.
+/// A decoding failure in words (see [`crate::der_error`]).
 fn not_der(e: der::Error) -> PkiError {
-    let what = match e.kind() {
-        ErrorKind::Incomplete { actual_len, .. } => {
-            format!("it is truncated: it ends after {actual_len} bytes, inside an element")
-        }
-        ErrorKind::TrailingData { decoded, .. } => {
-            format!("it is followed by bytes that are not part of it (it ends at byte {decoded})")
-        }
-        ErrorKind::TagUnexpected {
-            expected: Some(tag),
-            ..
-        } => format!("an unexpected ASN.1 element where {tag} belongs"),
-        ErrorKind::TagUnexpected { expected: None, .. } => "an unexpected ASN.1 element".into(),
-        ErrorKind::TagUnknown { .. } | ErrorKind::TagNumberInvalid => "an unknown ASN.1 tag".into(),
-        ErrorKind::OidUnknown { .. } => "an unknown object identifier".into(),
-        ErrorKind::OidMalformed => "a malformed object identifier".into(),
-        ErrorKind::IndefiniteLength => "an indefinite length (BER, not DER)".into(),
-        ErrorKind::Overlength => "a length longer than the input".into(),
-        ErrorKind::Length { tag } => format!("a wrong length{}", of(tag)),
-        ErrorKind::Noncanonical { tag } => {
-            format!("a value{} not encoded as DER requires", of(tag))
-        }
-        ErrorKind::Value { tag } => format!("a malformed value{}", of(tag)),
-        ErrorKind::DateTime => "a malformed time".into(),
-        ErrorKind::SetOrdering => "a SET OF not sorted as DER requires".into(),
-        ErrorKind::NestingDepth => "structures nested too deeply".into(),
-        ErrorKind::Overflow => "a number too large".into(),
-        _ => "a structure that cannot be read".into(),
-    };
-    let at = match e.kind() {
-        ErrorKind::TrailingData { .. } => String::new(),
-        _ => e
-            .position()
-            .map(|p| format!(" (at byte {p})"))
-            .unwrap_or_default(),
-    };
     invalid(format!(
-        "the OCSP request is not a DER OCSPRequest: {what}{at}"
+        "the OCSP request is not a DER OCSPRequest: {}",
+        crate::der_error::describe(&e, true)
     ))
 }
 
@@ -912,24 +868,7 @@ mod tests {
         );
         let sig = f.write(&format!("{tag}-sig.der"), basic.signature.raw_bytes());
         let public = f.write(&format!("{tag}-pub.der"), &f.h.ocsp.key.public_key_der);
-        openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pubin",
-            "-keyform",
-            "DER",
-            "-inkey",
-            &s(&public),
-            "-in",
-            &s(&tbs),
-            "-sigfile",
-            &s(&sig),
-            "-pkeyopt",
-            "distid:1234567812345678",
-        ])
+        crate::testing::sm2_verify_with_distid(&public, &tbs, &sig)
     }
 
     /// Whether `out` is OpenSSL's verdict that the response verified; for SM2 (see

@@ -180,3 +180,28 @@ pub(crate) fn test_spec(alg: yinxin_crypto::KeyAlgorithm) -> crate::hierarchy::H
         issuing_urls: test_urls("issuing"),
     }
 }
+
+/// `openssl pkeyutl -verify` of an SM2 signature over the DER at `tbs` with the GM/T 0009 default
+/// distinguishing ID: how SM2 CRLs and OCSP responses are checked, since `openssl crl` and
+/// `openssl ocsp` cannot take a distinguishing ID (docs/CA.md).
+pub(crate) fn sm2_verify_with_distid(public: &Path, tbs: &Path, sig: &Path) -> String {
+    let s = |p: &Path| p.display().to_string();
+    openssl(&[
+        "pkeyutl".to_string(),
+        "-verify".into(),
+        "-rawin".into(),
+        "-digest".into(),
+        "sm3".into(),
+        "-pubin".into(),
+        "-keyform".into(),
+        "DER".into(),
+        "-inkey".into(),
+        s(public),
+        "-in".into(),
+        s(tbs),
+        "-sigfile".into(),
+        s(sig),
+        "-pkeyopt".into(),
+        "distid:1234567812345678".into(),
+    ])
+}
