@@ -878,6 +878,28 @@ impl Accounts {
 
     /// Counts a hit on `(context, value)` in the current window of `window_secs`; refuses with
     /// `RATE_LIMITED` beyond `limit`. The value (an address, a mobile) is pseudonymized first.
+    /// A per-address limit for other services' public endpoints (the certificate query, CERT-5):
+    /// at most `limit` requests per `window_secs` from `source`, counted in the database (so
+    /// across nodes) under a keyed pseudonym of the address, never the address itself.
+    pub async fn limit_address(
+        &self,
+        context: &str,
+        source: IpAddr,
+        limit: u32,
+        window_secs: i64,
+        what: &str,
+    ) -> ServiceResult<()> {
+        self.rate_limit(
+            context,
+            &source.to_string(),
+            limit,
+            window_secs,
+            now(),
+            what,
+        )
+        .await
+    }
+
     pub(crate) async fn rate_limit(
         &self,
         context: &str,

@@ -2,11 +2,12 @@
 //! from a PKCS#10 request, the holder's certificates, revocation, the public certificate query,
 //! the CA chains and the CRLs.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -276,13 +277,27 @@ async fn my_certificates(
     params(("serial" = String, Path, description = "Serial, hex")),
     responses(
         (status = 200, description = "The certificate's public information", body = CertificateView),
-        (status = 404, description = "No such certificate", body = ErrorBody)
+        (status = 404, description = "No such certificate", body = ErrorBody),
+        (status = 429, description = "Too many queries from this address", body = ErrorBody)
     ))]
 async fn query_certificate(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let ca = ca(&state)?;
+    // CERT-5: the query is public, so it is limited per address (a serial is 126 random bits,
+    // but the limit also keeps the query from being a free load generator).
+    state
+        .accounts
+        .limit_address(
+            "certificate-query-address",
+            peer.ip(),
+            state.certificate_queries_per_minute,
+            60,
+            "too many certificate queries from this address",
+        )
+        .await?;
     let serial = normalize_serial(&serial)?;
     let r = ca.public_record(&serial).await?;
     Ok(Json(view(&r, None)))

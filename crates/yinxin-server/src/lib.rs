@@ -51,6 +51,8 @@ pub struct AppState {
     pub outbox: Option<Outbox>,
     /// The certificate authority (CERT-1); `None` answers 503 on the PKI routes.
     pub ca: Option<Arc<CertificateAuthority>>,
+    /// Public certificate queries allowed per address per minute (CERT-5).
+    pub certificate_queries_per_minute: u32,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -70,13 +72,16 @@ impl AppState {
             verifications,
             outbox: None,
             ca: None,
+            certificate_queries_per_minute: 60,
             metrics: Arc::new(Metrics::new()),
         }
     }
 
-    /// Serves the certificate authority.
-    pub fn with_ca(mut self, ca: Arc<CertificateAuthority>) -> Self {
+    /// Serves the certificate authority, its public query limited to `queries_per_minute` per
+    /// address.
+    pub fn with_ca(mut self, ca: Arc<CertificateAuthority>, queries_per_minute: u32) -> Self {
         self.ca = Some(ca);
+        self.certificate_queries_per_minute = queries_per_minute;
         self
     }
 

@@ -233,7 +233,7 @@ impl TestApp {
         let ca = test_ca(db, &vault).await;
         let state = AppState::new(vault, db.stores.health.clone(), accounts, verifications)
             .with_outbox(outbox)
-            .with_ca(ca);
+            .with_ca(ca, 20);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -134,6 +134,8 @@ pub struct Config {
     pub ca_subject_mode: String,
     /// Seconds a CRL is valid (its nextUpdate); it is regenerated at half that, and on revocation.
     pub crl_validity_secs: u64,
+    /// Public certificate queries allowed per address per minute (CERT-5).
+    pub certificate_queries_per_minute: u32,
 }
 
 /// One identity-verification provider (Tencent Cloud API 3.0 protocol) and its processor
@@ -329,6 +331,7 @@ impl Default for Config {
             credential_validity_days: IdvConfig::default().credential_validity_days,
             ca_subject_mode: "keyed_hash".into(),
             crl_validity_secs: 24 * 3600,
+            certificate_queries_per_minute: 60,
             authority_sim_listen: DEFAULT_SIM_LISTEN,
         }
     }

@@ -81,7 +81,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     if let Some(outbox) = outbox {
         state = state.with_outbox(outbox);
     }
-    state = state.with_ca(Arc::new(ca));
+    state = state.with_ca(Arc::new(ca), config.certificate_queries_per_minute);
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,

@@ -282,6 +282,20 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
     assert_eq!(s, 404);
     let (s, _, _) = app.get("/pki/crl/nope.crl").await;
     assert_eq!(s, 404);
+    // CERT-5: the public query is limited per address (20 a minute in the test app). Windows are
+    // clock minutes: 50 queries in a row put at least 25 into one window even if a minute turns
+    // among them, so the limit is met however the clock falls.
+    let mut limited = None;
+    for i in 0..50 {
+        let (s, v) = app.json("/api/v1/certificates/00ff").await;
+        if s == 429 {
+            assert_eq!(v["code"], "RATE_LIMITED", "{v}");
+            limited = Some(i);
+            break;
+        }
+        assert_eq!(s, 404, "{v}");
+    }
+    assert!(limited.is_some(), "50 queries in a row were never limited");
     // OCSP refusals are OCSP responses: malformedRequest for garbage, POST and GET.
     let bad = app
         .http
