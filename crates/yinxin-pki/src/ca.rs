@@ -507,6 +507,17 @@ impl CertificateAuthority {
             .ok_or(CaError::NotFound)
     }
 
+    /// A certificate's record by SHA-256 fingerprint (lower-case hex), for the public query.
+    pub async fn public_record_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<CertificateRecord, CaError> {
+        self.repo
+            .certificate_by_fingerprint(fingerprint)
+            .await?
+            .ok_or(CaError::NotFound)
+    }
+
     /// The holder's own certificate (DER), unsealed; another account gets [`CaError::NotFound`].
     pub async fn certificate_of_holder(
         &self,

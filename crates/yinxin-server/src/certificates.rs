@@ -30,6 +30,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(issue_certificate))
         .routes(routes!(my_certificates))
         .routes(routes!(query_certificate))
+        .routes(routes!(find_certificate))
         .routes(routes!(revoke_certificate))
         .routes(routes!(chain_pem))
         .routes(routes!(crl))
@@ -285,9 +286,19 @@ async fn query_certificate(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
-    let ca = ca(&state)?;
-    // CERT-5: the query is public, so it is limited per address (a serial is 126 random bits,
-    // but the limit also keeps the query from being a free load generator).
+    let ca = limited_query(&state, peer).await?;
+    let serial = normalize_serial(&serial)?;
+    let r = ca.public_record(&serial).await?;
+    Ok(Json(view(&r, None)))
+}
+
+/// The CA, once the caller's address is within the public-query limit (CERT-5). A serial is 126
+/// random bits, but the limit also keeps the query from being a free load generator.
+async fn limited_query(
+    state: &AppState,
+    peer: SocketAddr,
+) -> Result<&Arc<CertificateAuthority>, ApiError> {
+    let ca = ca(state)?;
     state
         .accounts
         .limit_address(
@@ -298,8 +309,40 @@ async fn query_certificate(
             "too many certificate queries from this address",
         )
         .await?;
-    let serial = normalize_serial(&serial)?;
-    let r = ca.public_record(&serial).await?;
+    Ok(ca)
+}
+
+/// `?fingerprint=`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FingerprintQuery {
+    /// SHA-256 of the certificate's DER, hex (colons allowed).
+    pub fingerprint: String,
+}
+
+/// Anyone's view of a certificate by SHA-256 fingerprint (CERT-5), as by serial.
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "pki",
+    params(FingerprintQuery),
+    responses(
+        (status = 200, description = "The certificate's public information", body = CertificateView),
+        (status = 400, description = "Not a SHA-256 fingerprint", body = ErrorBody),
+        (status = 404, description = "No such certificate", body = ErrorBody),
+        (status = 429, description = "Too many queries from this address", body = ErrorBody)
+    ))]
+async fn find_certificate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<FingerprintQuery>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let ca = limited_query(&state, peer).await?;
+    let fp = q.fingerprint.trim().to_ascii_lowercase().replace(':', "");
+    if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DomainError::invalid(
+            "fingerprint",
+            "is a SHA-256 digest: 64 hexadecimal digits",
+        )
+        .into());
+    }
+    let r = ca.public_record_by_fingerprint(&fp).await?;
     Ok(Json(view(&r, None)))
 }
 

@@ -226,6 +226,15 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
         let (s, public) = app.json(&format!("/api/v1/certificates/{serial}")).await;
         assert_eq!(s, 200, "{public}");
         assert!(public.get("certificate_pem").is_none(), "{public}");
+        let fp = cert["fingerprint_sha256"].as_str().unwrap().to_uppercase();
+        let (s, by_fp) = app
+            .json(&format!("/api/v1/certificates?fingerprint={fp}"))
+            .await;
+        assert_eq!(
+            (s, by_fp["serial"].as_str()),
+            (200, Some(serial.as_str())),
+            "{by_fp}"
+        );
         let shown = public["subject"].as_str().unwrap();
         assert!(!shown.contains(name) && !shown.contains(number), "{shown}");
         let revoke = json!({"reason": "key_compromise"});
@@ -280,6 +289,8 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
     assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
     let (s, _) = app.json("/api/v1/certificates/00ff").await;
     assert_eq!(s, 404);
+    let (s, v) = app.json("/api/v1/certificates?fingerprint=abc").await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
     let (s, _, _) = app.get("/pki/crl/nope.crl").await;
     assert_eq!(s, 404);
     // CERT-5: the public query is limited per address (20 a minute in the test app). Windows are
