@@ -7,6 +7,8 @@
 //!   database. The private key never reaches the database, a log or an error in plaintext.
 //! - [`pkcs11::Pkcs11KeyStore`] — a PKCS#11 token (tested with SoftHSM2): keys are generated on
 //!   the token as sensitive and non-extractable, and every signature is made by the token.
+//! - [`routed::RoutedKeyStore`] — a token for what it offers, the software store for the rest
+//!   (SM2 on a token without SM2).
 //!
 //! A [`Signer`] signs a message (it hashes itself) and returns the signature in the encoding that
 //! X.509, CRLs, OCSP and CMS carry: DER `SEQUENCE { r, s }` for ECDSA and SM2 (GM/T 0009), the
@@ -16,6 +18,7 @@
 pub mod algorithm;
 pub mod error;
 pub mod pkcs11;
+pub mod routed;
 pub mod software;
 pub mod verify;
 

@@ -136,6 +136,15 @@ pub struct Config {
     pub crl_validity_secs: u64,
     /// Public certificate queries allowed per address per minute (CERT-5).
     pub certificate_queries_per_minute: u32,
+    /// Where CA keys are generated: `software` (sealed in the key-store database) or `pkcs11`
+    /// (a token; algorithms it lacks, such as SM2 on SoftHSM2, go to the software store).
+    pub ca_key_store: String,
+    /// The PKCS#11 module (`ca_key_store = "pkcs11"`).
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token's label.
+    pub pkcs11_token_label: Option<String>,
+    /// A file holding the user PIN (never the PIN itself in configuration).
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 /// One identity-verification provider (Tencent Cloud API 3.0 protocol) and its processor
@@ -257,10 +266,15 @@ impl Config {
     pub fn ca(&self) -> anyhow::Result<yinxin_pki::ca::CaConfig> {
         let subject_mode =
             yinxin_pki::ca::SubjectMode::parse(&self.ca_subject_mode).ok_or_else(|| {
-                anyhow::anyhow!("ca_subject_mode: is one of full, masked, keyed_hash")
+                anyhow::Error::from(ConfigError(
+                    "ca_subject_mode: is one of full, masked, keyed_hash".into(),
+                ))
             })?;
         if !(60..=30 * 24 * 3600).contains(&self.crl_validity_secs) {
-            anyhow::bail!("crl_validity_secs: is between 60 and 2592000 (30 days)");
+            return Err(ConfigError(
+                "crl_validity_secs: is between 60 and 2592000 (30 days)".into(),
+            )
+            .into());
         }
         Ok(yinxin_pki::ca::CaConfig {
             organization: self.controller_name.clone(),
@@ -272,6 +286,43 @@ impl Config {
             subject_mode,
             crl_validity: Duration::from_secs(self.crl_validity_secs),
         })
+    }
+
+    /// The PKCS#11 token for CA keys, when `ca_key_store = "pkcs11"`; each missing or unreadable
+    /// setting is named.
+    pub fn pkcs11(&self) -> anyhow::Result<Option<yinxin_crypto::pkcs11::Pkcs11Config>> {
+        match self.ca_key_store.as_str() {
+            "software" => Ok(None),
+            "pkcs11" => {
+                let module = self.pkcs11_module.clone().ok_or_else(|| {
+                    anyhow::Error::from(ConfigError(
+                        "pkcs11_module: needed when ca_key_store is pkcs11".into(),
+                    ))
+                })?;
+                let token_label = self.pkcs11_token_label.clone().ok_or_else(|| {
+                    anyhow::Error::from(ConfigError(
+                        "pkcs11_token_label: needed when ca_key_store is pkcs11".into(),
+                    ))
+                })?;
+                let pin_file = self.pkcs11_pin_file.as_ref().ok_or_else(|| {
+                    anyhow::Error::from(ConfigError(
+                        "pkcs11_pin_file: needed when ca_key_store is pkcs11".into(),
+                    ))
+                })?;
+                let pin = std::fs::read_to_string(pin_file).map_err(|e| {
+                    anyhow::Error::from(ConfigError(format!(
+                        "pkcs11_pin_file: {}: {e}",
+                        pin_file.display()
+                    )))
+                })?;
+                Ok(Some(yinxin_crypto::pkcs11::Pkcs11Config {
+                    module,
+                    token_label,
+                    pin: zeroize::Zeroizing::new(pin.trim_end_matches(['\n', '\r']).to_owned()),
+                }))
+            }
+            _ => Err(ConfigError("ca_key_store: is software or pkcs11".into()).into()),
+        }
     }
 
     pub fn controller(&self) -> yinxin_identity::Controller {
@@ -332,6 +383,10 @@ impl Default for Config {
             ca_subject_mode: "keyed_hash".into(),
             crl_validity_secs: 24 * 3600,
             certificate_queries_per_minute: 60,
+            ca_key_store: "software".into(),
+            pkcs11_module: None,
+            pkcs11_token_label: None,
+            pkcs11_pin_file: None,
             authority_sim_listen: DEFAULT_SIM_LISTEN,
         }
     }

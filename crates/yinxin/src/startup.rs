@@ -33,6 +33,17 @@ struct Opened {
 pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let (idv_router, idv_config) = config.idv()?;
     let ca_config = config.ca()?;
+    // The token is opened before anything is written: a wrong PIN or label stops the start.
+    let token = match config.pkcs11()? {
+        Some(c) => Some(Arc::new(
+            yinxin_crypto::pkcs11::Pkcs11KeyStore::open(&c).map_err(|e| {
+                crate::config::ConfigError(format!(
+                    "ca_key_store pkcs11 (pkcs11_module, pkcs11_token_label, pkcs11_pin_file): {e}"
+                ))
+            })?,
+        )),
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -61,10 +72,10 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let verifications = Verifications::open(accounts.clone(), idv_router, idv_config)
         .await
         .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
-    let ca = start_ca(&opened, ca_config).await?;
+    let (ca, where_keys) = start_ca(&opened, ca_config, token).await?;
     let mut lines = idv_lines(&config, sim.as_ref());
     lines.push(format!(
-        "  ca:         {} (software key store in the key-store database)",
+        "  ca:         {} ({where_keys})",
         ca.algorithms()
             .iter()
             .filter_map(|a| ca.issuing_ca_id(*a).ok())
@@ -104,20 +115,48 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
 async fn start_ca(
     opened: &Opened,
     config: yinxin_pki::ca::CaConfig,
-) -> anyhow::Result<yinxin_pki::ca::CertificateAuthority> {
-    let keys: Arc<dyn yinxin_crypto::KeyStore> =
-        Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
-            opened.stores.signing_keys.clone(),
-            opened.vault.service_secret("ca-keystore"),
-        ));
-    yinxin_pki::ca::CertificateAuthority::start(
+    token: Option<Arc<yinxin_crypto::pkcs11::Pkcs11KeyStore>>,
+) -> anyhow::Result<(yinxin_pki::ca::CertificateAuthority, String)> {
+    use yinxin_crypto::KeyStore;
+    let software: Arc<dyn KeyStore> = Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
+        opened.stores.signing_keys.clone(),
+        opened.vault.service_secret("ca-keystore"),
+    ));
+    let (keys, where_keys): (Arc<dyn KeyStore>, String) = match token {
+        None => (
+            software,
+            "keys in the software store, key-store database".into(),
+        ),
+        Some(t) => {
+            let routed = yinxin_crypto::routed::RoutedKeyStore::new(t.clone(), software);
+            let on_token: Vec<&str> = config
+                .algorithms
+                .iter()
+                .filter(|a| routed.backend_for(**a) == "pkcs11")
+                .map(|a| a.as_str())
+                .collect();
+            let line = format!(
+                "keys of {} on PKCS#11 token {} (serial {}), others in the software store",
+                if on_token.is_empty() {
+                    "none".into()
+                } else {
+                    on_token.join(", ")
+                },
+                t.token_label(),
+                t.token_serial()
+            );
+            (Arc::new(routed), line)
+        }
+    };
+    let ca = yinxin_pki::ca::CertificateAuthority::start(
         keys,
         opened.stores.certificates.clone(),
         opened.vault.clone(),
         config,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("certificate authority: {e}"))
+    .map_err(|e| anyhow::anyhow!("certificate authority: {e}"))?;
+    Ok((ca, where_keys))
 }
 
 /// Starts the provider simulator in this process (`--with-simulator`).

@@ -523,3 +523,63 @@ fn serve_with_simulator_starts_it_and_says_so() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("idv_providers[0].endpoint"), "{err}");
 }
+
+/// `ca_key_store = "pkcs11"`: the P-256 CA keys are generated on the SoftHSM2 token (SM2, which
+/// it lacks, in the software store), the banner says so, and a restart signs with the same keys.
+/// A wrong PIN stops the start before anything is written, naming the settings.
+#[test]
+fn ca_keys_on_a_pkcs11_token() {
+    let module = std::env::var("TEST_PKCS11_MODULE").unwrap_or_else(|_| {
+        panic!("TEST_PKCS11_MODULE is not set: run scripts/ensure-softhsm (scripts/test does)")
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let pin = tmp.path().join("pin");
+    std::fs::write(&pin, "1234\n").unwrap();
+    let with_token = |cmd: &mut Command| {
+        cmd.current_dir(tmp.path())
+            .env("YINXIN_CA_KEY_STORE", "pkcs11")
+            .env("YINXIN_PKCS11_MODULE", &module)
+            .env("YINXIN_PKCS11_TOKEN_LABEL", "yinxin-test")
+            .env("YINXIN_PKCS11_PIN_FILE", &pin);
+    };
+
+    let wrong = tmp.path().join("wrong-pin");
+    std::fs::write(&wrong, "0000").unwrap();
+    let mut cmd = yinxin();
+    with_token(&mut cmd);
+    let o = run(cmd.env("YINXIN_PKCS11_PIN_FILE", &wrong).arg("serve"));
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let line = stderr_line(&o);
+    assert!(
+        line.contains("pkcs11_pin_file") && !line.contains("0000"),
+        "{line}"
+    );
+    assert!(!tmp.path().join("yinxin-data").exists());
+
+    let mut cmd = yinxin();
+    with_token(&mut cmd);
+    let s = Server::start(cmd.arg("serve"));
+    assert!(
+        s.banner
+            .contains("keys of p256 on PKCS#11 token yinxin-test"),
+        "{}",
+        s.banner
+    );
+    let (st, chain) = s.get("/pki/chain.pem?alg=p256");
+    assert_eq!(st, 200, "{chain}");
+    let (st, crl) = s.get("/pki/crl/p256-issuing-1.crl");
+    assert_eq!(st, 200, "{crl}");
+    assert!(s.stop().success());
+
+    let mut cmd = yinxin();
+    with_token(&mut cmd);
+    let s = Server::start(cmd.arg("serve"));
+    assert_eq!(
+        s.get("/pki/chain.pem?alg=p256").1,
+        chain,
+        "the same hierarchy after a restart"
+    );
+    // The issuing CA's key is on the token: a fresh CRL is signed there.
+    assert_eq!(s.get("/pki/crl/p256-issuing-1.crl").0, 200);
+    assert!(s.stop().success());
+}
