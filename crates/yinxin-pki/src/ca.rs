@@ -533,6 +533,17 @@ impl CertificateAuthority {
         if rec.holder != holder {
             return Err(CaError::NotFound);
         }
+        let der = self.unseal(&rec, vault_subject).await?;
+        Ok((rec, der))
+    }
+
+    /// The DER of a record already read, unsealed for its holder (`vault_subject` is theirs: a
+    /// record of someone else does not open under it).
+    pub async fn unseal(
+        &self,
+        rec: &CertificateRecord,
+        vault_subject: SubjectId,
+    ) -> Result<Vec<u8>, CaError> {
         let der = self
             .vault
             .open_record(
@@ -543,11 +554,10 @@ impl CertificateAuthority {
             )
             .await
             .map_err(|e| CaError::Internal(e.to_string()))?;
-        let der = der
+        Ok(der
             .expose(yinxin_domain::pi::Purpose::SubjectAccess)
             .map_err(|e| CaError::Internal(e.to_string()))?
-            .clone();
-        Ok((rec, der))
+            .clone())
     }
 
     /// Revokes a certificate (CERT-1): the holder their own, staff any. The CRL of its CA is
