@@ -105,6 +105,9 @@ pub struct CertificateRecord {
     pub not_after: i64,
     /// A key the service holds for the subject (hosted key), if any.
     pub hosted_key_id: Option<String>,
+    /// When the hosted key was destroyed (unix seconds), after which it never signs again
+    /// (CERT-3: an event certificate's one-time key, destroyed once its event is signed).
+    pub key_destroyed_at: Option<i64>,
     /// The serial this one renews.
     pub renews: Option<String>,
     /// Unix seconds.
@@ -159,6 +162,18 @@ pub trait CertificateRepo: Send + Sync + std::fmt::Debug {
     async fn revoke(&self, serial: &str, revocation: &Revocation) -> StoreResult<bool>;
     /// The revoked, unexpired-at-`now` certificates of an issuing CA, for its CRL.
     async fn revoked_of(&self, ca_id: &str, now: i64) -> StoreResult<Vec<RevokedSerial>>;
+    /// Records that a certificate's hosted key was destroyed; `false` if there is no such
+    /// certificate, it has no hosted key, or the destruction was already recorded.
+    async fn record_key_destroyed(&self, serial: &str, at: i64) -> StoreResult<bool>;
+    /// The certificate renewing `serial`, if it was renewed.
+    async fn renewal_of(&self, serial: &str) -> StoreResult<Option<CertificateRecord>>;
+    /// Event certificates expired at `now` whose one-time key is not yet recorded destroyed, at
+    /// most `limit`, earliest expiry first.
+    async fn event_keys_to_destroy(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<CertificateRecord>>;
     /// The next CRL number of a CA (1, 2, …), taken atomically.
     async fn next_crl_number(&self, ca_id: &str) -> StoreResult<u64>;
 }

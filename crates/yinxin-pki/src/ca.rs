@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use yinxin_crypto::{KeyAlgorithm, KeyId, KeyStore};
+use yinxin_crypto::{KeyAlgorithm, KeyId, KeyStore, Signer};
 use yinxin_domain::certificate::{
     CaRecord, CaRole, CertificateRecord, CertificateRepo, Revocation,
 };
@@ -28,6 +28,7 @@ use crate::PkiError;
 use crate::cert::{CertificateSpec, Issuer, StatusUrls, issue, random_serial};
 use crate::crl::{RevocationReason, RevokedEntry, build_crl};
 use crate::csr::check_request;
+use crate::event::EventBinding;
 use crate::hierarchy::{CaCertificate, Hierarchy, HierarchySpec, create_hierarchy};
 use crate::name::NameBuilder;
 use crate::ocsp::{
@@ -108,17 +109,54 @@ impl std::fmt::Debug for VerifiedSubject {
     }
 }
 
+/// Where a subject's key comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum SubjectKey<'a> {
+    /// The subject's own key, proved by a PKCS#10 request (DER).
+    Request(&'a [u8]),
+    /// A key the key store generates and keeps for the subject (a hosted key, CERT-1): it signs
+    /// for that subject only, through [`CertificateAuthority::hosted_signer`]. An event
+    /// certificate's one-time key is always one (CERT-3).
+    Hosted(KeyAlgorithm),
+}
+
 /// One issuance.
 #[derive(Debug)]
 pub struct IssueRequest<'a> {
     /// To whom.
     pub subject: VerifiedSubject,
-    /// The PKCS#10 request (DER) carrying the subject's key.
-    pub csr_der: &'a [u8],
+    /// The subject's key.
+    pub key: SubjectKey<'a>,
     /// Which profile.
     pub profile: ProfileKind,
     /// Which hierarchy.
     pub ca_algorithm: KeyAlgorithm,
+    /// Shorter than the profile's default, if asked.
+    pub validity: Option<Duration>,
+    /// The event an event certificate is bound to (required for [`ProfileKind::Event`], refused
+    /// for every other profile).
+    pub event: Option<EventBinding>,
+}
+
+/// The key of a renewed certificate.
+#[derive(Clone, Copy, Debug)]
+pub enum RenewalKey<'a> {
+    /// The old certificate's key again (hosted or not), where the profile allows it.
+    Same,
+    /// A new key.
+    New(SubjectKey<'a>),
+}
+
+/// One renewal (CERT-1): a new certificate for the same holder and profile, linked to the old.
+#[derive(Debug)]
+pub struct RenewRequest<'a> {
+    /// The certificate renewed (serial, lower-case hex).
+    pub serial: &'a str,
+    /// The holder, verified again now: the new subject comes from the identity as verified
+    /// today (CERT-2), not from the old certificate.
+    pub subject: VerifiedSubject,
+    /// Same key or new.
+    pub key: RenewalKey<'a>,
     /// Shorter than the profile's default, if asked.
     pub validity: Option<Duration>,
 }
@@ -132,12 +170,33 @@ pub enum Actor {
     Staff(AccountId),
 }
 
+/// A certificate about to be signed and recorded: everything [`CertificateAuthority::issue`]
+/// and [`CertificateAuthority::renew`] decided.
+struct Draft<'a> {
+    subject: &'a VerifiedSubject,
+    profile: &'a Profile,
+    ca_algorithm: KeyAlgorithm,
+    validity: Duration,
+    public_key_der: &'a [u8],
+    key_algorithm: KeyAlgorithm,
+    hosted_key_id: Option<String>,
+    renews: Option<String>,
+    extra_extensions: Vec<x509_cert::ext::Extension>,
+}
+
 /// What went wrong, for the API to map.
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
-    /// The input is wrong; the message says how.
+    /// The PKCS#10 request is wrong; the message says how.
     #[error("{0}")]
     Invalid(String),
+    /// Another field of the request is wrong: which, and how.
+    #[error("{1}")]
+    InvalidField(&'static str, String),
+    /// The certificate is in a state that does not allow this (revoked, expired, its key
+    /// destroyed, already renewed); the message says which.
+    #[error("{0}")]
+    Refused(String),
     /// No such certificate (or not the caller's: the same answer, so ids cannot be probed).
     #[error("no such certificate")]
     NotFound,
@@ -411,41 +470,260 @@ impl CertificateAuthority {
         Ok((b.build()?, masked))
     }
 
-    /// Issues a certificate to a verified subject from their PKCS#10 request. The request's own
-    /// subject is ignored (CERT-2: the subject comes from the verified identity).
-    pub async fn issue(
-        &self,
-        req: IssueRequest<'_>,
-    ) -> Result<(CertificateRecord, Vec<u8>), CaError> {
-        let profile = Profile::builtin(req.profile);
+    /// The profile of a subscriber certificate; the CA-side ones are refused.
+    fn subscriber_profile(kind: ProfileKind) -> Result<Profile, CaError> {
         if matches!(
-            req.profile,
+            kind,
             ProfileKind::RootCa
                 | ProfileKind::IssuingCa
                 | ProfileKind::OcspResponder
                 | ProfileKind::Timestamping
         ) {
-            return Err(CaError::Invalid(format!(
-                "profile {} is not issued to subscribers",
-                req.profile.as_str()
+            return Err(CaError::InvalidField(
+                "profile",
+                format!("profile {} is not issued to subscribers", kind.as_str()),
+            ));
+        }
+        Ok(Profile::builtin(kind))
+    }
+
+    /// The validity asked for, refused beyond the profile's maximum (before any key is made).
+    fn validity(profile: &Profile, asked: Option<Duration>) -> Result<Duration, CaError> {
+        let v = asked.unwrap_or(profile.default_validity);
+        if v > profile.max_validity || v.is_zero() {
+            return Err(CaError::InvalidField(
+                "validity",
+                format!(
+                    "a {} certificate is valid for at least 1 second and at most {} seconds",
+                    profile.kind.as_str(),
+                    profile.max_validity.as_secs()
+                ),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// The public key of a subject key: a request's, checked; or a hosted key generated now
+    /// (whose id is returned so that a failed issuance can destroy it).
+    async fn subject_key(
+        &self,
+        key: SubjectKey<'_>,
+        profile: &Profile,
+        holder: AccountId,
+    ) -> Result<(Vec<u8>, KeyAlgorithm, Option<String>), CaError> {
+        match key {
+            SubjectKey::Request(csr) => {
+                let checked = check_request(csr, profile)?;
+                Ok((checked.public_key_der, checked.algorithm, None))
+            }
+            SubjectKey::Hosted(alg) => {
+                if !profile.allowed_algorithms.contains(&alg) || !self.keys.supports(alg) {
+                    return Err(CaError::InvalidField(
+                        "hosted_key",
+                        format!(
+                            "a {} certificate's hosted key cannot be {alg} here",
+                            profile.kind.as_str()
+                        ),
+                    ));
+                }
+                let label = format!("{}/{holder}", profile.kind.as_str());
+                let h = self.keys.generate(alg, &label).await?;
+                Ok((h.public_key_der, alg, Some(h.id.to_string())))
+            }
+        }
+    }
+
+    /// Issues a certificate to a verified subject, with their own key (a PKCS#10 request) or a
+    /// hosted one. The request's own subject is ignored (CERT-2: the subject comes from the
+    /// verified identity). An event certificate (CERT-3) gets a one-time hosted key and the
+    /// event binding extension. Everything is checked before a key is generated; a hosted key
+    /// whose certificate could not be recorded is destroyed again.
+    pub async fn issue(
+        &self,
+        req: IssueRequest<'_>,
+    ) -> Result<(CertificateRecord, Vec<u8>), CaError> {
+        let profile = Self::subscriber_profile(req.profile)?;
+        let event = req.profile == ProfileKind::Event;
+        let extra_extensions = match (&req.event, event) {
+            (Some(b), true) => vec![b.extension()?],
+            (None, true) => {
+                return Err(CaError::InvalidField(
+                    "event_digest",
+                    "an event certificate is bound to its event: give the digest of the \
+                     event's features (CERT-3)"
+                        .into(),
+                ));
+            }
+            (Some(_), false) => {
+                return Err(CaError::InvalidField(
+                    "event_digest",
+                    "only an event certificate carries an event digest".into(),
+                ));
+            }
+            (None, false) => Vec::new(),
+        };
+        if event && matches!(req.key, SubjectKey::Request(_)) {
+            return Err(CaError::InvalidField(
+                "csr",
+                "an event certificate's key is a one-time key the service generates for the \
+                 event (CERT-3): ask for a hosted key instead of sending a request"
+                    .into(),
+            ));
+        }
+        let validity = Self::validity(&profile, req.validity)?;
+        self.issuing(req.ca_algorithm)?;
+        let (public_key_der, key_algorithm, hosted_key_id) = self
+            .subject_key(req.key, &profile, req.subject.account)
+            .await?;
+        let result = self
+            .sign_and_record(Draft {
+                subject: &req.subject,
+                profile: &profile,
+                ca_algorithm: req.ca_algorithm,
+                validity,
+                public_key_der: &public_key_der,
+                key_algorithm,
+                hosted_key_id: hosted_key_id.clone(),
+                renews: None,
+                extra_extensions,
+            })
+            .await;
+        if result.is_err()
+            && let Some(id) = hosted_key_id
+        {
+            self.destroy_quietly(&id).await;
+        }
+        result
+    }
+
+    /// Destroys a key generated for a certificate that was never recorded.
+    async fn destroy_quietly(&self, key_id: &str) {
+        if let Err(e) = self.keys.destroy(&KeyId::new(key_id)).await {
+            tracing::warn!(key = key_id, error = %e, "an unused hosted key could not be destroyed");
+        }
+    }
+
+    /// Renews a certificate (CERT-1): a new certificate of the same profile for the same holder,
+    /// with the subject as verified now, the old key (where the profile allows it and the key
+    /// still exists) or a new one, linked to the old by `renews`. The old certificate stays
+    /// valid until it expires or its holder revokes it. Refused for another holder's certificate
+    /// (as [`CaError::NotFound`]), for an event certificate (CERT-3: never renewed), for a
+    /// revoked one, and for one already renewed (once, enforced by the database).
+    pub async fn renew(
+        &self,
+        req: RenewRequest<'_>,
+    ) -> Result<(CertificateRecord, Vec<u8>), CaError> {
+        let old = self
+            .repo
+            .certificate(req.serial)
+            .await?
+            .ok_or(CaError::NotFound)?;
+        if old.holder != req.subject.account {
+            return Err(CaError::NotFound);
+        }
+        let kind = ProfileKind::parse(&old.profile)
+            .ok_or_else(|| CaError::Internal(format!("stored profile {}", old.profile)))?;
+        if kind == ProfileKind::Event {
+            return Err(CaError::Refused(
+                "an event certificate is never renewed (CERT-3): ask for a new one for the next \
+                 event"
+                    .into(),
+            ));
+        }
+        if old.revocation.is_some() {
+            return Err(CaError::Refused(
+                "a revoked certificate is not renewed: ask for a new certificate".into(),
+            ));
+        }
+        if let Some(n) = self.repo.renewal_of(&old.serial).await? {
+            return Err(CaError::Refused(format!(
+                "the certificate was already renewed, by {}: renew that one",
+                n.serial
             )));
         }
-        let checked = check_request(req.csr_der, &profile)?;
-        let validity = req.validity.unwrap_or(profile.default_validity);
-        let ca = self.issuing(req.ca_algorithm)?;
+        let profile = Self::subscriber_profile(kind)?;
+        let validity = Self::validity(&profile, req.validity)?;
+        // The hierarchy of the old certificate; its active issuing CA signs (after a rotation, a
+        // newer one than signed the old certificate).
+        let ca_algorithm = self
+            .repo
+            .cas()
+            .await?
+            .into_iter()
+            .find(|c| c.id == old.ca_id)
+            .and_then(|c| KeyAlgorithm::parse(&c.algorithm))
+            .ok_or_else(|| CaError::Internal(format!("CA {} of {}", old.ca_id, old.serial)))?;
+        let (public_key_der, key_algorithm, hosted_key_id, fresh) = match req.key {
+            RenewalKey::Same => {
+                if !profile.same_key_renewal {
+                    return Err(CaError::InvalidField(
+                        "same_key",
+                        format!(
+                            "a {} certificate is renewed with a new key",
+                            profile.kind.as_str()
+                        ),
+                    ));
+                }
+                if old.key_destroyed_at.is_some() {
+                    return Err(CaError::Refused(
+                        "the certificate's hosted key was destroyed: renew with a new key".into(),
+                    ));
+                }
+                let der = self.unseal(&old, req.subject.vault_subject).await?;
+                let cert = <x509_cert::Certificate as der::Decode>::from_der(&der)
+                    .map_err(|e| CaError::Internal(format!("stored certificate: {e}")))?;
+                let spki = der::Encode::to_der(cert.tbs_certificate().subject_public_key_info())
+                    .map_err(|e| CaError::Internal(format!("stored certificate key: {e}")))?;
+                let alg = KeyAlgorithm::parse(&old.algorithm).ok_or_else(|| {
+                    CaError::Internal(format!("stored algorithm {}", old.algorithm))
+                })?;
+                (spki, alg, old.hosted_key_id.clone(), false)
+            }
+            RenewalKey::New(key) => {
+                let (spki, alg, hosted) =
+                    self.subject_key(key, &profile, req.subject.account).await?;
+                (spki, alg, hosted, true)
+            }
+        };
+        let result = self
+            .sign_and_record(Draft {
+                subject: &req.subject,
+                profile: &profile,
+                ca_algorithm,
+                validity,
+                public_key_der: &public_key_der,
+                key_algorithm,
+                hosted_key_id: hosted_key_id.clone(),
+                renews: Some(old.serial.clone()),
+                extra_extensions: Vec::new(),
+            })
+            .await;
+        if result.is_err()
+            && fresh
+            && let Some(id) = &hosted_key_id
+        {
+            self.destroy_quietly(id).await;
+        }
+        result
+    }
+
+    /// Signs a certificate from its draft, seals it under the holder and records it in one
+    /// statement before it is returned.
+    async fn sign_and_record(&self, d: Draft<'_>) -> Result<(CertificateRecord, Vec<u8>), CaError> {
+        let ca = self.issuing(d.ca_algorithm)?;
         let signer = self.keys.signer(&KeyId::new(&ca.record.key_id)).await?;
-        let (subject, masked_subject) = self.subject_name(&req.subject)?;
+        let (subject, masked_subject) = self.subject_name(d.subject)?;
         let serial = random_serial()?;
         let serial_hex = hex::encode(serial.as_bytes());
         let now = SystemTime::now();
         let (_, der) = issue(
             &CertificateSpec {
-                profile: &profile,
+                profile: d.profile,
                 subject,
-                subject_public_key: &checked.public_key_der,
+                subject_public_key: d.public_key_der,
                 not_before: now,
-                validity,
-                extra_extensions: Vec::new(),
+                validity: d.validity,
+                extra_extensions: d.extra_extensions,
             },
             Some(&Issuer {
                 name: ca.name.clone(),
@@ -458,7 +736,7 @@ impl CertificateAuthority {
         let sealed = self
             .vault
             .seal_record(
-                req.subject.vault_subject,
+                d.subject.vault_subject,
                 &SUBSCRIBER_CERTIFICATE,
                 serial_hex.as_bytes(),
                 &der,
@@ -466,28 +744,35 @@ impl CertificateAuthority {
             .await
             .map_err(|e| CaError::Internal(e.to_string()))?;
         let not_before = unix(now);
-        let not_after = not_before + validity.as_secs() as i64;
+        let not_after = not_before + d.validity.as_secs() as i64;
         let record = CertificateRecord {
             serial: serial_hex,
             fingerprint: hex::encode(Sha256::digest(&der)),
             ca_id: ca.record.id.clone(),
-            holder: req.subject.account,
-            profile: req.profile.as_str().to_owned(),
-            algorithm: checked.algorithm.as_str().to_owned(),
+            holder: d.subject.account,
+            profile: d.profile.kind.as_str().to_owned(),
+            algorithm: d.key_algorithm.as_str().to_owned(),
             sealed_der: sealed,
             masked_subject,
             subject_mode: self.config.subject_mode.as_str().to_owned(),
             not_before,
             not_after,
-            hosted_key_id: None,
-            renews: None,
+            hosted_key_id: d.hosted_key_id,
+            key_destroyed_at: None,
+            renews: d.renews,
             issued_at: not_before,
             // CERT-7: kept five years after expiry.
             retain_until: not_after + 5 * 366 * 24 * 3600,
             revocation: None,
         };
-        self.repo.insert_certificate(&record).await?;
-        Ok((record, der))
+        match self.repo.insert_certificate(&record).await {
+            Ok(()) => Ok((record, der)),
+            // The serial is 126 random bits: a conflict is the one-renewal index.
+            Err(StoreError::Conflict(_)) if record.renews.is_some() => Err(CaError::Refused(
+                "the certificate was already renewed: renew the newer one".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A holder's certificate records, newest first.
@@ -597,6 +882,121 @@ impl CertificateAuthority {
             revocation: Some(revocation),
             ..rec
         })
+    }
+
+    /// The signer of a certificate's hosted key, for its holder only (CERT-1: "usable for that
+    /// subject's signatures only"): another account gets [`CaError::NotFound`]; a certificate
+    /// whose key is not hosted, destroyed, revoked, expired or not yet valid is
+    /// [`CaError::Refused`] with the reason. This is the only way to a hosted key; the signing
+    /// service puts a fresh confirmation of the holder's intent in front of every use of it.
+    pub async fn hosted_signer(
+        &self,
+        serial: &str,
+        holder: AccountId,
+    ) -> Result<(CertificateRecord, Arc<dyn Signer>), CaError> {
+        let rec = self
+            .repo
+            .certificate(serial)
+            .await?
+            .ok_or(CaError::NotFound)?;
+        if rec.holder != holder {
+            return Err(CaError::NotFound);
+        }
+        let now = unix(SystemTime::now());
+        let refused = |m: &str| Err(CaError::Refused(m.to_owned()));
+        let Some(key) = rec.hosted_key_id.clone() else {
+            return refused("the certificate's key is the holder's own, not hosted by the service");
+        };
+        if rec.key_destroyed_at.is_some() {
+            return refused("the certificate's hosted key was destroyed");
+        }
+        if rec.revocation.is_some() {
+            return refused("the certificate is revoked");
+        }
+        if now >= rec.not_after {
+            return refused("the certificate has expired");
+        }
+        if now < rec.not_before {
+            return refused("the certificate is not valid yet");
+        }
+        let signer = self.keys.signer(&KeyId::new(&key)).await?;
+        Ok((rec, signer))
+    }
+
+    /// Destroys a certificate's hosted key for good and records when (CERT-3: an event
+    /// certificate's one-time key once its event is signed; any hosted key when its holder asks).
+    /// The holder's own certificates only ([`CaError::NotFound`] otherwise). A certificate that
+    /// is not an event certificate and not yet revoked is revoked too
+    /// (`cessation_of_operation`): nothing can sign with it any more. An event certificate stays
+    /// as it is, so that its event's signatures keep verifying until it expires. The key is
+    /// destroyed before the destruction is recorded: a crash between the two leaves a record the
+    /// expiry sweep finishes, never a record of a destruction that did not happen.
+    pub async fn destroy_hosted_key(
+        &self,
+        serial: &str,
+        holder: AccountId,
+    ) -> Result<CertificateRecord, CaError> {
+        let rec = self
+            .repo
+            .certificate(serial)
+            .await?
+            .ok_or(CaError::NotFound)?;
+        if rec.holder != holder {
+            return Err(CaError::NotFound);
+        }
+        let Some(key) = rec.hosted_key_id.clone() else {
+            return Err(CaError::Refused(
+                "the certificate's key is the holder's own, not hosted by the service".into(),
+            ));
+        };
+        if rec.key_destroyed_at.is_some() {
+            return Err(CaError::Refused(
+                "the certificate's hosted key was already destroyed".into(),
+            ));
+        }
+        let at = self.destroy_key(&rec.serial, &key).await?;
+        let mut rec = CertificateRecord {
+            key_destroyed_at: Some(at),
+            ..rec
+        };
+        if rec.profile != ProfileKind::Event.as_str() && rec.revocation.is_none() {
+            rec = self
+                .revoke(
+                    serial,
+                    Actor::Holder(holder),
+                    RevocationReason::CessationOfOperation,
+                )
+                .await?;
+        }
+        Ok(rec)
+    }
+
+    /// Destroys a key in the store, then records it against the certificate.
+    async fn destroy_key(&self, serial: &str, key: &str) -> Result<i64, CaError> {
+        self.keys.destroy(&KeyId::new(key)).await?;
+        let at = unix(SystemTime::now());
+        self.repo.record_key_destroyed(serial, at).await?;
+        tracing::info!(serial, "hosted key destroyed");
+        Ok(at)
+    }
+
+    /// Destroys the one-time keys of event certificates that expired by `now` (CERT-3), in
+    /// batches, and returns how many. Run on a schedule by the server: an event's key does not
+    /// outlive its certificate even when nobody says the event is over.
+    pub async fn destroy_expired_event_keys(&self, now: SystemTime) -> Result<usize, CaError> {
+        let mut n = 0;
+        loop {
+            let batch = self.repo.event_keys_to_destroy(unix(now), 100).await?;
+            if batch.is_empty() {
+                return Ok(n);
+            }
+            for rec in batch {
+                if let Some(key) = &rec.hosted_key_id {
+                    self.destroy_key(&rec.serial, key).await?;
+                    n += 1;
+                }
+            }
+        }
     }
 
     /// Answers an OCSP request (RFC 6960) as the delegated responder of the issuing CA its
@@ -734,6 +1134,7 @@ impl CertificateAuthority {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::EventDigestAlgorithm;
     use crate::testing::{openssl, openssl_request, verify_chain, write_pem};
     use yinxin_crypto::software::SoftwareKeyStore;
     use yinxin_privacy::Cipher;
@@ -755,7 +1156,45 @@ mod tests {
         }
     }
 
-    async fn ca(db: &TestDb, master: &MasterKey, mode: SubjectMode) -> CertificateAuthority {
+    /// The software store, counting the keys generated (a refusal generates none).
+    #[derive(Debug)]
+    struct Counting(SoftwareKeyStore, std::sync::atomic::AtomicUsize);
+
+    impl Counting {
+        fn generated(&self) -> usize {
+            self.1.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl KeyStore for Counting {
+        fn backend(&self) -> &'static str {
+            self.0.backend()
+        }
+        fn supports(&self, a: KeyAlgorithm) -> bool {
+            self.0.supports(a)
+        }
+        async fn generate(
+            &self,
+            a: KeyAlgorithm,
+            label: &str,
+        ) -> Result<yinxin_crypto::KeyHandle, yinxin_crypto::CryptoError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.0.generate(a, label).await
+        }
+        async fn signer(&self, id: &KeyId) -> Result<Arc<dyn Signer>, yinxin_crypto::CryptoError> {
+            self.0.signer(id).await
+        }
+        async fn destroy(&self, id: &KeyId) -> Result<(), yinxin_crypto::CryptoError> {
+            self.0.destroy(id).await
+        }
+    }
+
+    async fn ca_counting(
+        db: &TestDb,
+        master: &MasterKey,
+        mode: SubjectMode,
+    ) -> (CertificateAuthority, Arc<Counting>) {
         let vault = Vault::open(
             master,
             db.stores.keys.clone(),
@@ -764,13 +1203,23 @@ mod tests {
         )
         .await
         .unwrap();
-        let keys: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::new(
-            db.stores.signing_keys.clone(),
-            Zeroizing::new([3; 32]),
+        let keys = Arc::new(Counting(
+            SoftwareKeyStore::new(db.stores.signing_keys.clone(), Zeroizing::new([3; 32])),
+            Default::default(),
         ));
-        CertificateAuthority::start(keys, db.stores.certificates.clone(), vault, config(mode))
-            .await
-            .unwrap()
+        let ca = CertificateAuthority::start(
+            keys.clone(),
+            db.stores.certificates.clone(),
+            vault,
+            config(mode),
+        )
+        .await
+        .unwrap();
+        (ca, keys)
+    }
+
+    async fn ca(db: &TestDb, master: &MasterKey, mode: SubjectMode) -> CertificateAuthority {
+        ca_counting(db, master, mode).await.0
     }
 
     fn person() -> VerifiedSubject {
@@ -808,10 +1257,11 @@ mod tests {
             let (rec, der) = ca2
                 .issue(IssueRequest {
                     subject: subject.clone(),
-                    csr_der: &csr,
+                    key: SubjectKey::Request(&csr),
                     profile: ProfileKind::PersonalSigning,
                     ca_algorithm: alg,
                     validity: None,
+                    event: None,
                 })
                 .await
                 .unwrap();
@@ -923,7 +1373,7 @@ mod tests {
 
     async fn refusals_name_what_is_wrong_and_record_nothing(db: &TestDb) {
         let master = MasterKey::generate();
-        let ca = ca(db, &master, SubjectMode::Masked).await;
+        let (ca, keys) = ca_counting(db, &master, SubjectMode::Masked).await;
         let dir = tempfile::tempdir().unwrap();
         let (weak, _) = openssl_request(dir.path(), "rsa1024");
         let (mut bad, _) = openssl_request(dir.path(), "p256");
@@ -938,10 +1388,11 @@ mod tests {
             let err = ca
                 .issue(IssueRequest {
                     subject: person(),
-                    csr_der: csr,
+                    key: SubjectKey::Request(csr),
                     profile: ProfileKind::PersonalSigning,
                     ca_algorithm: KeyAlgorithm::EcdsaP256,
                     validity: None,
+                    event: None,
                 })
                 .await
                 .unwrap_err();
@@ -950,31 +1401,81 @@ mod tests {
                 "{want}: {err}"
             );
         }
-        let too_long = ca
-            .issue(IssueRequest {
-                subject: person(),
-                csr_der: &good,
-                profile: ProfileKind::Event,
-                ca_algorithm: KeyAlgorithm::EcdsaP256,
-                validity: Some(Duration::from_secs(3 * 24 * 3600)),
-            })
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&too_long, CaError::Invalid(m) if m.contains("at most")),
-            "{too_long}"
+        // Every other refusal, before any key is generated: each names its field.
+        let digest = || Some(EventBinding::new(EventDigestAlgorithm::Sm3, vec![9; 32]).unwrap());
+        let hosted = SubjectKey::Hosted(KeyAlgorithm::EcdsaP256);
+        let before = keys.generated();
+        for (profile, key, validity, event, field, want) in [
+            (
+                ProfileKind::PersonalSigning,
+                SubjectKey::Request(&good),
+                Some(Duration::from_secs(4 * 366 * 24 * 3600)),
+                None,
+                "validity",
+                "at most",
+            ),
+            (
+                ProfileKind::Event,
+                hosted,
+                Some(Duration::from_secs(3 * 24 * 3600)),
+                digest(),
+                "validity",
+                "at most",
+            ),
+            (
+                ProfileKind::Event,
+                hosted,
+                None,
+                None,
+                "event_digest",
+                "digest of the event",
+            ),
+            (
+                ProfileKind::Event,
+                SubjectKey::Request(&good),
+                None,
+                digest(),
+                "csr",
+                "one-time key",
+            ),
+            (
+                ProfileKind::PersonalSigning,
+                hosted,
+                None,
+                digest(),
+                "event_digest",
+                "only an event",
+            ),
+            (
+                ProfileKind::IssuingCa,
+                hosted,
+                None,
+                None,
+                "profile",
+                "not issued to subscribers",
+            ),
+        ] {
+            let err = ca
+                .issue(IssueRequest {
+                    subject: person(),
+                    key,
+                    profile,
+                    ca_algorithm: KeyAlgorithm::EcdsaP256,
+                    validity,
+                    event,
+                })
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, CaError::InvalidField(f, m) if *f == field && m.contains(want)),
+                "{field}: {err:?}"
+            );
+        }
+        assert_eq!(
+            keys.generated(),
+            before,
+            "a refused issuance generated a key"
         );
-        let ca_profile = ca
-            .issue(IssueRequest {
-                subject: person(),
-                csr_der: &good,
-                profile: ProfileKind::IssuingCa,
-                ca_algorithm: KeyAlgorithm::EcdsaP256,
-                validity: None,
-            })
-            .await
-            .unwrap_err();
-        assert!(matches!(ca_profile, CaError::Invalid(_)));
         let subject = person();
         assert!(
             db.stores
@@ -988,10 +1489,11 @@ mod tests {
         let (rec, der) = ca
             .issue(IssueRequest {
                 subject: subject.clone(),
-                csr_der: &good,
+                key: SubjectKey::Request(&good),
                 profile: ProfileKind::PersonalSigning,
                 ca_algorithm: KeyAlgorithm::EcdsaP256,
                 validity: None,
+                event: None,
             })
             .await
             .unwrap();
@@ -1017,8 +1519,346 @@ mod tests {
         );
     }
 
+    /// The chain of `alg` and `der` as files, and `openssl verify`'s answer.
+    fn openssl_verifies(ca: &CertificateAuthority, alg: KeyAlgorithm, der: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = ca.chain_pem(alg).unwrap();
+        let mut pems = chain.split_inclusive("-----END CERTIFICATE-----\n");
+        let p = |n: &str| dir.path().join(format!("{n}.pem"));
+        std::fs::write(p("issuing"), pems.next().unwrap()).unwrap();
+        std::fs::write(p("root"), pems.next().unwrap()).unwrap();
+        write_pem(&p("leaf"), der);
+        verify_chain(alg, &p("root"), &p("issuing"), &p("leaf"), false)
+    }
+
+    fn spki_of(der: &[u8]) -> Vec<u8> {
+        let cert = <x509_cert::Certificate as der::Decode>::from_der(der).unwrap();
+        der::Encode::to_der(cert.tbs_certificate().subject_public_key_info()).unwrap()
+    }
+
+    /// A hosted key signs for its holder only, and what it signs verifies under the certificate.
+    fn signs_for_the_certificate(signer: &dyn Signer, der: &[u8]) {
+        let sig = signer.sign(b"the document").unwrap();
+        yinxin_crypto::verify::verify_signature(
+            &spki_of(der),
+            signer.algorithm().signature_oid(),
+            b"the document",
+            &sig,
+        )
+        .unwrap();
+    }
+
+    async fn hosted_keys_sign_for_their_holder_only(db: &TestDb) {
+        let master = MasterKey::generate();
+        let ca = ca(db, &master, SubjectMode::KeyedHash).await;
+        let subject = person();
+        for alg in [KeyAlgorithm::Sm2, KeyAlgorithm::EcdsaP256] {
+            let (rec, der) = ca
+                .issue(IssueRequest {
+                    subject: subject.clone(),
+                    key: SubjectKey::Hosted(alg),
+                    profile: ProfileKind::PersonalSigning,
+                    ca_algorithm: alg,
+                    validity: None,
+                    event: None,
+                })
+                .await
+                .unwrap();
+            assert!(rec.hosted_key_id.is_some() && rec.key_destroyed_at.is_none());
+            assert_eq!(rec.algorithm, alg.as_str());
+            let out = openssl_verifies(&ca, alg, &der);
+            assert!(out.contains(": OK"), "{alg}: {out}");
+
+            let (_, signer) = ca
+                .hosted_signer(&rec.serial, subject.account)
+                .await
+                .unwrap();
+            signs_for_the_certificate(signer.as_ref(), &der);
+            assert!(matches!(
+                ca.hosted_signer(&rec.serial, AccountId::random()).await,
+                Err(CaError::NotFound)
+            ));
+            assert!(matches!(
+                ca.destroy_hosted_key(&rec.serial, AccountId::random())
+                    .await,
+                Err(CaError::NotFound)
+            ));
+
+            // The holder destroys it: recorded, revoked (nothing can sign any more), gone.
+            let gone = ca
+                .destroy_hosted_key(&rec.serial, subject.account)
+                .await
+                .unwrap();
+            assert!(gone.key_destroyed_at.is_some());
+            assert_eq!(
+                gone.revocation.as_ref().unwrap().reason,
+                "cessation_of_operation"
+            );
+            let stored = db
+                .stores
+                .certificates
+                .certificate(&rec.serial)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(stored.key_destroyed_at, gone.key_destroyed_at);
+            let err = ca
+                .hosted_signer(&rec.serial, subject.account)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, CaError::Refused(m) if m.contains("destroyed")),
+                "{err}"
+            );
+            let key = KeyId::new(rec.hosted_key_id.as_deref().unwrap());
+            assert!(matches!(
+                ca.keys.signer(&key).await,
+                Err(yinxin_crypto::CryptoError::Destroyed(_))
+            ));
+            let again = ca
+                .destroy_hosted_key(&rec.serial, subject.account)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&again, CaError::Refused(m) if m.contains("already")),
+                "{again}"
+            );
+        }
+        // A certificate of the holder's own key has no hosted key to use or destroy.
+        let dir = tempfile::tempdir().unwrap();
+        let (csr, _) = openssl_request(dir.path(), "p256");
+        let (own, _) = ca
+            .issue(IssueRequest {
+                subject: subject.clone(),
+                key: SubjectKey::Request(&csr),
+                profile: ProfileKind::PersonalSigning,
+                ca_algorithm: KeyAlgorithm::EcdsaP256,
+                validity: None,
+                event: None,
+            })
+            .await
+            .unwrap();
+        for err in [
+            ca.hosted_signer(&own.serial, subject.account)
+                .await
+                .err()
+                .unwrap(),
+            ca.destroy_hosted_key(&own.serial, subject.account)
+                .await
+                .unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, CaError::Refused(m) if m.contains("not hosted")),
+                "{err}"
+            );
+        }
+    }
+
+    async fn event_certificates_bind_their_event_and_lose_their_key(db: &TestDb) {
+        let master = MasterKey::generate();
+        let ca = ca(db, &master, SubjectMode::KeyedHash).await;
+        let subject = person();
+        let binding = EventBinding::new(EventDigestAlgorithm::Sm3, vec![0x5a; 32]).unwrap();
+        let mut serials = Vec::new();
+        for alg in [KeyAlgorithm::Sm2, KeyAlgorithm::EcdsaP256] {
+            let (rec, der) = ca
+                .issue(IssueRequest {
+                    subject: subject.clone(),
+                    key: SubjectKey::Hosted(alg),
+                    profile: ProfileKind::Event,
+                    ca_algorithm: alg,
+                    validity: Some(Duration::from_secs(30 * 60)),
+                    event: Some(binding.clone()),
+                })
+                .await
+                .unwrap();
+            assert_eq!(rec.profile, "event");
+            assert_eq!(rec.not_after - rec.not_before, 30 * 60);
+            assert_eq!(
+                EventBinding::of_certificate(&der).unwrap(),
+                Some(binding.clone())
+            );
+            // OpenSSL accepts it (the binding is not critical) and shows the binding.
+            let out = openssl_verifies(&ca, alg, &der);
+            assert!(out.contains(": OK"), "{alg}: {out}");
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("event.pem");
+            write_pem(&p, &der);
+            let text = openssl(&["x509", "-noout", "-text", "-in", &p.display().to_string()]);
+            assert!(text.contains("2.25.3179520717.1"), "{text}");
+            // OpenSSL dumps an extension it does not know: 0x5a is 'Z'.
+            assert!(text.contains(&"Z".repeat(32)), "{text}");
+
+            let (_, signer) = ca
+                .hosted_signer(&rec.serial, subject.account)
+                .await
+                .unwrap();
+            signs_for_the_certificate(signer.as_ref(), &der);
+            // Never renewed (CERT-3).
+            let err = ca
+                .renew(RenewRequest {
+                    serial: &rec.serial,
+                    subject: subject.clone(),
+                    key: RenewalKey::Same,
+                    validity: None,
+                })
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, CaError::Refused(m) if m.contains("never renewed")),
+                "{err}"
+            );
+            serials.push(rec);
+        }
+        // The event is over: its key is destroyed and that is recorded; the certificate is not
+        // revoked, so the event's signatures keep verifying.
+        let done = ca
+            .destroy_hosted_key(&serials[0].serial, subject.account)
+            .await
+            .unwrap();
+        assert!(done.key_destroyed_at.is_some() && done.revocation.is_none());
+        assert!(
+            ca.hosted_signer(&serials[0].serial, subject.account)
+                .await
+                .is_err()
+        );
+        // The other one's event never said so: the sweep destroys its key once it expires.
+        assert_eq!(
+            ca.destroy_expired_event_keys(SystemTime::now())
+                .await
+                .unwrap(),
+            0
+        );
+        let later = SystemTime::now() + Duration::from_secs(31 * 60);
+        assert_eq!(ca.destroy_expired_event_keys(later).await.unwrap(), 1);
+        let swept = db
+            .stores
+            .certificates
+            .certificate(&serials[1].serial)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(swept.key_destroyed_at.is_some());
+        let key = KeyId::new(serials[1].hosted_key_id.as_deref().unwrap());
+        assert!(matches!(
+            ca.keys.signer(&key).await,
+            Err(yinxin_crypto::CryptoError::Destroyed(_))
+        ));
+        assert_eq!(ca.destroy_expired_event_keys(later).await.unwrap(), 0);
+    }
+
+    async fn renewal_links_old_and_new_once(db: &TestDb) {
+        let master = MasterKey::generate();
+        let ca = ca(db, &master, SubjectMode::KeyedHash).await;
+        let subject = person();
+        let dir = tempfile::tempdir().unwrap();
+        let (csr, _) = openssl_request(dir.path(), "p256");
+        let (old, old_der) = ca
+            .issue(IssueRequest {
+                subject: subject.clone(),
+                key: SubjectKey::Request(&csr),
+                profile: ProfileKind::PersonalSigning,
+                ca_algorithm: KeyAlgorithm::EcdsaP256,
+                validity: None,
+                event: None,
+            })
+            .await
+            .unwrap();
+        let renew = |serial: String, who: VerifiedSubject, key: RenewalKey<'static>| {
+            let ca = &ca;
+            async move {
+                ca.renew(RenewRequest {
+                    serial: &serial,
+                    subject: who,
+                    key,
+                    validity: None,
+                })
+                .await
+            }
+        };
+        let mut stranger = person();
+        stranger.vault_subject = subject.vault_subject;
+        assert!(matches!(
+            renew(old.serial.clone(), stranger, RenewalKey::Same).await,
+            Err(CaError::NotFound)
+        ));
+        // Same key: the new certificate carries the old public key and links to the old one.
+        let (new, new_der) = renew(old.serial.clone(), subject.clone(), RenewalKey::Same)
+            .await
+            .unwrap();
+        assert_eq!(new.renews.as_deref(), Some(old.serial.as_str()));
+        assert_eq!(spki_of(&new_der), spki_of(&old_der));
+        assert_ne!(new.serial, old.serial);
+        let out = openssl_verifies(&ca, KeyAlgorithm::EcdsaP256, &new_der);
+        assert!(out.contains(": OK"), "{out}");
+        assert_eq!(
+            db.stores
+                .certificates
+                .renewal_of(&old.serial)
+                .await
+                .unwrap()
+                .unwrap()
+                .serial,
+            new.serial
+        );
+        // Once only; the newer one renews on, here to a new hosted key.
+        let err = renew(old.serial.clone(), subject.clone(), RenewalKey::Same)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, CaError::Refused(m) if m.contains(&new.serial)),
+            "{err}"
+        );
+        let (third, third_der) = renew(
+            new.serial.clone(),
+            subject.clone(),
+            RenewalKey::New(SubjectKey::Hosted(KeyAlgorithm::EcdsaP256)),
+        )
+        .await
+        .unwrap();
+        assert!(third.hosted_key_id.is_some());
+        assert_ne!(spki_of(&third_der), spki_of(&new_der));
+        // A hosted key renewed with the same key keeps signing under the new certificate.
+        let (fourth, fourth_der) = renew(third.serial.clone(), subject.clone(), RenewalKey::Same)
+            .await
+            .unwrap();
+        assert_eq!(fourth.hosted_key_id, third.hosted_key_id);
+        let (_, signer) = ca
+            .hosted_signer(&fourth.serial, subject.account)
+            .await
+            .unwrap();
+        signs_for_the_certificate(signer.as_ref(), &fourth_der);
+        // A revoked certificate is not renewed.
+        ca.revoke(
+            &fourth.serial,
+            Actor::Holder(subject.account),
+            RevocationReason::Superseded,
+        )
+        .await
+        .unwrap();
+        let err = renew(fourth.serial.clone(), subject.clone(), RenewalKey::Same)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, CaError::Refused(m) if m.contains("revoked")),
+            "{err}"
+        );
+        assert_eq!(
+            db.stores
+                .certificates
+                .certificates_of(subject.account)
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
     backend_tests!(
         issue_and_revoke_with_records_openssl_accepts,
         refusals_name_what_is_wrong_and_record_nothing,
+        hosted_keys_sign_for_their_holder_only,
+        event_certificates_bind_their_event_and_lose_their_key,
+        renewal_links_old_and_new_once,
     );
 }

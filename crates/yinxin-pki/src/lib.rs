@@ -13,6 +13,8 @@
 //! - [`csr`] — PKCS#10 requests checked before issuance: structure, self-signature, key strength,
 //!   algorithm allowed by the profile (CERT-1).
 //!
+//! - [`event`] — the event binding extension of event certificates (CERT-3).
+//!
 //! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
 //!   start, issuance to a verified subject, revocation, CRLs.
 //!
@@ -24,6 +26,7 @@ pub mod crl;
 pub mod csr;
 mod der_error;
 pub mod error;
+pub mod event;
 pub mod hierarchy;
 pub mod name;
 pub mod ocsp;

@@ -62,6 +62,22 @@ impl ProfileKind {
             Self::Event => "event",
         }
     }
+
+    /// The kind of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::RootCa,
+            Self::IssuingCa,
+            Self::OcspResponder,
+            Self::Timestamping,
+            Self::PersonalSigning,
+            Self::EnterpriseSigning,
+            Self::EnterpriseAgent,
+            Self::Event,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
 }
 
 /// What a certificate of one kind carries and allows.
@@ -85,6 +101,9 @@ pub struct Profile {
     pub allowed_algorithms: Vec<KeyAlgorithm>,
     /// Whether the certificate carries CRL distribution point and AIA URLs (not a root).
     pub status_urls: bool,
+    /// Whether a renewal may keep the old key (CERT-1: "new key or same key, as the profile
+    /// allows"). Event certificates are never renewed at all (CERT-3).
+    pub same_key_renewal: bool,
 }
 
 impl Profile {
@@ -160,6 +179,12 @@ impl Profile {
             default_validity: Duration::from_secs(default),
             allowed_algorithms: every,
             status_urls: urls,
+            same_key_renewal: matches!(
+                kind,
+                ProfileKind::PersonalSigning
+                    | ProfileKind::EnterpriseSigning
+                    | ProfileKind::EnterpriseAgent
+            ),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! [`CertificateRepo`] for both backends (migration 0014).
+//! [`CertificateRepo`] for both backends (migrations 0014, 0015).
 
 use async_trait::async_trait;
 use yinxin_domain::AccountId;
@@ -56,7 +56,7 @@ fn ca_of(r: CaRow) -> StoreResult<CaRecord> {
 
 const CERT_COLUMNS: &str = "serial, fingerprint, ca_id, holder, profile, algorithm, sealed_der, \
      masked_subject, subject_mode, not_before, not_after, hosted_key_id, renews, issued_at, \
-     retain_until, revoked_at, revocation_reason, revoked_by";
+     retain_until, revoked_at, revocation_reason, revoked_by, key_destroyed_at";
 
 #[derive(sqlx::FromRow)]
 struct CertRow {
@@ -78,6 +78,7 @@ struct CertRow {
     revoked_at: Option<i64>,
     revocation_reason: Option<String>,
     revoked_by: Option<String>,
+    key_destroyed_at: Option<i64>,
 }
 
 fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
@@ -104,6 +105,7 @@ fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
         not_before: r.not_before,
         not_after: r.not_after,
         hosted_key_id: r.hosted_key_id,
+        key_destroyed_at: r.key_destroyed_at,
         renews: r.renews,
         issued_at: r.issued_at,
         retain_until: r.retain_until,
@@ -173,7 +175,7 @@ macro_rules! certificate_repo {
                 };
                 sqlx::query(&format!(
                     "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
                 ))
                 .bind(&c.serial)
                 .bind(&c.fingerprint)
@@ -193,6 +195,7 @@ macro_rules! certificate_repo {
                 .bind(revoked_at)
                 .bind(reason)
                 .bind(by)
+                .bind(c.key_destroyed_at)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -256,6 +259,42 @@ macro_rules! certificate_repo {
                     .into_iter()
                     .map(|(serial, at, reason)| RevokedSerial { serial, at, reason })
                     .collect())
+            }
+
+            async fn record_key_destroyed(&self, serial: &str, at: i64) -> StoreResult<bool> {
+                let n = sqlx::query(
+                    "UPDATE certificates SET key_destroyed_at = $1 WHERE serial = $2 \
+                     AND hosted_key_id IS NOT NULL AND key_destroyed_at IS NULL",
+                )
+                .bind(at)
+                .bind(serial)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn renewal_of(&self, serial: &str) -> StoreResult<Option<CertificateRecord>> {
+                self.one_certificate("renews", serial).await
+            }
+
+            async fn event_keys_to_destroy(
+                &self,
+                now: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<CertificateRecord>> {
+                let rows: Vec<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates WHERE profile = 'event' \
+                     AND hosted_key_id IS NOT NULL AND key_destroyed_at IS NULL \
+                     AND not_after <= $1 ORDER BY not_after, serial LIMIT $2"
+                ))
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(cert_of).collect()
             }
 
             async fn next_crl_number(&self, ca_id: &str) -> StoreResult<u64> {
