@@ -583,3 +583,474 @@ fn ca_keys_on_a_pkcs11_token() {
     assert_eq!(s.get("/pki/crl/p256-issuing-1.crl").0, 200);
     assert!(s.stop().success());
 }
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP exchange: the status and the body as JSON (a JSON string if it is not JSON). An
+/// `Err` is no answer at all (connection refused or cut).
+async fn exchange(
+    http: &::reqwest::Client,
+    method: ::reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, Value), ::reqwest::Error> {
+    let mut rq = http.request(method, url);
+    if let Some(t) = token {
+        rq = rq.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        rq = rq.json(b);
+    }
+    let r = rq.send().await?;
+    let status = r.status().as_u16();
+    let text = r.text().await?;
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
+}
+
+/// `count` PEM requests, each with its own key on `curve` (`P-256` or `SM2`), made by `openssl`.
+fn openssl_csrs(dir: &Path, curve: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let key = dir.join(format!("{curve}-{i}.key"));
+            let csr = dir.join(format!("{curve}-{i}.csr"));
+            let o = run(Command::new("openssl")
+                .args(["genpkey", "-algorithm", "EC", "-pkeyopt"])
+                .arg(format!("ec_paramgen_curve:{curve}"))
+                .arg("-out")
+                .arg(&key));
+            assert!(o.status.success(), "{o:?}");
+            let mut req = Command::new("openssl");
+            req.args(["req", "-new", "-subj", "/CN=Ignored"])
+                .arg("-key")
+                .arg(&key)
+                .arg("-out")
+                .arg(&csr);
+            if curve == "SM2" {
+                req.args(["-sm3", "-sigopt", "distid:1234567812345678"]);
+            }
+            let o = run(&mut req);
+            assert!(o.status.success(), "{o:?}");
+            std::fs::read_to_string(csr).unwrap()
+        })
+        .collect()
+}
+
+/// SHA-256 of the DER inside a `CERTIFICATE` PEM, lower-case hex.
+fn pem_fingerprint(pem: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .unwrap_or_else(|e| panic!("certificate PEM does not decode ({e}):\n{pem}"));
+    assert!(
+        pem.starts_with("-----BEGIN CERTIFICATE-----\n") && der.first() == Some(&0x30),
+        "not a certificate PEM:\n{pem}"
+    );
+    sha2::Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A certificate a client was told was issued: a complete 201 response.
+struct Acknowledged {
+    account: usize,
+    serial: String,
+    fingerprint: String,
+    pem: String,
+}
+
+/// CERT-1, issue 5's crash test: SIGKILL in the middle of 1,000 concurrent issuances (64 in
+/// flight, P-256 and SM2 hierarchies mixed, ten verified holders) loses nothing. After a restart
+/// on the same data: every certificate a client got a 201 for is there with the same bytes, no
+/// serial exists twice, no record lacks its certificate, nothing was recorded that was never
+/// asked for, and the CA issues again.
+#[test]
+fn killing_the_server_mid_issuance_loses_no_acknowledged_certificate() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+
+    const ACCOUNTS: usize = 10;
+    const ISSUANCES: usize = 1000;
+    const IN_FLIGHT: usize = 64;
+    const KILL_AFTER: usize = 200;
+    const KEYS_PER_CURVE: usize = 8;
+    const PASSWORD: &str = "correct horse 42";
+
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // All load comes from one address; password hashing is made cheap (no password is checked on
+    // the issuance path).
+    let serve = |sim_port: u16| {
+        let mut c = yinxin();
+        c.env("YINXIN_REGISTRATIONS_PER_ADDRESS_PER_HOUR", "1000000")
+            .env("YINXIN_LOGINS_PER_ADDRESS_PER_MINUTE", "1000000")
+            .env("YINXIN_CERTIFICATE_QUERIES_PER_MINUTE", "1000000")
+            .env("YINXIN_ARGON2_MEMORY_KIB", "1024")
+            .env("YINXIN_ARGON2_ITERATIONS", "1")
+            .env(
+                "YINXIN_AUTHORITY_SIM_LISTEN",
+                format!("127.0.0.1:{sim_port}"),
+            )
+            .args(["serve", "--with-simulator", "--data-dir"])
+            .arg(&data);
+        Server::start(&mut c)
+    };
+    let csrs = [
+        ("p256", openssl_csrs(tmp.path(), "P-256", KEYS_PER_CURVE)),
+        ("sm2", openssl_csrs(tmp.path(), "SM2", KEYS_PER_CURVE)),
+    ];
+
+    let sim_port = free_port();
+    let mut server = serve(sim_port);
+    let base = server.base.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = ::reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    use ::reqwest::Method;
+
+    // Ten accounts of one clean person of the simulator's dataset, each verified by carrier.
+    let (tokens, chain_before) = rt.block_on(async {
+        let (s, f) = exchange(
+            &http,
+            Method::GET,
+            format!("http://127.0.0.1:{sim_port}/_fixtures"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200, "{f}");
+        let p = f["persons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p.get("note").is_none() && p["expected"]["carrier"] == "match")
+            .expect("a clean person in /_fixtures")
+            .clone();
+        let (s, policy) = exchange(
+            &http,
+            Method::GET,
+            format!("{base}/api/v1/policies/current"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200, "{policy}");
+        let version = policy["version"].clone();
+        let mut tokens = Vec::new();
+        for i in 0..ACCOUNTS {
+            let user = format!("holder{i}");
+            let post = |path: &str, token: Option<String>, body: Value| {
+                let (http, url) = (http.clone(), format!("{base}{path}"));
+                async move {
+                    exchange(&http, Method::POST, url, token.as_deref(), Some(&body))
+                        .await
+                        .unwrap()
+                }
+            };
+            let (s, v) = post(
+                "/api/v1/accounts/personal",
+                None,
+                serde_json::json!({
+                    "username": user, "password": PASSWORD, "name": p["name"],
+                    "country_region": "CN", "document_type": "resident_id_card",
+                    "document_number": p["id_number"], "mobile": p["mobile"],
+                    "email": format!("{user}@example.cn"), "accept_policy_version": version,
+                    "consents": ["sensitive_personal_information"],
+                }),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            let (s, v) = post(
+                "/api/v1/sessions",
+                None,
+                serde_json::json!({"method": "password", "username": user, "password": PASSWORD}),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            let token = v["token"].as_str().unwrap().to_owned();
+            let (s, v) = post(
+                "/api/v1/consents",
+                Some(token.clone()),
+                serde_json::json!({"scope": "idv_carrier", "action": "given", "policy_version": version}),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            let (s, v) = post(
+                "/api/v1/verifications",
+                Some(token.clone()),
+                serde_json::json!({"method": "carrier", "name": p["name"],
+                    "document_number": p["id_number"], "mobile": p["mobile"]}),
+            )
+            .await;
+            assert_eq!(
+                (s, v["record"]["outcome"].as_str()),
+                (201, Some("match")),
+                "{v}"
+            );
+            tokens.push(token);
+        }
+        let (s, chain) = exchange(
+            &http,
+            Method::GET,
+            format!("{base}/pki/chain.pem?alg=p256"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200, "{chain}");
+        (tokens, chain)
+    });
+    let setup = started.elapsed();
+
+    // The storm: every request is valid, so every answer must be a 201; no answer at all is an
+    // unacknowledged request (the kill cut it or it came after).
+    let acks: Arc<Mutex<Vec<Acknowledged>>> = Arc::default();
+    let refusals: Arc<Mutex<Vec<(u16, Value)>>> = Arc::default();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let storm = Instant::now();
+    let (sent_at_kill, acked_at_kill, mut tasks) = rt.block_on(async {
+        let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..ISSUANCES {
+            let (alg, keys) = &csrs[i % 2];
+            let body = serde_json::json!({
+                "csr": keys[(i / 2) % KEYS_PER_CURVE],
+                "profile": "personal_signing",
+                "algorithm": alg,
+            });
+            let account = i % ACCOUNTS;
+            let token = tokens[account].clone();
+            let (http, url) = (http.clone(), format!("{base}/api/v1/certificates"));
+            let (gate, sent, killed) = (gate.clone(), sent.clone(), killed.clone());
+            let (acks, refusals, enough) = (acks.clone(), refusals.clone(), enough.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await.unwrap();
+                if killed.load(SeqCst) {
+                    return;
+                }
+                sent.fetch_add(1, SeqCst);
+                match exchange(&http, Method::POST, url, Some(&token), Some(&body)).await {
+                    Ok((201, v)) => {
+                        let mut acks = acks.lock().unwrap();
+                        acks.push(Acknowledged {
+                            account,
+                            serial: v["serial"].as_str().unwrap().to_owned(),
+                            fingerprint: v["fingerprint_sha256"].as_str().unwrap().to_owned(),
+                            pem: v["certificate_pem"].as_str().unwrap().to_owned(),
+                        });
+                        if acks.len() >= KILL_AFTER {
+                            enough.notify_one();
+                        }
+                    }
+                    Ok(answer) => refusals.lock().unwrap().push(answer),
+                    Err(_) => {}
+                }
+            });
+        }
+        tokio::time::timeout(Duration::from_secs(120), enough.notified())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{KILL_AFTER} issuances not acknowledged within 120 s; refusals: {:?}",
+                    refusals.lock().unwrap().first()
+                )
+            });
+        server.child.kill().unwrap();
+        killed.store(true, SeqCst);
+        let at_kill = (sent.load(SeqCst), acks.lock().unwrap().len());
+        (at_kill.0, at_kill.1, tasks)
+    });
+    let to_kill = storm.elapsed();
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+    rt.block_on(async {
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+    });
+    drop(server);
+    let refusals = std::mem::take(&mut *refusals.lock().unwrap());
+    assert!(
+        refusals.is_empty(),
+        "{} valid issuance requests were answered with something other than 201 before the \
+         kill, e.g. {:?}",
+        refusals.len(),
+        refusals.first()
+    );
+    let acks = std::mem::take(&mut *acks.lock().unwrap());
+    let sent = sent.load(SeqCst);
+    assert!(acks.len() >= KILL_AFTER && sent <= ISSUANCES);
+    assert!(
+        sent > acks.len() && sent < ISSUANCES,
+        "the kill came in the middle: {sent} sent, {} acknowledged",
+        acks.len()
+    );
+    // No serial or certificate was handed out twice, even before the kill.
+    let acked: BTreeMap<&str, &Acknowledged> =
+        acks.iter().map(|a| (a.serial.as_str(), a)).collect();
+    assert_eq!(acked.len(), acks.len(), "a serial was acknowledged twice");
+    for a in &acks {
+        assert_eq!(pem_fingerprint(&a.pem), a.fingerprint, "{}", a.serial);
+    }
+
+    // Restart on the same data (a new simulator port: the old one's socket may linger).
+    let server = serve(free_port());
+    let base = server.base.clone();
+    rt.block_on(async {
+        let mut listed: BTreeMap<String, (usize, Value)> = BTreeMap::new();
+        let mut fresh_tokens = Vec::new();
+        for (i, _) in tokens.iter().enumerate() {
+            let (s, v) = exchange(
+                &http,
+                Method::POST,
+                format!("{base}/api/v1/sessions"),
+                None,
+                Some(&serde_json::json!({"method": "password",
+                    "username": format!("holder{i}"), "password": PASSWORD})),
+            )
+            .await
+            .unwrap();
+            assert_eq!(s, 201, "{v}");
+            let token = v["token"].as_str().unwrap().to_owned();
+            let (s, v) = exchange(
+                &http,
+                Method::GET,
+                format!("{base}/api/v1/me/certificates"),
+                Some(&token),
+                None,
+            )
+            .await
+            .unwrap();
+            assert_eq!(s, 200, "{v}");
+            for c in v.as_array().unwrap() {
+                let serial = c["serial"].as_str().unwrap().to_owned();
+                // No record without its certificate: the holder's view carries the PEM, and it is
+                // the certificate the record's fingerprint names.
+                let pem = c["certificate_pem"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("record {serial} has no certificate: {c}"));
+                assert_eq!(
+                    pem_fingerprint(pem),
+                    c["fingerprint_sha256"].as_str().unwrap(),
+                    "record {serial}"
+                );
+                assert_eq!(c["status"], "good", "{c}");
+                let again = listed.insert(serial.clone(), (i, c.clone()));
+                assert!(again.is_none(), "serial {serial} is recorded twice");
+            }
+            fresh_tokens.push(token);
+        }
+        assert!(
+            listed.len() >= acks.len() && listed.len() <= sent,
+            "{} certificates recorded; {} acknowledged, {sent} requests sent",
+            listed.len(),
+            acks.len()
+        );
+        // Every acknowledged certificate is there, with its holder, byte for byte.
+        for a in &acks {
+            let (holder, c) = listed
+                .get(&a.serial)
+                .unwrap_or_else(|| panic!("acknowledged certificate {} is missing", a.serial));
+            assert_eq!(*holder, a.account, "{}", a.serial);
+            assert_eq!(c["certificate_pem"].as_str(), Some(a.pem.as_str()));
+            assert_eq!(c["fingerprint_sha256"].as_str(), Some(a.fingerprint.as_str()));
+        }
+        // And the public query (CERT-5) finds each by serial.
+        let mut queries = tokio::task::JoinSet::new();
+        for a in &acks {
+            let (http, url) = (http.clone(), format!("{base}/api/v1/certificates/{}", a.serial));
+            let (serial, fp) = (a.serial.clone(), a.fingerprint.clone());
+            queries.spawn(async move {
+                let (s, v) = exchange(&http, Method::GET, url, None, None).await.unwrap();
+                assert_eq!(s, 200, "{serial}: {v}");
+                assert_eq!(v["serial"].as_str(), Some(serial.as_str()));
+                assert_eq!(v["fingerprint_sha256"].as_str(), Some(fp.as_str()));
+                assert_eq!(v["status"], "good");
+                assert!(v.get("certificate_pem").is_none(), "{v}");
+            });
+            if queries.len() >= IN_FLIGHT {
+                queries.join_next().await.unwrap().unwrap();
+            }
+        }
+        while let Some(r) = queries.join_next().await {
+            r.unwrap();
+        }
+
+        // The same hierarchy, and an acknowledged P-256 certificate verifies against it.
+        let (s, chain) = exchange(
+            &http,
+            Method::GET,
+            format!("{base}/pki/chain.pem?alg=p256"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200);
+        assert_eq!(chain, chain_before, "the P-256 hierarchy changed");
+        let p256 = acks
+            .iter()
+            .find(|a| listed[&a.serial].1["issuer"] == "p256-issuing-1")
+            .expect("an acknowledged P-256 certificate");
+        let (chain_file, cert_file) = (tmp.path().join("chain.pem"), tmp.path().join("leaf.pem"));
+        std::fs::write(&chain_file, chain.as_str().unwrap()).unwrap();
+        std::fs::write(&cert_file, &p256.pem).unwrap();
+        let o = run(Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(&chain_file)
+            .arg(&cert_file));
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stdout).trim_end().ends_with(": OK"),
+            "{o:?}"
+        );
+
+        // The restarted CA issues again, a serial never seen before.
+        let (s, v) = exchange(
+            &http,
+            Method::POST,
+            format!("{base}/api/v1/certificates"),
+            Some(&fresh_tokens[0]),
+            Some(&serde_json::json!({"csr": csrs[0].1[0], "profile": "personal_signing",
+                "algorithm": "p256"})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 201, "{v}");
+        assert!(!listed.contains_key(v["serial"].as_str().unwrap()), "{v}");
+        eprintln!(
+            "setup {setup:?}; {KILL_AFTER} acknowledged after {to_kill:?}; at the kill {sent_at_kill} \
+             sent, {acked_at_kill} acknowledged; in the end {sent} sent, {} acknowledged, {} \
+             recorded; total {:?}",
+            acks.len(),
+            listed.len(),
+            started.elapsed()
+        );
+    });
+    assert!(server.stop().success());
+}
