@@ -162,9 +162,14 @@ pub trait CertificateRepo: Send + Sync + std::fmt::Debug {
     async fn revoke(&self, serial: &str, revocation: &Revocation) -> StoreResult<bool>;
     /// The revoked, unexpired-at-`now` certificates of an issuing CA, for its CRL.
     async fn revoked_of(&self, ca_id: &str, now: i64) -> StoreResult<Vec<RevokedSerial>>;
-    /// Records that a certificate's hosted key was destroyed; `false` if there is no such
-    /// certificate, it has no hosted key, or the destruction was already recorded.
-    async fn record_key_destroyed(&self, serial: &str, at: i64) -> StoreResult<bool>;
+    /// Records that a hosted key was destroyed, on every certificate of that key (a same-key
+    /// renewal shares it) not yet marked; returns how many were marked.
+    async fn record_key_destroyed(&self, hosted_key_id: &str, at: i64) -> StoreResult<u64>;
+    /// The certificates of a hosted key, oldest first.
+    async fn certificates_of_hosted_key(
+        &self,
+        hosted_key_id: &str,
+    ) -> StoreResult<Vec<CertificateRecord>>;
     /// The certificate renewing `serial`, if it was renewed.
     async fn renewal_of(&self, serial: &str) -> StoreResult<Option<CertificateRecord>>;
     /// Event certificates expired at `now` whose one-time key is not yet recorded destroyed, at

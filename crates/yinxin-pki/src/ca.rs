@@ -919,18 +919,26 @@ impl CertificateAuthority {
         if now < rec.not_before {
             return refused("the certificate is not valid yet");
         }
-        let signer = self.keys.signer(&KeyId::new(&key)).await?;
+        let signer = match self.keys.signer(&KeyId::new(&key)).await {
+            Ok(s) => s,
+            // Destroyed, and the record not yet marked (a crash in between): it is gone.
+            Err(yinxin_crypto::CryptoError::Destroyed(_)) => {
+                return refused("the certificate's hosted key was destroyed");
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok((rec, signer))
     }
 
     /// Destroys a certificate's hosted key for good and records when (CERT-3: an event
     /// certificate's one-time key once its event is signed; any hosted key when its holder asks).
-    /// The holder's own certificates only ([`CaError::NotFound`] otherwise). A certificate that
-    /// is not an event certificate and not yet revoked is revoked too
-    /// (`cessation_of_operation`): nothing can sign with it any more. An event certificate stays
-    /// as it is, so that its event's signatures keep verifying until it expires. The key is
-    /// destroyed before the destruction is recorded: a crash between the two leaves a record the
-    /// expiry sweep finishes, never a record of a destruction that did not happen.
+    /// The holder's own certificates only ([`CaError::NotFound`] otherwise). Every certificate
+    /// of the key (a same-key renewal shares it) is marked; those that are not event certificates
+    /// and not yet revoked are revoked too (`cessation_of_operation`): nothing can sign with them
+    /// any more. An event certificate stays as it is, so that its event's signatures keep
+    /// verifying until it expires. The key is destroyed before the destruction is recorded: a
+    /// crash between the two leaves a record the next destruction or the expiry sweep finishes,
+    /// never a record of a destruction that did not happen.
     pub async fn destroy_hosted_key(
         &self,
         serial: &str,
@@ -954,29 +962,39 @@ impl CertificateAuthority {
                 "the certificate's hosted key was already destroyed".into(),
             ));
         }
-        let at = self.destroy_key(&rec.serial, &key).await?;
-        let mut rec = CertificateRecord {
-            key_destroyed_at: Some(at),
-            ..rec
-        };
-        if rec.profile != ProfileKind::Event.as_str() && rec.revocation.is_none() {
-            rec = self
-                .revoke(
-                    serial,
-                    Actor::Holder(holder),
-                    RevocationReason::CessationOfOperation,
-                )
-                .await?;
+        self.destroy_key(&key).await?;
+        let mut named = None;
+        for c in self.repo.certificates_of_hosted_key(&key).await? {
+            let c = if c.profile != ProfileKind::Event.as_str() && c.revocation.is_none() {
+                match self
+                    .revoke(
+                        &c.serial,
+                        Actor::Holder(holder),
+                        RevocationReason::CessationOfOperation,
+                    )
+                    .await
+                {
+                    Ok(r) => r,
+                    // Revoked meanwhile by someone else: as it is.
+                    Err(CaError::AlreadyRevoked) => c,
+                    Err(e) => return Err(e),
+                }
+            } else {
+                c
+            };
+            if c.serial == rec.serial {
+                named = Some(c);
+            }
         }
-        Ok(rec)
+        named.ok_or(CaError::NotFound)
     }
 
-    /// Destroys a key in the store, then records it against the certificate.
-    async fn destroy_key(&self, serial: &str, key: &str) -> Result<i64, CaError> {
+    /// Destroys a hosted key in the store, then records it against every certificate of it.
+    async fn destroy_key(&self, key: &str) -> Result<i64, CaError> {
         self.keys.destroy(&KeyId::new(key)).await?;
         let at = unix(SystemTime::now());
-        self.repo.record_key_destroyed(serial, at).await?;
-        tracing::info!(serial, "hosted key destroyed");
+        let n = self.repo.record_key_destroyed(key, at).await?;
+        tracing::info!(key, certificates = n, "hosted key destroyed");
         Ok(at)
     }
 
@@ -992,7 +1010,7 @@ impl CertificateAuthority {
             }
             for rec in batch {
                 if let Some(key) = &rec.hosted_key_id {
-                    self.destroy_key(&rec.serial, key).await?;
+                    self.destroy_key(key).await?;
                     n += 1;
                 }
             }

@@ -1,6 +1,7 @@
-//! The certificate authority over HTTP (CERT-1, CERT-2, CERT-5): issuance to a verified person
-//! from a PKCS#10 request, the holder's certificates, revocation, the public certificate query,
-//! the CA chains and the CRLs.
+//! The certificate authority over HTTP (CERT-1, CERT-2, CERT-3, CERT-5): issuance to a verified
+//! person from a PKCS#10 request or with a hosted key, event certificates, renewal, the holder's
+//! certificates, revocation, destruction of a hosted key, the public certificate query, the CA
+//! chains, the CRLs and OCSP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,13 +18,17 @@ use utoipa_axum::routes;
 use yinxin_crypto::KeyAlgorithm;
 use yinxin_domain::certificate::CertificateRecord;
 use yinxin_domain::{DomainError, ErrorCode};
-use yinxin_pki::ca::{Actor, CaError, CertificateAuthority, IssueRequest, VerifiedSubject};
+use yinxin_pki::ca::{
+    Actor, CaError, CertificateAuthority, IssueRequest, RenewRequest, RenewalKey, SubjectKey,
+    VerifiedSubject,
+};
 use yinxin_pki::crl::RevocationReason;
+use yinxin_pki::event::{EventBinding, EventDigestAlgorithm};
 use yinxin_pki::profile::ProfileKind;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, MaybeCaller};
 
 /// The PKI routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -32,6 +37,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(query_certificate))
         .routes(routes!(find_certificate))
         .routes(routes!(revoke_certificate))
+        .routes(routes!(renew_certificate))
+        .routes(routes!(destroy_hosted_key))
         .routes(routes!(chain_pem))
         .routes(routes!(crl))
         .routes(routes!(ocsp_post))
@@ -89,6 +96,8 @@ impl From<CaError> for ApiError {
     fn from(e: CaError) -> Self {
         match e {
             CaError::Invalid(m) => DomainError::invalid("csr", m).into(),
+            CaError::InvalidField(field, m) => DomainError::invalid(field, m).into(),
+            CaError::Refused(m) => ApiError::new(ErrorCode::Conflict, m),
             CaError::NotFound => ApiError::new(ErrorCode::NotFound, "no such certificate"),
             CaError::AlreadyRevoked => {
                 ApiError::new(ErrorCode::Conflict, "the certificate is already revoked")
@@ -113,25 +122,60 @@ fn ca(state: &AppState) -> Result<&Arc<CertificateAuthority>, ApiError> {
 }
 
 /// Profiles a subscriber may ask for.
-#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriberProfile {
-    /// A person's signing certificate.
+    /// A person's signing certificate (1 to 1,095 days, 365 by default).
     PersonalSigning,
+    /// An event certificate (CERT-3): bound to one event by the digest of its features, with a
+    /// one-time hosted key destroyed once the event is signed; 1 to 1,440 minutes, 60 by default;
+    /// never renewed.
+    Event,
 }
 
-/// `POST /api/v1/certificates`.
+/// `POST /api/v1/certificates`. The key is either the caller's own, in `csr`, or a hosted key
+/// the service generates and keeps for the caller (`hosted_key`): exactly one of the two; an
+/// event certificate always has a hosted one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateRequest {
     /// The PKCS#10 request, PEM (`CERTIFICATE REQUEST`). Its subject is ignored: the certificate
     /// names the verified identity (CERT-2).
-    pub csr: String,
+    pub csr: Option<String>,
+    /// Instead of `csr`: the algorithm of a key the service generates and keeps for the caller
+    /// (`sm2`, `p256`, `p384`, `rsa2048`, `rsa3072`, `rsa4096`, `ed25519`). It signs for the
+    /// caller only, each time with a fresh confirmation of intent.
+    #[schema(example = "sm2")]
+    pub hosted_key: Option<String>,
     /// Which profile.
     pub profile: SubscriberProfile,
     /// Which hierarchy signs it: `sm2` or `p256`.
     #[schema(example = "sm2")]
     pub algorithm: String,
+    /// Fewer days than the profile's default (365), if wanted; not for an event certificate.
+    pub validity_days: Option<u32>,
+    /// An event certificate's validity in minutes (1 to 1,440; default 60).
+    pub validity_minutes: Option<u32>,
+    /// An event certificate's event: the digest of the event's features, hex (64 digits). The
+    /// service never sees the features themselves.
+    pub event_digest: Option<String>,
+    /// How `event_digest` was computed: `sm3` or `sha256`.
+    #[schema(example = "sm3")]
+    pub event_digest_algorithm: Option<String>,
+}
+
+/// `POST /api/v1/certificates/{serial}/renewal`: the same key (`same_key: true`, where the
+/// profile allows it), a new own key (`csr`) or a new hosted key (`hosted_key`) — exactly one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalRequest {
+    /// Keep the old certificate's key.
+    #[serde(default)]
+    pub same_key: bool,
+    /// A new key of the caller's own, PKCS#10 PEM.
+    pub csr: Option<String>,
+    /// A new hosted key of this algorithm.
+    pub hosted_key: Option<String>,
     /// Fewer days than the profile's default (365), if wanted.
     pub validity_days: Option<u32>,
 }
@@ -159,6 +203,12 @@ pub struct CertificateView {
     pub revoked_at: Option<i64>,
     /// RFC 5280 reason name, when revoked.
     pub revocation_reason: Option<String>,
+    /// The serial this certificate renews.
+    pub renews: Option<String>,
+    /// Whether the service holds the key (a hosted key).
+    pub hosted_key: bool,
+    /// Unix seconds, when the hosted key was destroyed (it never signs again).
+    pub key_destroyed_at: Option<i64>,
     /// The certificate, PEM: to its holder only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_pem: Option<String>,
@@ -184,6 +234,9 @@ fn view(r: &CertificateRecord, pem: Option<String>) -> CertificateView {
         not_after: r.not_after,
         revoked_at: r.revocation.as_ref().map(|v| v.at),
         revocation_reason: r.revocation.as_ref().map(|v| v.reason.clone()),
+        renews: r.renews.clone(),
+        hosted_key: r.hosted_key_id.is_some(),
+        key_destroyed_at: r.key_destroyed_at,
         certificate_pem: pem,
     }
 }
@@ -198,24 +251,9 @@ fn algorithm(name: &str) -> Result<KeyAlgorithm, ApiError> {
     })
 }
 
-/// Issues a certificate to the caller — a person whose identity is verified (CERT-2) — from a
-/// PKCS#10 request. The request is checked (signature, key strength, algorithm) before anything
-/// is written; the certificate is recorded before it is returned.
-#[utoipa::path(post, path = "/api/v1/certificates", tag = "pki",
-    request_body = CertificateRequest,
-    responses(
-        (status = 201, description = "Issued", body = CertificateView),
-        (status = 400, description = "The request is malformed, weak, badly signed or not allowed; the message says which", body = ErrorBody),
-        (status = 403, description = "The caller's identity is not verified (IDENTITY_NOT_VERIFIED)", body = ErrorBody)
-    ))]
-async fn issue_certificate(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(req): ApiJson<CertificateRequest>,
-) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
-    let ca = ca(&state)?;
-    let alg = algorithm(&req.algorithm)?;
-    let csr = pem_request(&req.csr)?;
+/// The caller's verified identity as the CA takes it (CERT-2): `403 IDENTITY_NOT_VERIFIED`
+/// without one.
+async fn verified_subject(state: &AppState, caller: &Caller) -> Result<VerifiedSubject, ApiError> {
     let (name, number) = state
         .verifications
         .verified_identity(&caller.account)
@@ -226,28 +264,224 @@ async fn issue_certificate(
                 "a certificate is issued only to a verified identity: verify at /api/v1/verifications first",
             )
         })?;
-    let profile = match req.profile {
-        SubscriberProfile::PersonalSigning => ProfileKind::PersonalSigning,
+    Ok(VerifiedSubject {
+        account: caller.account.id,
+        vault_subject: caller.account.subject,
+        name: name.to_string(),
+        document_number: number.to_string(),
+        enterprise: false,
+    })
+}
+
+/// The subject key of `csr` or `hosted_key`, exactly one of them; the CSR's DER lives in `buf`.
+fn subject_key<'a>(
+    csr: Option<&str>,
+    hosted: Option<&str>,
+    buf: &'a mut Vec<u8>,
+) -> Result<SubjectKey<'a>, ApiError> {
+    match (csr, hosted) {
+        (Some(pem), None) => {
+            *buf = pem_request(pem)?;
+            Ok(SubjectKey::Request(buf))
+        }
+        (None, Some(alg)) => Ok(SubjectKey::Hosted(KeyAlgorithm::parse(alg).ok_or_else(
+            || {
+                ApiError::from(DomainError::invalid(
+                    "hosted_key",
+                    "is one of sm2, p256, p384, rsa2048, rsa3072, rsa4096, ed25519",
+                ))
+            },
+        )?)),
+        (Some(_), Some(_)) => Err(DomainError::invalid(
+            "hosted_key",
+            "give either csr (your own key) or hosted_key (a key the service keeps), not both",
+        )
+        .into()),
+        (None, None) => Err(DomainError::invalid(
+            "csr",
+            "is required: a PKCS#10 request for your own key, or hosted_key instead",
+        )
+        .into()),
+    }
+}
+
+fn days(d: u32) -> Duration {
+    Duration::from_secs(u64::from(d) * 24 * 3600)
+}
+
+/// Issues a certificate to the caller — a person whose identity is verified (CERT-2) — for their
+/// own key (a PKCS#10 request) or a hosted key; or an event certificate (CERT-3) bound to the
+/// digest of one event. Everything is checked before anything is generated or written; the
+/// certificate is recorded before it is returned.
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "pki",
+    request_body = CertificateRequest,
+    responses(
+        (status = 201, description = "Issued", body = CertificateView),
+        (status = 400, description = "The request is malformed, weak, badly signed or not allowed; the message says which field and why", body = ErrorBody),
+        (status = 403, description = "The caller's identity is not verified (IDENTITY_NOT_VERIFIED)", body = ErrorBody)
+    ))]
+async fn issue_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CertificateRequest>,
+) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+    let ca = ca(&state)?;
+    let alg = algorithm(&req.algorithm)?;
+    let event = req.profile == SubscriberProfile::Event;
+    let validity = match (event, req.validity_days, req.validity_minutes) {
+        (_, Some(_), Some(_)) => {
+            return Err(DomainError::invalid(
+                "validity_minutes",
+                "give validity_days or validity_minutes, not both",
+            )
+            .into());
+        }
+        (false, _, Some(_)) => {
+            return Err(DomainError::invalid(
+                "validity_minutes",
+                "is for event certificates only: use validity_days",
+            )
+            .into());
+        }
+        (true, Some(_), None) => {
+            return Err(DomainError::invalid(
+                "validity_days",
+                "an event certificate lives minutes to hours: use validity_minutes",
+            )
+            .into());
+        }
+        (_, Some(d), None) => Some(days(d)),
+        (_, None, Some(m)) => Some(Duration::from_secs(u64::from(m) * 60)),
+        (_, None, None) => None,
     };
+    let binding = event_binding(
+        req.event_digest.as_deref(),
+        req.event_digest_algorithm.as_deref(),
+    )?;
+    let mut buf = Vec::new();
+    let key = subject_key(req.csr.as_deref(), req.hosted_key.as_deref(), &mut buf)?;
+    let subject = verified_subject(&state, &caller).await?;
     let (record, der) = ca
         .issue(IssueRequest {
-            subject: VerifiedSubject {
-                account: caller.account.id,
-                vault_subject: caller.account.subject,
-                name: name.to_string(),
-                document_number: number.to_string(),
-                enterprise: false,
+            subject,
+            key,
+            profile: match req.profile {
+                SubscriberProfile::PersonalSigning => ProfileKind::PersonalSigning,
+                SubscriberProfile::Event => ProfileKind::Event,
             },
-            csr_der: &csr,
-            profile,
             ca_algorithm: alg,
-            validity: req
-                .validity_days
-                .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),
+            validity,
+            event: binding,
         })
         .await?;
     let pem = yinxin_pki::pem(&der, "CERTIFICATE");
     Ok((StatusCode::CREATED, Json(view(&record, Some(pem)))))
+}
+
+/// The event binding of `event_digest` (hex) and `event_digest_algorithm`, if given.
+fn event_binding(
+    digest: Option<&str>,
+    algorithm: Option<&str>,
+) -> Result<Option<EventBinding>, ApiError> {
+    let Some(hex_digest) = digest else {
+        if algorithm.is_some() {
+            return Err(DomainError::invalid(
+                "event_digest",
+                "is required with event_digest_algorithm",
+            )
+            .into());
+        }
+        return Ok(None);
+    };
+    let alg = EventDigestAlgorithm::parse(algorithm.unwrap_or("")).ok_or_else(|| {
+        ApiError::from(DomainError::invalid(
+            "event_digest_algorithm",
+            "is sm3 or sha256",
+        ))
+    })?;
+    let bytes = hex::decode(hex_digest.trim()).map_err(|_| {
+        ApiError::from(DomainError::invalid(
+            "event_digest",
+            "is hexadecimal: 64 digits",
+        ))
+    })?;
+    EventBinding::new(alg, bytes)
+        .map(Some)
+        .map_err(|e| DomainError::invalid("event_digest", e.to_string()).into())
+}
+
+/// Renews one of the caller's certificates (CERT-1): a new certificate of the same profile, for
+/// the identity as verified now, with the same key (where the profile allows it) or a new one;
+/// it names the old one in `renews`. The old one stays valid until it expires or is revoked.
+/// A certificate is renewed once; an event certificate never (CERT-3).
+#[utoipa::path(post, path = "/api/v1/certificates/{serial}/renewal", tag = "pki",
+    params(("serial" = String, Path, description = "Serial, hex")),
+    request_body = RenewalRequest,
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateView),
+        (status = 400, description = "No key or two keys given, or the request is bad; the message says which field", body = ErrorBody),
+        (status = 403, description = "The caller's identity is not verified (IDENTITY_NOT_VERIFIED)", body = ErrorBody),
+        (status = 404, description = "No such certificate of the caller's", body = ErrorBody),
+        (status = 409, description = "Revoked, already renewed, an event certificate, or its hosted key destroyed", body = ErrorBody)
+    ))]
+async fn renew_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    ApiJsonOrEmpty(req): ApiJsonOrEmpty<RenewalRequest>,
+) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+    let ca = ca(&state)?;
+    let serial = normalize_serial(&serial)?;
+    let mut buf = Vec::new();
+    let key = if req.same_key {
+        if req.csr.is_some() || req.hosted_key.is_some() {
+            return Err(DomainError::invalid(
+                "same_key",
+                "keeps the old key: give no csr or hosted_key with it",
+            )
+            .into());
+        }
+        RenewalKey::Same
+    } else {
+        RenewalKey::New(subject_key(
+            req.csr.as_deref(),
+            req.hosted_key.as_deref(),
+            &mut buf,
+        )?)
+    };
+    let subject = verified_subject(&state, &caller).await?;
+    let (record, der) = ca
+        .renew(RenewRequest {
+            serial: &serial,
+            subject,
+            key,
+            validity: req.validity_days.map(days),
+        })
+        .await?;
+    let pem = yinxin_pki::pem(&der, "CERTIFICATE");
+    Ok((StatusCode::CREATED, Json(view(&record, Some(pem)))))
+}
+
+/// Destroys the hosted key of one of the caller's certificates for good (CERT-3: an event
+/// certificate's one-time key once the event is signed). A certificate that is not an event
+/// certificate is revoked with it (`cessation_of_operation`); an event certificate stays as it
+/// is so that its event's signatures keep verifying.
+#[utoipa::path(delete, path = "/api/v1/certificates/{serial}/hosted-key", tag = "pki",
+    params(("serial" = String, Path, description = "Serial, hex")),
+    responses(
+        (status = 200, description = "Destroyed (and recorded)", body = CertificateView),
+        (status = 404, description = "No such certificate of the caller's", body = ErrorBody),
+        (status = 409, description = "The key is not hosted, or already destroyed", body = ErrorBody)
+    ))]
+async fn destroy_hosted_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let ca = ca(&state)?;
+    let serial = normalize_serial(&serial)?;
+    let r = ca.destroy_hosted_key(&serial, caller.account.id).await?;
+    Ok(Json(view(&r, None)))
 }
 
 fn pem_request(pem: &str) -> Result<Vec<u8>, ApiError> {
@@ -272,7 +506,7 @@ async fn my_certificates(
 }
 
 /// Anyone's view of a certificate by serial (CERT-5): status, validity, issuer, profile and the
-/// subject with personal information masked.
+/// subject with personal information masked. Its holder, signed in, also gets the certificate.
 #[utoipa::path(get, path = "/api/v1/certificates/{serial}", tag = "pki",
     params(("serial" = String, Path, description = "Serial, hex")),
     responses(
@@ -283,12 +517,20 @@ async fn my_certificates(
 async fn query_certificate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    MaybeCaller(caller): MaybeCaller,
     Path(serial): Path<String>,
 ) -> Result<Json<CertificateView>, ApiError> {
     let ca = limited_query(&state, peer).await?;
     let serial = normalize_serial(&serial)?;
     let r = ca.public_record(&serial).await?;
-    Ok(Json(view(&r, None)))
+    let pem = match &caller {
+        Some(c) if c.account.id == r.holder => Some(yinxin_pki::pem(
+            &ca.unseal(&r, c.account.subject).await?,
+            "CERTIFICATE",
+        )),
+        _ => None,
+    };
+    Ok(Json(view(&r, pem)))
 }
 
 /// The CA, once the caller's address is within the public-query limit (CERT-5). A serial is 126

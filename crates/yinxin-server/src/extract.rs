@@ -107,6 +107,23 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller who may or may not be signed in: `None` without a session token, [`Caller`] (with
+/// all its checks) with one — a token that does not authenticate is still `401`, never quietly
+/// anonymous. For public views that show more to the object's owner (a certificate's holder).
+#[derive(Debug)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if session_token(parts).is_none() {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(Caller::from_request_parts(parts, state).await?)))
+    }
+}
+
 /// An authenticated caller *not* held by the re-consent gate: only for logging out, for reading,
 /// giving and withdrawing consents (PRIV-4), and for objecting to information about oneself
 /// (IDV-4), which must work whatever the consent state: exercising a right collects nothing.

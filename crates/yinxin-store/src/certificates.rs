@@ -261,18 +261,32 @@ macro_rules! certificate_repo {
                     .collect())
             }
 
-            async fn record_key_destroyed(&self, serial: &str, at: i64) -> StoreResult<bool> {
-                let n = sqlx::query(
-                    "UPDATE certificates SET key_destroyed_at = $1 WHERE serial = $2 \
-                     AND hosted_key_id IS NOT NULL AND key_destroyed_at IS NULL",
+            async fn record_key_destroyed(&self, key: &str, at: i64) -> StoreResult<u64> {
+                Ok(sqlx::query(
+                    "UPDATE certificates SET key_destroyed_at = $1 WHERE hosted_key_id = $2 \
+                     AND key_destroyed_at IS NULL",
                 )
                 .bind(at)
-                .bind(serial)
+                .bind(key)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?
-                .rows_affected();
-                Ok(n == 1)
+                .rows_affected())
+            }
+
+            async fn certificates_of_hosted_key(
+                &self,
+                key: &str,
+            ) -> StoreResult<Vec<CertificateRecord>> {
+                let rows: Vec<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {CERT_COLUMNS} FROM certificates WHERE hosted_key_id = $1 \
+                     ORDER BY issued_at, serial"
+                ))
+                .bind(key)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(cert_of).collect()
             }
 
             async fn renewal_of(&self, serial: &str) -> StoreResult<Option<CertificateRecord>> {

@@ -92,7 +92,9 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     if let Some(outbox) = outbox {
         state = state.with_outbox(outbox);
     }
-    state = state.with_ca(Arc::new(ca), config.certificate_queries_per_minute);
+    let ca = Arc::new(ca);
+    let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
+    state = state.with_ca(ca, config.certificate_queries_per_minute);
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,
@@ -101,12 +103,29 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     yinxin_server::serve(listener, yinxin_server::app(state, limits), shutdown)
         .await
         .context("server failed")?;
+    sweep.abort();
     opened.stores.close().await;
     if let Some(sim) = sim {
         sim.shutdown().await;
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every minute, destroys the one-time keys of event certificates that expired (CERT-3): an
+/// event's key never outlives its certificate, whether or not the event was said to be over.
+/// With several nodes each sweeps; destroying a destroyed key is not an error.
+async fn sweep_event_keys(ca: Arc<yinxin_pki::ca::CertificateAuthority>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match ca.destroy_expired_event_keys(std::time::SystemTime::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "expired event certificates' keys destroyed"),
+            Err(e) => tracing::warn!(error = %e, "destroying expired event keys failed"),
+        }
+    }
 }
 
 /// The certificate authority: loads its hierarchies, creating on first start the SM2 and P-256

@@ -1,5 +1,6 @@
-//! The certificate authority through HTTP (CERT-1, CERT-2, CERT-5): identity first, issuance
-//! from a PKCS#10 request checked by OpenSSL, the public query with PI masked, revocation by the
+//! The certificate authority through HTTP (CERT-1, CERT-2, CERT-3, CERT-5): identity first,
+//! issuance from a PKCS#10 request checked by OpenSSL or with a hosted key, event certificates,
+//! renewal, the public query with PI masked (the holder sees the certificate), revocation by the
 //! holder only, and the CRL at once.
 
 use std::process::Command;
@@ -328,4 +329,222 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
     assert_eq!(body.as_bytes(), [0x30, 0x03, 0x0a, 0x01, 0x01]);
 }
 
-backend_tests!(certificates_go_to_verified_persons_only);
+/// A verified person of the simulator's fixtures, signed in: their token and the stranger's.
+async fn verified_person(app: &TestApp) -> (String, String) {
+    let f = fixtures(app).await;
+    let p = clean_person(&f);
+    let (_, token) = signed_up_as(app, 1, p).await;
+    consent_to(app, &token, "idv_carrier").await;
+    let (s, v) = verify(app, &token, &carrier(p)).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, stranger) = app.signed_up(7).await;
+    (token, stranger)
+}
+
+async fn hosted_keys_event_certificates_and_renewal(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let (token, stranger) = verified_person(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csr = openssl_csr(dir.path(), "p256");
+    let digest = "ab".repeat(32);
+
+    // Refusals name their field; nothing is issued.
+    for (body, field) in [
+        (
+            json!({"profile": "personal_signing", "algorithm": "p256"}),
+            "csr",
+        ),
+        (
+            json!({"csr": csr, "hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}),
+            "hosted_key",
+        ),
+        (
+            json!({"hosted_key": "rsa9", "profile": "personal_signing", "algorithm": "p256"}),
+            "hosted_key",
+        ),
+        (
+            json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2"}),
+            "event_digest",
+        ),
+        (
+            json!({"csr": csr, "profile": "event", "algorithm": "p256", "event_digest": digest, "event_digest_algorithm": "sha256"}),
+            "csr",
+        ),
+        (
+            json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2", "event_digest": "abc", "event_digest_algorithm": "sm3"}),
+            "event_digest",
+        ),
+        (
+            json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2", "event_digest": digest, "event_digest_algorithm": "md5"}),
+            "event_digest_algorithm",
+        ),
+        (
+            json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2", "event_digest": digest, "event_digest_algorithm": "sm3", "validity_days": 1}),
+            "validity_days",
+        ),
+        (
+            json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2", "event_digest": digest, "event_digest_algorithm": "sm3", "validity_minutes": 1441}),
+            "validity",
+        ),
+        (
+            json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256", "event_digest": digest, "event_digest_algorithm": "sm3"}),
+            "event_digest",
+        ),
+    ] {
+        let (s, v) = app.post_as("/api/v1/certificates", &token, &body).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("INVALID_INPUT")),
+            "{field}: {v}"
+        );
+        assert!(
+            v["message"].as_str().unwrap().contains(field),
+            "{field}: {v}"
+        );
+    }
+    let (_, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+    // An unverified account gets no hosted key either.
+    let hosted = json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"});
+    let (s, v) = app
+        .post_as("/api/v1/certificates", &stranger, &hosted)
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (403, Some("IDENTITY_NOT_VERIFIED")),
+        "{v}"
+    );
+
+    // A hosted key: the certificate is the holder's to see whole; others see the public view.
+    let (s, cert) = app.post_as("/api/v1/certificates", &token, &hosted).await;
+    assert_eq!(
+        (s, cert["hosted_key"].as_bool()),
+        (201, Some(true)),
+        "{cert}"
+    );
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/certificates/{serial}");
+    let (s, mine) = app.get_as(&path, &token).await;
+    assert_eq!(
+        (s, &mine["certificate_pem"]),
+        (200, &cert["certificate_pem"]),
+        "{mine}"
+    );
+    let (s, theirs) = app.get_as(&path, &stranger).await;
+    assert!(
+        s == 200 && theirs.get("certificate_pem").is_none(),
+        "{theirs}"
+    );
+    let (s, public) = app.json(&path).await;
+    assert!(
+        s == 200 && public.get("certificate_pem").is_none(),
+        "{public}"
+    );
+    let (s, _) = app.get_as(&path, "not-a-token").await;
+    assert_eq!(s, 401);
+
+    // Renewal: same key, linked, once; then a new own key from the newer one.
+    let renewal = format!("{path}/renewal");
+    let (s, v) = app
+        .post_as(&renewal, &stranger, &json!({"same_key": true}))
+        .await;
+    assert!(s == 403 || s == 404, "{s}: {v}");
+    let (s, v) = app
+        .post_as(&renewal, &token, &json!({"same_key": true, "csr": csr}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+    let (s, renewed) = app
+        .post_as(&renewal, &token, &json!({"same_key": true}))
+        .await;
+    assert_eq!(
+        (s, renewed["renews"].as_str()),
+        (201, Some(serial.as_str())),
+        "{renewed}"
+    );
+    assert_eq!(renewed["hosted_key"], true);
+    let (s, v) = app
+        .post_as(&renewal, &token, &json!({"same_key": true}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+    let newer = renewed["serial"].as_str().unwrap().to_owned();
+    let (s, third) = app
+        .post_as(
+            &format!("/api/v1/certificates/{newer}/renewal"),
+            &token,
+            &json!({"csr": csr, "validity_days": 30}),
+        )
+        .await;
+    assert_eq!(
+        (s, third["hosted_key"].as_bool()),
+        (201, Some(false)),
+        "{third}"
+    );
+    assert_eq!(
+        third["not_after"].as_i64().unwrap() - third["not_before"].as_i64().unwrap(),
+        30 * 24 * 3600
+    );
+
+    // An event certificate: bound to its digest, never renewed; its key destroyed at the end,
+    // recorded, the certificate left valid.
+    let event = json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2",
+        "event_digest": digest, "event_digest_algorithm": "sm3", "validity_minutes": 10});
+    let (s, ev) = app.post_as("/api/v1/certificates", &token, &event).await;
+    assert_eq!((s, ev["profile"].as_str()), (201, Some("event")), "{ev}");
+    assert_eq!(
+        ev["not_after"].as_i64().unwrap() - ev["not_before"].as_i64().unwrap(),
+        600
+    );
+    let leaf = dir.path().join("event.pem");
+    std::fs::write(&leaf, ev["certificate_pem"].as_str().unwrap()).unwrap();
+    let text = openssl(&["x509", "-noout", "-text", "-in", leaf.to_str().unwrap()]);
+    assert!(text.contains("2.25.3179520717.1"), "{text}");
+    let ev_serial = ev["serial"].as_str().unwrap();
+    let (s, v) = app
+        .post_as(
+            &format!("/api/v1/certificates/{ev_serial}/renewal"),
+            &token,
+            &json!({"same_key": true}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("never renewed"),
+        "{v}"
+    );
+    let key_path = format!("/api/v1/certificates/{ev_serial}/hosted-key");
+    let (s, v) = app.delete_as(&key_path, &stranger).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let (s, done) = app.delete_as(&key_path, &token).await;
+    assert_eq!(s, 200, "{done}");
+    assert!(
+        done["key_destroyed_at"].is_i64() && done["status"] == "good",
+        "{done}"
+    );
+    let (s, v) = app.delete_as(&key_path, &token).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+
+    // Destroying a personal hosted key revokes its certificate; an own key has none to destroy.
+    let (s, v) = app
+        .delete_as(&format!("/api/v1/certificates/{newer}/hosted-key"), &token)
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["revocation_reason"].as_str()),
+        (200, Some("revoked"), Some("cessation_of_operation")),
+        "{v}"
+    );
+    let third_serial = third["serial"].as_str().unwrap();
+    let (s, v) = app
+        .delete_as(
+            &format!("/api/v1/certificates/{third_serial}/hosted-key"),
+            &token,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+    let (_, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(4), "{list}");
+}
+
+backend_tests!(
+    certificates_go_to_verified_persons_only,
+    hosted_keys_event_certificates_and_renewal,
+);
