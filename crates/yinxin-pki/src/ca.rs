@@ -283,6 +283,19 @@ fn from_unix(s: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(s).unwrap_or(0))
 }
 
+/// When a certificate record may first be deleted (CERT-7): the inventory's retention rule of the
+/// subscriber certificate — so many years after expiry (366-day years, so that leap days never
+/// make it early) — read from the declaration, so that the rule stated in the privacy notice is
+/// the rule applied.
+fn retain_until(not_after: i64) -> i64 {
+    let years = match SUBSCRIBER_CERTIFICATE.retention {
+        yinxin_domain::pi::Retention::AfterCertificateExpiry { years } => i64::from(years),
+        // Any other rule would be a declaration error; keep the ESL minimum then.
+        _ => 5,
+    };
+    not_after + years.max(5) * 366 * 24 * 3600
+}
+
 fn urls(base: &str, ca: &str) -> StatusUrls {
     let base = base.trim_end_matches('/');
     StatusUrls {
@@ -761,8 +774,7 @@ impl CertificateAuthority {
             key_destroyed_at: None,
             renews: d.renews,
             issued_at: not_before,
-            // CERT-7: kept five years after expiry.
-            retain_until: not_after + 5 * 366 * 24 * 3600,
+            retain_until: retain_until(not_after),
             revocation: None,
         };
         match self.repo.insert_certificate(&record).await {
@@ -1303,7 +1315,12 @@ mod tests {
                 "{}",
                 stored.masked_subject
             );
-            assert!(stored.retain_until >= stored.not_after + 5 * 365 * 24 * 3600);
+            // CERT-7: the inventory's rule, at least five years after expiry.
+            assert_eq!(
+                SUBSCRIBER_CERTIFICATE.retention,
+                yinxin_domain::pi::Retention::AfterCertificateExpiry { years: 5 }
+            );
+            assert_eq!(stored.retain_until, stored.not_after + 5 * 366 * 24 * 3600);
 
             // OpenSSL accepts it under the chain the service publishes.
             let chain = ca2.chain_pem(alg).unwrap();
