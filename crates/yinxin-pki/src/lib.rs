@@ -14,7 +14,8 @@
 //!   algorithm allowed by the profile (CERT-1).
 //!
 //! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
-//!   start, issuance to a verified subject, revocation, CRLs.
+//!   start, added and rotated by the operator (`yinxin ca`), issuance to a verified subject,
+//!   revocation, CRLs.
 //!
 //! Everything but [`ca`] is pure: no database, no vault.
 
