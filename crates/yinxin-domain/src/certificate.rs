@@ -73,7 +73,8 @@ pub struct Revocation {
     pub at: i64,
     /// The reason's stable name (`key_compromise`, …; `unspecified`).
     pub reason: String,
-    /// Who: `holder:<account>` or `staff:<account>`.
+    /// Who: `holder:<account>`, `staff:<account>` or `operator:<name>` (the operator's console,
+    /// `yinxin ca revoke`).
     pub by: String,
 }
 
@@ -145,6 +146,11 @@ pub struct RevokedSerial {
 pub trait CertificateRepo: Send + Sync + std::fmt::Debug {
     /// Records the CAs of a new hierarchy, all or none.
     async fn insert_cas(&self, cas: &[CaRecord]) -> StoreResult<()>;
+    /// Rotation (issue 5): records `new` and marks every CA of `retire` inactive, in one
+    /// transaction — all or none. A `retire` id that is not an active CA is a
+    /// [`crate::repo::StoreError::Conflict`] (another rotation got there first) and nothing is
+    /// written; so is a `new` id or serial that exists.
+    async fn rotate_cas(&self, new: &[CaRecord], retire: &[String]) -> StoreResult<()>;
     /// Every CA record, oldest first.
     async fn cas(&self) -> StoreResult<Vec<CaRecord>>;
     /// Records an issued certificate. A serial that exists is a [`crate::repo::StoreError::Conflict`].

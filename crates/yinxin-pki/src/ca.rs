@@ -1,6 +1,7 @@
 //! The certificate authority service (CERT-1, CERT-2, CERT-4, CERT-7, CERT-10): hierarchies
 //! loaded (or created on first start) from the records, issuance from a PKCS#10 request to a
-//! verified subject, revocation by the holder or staff, and the CRL of each issuing CA.
+//! verified subject, revocation by the holder, staff or an operator, and the CRL of each issuing
+//! CA — a rotated-out one included. Adding and rotating hierarchies: `ca/admin.rs`.
 //!
 //! Each issuance is one row written in one statement *before* the certificate is returned: a
 //! client is never told of a certificate that has no record, and a certificate that failed to be
@@ -29,13 +30,15 @@ use crate::cert::{CertificateSpec, Issuer, StatusUrls, issue, random_serial};
 use crate::crl::{RevocationReason, RevokedEntry, build_crl};
 use crate::csr::check_request;
 use crate::event::EventBinding;
-use crate::hierarchy::{CaCertificate, Hierarchy, HierarchySpec, create_hierarchy};
 use crate::name::NameBuilder;
 use crate::ocsp::{
     CertId, CertStatus as OcspStatus, OcspRequest, OcspResponseStatus, ResponderIdentity,
     build_response, error_response, parse_request,
 };
 use crate::profile::{Profile, ProfileKind};
+
+mod admin;
+pub use admin::{CaInfo, KeyLocation};
 
 /// How much of the subject's document goes into the certificate (CERT-4). Stated in the privacy
 /// notice; the default is the keyed hash.
@@ -161,13 +164,16 @@ pub struct RenewRequest<'a> {
     pub validity: Option<Duration>,
 }
 
-/// Who asks for a revocation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Who asks for a revocation (CERT-1: recorded with who and why).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     /// The certificate's holder (only their own certificates).
     Holder(AccountId),
     /// Staff (any certificate).
     Staff(AccountId),
+    /// An operator at the console (`yinxin ca revoke --operator NAME`, any certificate), by the
+    /// name they give: see [`check_operator_name`].
+    Operator(String),
 }
 
 /// A certificate about to be signed and recorded: everything [`CertificateAuthority::issue`]
@@ -183,6 +189,36 @@ struct Draft<'a> {
     renews: Option<String>,
     extra_extensions: Vec<x509_cert::ext::Extension>,
 }
+
+/// An operator's name as recorded (`operator:<name>`): 1 to 64 ASCII letters, digits or
+/// `. _ - @`, so a record never carries spaces, markup or control characters.
+pub fn check_operator_name(name: &str) -> Result<(), CaError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CaError::Invalid(
+            "operator: is 1 to 64 characters, ASCII letters, digits, '.', '_', '-' or '@'".into(),
+        ))
+    }
+}
+
+/// The reasons a certificate may be revoked with. `certificate_hold` is not among them (a hold
+/// implies a release, which the service has not), nor `remove_from_crl` (RFC 5280 §5.3.1: delta
+/// CRLs only).
+pub const REVOCATION_REASONS: [RevocationReason; 8] = [
+    RevocationReason::Unspecified,
+    RevocationReason::KeyCompromise,
+    RevocationReason::CaCompromise,
+    RevocationReason::AffiliationChanged,
+    RevocationReason::Superseded,
+    RevocationReason::CessationOfOperation,
+    RevocationReason::PrivilegeWithdrawn,
+    RevocationReason::AaCompromise,
+];
 
 /// What went wrong, for the API to map.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +297,8 @@ pub struct CertificateAuthority {
     vault: Vault,
     config: CaConfig,
     issuing: HashMap<KeyAlgorithm, IssuingCa>,
+    /// Issuing CAs rotated out: no issuance, only the CRL and OCSP answers for what they issued.
+    retired: Vec<IssuingCa>,
     crls: Mutex<HashMap<String, (Vec<u8>, SystemTime)>>,
     ocsp_cache: Mutex<HashMap<CertId, CachedOcsp>>,
 }
@@ -305,47 +343,12 @@ fn urls(base: &str, ca: &str) -> StatusUrls {
     }
 }
 
-fn ca_id(alg: KeyAlgorithm, role: CaRole) -> String {
-    format!("{alg}-{}-1", role.as_str())
-}
-
-fn record_of(
-    c: &CaCertificate,
-    alg: KeyAlgorithm,
-    role: CaRole,
-    parent: Option<String>,
-    now: i64,
-) -> CaRecord {
-    CaRecord {
-        id: ca_id(alg, role),
-        algorithm: alg.as_str().to_owned(),
-        role,
-        parent,
-        key_id: c.key.id.to_string(),
-        token_serial: c.key.token_serial.clone(),
-        certificate: c.certificate_der.clone(),
-        serial: hex::encode(&c.serial),
-        created_at: now,
-        active: true,
-    }
-}
-
-fn records_of(h: &Hierarchy, now: i64) -> Vec<CaRecord> {
-    let a = h.algorithm;
-    let root = ca_id(a, CaRole::Root);
-    let issuing = ca_id(a, CaRole::Issuing);
-    vec![
-        record_of(&h.root, a, CaRole::Root, None, now),
-        record_of(&h.issuing, a, CaRole::Issuing, Some(root), now),
-        record_of(&h.ocsp, a, CaRole::Ocsp, Some(issuing.clone()), now),
-        record_of(&h.tsa, a, CaRole::Timestamping, Some(issuing), now),
-    ]
-}
-
 impl CertificateAuthority {
     /// Loads the hierarchies from the records, creating on first start those of
     /// `config.algorithms` that do not exist yet (keys in `keys`, the four CA records of each in
-    /// one transaction).
+    /// one transaction). Every active issuing CA in the records is loaded, configured or not (one
+    /// `yinxin ca add` made is served too); issuing CAs rotated out are loaded for their CRLs and
+    /// OCSP answers only.
     pub async fn start(
         keys: Arc<dyn KeyStore>,
         repo: Arc<dyn CertificateRepo>,
@@ -360,28 +363,13 @@ impl CertificateAuthority {
             if have {
                 continue;
             }
-            let spec = HierarchySpec {
-                algorithm: alg,
-                organization: config.organization.clone(),
-                label: if alg == KeyAlgorithm::Sm2 {
-                    "SM2".into()
-                } else {
-                    alg.as_str().to_uppercase()
-                },
-                root_urls: urls(&config.public_base_url, &ca_id(alg, CaRole::Root)),
-                issuing_urls: urls(&config.public_base_url, &ca_id(alg, CaRole::Issuing)),
-            };
-            let now = SystemTime::now();
-            let h = create_hierarchy(keys.as_ref(), &spec, now).await?;
-            let new = records_of(&h, unix(now));
-            repo.insert_cas(&new).await?;
+            let new = admin::create_recorded_hierarchy(keys.as_ref(), repo.as_ref(), &config, alg)
+                .await?;
             records.extend(new);
         }
         let mut issuing = HashMap::new();
-        for r in records
-            .iter()
-            .filter(|r| r.active && r.role == CaRole::Issuing)
-        {
+        let mut retired = Vec::new();
+        for r in records.iter().filter(|r| r.role == CaRole::Issuing) {
             let alg = KeyAlgorithm::parse(&r.algorithm)
                 .ok_or_else(|| CaError::Internal(format!("CA {} algorithm", r.id)))?;
             let root = records
@@ -390,21 +378,28 @@ impl CertificateAuthority {
                 .ok_or_else(|| CaError::Internal(format!("CA {} has no root", r.id)))?;
             let cert = <x509_cert::Certificate as der::Decode>::from_der(&r.certificate)
                 .map_err(|e| CaError::Internal(format!("CA {} certificate: {e}", r.id)))?;
+            // Its own responder: the active one while it is in use, the one it had once retired.
             let ocsp = records
                 .iter()
-                .find(|o| o.active && o.role == CaRole::Ocsp && o.parent.as_ref() == Some(&r.id))
+                .filter(|o| o.role == CaRole::Ocsp && o.parent.as_ref() == Some(&r.id))
+                .max_by_key(|o| (o.active, o.created_at))
                 .ok_or_else(|| CaError::Internal(format!("CA {} has no OCSP responder", r.id)))?;
             let responder = ResponderIdentity::new(&r.certificate, &ocsp.certificate)?;
-            issuing.insert(
-                alg,
-                IssuingCa {
-                    record: r.clone(),
-                    root_der: root.certificate.clone(),
-                    name: cert.tbs_certificate().subject().clone(),
-                    responder: Arc::new(responder),
-                    responder_key: ocsp.key_id.clone(),
-                },
-            );
+            let loaded = IssuingCa {
+                record: r.clone(),
+                root_der: root.certificate.clone(),
+                name: cert.tbs_certificate().subject().clone(),
+                responder: Arc::new(responder),
+                responder_key: ocsp.key_id.clone(),
+            };
+            if !r.active {
+                retired.push(loaded);
+            } else if let Some(other) = issuing.insert(alg, loaded) {
+                return Err(CaError::Internal(format!(
+                    "two active {alg} issuing CAs: {} and {}",
+                    other.record.id, r.id
+                )));
+            }
         }
         Ok(Self {
             keys,
@@ -412,6 +407,7 @@ impl CertificateAuthority {
             vault,
             config,
             issuing,
+            retired,
             crls: Mutex::new(HashMap::new()),
             ocsp_cache: Mutex::new(HashMap::new()),
         })
@@ -422,6 +418,11 @@ impl CertificateAuthority {
         let mut a: Vec<_> = self.issuing.keys().copied().collect();
         a.sort();
         a
+    }
+
+    /// Every issuing CA loaded, in use or retired: those that answer for certificates.
+    fn issuing_cas(&self) -> impl Iterator<Item = &IssuingCa> {
+        self.issuing.values().chain(&self.retired)
     }
 
     fn issuing(&self, alg: KeyAlgorithm) -> Result<&IssuingCa, CaError> {
@@ -874,7 +875,17 @@ impl CertificateAuthority {
             Actor::Holder(a) if a == rec.holder => format!("holder:{a}"),
             Actor::Holder(_) => return Err(CaError::NotFound),
             Actor::Staff(a) => format!("staff:{a}"),
+            Actor::Operator(name) => {
+                check_operator_name(&name)?;
+                format!("operator:{name}")
+            }
         };
+        if !REVOCATION_REASONS.contains(&reason) {
+            return Err(CaError::Invalid(format!(
+                "reason: {reason} is not a revocation reason here; one of {}",
+                REVOCATION_REASONS.map(RevocationReason::as_str).join(", ")
+            )));
+        }
         if rec.revocation.is_some() {
             return Err(CaError::AlreadyRevoked);
         }
@@ -1053,7 +1064,7 @@ impl CertificateAuthority {
         let Some(first) = req.cert_ids.first() else {
             return Ok(None);
         };
-        let Some(ca) = self.issuing.values().find(|c| c.responder.matches(first)) else {
+        let Some(ca) = self.issuing_cas().find(|c| c.responder.matches(first)) else {
             return Ok(None);
         };
         let mut statuses = Vec::with_capacity(req.cert_ids.len());
@@ -1124,8 +1135,7 @@ impl CertificateAuthority {
             return Ok(der.clone());
         }
         let ca = self
-            .issuing
-            .values()
+            .issuing_cas()
             .find(|c| c.record.id == ca_id)
             .ok_or(CaError::NotFound)?;
         let revoked = self.repo.revoked_of(ca_id, unix(now)).await?;

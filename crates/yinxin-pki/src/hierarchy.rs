@@ -120,6 +120,30 @@ async fn one(
     })
 }
 
+/// An issuing CA with its delegated OCSP responder and timestamping certificates: what a
+/// rotation adds under an existing root.
+#[derive(Clone, Debug)]
+pub struct IssuingSet {
+    /// The issuing CA.
+    pub issuing: CaCertificate,
+    /// Its delegated OCSP responder.
+    pub ocsp: CaCertificate,
+    /// The timestamp authority's certificate, issued by it.
+    pub tsa: CaCertificate,
+}
+
+fn check_supported(store: &dyn KeyStore, algorithm: KeyAlgorithm) -> Result<(), PkiError> {
+    if store.supports(algorithm) {
+        Ok(())
+    } else {
+        Err(yinxin_crypto::CryptoError::Unsupported {
+            store: store.backend(),
+            algorithm,
+        }
+        .into())
+    }
+}
+
 /// Creates a hierarchy: four keys in `store`, four certificates. Nothing is recorded here; the
 /// caller stores the result in one transaction.
 pub async fn create_hierarchy(
@@ -127,13 +151,7 @@ pub async fn create_hierarchy(
     spec: &HierarchySpec,
     now: SystemTime,
 ) -> Result<Hierarchy, PkiError> {
-    if !store.supports(spec.algorithm) {
-        return Err(yinxin_crypto::CryptoError::Unsupported {
-            store: store.backend(),
-            algorithm: spec.algorithm,
-        }
-        .into());
-    }
+    check_supported(store, spec.algorithm)?;
     let root = one(store, spec, ProfileKind::RootCa, "Root CA", None, now).await?;
     let root_signer = store.signer(&root.key.id).await?;
     let by_root = Issuer {
@@ -141,12 +159,33 @@ pub async fn create_hierarchy(
         signer: root_signer.as_ref(),
         urls: Some(spec.root_urls.clone()),
     };
+    let IssuingSet { issuing, ocsp, tsa } = create_issuing(store, spec, &by_root, 1, now).await?;
+    Ok(Hierarchy {
+        algorithm: spec.algorithm,
+        root,
+        issuing,
+        ocsp,
+        tsa,
+    })
+}
+
+/// Creates issuing CA number `number` (`… Issuing CA 2`) under the root that `root` signs for,
+/// with its OCSP responder and TSA certificates: three new keys in `store`, whose certificates
+/// carry `spec.issuing_urls`. Nothing is recorded here.
+pub async fn create_issuing(
+    store: &dyn KeyStore,
+    spec: &HierarchySpec,
+    root: &Issuer<'_>,
+    number: u32,
+    now: SystemTime,
+) -> Result<IssuingSet, PkiError> {
+    check_supported(store, spec.algorithm)?;
     let issuing = one(
         store,
         spec,
         ProfileKind::IssuingCa,
-        "Issuing CA 1",
-        Some(&by_root),
+        &format!("Issuing CA {number}"),
+        Some(root),
         now,
     )
     .await?;
@@ -174,13 +213,7 @@ pub async fn create_hierarchy(
         now,
     )
     .await?;
-    Ok(Hierarchy {
-        algorithm: spec.algorithm,
-        root,
-        issuing,
-        ocsp,
-        tsa,
-    })
+    Ok(IssuingSet { issuing, ocsp, tsa })
 }
 
 #[cfg(test)]

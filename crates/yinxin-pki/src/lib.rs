@@ -16,7 +16,8 @@
 //! - [`event`] — the event binding extension of event certificates (CERT-3).
 //!
 //! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
-//!   start, issuance to a verified subject, revocation, CRLs.
+//!   start, added and rotated by the operator (`yinxin ca`), issuance to a verified subject,
+//!   revocation, CRLs.
 //!
 //! Everything but [`ca`] is pure: no database, no vault.
 

@@ -245,7 +245,10 @@ fn algorithm(name: &str) -> Result<KeyAlgorithm, ApiError> {
     KeyAlgorithm::parse(name).ok_or_else(|| {
         DomainError::invalid(
             "algorithm",
-            "is one of the configured hierarchies: sm2, p256",
+            format!(
+                "is a key algorithm: {}",
+                KeyAlgorithm::ALL.map(KeyAlgorithm::as_str).join(", ")
+            ),
         )
         .into()
     })
@@ -652,7 +655,7 @@ async fn revoke_certificate(
 /// `?alg=`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ChainQuery {
-    /// `sm2` or `p256`.
+    /// An algorithm with a hierarchy: `sm2`, `p256`, or one `yinxin ca add` made.
     pub alg: String,
 }
 

@@ -116,6 +116,32 @@ fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
 macro_rules! certificate_repo {
     ($db:ty) => {
         impl SqlStore<$db> {
+            async fn insert_ca_rows(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                cas: &[CaRecord],
+            ) -> StoreResult<()> {
+                for c in cas {
+                    sqlx::query(&format!(
+                        "INSERT INTO ca_certificates ({CA_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    ))
+                    .bind(&c.id)
+                    .bind(&c.algorithm)
+                    .bind(c.role.as_str())
+                    .bind(&c.parent)
+                    .bind(&c.key_id)
+                    .bind(&c.token_serial)
+                    .bind(&c.certificate)
+                    .bind(&c.serial)
+                    .bind(c.created_at)
+                    .bind(c.active)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                Ok(())
+            }
+
             async fn one_certificate(
                 &self,
                 column: &str,
@@ -136,25 +162,31 @@ macro_rules! certificate_repo {
         impl CertificateRepo for SqlStore<$db> {
             async fn insert_cas(&self, cas: &[CaRecord]) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                for c in cas {
-                    sqlx::query(&format!(
-                        "INSERT INTO ca_certificates ({CA_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                    ))
-                    .bind(&c.id)
-                    .bind(&c.algorithm)
-                    .bind(c.role.as_str())
-                    .bind(&c.parent)
-                    .bind(&c.key_id)
-                    .bind(&c.token_serial)
-                    .bind(&c.certificate)
-                    .bind(&c.serial)
-                    .bind(c.created_at)
-                    .bind(c.active)
+                Self::insert_ca_rows(&mut tx, cas).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn rotate_cas(&self, new: &[CaRecord], retire: &[String]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for id in retire {
+                    let n = sqlx::query(
+                        "UPDATE ca_certificates SET active = $1 WHERE id = $2 AND active = $3",
+                    )
+                    .bind(false)
+                    .bind(id)
+                    .bind(true)
                     .execute(&mut *tx)
                     .await
-                    .map_err(db_err)?;
+                    .map_err(db_err)?
+                    .rows_affected();
+                    if n != 1 {
+                        // Dropping the transaction rolls back what was retired before it.
+                        return Err(StoreError::Conflict(format!(
+                            "CA {id} is not an active CA (retired by another rotation?)"
+                        )));
+                    }
                 }
+                Self::insert_ca_rows(&mut tx, new).await?;
                 tx.commit().await.map_err(db_err)
             }
 

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use yinxin_domain::SubjectId;
+use yinxin_domain::certificate::{CaRecord, CaRole};
 use yinxin_domain::repo::{
     BlindIndexEntry, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey,
 };
@@ -293,6 +294,86 @@ async fn rewrap_is_all_or_nothing(db: &TestDb) {
     );
 }
 
+fn ca(id: &str, role: CaRole, parent: Option<&str>, serial: &str) -> CaRecord {
+    CaRecord {
+        id: id.into(),
+        algorithm: "p256".into(),
+        role,
+        parent: parent.map(Into::into),
+        key_id: format!("sw:{id}"),
+        token_serial: None,
+        certificate: vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        serial: serial.into(),
+        created_at: 1_700_000_000,
+        active: true,
+    }
+}
+
+/// Issue 5 (`yinxin ca rotate`): the new issuing CA's records and the old ones' retirement are
+/// one transaction: a retirement that finds the CA already retired writes nothing, nor does a
+/// new record whose id exists; a good rotation does both.
+async fn ca_rotation_is_all_or_none(db: &TestDb) {
+    let repo = &db.stores.certificates;
+    repo.insert_cas(&[
+        ca("p256-root-1", CaRole::Root, None, "01"),
+        ca("p256-issuing-1", CaRole::Issuing, Some("p256-root-1"), "02"),
+        ca("p256-ocsp-1", CaRole::Ocsp, Some("p256-issuing-1"), "03"),
+    ])
+    .await
+    .unwrap();
+    let before = repo.cas().await.unwrap();
+    let new = [
+        ca("p256-issuing-2", CaRole::Issuing, Some("p256-root-1"), "04"),
+        ca("p256-ocsp-2", CaRole::Ocsp, Some("p256-issuing-2"), "05"),
+    ];
+    let retire = ["p256-issuing-1".to_owned(), "p256-ocsp-1".to_owned()];
+
+    // The second retirement names a CA that does not exist: the first is undone, nothing new.
+    let err = repo
+        .rotate_cas(&new, &[retire[0].clone(), "p256-ocsp-9".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("p256-ocsp-9")),
+        "{err:?}"
+    );
+    assert_eq!(repo.cas().await.unwrap(), before);
+    // A new record whose serial exists: the retirements are undone.
+    let clash = [ca(
+        "p256-issuing-2",
+        CaRole::Issuing,
+        Some("p256-root-1"),
+        "01",
+    )];
+    let err = repo.rotate_cas(&clash, &retire).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(repo.cas().await.unwrap(), before);
+
+    repo.rotate_cas(&new, &retire).await.unwrap();
+    let after = repo.cas().await.unwrap();
+    let active: Vec<(&str, bool)> = after.iter().map(|c| (c.id.as_str(), c.active)).collect();
+    assert_eq!(
+        active,
+        [
+            ("p256-issuing-1", false),
+            ("p256-issuing-2", true),
+            ("p256-ocsp-1", false),
+            ("p256-ocsp-2", true),
+            ("p256-root-1", true),
+        ]
+    );
+    // A second rotation from the same state (a concurrent one) finds them retired.
+    let again = [ca(
+        "p256-issuing-3",
+        CaRole::Issuing,
+        Some("p256-root-1"),
+        "06",
+    )];
+    let err = repo.rotate_cas(&again, &retire).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(repo.cas().await.unwrap(), after);
+}
+
 async fn health_pings(db: &TestDb) {
     db.stores.health.ping().await.unwrap();
 }
@@ -306,6 +387,7 @@ backend_tests!(
     concurrent_first_writes_agree_on_one_key,
     rewrap_is_all_or_nothing,
     health_pings,
+    ca_rotation_is_all_or_none,
 );
 
 /// The key store is read before migrations (to check the master key before writing anything):

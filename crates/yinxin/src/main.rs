@@ -86,6 +86,122 @@ enum Command {
         #[arg(value_name = "FILE")]
         text: PathBuf,
     },
+    /// Operate the certificate authority (docs/CA.md): show, add and rotate CAs, revoke a
+    /// certificate. Uses the same data and configuration as `serve` (ca_key_store included), and
+    /// may run beside a running server; like a first `serve`, it creates the configured
+    /// hierarchies if they do not exist yet.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CaCommand {
+    /// Every CA of every hierarchy: id, algorithm, role, parent, whether active, serial, subject,
+    /// notAfter, key id and where the key is, SHA-256 fingerprint.
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a whole new hierarchy (root, issuing CA, OCSP responder, TSA) for an algorithm
+    /// that has none; a running server serves it from its next start.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// sm2, p256, p384, rsa2048, rsa3072, rsa4096 or ed25519.
+        #[arg(long, value_name = "ALG")]
+        algorithm: String,
+    },
+    /// Replace an algorithm's issuing CA (and its OCSP and TSA certificates) by a new one under
+    /// the same root. The old one stops issuing but keeps its CRL and OCSP answers for the
+    /// certificates it issued; a running server issues from the new one from its next start.
+    Rotate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The hierarchy's algorithm.
+        #[arg(long, value_name = "ALG")]
+        algorithm: String,
+    },
+    /// Revoke a certificate as staff (CERT-1), recorded as `operator:NAME`. OCSP answers
+    /// "revoked" at once; a running server's CRL shows it within half of crl_validity_secs.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The certificate's serial, hex (colons allowed).
+        #[arg(value_name = "SERIAL")]
+        serial: String,
+        /// RFC 5280 reason: unspecified, key_compromise, ca_compromise, affiliation_changed,
+        /// superseded, cessation_of_operation, privilege_withdrawn, aa_compromise.
+        #[arg(long, value_name = "REASON")]
+        reason: String,
+        /// Who revokes: 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'.
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+    },
+}
+
+impl CaCommand {
+    fn store(&self) -> &StoreArgs {
+        match self {
+            Self::Show { store, .. }
+            | Self::Add { store, .. }
+            | Self::Rotate { store, .. }
+            | Self::Revoke { store, .. } => store,
+        }
+    }
+
+    /// The request, every argument checked before anything is opened.
+    fn request(&self) -> anyhow::Result<startup::CaRequest> {
+        use yinxin_pki::ca::{REVOCATION_REASONS, check_operator_name};
+        use yinxin_pki::crl::RevocationReason;
+        let algorithm = |name: &str| {
+            yinxin_crypto::KeyAlgorithm::parse(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--algorithm: {name:?} is not a key algorithm; one of {}",
+                    yinxin_crypto::KeyAlgorithm::ALL
+                        .map(|a| a.as_str())
+                        .join(", ")
+                )
+            })
+        };
+        Ok(match self {
+            Self::Show { json, .. } => startup::CaRequest::Show { json: *json },
+            Self::Add { algorithm: a, .. } => startup::CaRequest::Add(algorithm(a)?),
+            Self::Rotate { algorithm: a, .. } => startup::CaRequest::Rotate(algorithm(a)?),
+            Self::Revoke {
+                serial,
+                reason,
+                operator,
+                ..
+            } => {
+                let serial = serial.trim().to_ascii_lowercase().replace(':', "");
+                if serial.is_empty()
+                    || serial.len() > 40
+                    || !serial.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    anyhow::bail!("SERIAL: is 1 to 40 hexadecimal digits (colons allowed)");
+                }
+                let reason = RevocationReason::parse(reason)
+                    .filter(|r| REVOCATION_REASONS.contains(r))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--reason: {reason:?} is not a revocation reason; one of {}",
+                            REVOCATION_REASONS.map(RevocationReason::as_str).join(", ")
+                        )
+                    })?;
+                check_operator_name(operator).map_err(|e| anyhow::anyhow!("--{e}"))?;
+                startup::CaRequest::Revoke {
+                    serial,
+                    reason,
+                    operator: operator.clone(),
+                }
+            }
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -119,9 +235,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Serve { store, listen, .. } => (store, listen.clone()),
+        Command::Ca { command } => (command.store(), None),
         Command::Migrate { store }
         | Command::RotateMasterKey { store }
         | Command::PublishPolicy { store, .. } => (store, None),
+    };
+    // A `ca` command's arguments are checked before the configuration is read or anything opened.
+    let ca_request = match &cli.command {
+        Command::Ca { command } => Some(command.request()?),
+        _ => None,
     };
     let overrides = Overrides {
         data_dir: store.data_dir.clone(),
@@ -166,6 +288,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 startup::publish_policy(config, doc).await
             }
+            Command::Ca { .. } => match ca_request {
+                Some(request) => startup::ca(config, request).await,
+                None => Ok(()),
+            },
             Command::Inventory { .. } | Command::Openapi => Ok(()),
         }
     })

@@ -33,17 +33,7 @@ struct Opened {
 pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let (idv_router, idv_config) = config.idv()?;
     let ca_config = config.ca()?;
-    // The token is opened before anything is written: a wrong PIN or label stops the start.
-    let token = match config.pkcs11()? {
-        Some(c) => Some(Arc::new(
-            yinxin_crypto::pkcs11::Pkcs11KeyStore::open(&c).map_err(|e| {
-                crate::config::ConfigError(format!(
-                    "ca_key_store pkcs11 (pkcs11_module, pkcs11_token_label, pkcs11_pin_file): {e}"
-                ))
-            })?,
-        )),
-        None => None,
-    };
+    let token = open_token(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -120,7 +110,10 @@ async fn sweep_event_keys(ca: Arc<yinxin_pki::ca::CertificateAuthority>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match ca.destroy_expired_event_keys(std::time::SystemTime::now()).await {
+        match ca
+            .destroy_expired_event_keys(std::time::SystemTime::now())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(keys = n, "expired event certificates' keys destroyed"),
             Err(e) => tracing::warn!(error = %e, "destroying expired event keys failed"),
@@ -128,9 +121,26 @@ async fn sweep_event_keys(ca: Arc<yinxin_pki::ca::CertificateAuthority>) {
     }
 }
 
+/// The PKCS#11 token of `ca_key_store = "pkcs11"`, opened before anything is written: a wrong
+/// PIN or label stops the command.
+fn open_token(
+    config: &Config,
+) -> anyhow::Result<Option<Arc<yinxin_crypto::pkcs11::Pkcs11KeyStore>>> {
+    Ok(match config.pkcs11()? {
+        Some(c) => Some(Arc::new(
+            yinxin_crypto::pkcs11::Pkcs11KeyStore::open(&c).map_err(|e| {
+                crate::config::ConfigError(format!(
+                    "ca_key_store pkcs11 (pkcs11_module, pkcs11_token_label, pkcs11_pin_file): {e}"
+                ))
+            })?,
+        )),
+        None => None,
+    })
+}
+
 /// The certificate authority: loads its hierarchies, creating on first start the SM2 and P-256
 /// ones. CA keys are in the software store, sealed under a key derived from the vault root (so
-/// master-key rotation needs no rewrap of them).
+/// master-key rotation needs no rewrap of them), or on the token where it offers the algorithm.
 async fn start_ca(
     opened: &Opened,
     config: yinxin_pki::ca::CaConfig,
@@ -141,30 +151,14 @@ async fn start_ca(
         opened.stores.signing_keys.clone(),
         opened.vault.service_secret("ca-keystore"),
     ));
-    let (keys, where_keys): (Arc<dyn KeyStore>, String) = match token {
-        None => (
-            software,
-            "keys in the software store, key-store database".into(),
-        ),
+    let (keys, routed): (Arc<dyn KeyStore>, _) = match &token {
+        None => (software, None),
         Some(t) => {
-            let routed = yinxin_crypto::routed::RoutedKeyStore::new(t.clone(), software);
-            let on_token: Vec<&str> = config
-                .algorithms
-                .iter()
-                .filter(|a| routed.backend_for(**a) == "pkcs11")
-                .map(|a| a.as_str())
-                .collect();
-            let line = format!(
-                "keys of {} on PKCS#11 token {} (serial {}), others in the software store",
-                if on_token.is_empty() {
-                    "none".into()
-                } else {
-                    on_token.join(", ")
-                },
-                t.token_label(),
-                t.token_serial()
-            );
-            (Arc::new(routed), line)
+            let routed = Arc::new(yinxin_crypto::routed::RoutedKeyStore::new(
+                t.clone(),
+                software,
+            ));
+            (routed.clone() as Arc<dyn KeyStore>, Some(routed))
         }
     };
     let ca = yinxin_pki::ca::CertificateAuthority::start(
@@ -175,7 +169,175 @@ async fn start_ca(
     )
     .await
     .map_err(|e| anyhow::anyhow!("certificate authority: {e}"))?;
+    let where_keys = match (&token, routed) {
+        (Some(t), Some(routed)) => {
+            let on_token: Vec<&str> = ca
+                .algorithms()
+                .into_iter()
+                .filter(|a| routed.backend_for(*a) == "pkcs11")
+                .map(|a| a.as_str())
+                .collect();
+            format!(
+                "keys of {} on PKCS#11 token {} (serial {}), others in the software store",
+                if on_token.is_empty() {
+                    "none".into()
+                } else {
+                    on_token.join(", ")
+                },
+                t.token_label(),
+                t.token_serial()
+            )
+        }
+        _ => "keys in the software store, key-store database".into(),
+    };
     Ok((ca, where_keys))
+}
+
+/// A `yinxin ca` command, its arguments checked.
+#[derive(Debug)]
+pub enum CaRequest {
+    /// `ca show [--json]`.
+    Show { json: bool },
+    /// `ca add --algorithm ALG`.
+    Add(yinxin_crypto::KeyAlgorithm),
+    /// `ca rotate --algorithm ALG`.
+    Rotate(yinxin_crypto::KeyAlgorithm),
+    /// `ca revoke SERIAL --reason REASON --operator NAME` (serial lower-case hex).
+    Revoke {
+        serial: String,
+        reason: yinxin_pki::crl::RevocationReason,
+        operator: String,
+    },
+}
+
+/// `yinxin ca …`: the CA opened as `serve` opens it (same data, key store, configuration), one
+/// operation, the stores closed whatever the outcome.
+pub async fn ca(config: Config, request: CaRequest) -> anyhow::Result<()> {
+    let ca_config = config.ca()?;
+    let crl_refresh = ca_config.crl_validity / 2;
+    let token = open_token(&config)?;
+    let opened = open(&config).await?;
+    let result = async {
+        let (ca, where_keys) = start_ca(&opened, ca_config, token).await?;
+        ca_operation(&ca, &where_keys, request, crl_refresh).await
+    }
+    .await;
+    opened.stores.close().await;
+    result
+}
+
+async fn ca_operation(
+    ca: &yinxin_pki::ca::CertificateAuthority,
+    where_keys: &str,
+    request: CaRequest,
+    crl_refresh: Duration,
+) -> anyhow::Result<()> {
+    use yinxin_pki::ca::{Actor, CaError, KeyLocation};
+    match request {
+        CaRequest::Show { json } => {
+            let cas = ca.ca_infos().await?;
+            if json {
+                let doc: Vec<serde_json::Value> = cas
+                    .iter()
+                    .map(|c| {
+                        let (store, token) = match &c.key_location {
+                            KeyLocation::Software => ("software", None),
+                            KeyLocation::Token(serial) => ("pkcs11", serial.clone()),
+                        };
+                        serde_json::json!({
+                            "id": c.id,
+                            "algorithm": c.algorithm,
+                            "role": c.role.as_str(),
+                            "parent": c.parent,
+                            "active": c.active,
+                            "serial": c.serial,
+                            "subject": c.subject,
+                            "not_after": c.not_after,
+                            "key_id": c.key_id,
+                            "key_store": store,
+                            "token_serial": token,
+                            "sha256_fingerprint": c.fingerprint,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                for c in &cas {
+                    println!(
+                        "{} ({} {}, {})",
+                        c.id,
+                        c.algorithm,
+                        c.role.as_str(),
+                        if c.active { "active" } else { "retired" }
+                    );
+                    println!("  parent:    {}", c.parent.as_deref().unwrap_or("-"));
+                    println!("  subject:   {}", c.subject);
+                    println!("  serial:    {}", c.serial);
+                    println!("  not after: {}", c.not_after);
+                    println!("  key:       {} ({})", c.key_id, c.key_location);
+                    println!("  SHA-256:   {}", c.fingerprint);
+                }
+            }
+        }
+        CaRequest::Add(alg) => {
+            let new = ca
+                .add_hierarchy(alg)
+                .await
+                .map_err(|e| anyhow::anyhow!("no hierarchy added: {e}"))?;
+            println!(
+                "yinxin: {alg} hierarchy added: {} ({where_keys}); a running server serves it \
+                 from its next start",
+                new.iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        CaRequest::Rotate(alg) => {
+            let (new, retired) = ca
+                .rotate_issuing(alg)
+                .await
+                .map_err(|e| anyhow::anyhow!("nothing rotated: {e}"))?;
+            println!(
+                "yinxin: {alg} issuing CA rotated: {} new ({where_keys}); {} retired, still \
+                 answering CRL and OCSP for what they issued; a running server issues from the \
+                 new one from its next start",
+                new.iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                retired.join(", ")
+            );
+        }
+        CaRequest::Revoke {
+            serial,
+            reason,
+            operator,
+        } => {
+            let rec = ca
+                .revoke(&serial, Actor::Operator(operator), reason)
+                .await
+                .map_err(|e| match e {
+                    CaError::NotFound => anyhow::anyhow!("SERIAL: no certificate {serial}"),
+                    CaError::AlreadyRevoked => {
+                        anyhow::anyhow!("SERIAL: certificate {serial} is already revoked")
+                    }
+                    other => anyhow::anyhow!("not revoked: {other}"),
+                })?;
+            let by = rec
+                .revocation
+                .as_ref()
+                .map(|r| r.by.as_str())
+                .unwrap_or_default();
+            println!(
+                "yinxin: certificate {serial} of {} revoked ({reason}) by {by}; OCSP says so at \
+                 once, a running server's CRL within {} s",
+                rec.ca_id,
+                crl_refresh.as_secs()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Starts the provider simulator in this process (`--with-simulator`).

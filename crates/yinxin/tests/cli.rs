@@ -581,6 +581,522 @@ fn ca_keys_on_a_pkcs11_token() {
     );
     // The issuing CA's key is on the token: a fresh CRL is signed there.
     assert_eq!(s.get("/pki/crl/p256-issuing-1.crl").0, 200);
+    let token_serial = banner_serial(&s.banner);
+    assert!(s.stop().success());
+
+    // `yinxin ca` uses the same key store: show names the token of each key on it, and a
+    // rotation makes the new issuing CA's key there too.
+    let ca_cmd = |args: &[&str]| {
+        let mut cmd = yinxin();
+        with_token(&mut cmd);
+        let o = run(cmd.arg("ca").args(args));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    ca_cmd(&["rotate", "--algorithm", "p256"]);
+    let shown: Vec<Value> = serde_json::from_slice(&ca_cmd(&["show", "--json"])).unwrap();
+    let key_of = |id: &str| {
+        let c = shown.iter().find(|c| c["id"] == id).unwrap();
+        (
+            c["key_store"].as_str().unwrap().to_owned(),
+            c["token_serial"].as_str().map(str::to_owned),
+        )
+    };
+    for id in [
+        "p256-root-1",
+        "p256-issuing-1",
+        "p256-issuing-2",
+        "p256-ocsp-2",
+    ] {
+        assert_eq!(
+            key_of(id),
+            ("pkcs11".into(), Some(token_serial.clone())),
+            "{id}"
+        );
+    }
+    assert_eq!(key_of("sm2-issuing-1"), ("software".into(), None));
+}
+
+/// The token serial a banner names: `… (serial 1234…), …`.
+fn banner_serial(banner: &str) -> String {
+    let rest = banner
+        .split("(serial ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{banner}"));
+    rest.split(')').next().unwrap().to_owned()
+}
+
+/// A JSON request to a running server: (status, body).
+fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = ::reqwest::Client::new();
+        let url = format!("{}{path}", s.base);
+        let mut req = match method {
+            "GET" => client.get(url),
+            "POST" => client.post(url),
+            other => panic!("no method {other}"),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    })
+}
+
+fn get_bytes(s: &Server, path: &str) -> (u16, Vec<u8>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = ::reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    })
+}
+
+fn openssl(args: &[&str]) -> String {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `yinxin ca …` on a data directory: (exit code, stdout, the error line if it failed).
+fn ca(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = run(yinxin().arg("ca").args(args).arg("--data-dir").arg(data));
+    let code = o.status.code().unwrap();
+    let err = if code == 0 {
+        String::new()
+    } else {
+        stderr_line(&o)
+    };
+    (code, String::from_utf8_lossy(&o.stdout).into_owned(), err)
+}
+
+/// `yinxin ca show --json`, by id.
+fn cas(data: &Path) -> BTreeMap<String, Value> {
+    let (code, out, err) = ca(data, &["show", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    list.into_iter()
+        .map(|c| (c["id"].as_str().unwrap().to_owned(), c))
+        .collect()
+}
+
+/// The chain a server publishes for `alg`, written as `{name}-issuing.pem`, `{name}-root.pem` and
+/// `{name}-chain.pem` in `dir`.
+fn save_chain(s: &Server, alg: &str, dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (st, chain) = s.get(&format!("/pki/chain.pem?alg={alg}"));
+    assert_eq!(st, 200, "{chain}");
+    let mut parts = chain.split_inclusive("-----END CERTIFICATE-----\n");
+    let p = |n: &str| dir.join(format!("{name}-{n}.pem"));
+    std::fs::write(p("issuing"), parts.next().unwrap()).unwrap();
+    std::fs::write(p("root"), parts.next().unwrap()).unwrap();
+    std::fs::write(p("chain"), &chain).unwrap();
+    (p("issuing"), p("root"), p("chain"))
+}
+
+/// `openssl ocsp` against the server's responder for `leaf`, verified under `chain`.
+fn ocsp(s: &Server, issuing: &Path, chain: &Path, leaf: &Path) -> String {
+    openssl(&[
+        "ocsp",
+        "-issuer",
+        issuing.to_str().unwrap(),
+        "-cert",
+        leaf.to_str().unwrap(),
+        "-url",
+        &format!("{}/pki/ocsp", s.base),
+        "-CAfile",
+        chain.to_str().unwrap(),
+        "-resp_text",
+    ])
+}
+
+/// A person verified through the simulator, with a session: the token.
+fn verified_person(s: &Server, sim_port: u16) -> String {
+    let (st, f) = reqwest::blocking_get(&format!("http://127.0.0.1:{sim_port}/_fixtures"));
+    assert_eq!(st, 200);
+    let f: Value = serde_json::from_str(&f).unwrap();
+    let p = f["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p.get("note").is_none() && p["expected"]["carrier"] == "match")
+        .unwrap()
+        .clone();
+    let (_, policy) = call(s, "GET", "/api/v1/policies/current", None, None);
+    let version = policy["version"].as_str().unwrap();
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/accounts/personal",
+        None,
+        Some(&serde_json::json!({
+            "username": "ca-holder", "password": "correct horse 42", "name": p["name"],
+            "country_region": "CN", "document_type": "resident_id_card",
+            "document_number": p["id_number"], "mobile": p["mobile"],
+            "email": "ca-holder@example.cn", "accept_policy_version": version,
+            "consents": ["sensitive_personal_information"],
+        })),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(
+            &serde_json::json!({"method": "password", "username": "ca-holder",
+                                 "password": "correct horse 42"}),
+        ),
+    );
+    assert_eq!(st, 201, "{v}");
+    let token = v["token"].as_str().unwrap().to_owned();
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/consents",
+        Some(&token),
+        Some(
+            &serde_json::json!({"scope": "idv_carrier", "action": "given",
+                                 "policy_version": version}),
+        ),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/verifications",
+        Some(&token),
+        Some(&serde_json::json!({"method": "carrier", "name": p["name"],
+                                 "document_number": p["id_number"], "mobile": p["mobile"]})),
+    );
+    assert_eq!(
+        (st, &v["record"]["outcome"]),
+        (201, &Value::from("match")),
+        "{v}"
+    );
+    token
+}
+
+/// A certificate issued over HTTP from an `openssl req` request: (serial, issuing CA id, PEM
+/// path).
+fn issue(s: &Server, token: &str, alg: &str, dir: &Path, name: &str) -> (String, String, PathBuf) {
+    let key = dir.join(format!("{name}.key"));
+    let csr = dir.join(format!("{name}.csr"));
+    let out = openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=x",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        csr.to_str().unwrap(),
+    ]);
+    let csr = std::fs::read_to_string(&csr).unwrap_or_else(|_| panic!("{out}"));
+    let (st, v) = call(
+        s,
+        "POST",
+        "/api/v1/certificates",
+        Some(token),
+        Some(&serde_json::json!({"csr": csr, "profile": "personal_signing", "algorithm": alg})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let leaf = dir.join(format!("{name}.pem"));
+    std::fs::write(&leaf, v["certificate_pem"].as_str().unwrap()).unwrap();
+    (
+        v["serial"].as_str().unwrap().to_owned(),
+        v["issuer"].as_str().unwrap().to_owned(),
+        leaf,
+    )
+}
+
+/// Issue 5 (`yinxin ca`), CERT-1, CERT-10: show lists the first start's hierarchies; add makes a
+/// P-384 one that a restarted server serves and issues from (a second add is refused, nothing
+/// written); staff revocation from the console while the server runs shows in its OCSP answer at
+/// once, with the reason; rotation gives P-256 a new issuing CA under the same root, and after a
+/// restart the old one's CRL and OCSP answers go on while chain.pem and issuance move to the new.
+#[test]
+fn operating_the_ca_from_the_console() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, dir) = (tmp.path().join("d"), tmp.path());
+
+    // Like a first `serve`, the first `ca` command creates the configured hierarchies.
+    let first = cas(&data);
+    let ids: Vec<&str> = first.keys().map(String::as_str).collect();
+    assert_eq!(
+        ids,
+        [
+            "p256-issuing-1",
+            "p256-ocsp-1",
+            "p256-root-1",
+            "p256-timestamping-1",
+            "sm2-issuing-1",
+            "sm2-ocsp-1",
+            "sm2-root-1",
+            "sm2-timestamping-1",
+        ]
+    );
+    let issuing1 = &first["p256-issuing-1"];
+    assert_eq!(
+        (
+            issuing1["role"].as_str(),
+            issuing1["parent"].as_str(),
+            issuing1["active"].as_bool()
+        ),
+        (Some("issuing"), Some("p256-root-1"), Some(true))
+    );
+    assert_eq!(issuing1["key_store"], "software");
+    assert!(issuing1["key_id"].as_str().unwrap().starts_with("sw:"));
+    assert!(
+        issuing1["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Issuing CA 1"),
+        "{issuing1}"
+    );
+    let (_, text, _) = ca(&data, &["show"]);
+    assert!(
+        text.contains("p256-issuing-1 (p256 issuing, active)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(issuing1["sha256_fingerprint"].as_str().unwrap()),
+        "{text}"
+    );
+
+    // add: a whole P-384 hierarchy; a second one is refused, nothing written.
+    let (code, out, err) = ca(&data, &["add", "--algorithm", "p384"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("p384-root-1") && out.contains("p384-issuing-1"),
+        "{out}"
+    );
+    let with_p384 = cas(&data);
+    assert_eq!(with_p384.len(), 12);
+    for role in ["root", "issuing", "ocsp", "timestamping"] {
+        let c = &with_p384[&format!("p384-{role}-1")];
+        assert_eq!(
+            (c["algorithm"].as_str(), c["active"].as_bool()),
+            (Some("p384"), Some(true))
+        );
+    }
+    let before = snapshot(&data);
+    let (code, _, err) = ca(&data, &["add", "--algorithm", "p384"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("p384") && err.contains("already has an active hierarchy"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&data), before, "a refused add wrote something");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = Server::start(
+        yinxin()
+            .env("YINXIN_AUTHORITY_SIM_LISTEN", format!("127.0.0.1:{port}"))
+            .args(["serve", "--with-simulator", "--data-dir"])
+            .arg(&data),
+    );
+    assert!(s.banner.contains("p384-issuing-1"), "{}", s.banner);
+    let token = verified_person(&s, port);
+    // The added hierarchy is served and issues, though the configuration does not name it.
+    let (_, p384_root, p384_chain) = save_chain(&s, "p384", dir, "p384");
+    let (_, issuer, p384_leaf) = issue(&s, &token, "p384", dir, "p384-leaf");
+    assert_eq!(issuer, "p384-issuing-1");
+    let out = openssl(&[
+        "verify",
+        "-CAfile",
+        p384_root.to_str().unwrap(),
+        "-untrusted",
+        p384_chain.to_str().unwrap(),
+        p384_leaf.to_str().unwrap(),
+    ]);
+    assert!(out.contains(": OK"), "{out}");
+
+    // Staff revocation from the console while the server runs: its OCSP says so at once.
+    let (old_issuing, old_root, old_chain) = save_chain(&s, "p256", dir, "old");
+    let (serial, issuer, leaf) = issue(&s, &token, "p256", dir, "leaf");
+    assert_eq!(issuer, "p256-issuing-1");
+    let status = ocsp(&s, &old_issuing, &old_chain, &leaf);
+    assert!(
+        status.contains("Response verify OK") && status.contains(": good"),
+        "{status}"
+    );
+    let (code, out, err) = ca(
+        &data,
+        &[
+            "revoke",
+            &serial.to_uppercase(),
+            "--reason",
+            "ca_compromise",
+            "--operator",
+            "ops@ca.example",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("operator:ops@ca.example"), "{out}");
+    let status = ocsp(&s, &old_issuing, &old_chain, &leaf);
+    assert!(
+        status.contains("Response verify OK")
+            && status.contains(": revoked")
+            && status.contains("Reason: cACompromise"),
+        "{status}"
+    );
+    let (_, v) = call(
+        &s,
+        "GET",
+        &format!("/api/v1/certificates/{serial}"),
+        None,
+        None,
+    );
+    assert_eq!(
+        (v["status"].as_str(), v["revocation_reason"].as_str()),
+        (Some("revoked"), Some("ca_compromise")),
+        "{v}"
+    );
+    let (code, _, err) = ca(
+        &data,
+        &[
+            "revoke",
+            &serial,
+            "--reason",
+            "superseded",
+            "--operator",
+            "ops@ca.example",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("already revoked"), "{err}");
+
+    // Rotation, beside the running server.
+    let (code, out, err) = ca(&data, &["rotate", "--algorithm", "p256"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("p256-issuing-2") && out.contains("p256-issuing-1"),
+        "{out}"
+    );
+    assert!(s.stop().success());
+    let rotated = cas(&data);
+    for (id, active) in [
+        ("p256-root-1", true),
+        ("p256-issuing-1", false),
+        ("p256-ocsp-1", false),
+        ("p256-timestamping-1", false),
+        ("p256-issuing-2", true),
+        ("p256-ocsp-2", true),
+        ("p256-timestamping-2", true),
+        ("sm2-issuing-1", true),
+    ] {
+        assert_eq!(rotated[id]["active"].as_bool(), Some(active), "{id}");
+    }
+    assert_eq!(rotated["p256-issuing-2"]["parent"], "p256-root-1");
+    assert_eq!(rotated["p256-ocsp-2"]["parent"], "p256-issuing-2");
+
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    // chain.pem has the new issuing CA, under the same root, and OpenSSL checks it there.
+    let (new_issuing, new_root, new_chain) = save_chain(&s, "p256", dir, "new");
+    assert_eq!(
+        std::fs::read(&new_root).unwrap(),
+        std::fs::read(&old_root).unwrap()
+    );
+    assert_ne!(
+        std::fs::read(&new_issuing).unwrap(),
+        std::fs::read(&old_issuing).unwrap()
+    );
+    let fp = openssl(&[
+        "x509",
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+        "-in",
+        new_issuing.to_str().unwrap(),
+    ]);
+    assert!(
+        fp.to_lowercase().replace(':', "").contains(
+            rotated["p256-issuing-2"]["sha256_fingerprint"]
+                .as_str()
+                .unwrap()
+        ),
+        "{fp}"
+    );
+    let out = openssl(&[
+        "verify",
+        "-CAfile",
+        new_root.to_str().unwrap(),
+        new_issuing.to_str().unwrap(),
+    ]);
+    assert!(out.contains(": OK"), "{out}");
+    // The old CA's CRL is still served, signed by it, listing the revocation.
+    for (id, chain) in [
+        ("p256-issuing-1", &old_chain),
+        ("p256-issuing-2", &new_chain),
+    ] {
+        let (st, der) = get_bytes(&s, &format!("/pki/crl/{id}.crl"));
+        assert_eq!(st, 200, "{id}");
+        let crl = dir.join(format!("{id}.crl"));
+        std::fs::write(&crl, der).unwrap();
+        let text = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            crl.to_str().unwrap(),
+            "-CAfile",
+            chain.to_str().unwrap(),
+            "-noout",
+            "-text",
+        ]);
+        assert!(text.contains("verify OK"), "{id}: {text}");
+        assert_eq!(
+            text.contains(&serial.to_uppercase()),
+            id == "p256-issuing-1",
+            "{id}: {text}"
+        );
+    }
+    // Its OCSP answers go on, and new certificates come from the new CA.
+    let status = ocsp(&s, &old_issuing, &old_chain, &leaf);
+    assert!(
+        status.contains("Response verify OK") && status.contains(": revoked"),
+        "{status}"
+    );
+    let (_, issuer, leaf2) = issue(&s, &token, "p256", dir, "leaf2");
+    assert_eq!(issuer, "p256-issuing-2");
+    let status = ocsp(&s, &new_issuing, &new_chain, &leaf2);
+    assert!(
+        status.contains("Response verify OK") && status.contains(": good"),
+        "{status}"
+    );
     assert!(s.stop().success());
 }
 
@@ -1053,4 +1569,117 @@ fn killing_the_server_mid_issuance_loses_no_acknowledged_certificate() {
         );
     });
     assert!(server.stop().success());
+}
+
+/// `yinxin ca` refusals: each names what is wrong, exits non-zero, and writes nothing — argument
+/// errors before anything is opened, the rest with the data unchanged.
+#[test]
+fn ca_commands_refuse_bad_arguments_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    for (args, want) in [
+        (
+            &["add", "--algorithm", "p385"][..],
+            "--algorithm: \"p385\" is not a key algorithm; one of sm2, p256, p384",
+        ),
+        (
+            &["rotate", "--algorithm", "RSA"][..],
+            "--algorithm: \"RSA\"",
+        ),
+        (
+            &[
+                "revoke",
+                "01ab",
+                "--reason",
+                "compromised",
+                "--operator",
+                "ops",
+            ][..],
+            "--reason: \"compromised\" is not a revocation reason; one of unspecified, key_compromise, ca_compromise",
+        ),
+        (
+            &[
+                "revoke",
+                "01ab",
+                "--reason",
+                "remove_from_crl",
+                "--operator",
+                "ops",
+            ][..],
+            "--reason",
+        ),
+        (
+            &[
+                "revoke",
+                "01ab",
+                "--reason",
+                "superseded",
+                "--operator",
+                "a b",
+            ][..],
+            "--operator: is 1 to 64",
+        ),
+        (
+            &["revoke", "01ab", "--reason", "superseded", "--operator", ""][..],
+            "--operator",
+        ),
+        (
+            &[
+                "revoke",
+                "xyz",
+                "--reason",
+                "superseded",
+                "--operator",
+                "ops",
+            ][..],
+            "SERIAL: is 1 to 40 hexadecimal digits",
+        ),
+    ] {
+        let (code, _, err) = ca(&data, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!data.exists(), "{args:?} created the data directory");
+    }
+    let long = "o".repeat(65);
+    let (code, _, err) = ca(
+        &data,
+        &[
+            "revoke",
+            "01",
+            "--reason",
+            "superseded",
+            "--operator",
+            &long,
+        ],
+    );
+    assert_eq!((code, err.contains("--operator")), (1, true), "{err}");
+
+    assert_eq!(cas(&data).len(), 8);
+    let before = snapshot(&data);
+    for (args, want) in [
+        (
+            &[
+                "revoke",
+                "0123456789abcdef",
+                "--reason",
+                "superseded",
+                "--operator",
+                "ops",
+            ][..],
+            "no certificate 0123456789abcdef",
+        ),
+        (
+            &["rotate", "--algorithm", "ed25519"][..],
+            "ed25519 has no active hierarchy",
+        ),
+        (
+            &["add", "--algorithm", "sm2"][..],
+            "sm2 already has an active hierarchy",
+        ),
+    ] {
+        let (code, _, err) = ca(&data, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(snapshot(&data), before, "{args:?} wrote something");
+    }
 }
