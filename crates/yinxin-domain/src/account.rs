@@ -338,6 +338,7 @@ pub trait AccountRepo:
     + crate::risk::LoginEventRepo
     + crate::verification::VerificationRepo
     + crate::third_party::WarrantyRepo
+    + crate::relying::RelyingAppRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -62,7 +62,7 @@ pub static ACCOUNT_USERNAME: PiField = field!("account.username", "用户名", "
 /// The person's name.
 pub static PERSON_NAME: PiField = field!("person.name", "姓名", "Name", C::Identity, sensitive: false,
     [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::ElectronicSigning,
-     P::Invoicing, P::LegalRecordKeeping, P::SubjectAccess],
+     P::Invoicing, P::CertificateInformation, P::LegalRecordKeeping, P::SubjectAccess],
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["ACC-1", "CERT-4", "CERT-7"]);
 /// Country or region of nationality.
 pub static PERSON_COUNTRY: PiField = field!("person.country_region", "国家或地区", "Country or region",
@@ -78,8 +78,8 @@ pub static PERSON_DOCUMENT_TYPE: PiField = field!("person.document_type", "证�
 /// The identity document number (PIPL art. 28: specific identity, sensitive).
 pub static PERSON_DOCUMENT_NUMBER: PiField = field!("person.document_number", "证件号码", "Identity document number",
     C::IdentityDocument, sensitive: true,
-    [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::LegalRecordKeeping,
-     P::SubjectAccess],
+    [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance,
+     P::CertificateInformation, P::LegalRecordKeeping, P::SubjectAccess],
     B::SeparateConsent, CERTIFICATE_RECORDS, ESL_RECORDS, INDEXED_DOC, ["ACC-1", "IDV-1", "CERT-4", "CERT-7"]);
 /// Real-name mobile number.
 pub static PERSON_MOBILE: PiField = field!("person.mobile", "实名手机号", "Real-name mobile number",
@@ -97,7 +97,7 @@ pub static PERSON_EMAIL: PiField = field!("person.email", "电子邮箱", "E-mai
 /// Work unit, recorded in a certificate when the holder asks (CERT-4).
 pub static PERSON_WORK_UNIT: PiField = field!("person.work_unit", "工作单位", "Work unit",
     C::Identity, sensitive: false,
-    [P::CertificateIssuance, P::LegalRecordKeeping, P::SubjectAccess],
+    [P::CertificateIssuance, P::CertificateInformation, P::LegalRecordKeeping, P::SubjectAccess],
     B::Consent, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["CERT-4", "CERT-6"]);
 
 // ---- read off an identity card (IDV-1: 000 §1.2(3)) ----
@@ -164,7 +164,7 @@ pub static TAXPAYER_ID: PiField = field!("invoice.taxpayer_id", "纳税人识别
 pub static ENTERPRISE_NAME: PiField = field!("enterprise.name", "企业名称", "Enterprise name",
     C::Enterprise, sensitive: false,
     [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::ElectronicSigning,
-     P::Invoicing, P::LegalRecordKeeping, P::SubjectAccess],
+     P::Invoicing, P::CertificateInformation, P::LegalRecordKeeping, P::SubjectAccess],
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["ACC-2", "CERT-6"]);
 /// Unified social credit code or organization code.
 pub static ENTERPRISE_CREDIT_CODE: PiField = field!("enterprise.credit_code", "统一社会信用代码或组织机构代码",

@@ -29,6 +29,7 @@ pub mod inventory;
 pub mod keys;
 pub mod passkey;
 pub mod pi;
+pub mod relying;
 pub mod repo;
 pub mod risk;
 pub mod sensitive;

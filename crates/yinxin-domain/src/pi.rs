@@ -44,6 +44,9 @@ pub enum Purpose {
     CertificateIssuance,
     /// Telling the holder a certificate is about to expire (CERT-6).
     RenewalReminder,
+    /// Providing certificate information to the relying applications where the holder uses the
+    /// certificate, at the holder's word (CERT-6).
+    CertificateInformation,
     /// Issuing an invoice the holder asked for (CERT-6).
     Invoicing,
     /// Making an electronic signature or seal (SIGN-1..SIGN-4).

@@ -13,6 +13,7 @@ mod passkey;
 mod password;
 pub mod policy;
 mod receipt;
+mod relying;
 mod risk;
 mod service;
 pub mod sms;
@@ -29,6 +30,9 @@ pub use guardian::{GuardianConsentRequest, Relationship};
 pub use passkey::{PasskeyChallenge, PasskeyInfo, PasskeyRegistration};
 pub use password::{PasswordHasher, PasswordParams};
 pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};
+pub use relying::{
+    APP_DATA_ITEMS, CertificateInformation, PUBLIC_INFORMATION, RegisteredApp, RenewalReminder,
+};
 pub use risk::{ClientFacts, LOGIN_EVENTS_SHOWN, login_event_retention_days};
 pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,

@@ -1031,11 +1031,21 @@ impl CertificateAuthority {
             if batch.is_empty() {
                 return Ok(n);
             }
-            for rec in batch {
+            let mut failed = 0;
+            for rec in &batch {
                 if let Some(key) = &rec.hosted_key_id {
-                    self.destroy_key(key).await?;
-                    n += 1;
+                    match self.destroy_key(key).await {
+                        Ok(_) => n += 1,
+                        // Logged and left for the next sweep; the others go on.
+                        Err(e) => {
+                            tracing::warn!(serial = %rec.serial, error = %e, "event key not destroyed");
+                            failed += 1;
+                        }
+                    }
                 }
+            }
+            if failed == batch.len() {
+                return Ok(n);
             }
         }
     }

@@ -112,7 +112,7 @@ impl From<CaError> for ApiError {
     }
 }
 
-fn ca(state: &AppState) -> Result<&Arc<CertificateAuthority>, ApiError> {
+pub(crate) fn ca(state: &AppState) -> Result<&Arc<CertificateAuthority>, ApiError> {
     state.ca.as_ref().ok_or_else(|| {
         ApiError::internal(
             ErrorCode::Internal,
@@ -590,7 +590,7 @@ async fn find_certificate(
     Ok(Json(view(&r, None)))
 }
 
-fn normalize_serial(s: &str) -> Result<String, ApiError> {
+pub(crate) fn normalize_serial(s: &str) -> Result<String, ApiError> {
     let s = s.trim().to_ascii_lowercase().replace(':', "");
     if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DomainError::invalid("serial", "is 1 to 40 hexadecimal digits").into());

@@ -17,6 +17,7 @@ mod notice;
 mod objections;
 mod passkeys;
 pub mod redact;
+mod relying;
 pub mod routes;
 mod support;
 pub mod verifications;

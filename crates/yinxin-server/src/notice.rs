@@ -60,6 +60,11 @@ fn purpose(p: Purpose, l: Lang) -> &'static str {
         Purpose::RealNameVerification => pick(l, "实名身份核验", "real-name verification"),
         Purpose::CertificateIssuance => pick(l, "签发数字证书", "certificate issuance"),
         Purpose::RenewalReminder => pick(l, "证书到期提醒", "renewal reminders"),
+        Purpose::CertificateInformation => pick(
+            l,
+            "向您使用证书的依赖方应用提供证书信息",
+            "certificate information for the applications where you use the certificate",
+        ),
         Purpose::Invoicing => pick(l, "开具发票", "invoicing"),
         Purpose::ElectronicSigning => pick(l, "电子签名", "electronic signing"),
         Purpose::CustomerSupport => pick(l, "客户服务", "customer support"),

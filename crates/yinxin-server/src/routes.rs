@@ -64,6 +64,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::notice::privacy_notice));
     let r = crate::enterprises::routes(crate::accounts::routes(r));
     let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
+    let r = crate::relying::routes(r);
     crate::passkeys::routes(crate::support::routes(r))
 }
 

@@ -93,6 +93,9 @@ async fn my_credential(
 pub struct Disclosures {
     /// Which data items went to which processor, when, why, with what result — never values.
     pub disclosures: Vec<DisclosureRecord>,
+    /// Which data items went to which relying application where the caller uses a certificate
+    /// (CERT-6), when and why — never values.
+    pub to_applications: Vec<yinxin_domain::relying::AppDisclosureRecord>,
 }
 
 /// Where the caller's data went (IDV-3, PRIV-7).
@@ -104,6 +107,7 @@ async fn my_disclosures(
 ) -> Result<Json<Disclosures>, ApiError> {
     Ok(Json(Disclosures {
         disclosures: state.verifications.disclosures(caller.account.id).await?,
+        to_applications: state.accounts.app_disclosures_of(caller.account.id).await?,
     }))
 }
 

@@ -1,10 +1,11 @@
-//! [`CertificateRepo`] for both backends (migrations 0014, 0015).
+//! [`CertificateRepo`] and [`RelyingAppRepo`] for both backends (migrations 0014, 0015, 0016).
 
 use async_trait::async_trait;
 use yinxin_domain::AccountId;
 use yinxin_domain::certificate::{
     CaRecord, CaRole, CertificateRecord, CertificateRepo, Revocation, RevokedSerial,
 };
+use yinxin_domain::relying::{AppDisclosureRecord, RelyingAppRecord, RelyingAppRepo};
 use yinxin_domain::repo::{StoreError, StoreResult};
 
 use crate::accounts::uuid_of;
@@ -110,6 +111,55 @@ fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
         issued_at: r.issued_at,
         retain_until: r.retain_until,
         revocation,
+    })
+}
+
+/// The certificate columns qualified by the table alias `c` (for joins).
+fn cert_columns_of_c() -> String {
+    CERT_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{0} AS {0}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const APP_COLUMNS: &str = "id, name, legal_name, contact, data_items, key_hash, registered_at";
+type AppRow = (String, String, String, String, String, Vec<u8>, i64);
+
+fn list_of(s: &str, what: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(s).map_err(|_| StoreError::Corrupt(format!("stored {what} {s:?}")))
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+fn app_of(r: AppRow) -> StoreResult<RelyingAppRecord> {
+    let (id, name, legal_name, contact, items, key_hash, registered_at) = r;
+    Ok(RelyingAppRecord {
+        data_items: list_of(&items, "data items")?,
+        id,
+        name,
+        legal_name,
+        contact,
+        registered_at,
+        key_hash,
+    })
+}
+
+const APP_DISCLOSURE_COLUMNS: &str = "id, app_id, subject_id, serial, purpose, data_items, at";
+type AppDisclosureRow = (String, String, String, String, String, String, i64);
+
+fn app_disclosure_of(r: AppDisclosureRow) -> StoreResult<AppDisclosureRecord> {
+    let (id, app, subject, serial, purpose, items, at) = r;
+    Ok(AppDisclosureRecord {
+        id: uuid_of(&id, "disclosure")?,
+        app,
+        subject: uuid_of(&subject, "account")?,
+        serial,
+        purpose,
+        data_items: list_of(&items, "data items")?,
+        at,
     })
 }
 
@@ -359,5 +409,172 @@ macro_rules! certificate_repo {
     };
 }
 
+macro_rules! relying_app_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl RelyingAppRepo for SqlStore<$db> {
+            async fn insert_relying_app(&self, a: &RelyingAppRecord) -> StoreResult<()> {
+                sqlx::query(&format!(
+                    "INSERT INTO relying_apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ))
+                .bind(&a.id)
+                .bind(&a.name)
+                .bind(&a.legal_name)
+                .bind(&a.contact)
+                .bind(json_list(&a.data_items))
+                .bind(&a.key_hash)
+                .bind(a.registered_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn relying_app_by_key_hash(
+                &self,
+                hash: &[u8],
+            ) -> StoreResult<Option<RelyingAppRecord>> {
+                let row: Option<AppRow> = sqlx::query_as(&format!(
+                    "SELECT {APP_COLUMNS} FROM relying_apps WHERE key_hash = $1"
+                ))
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(app_of).transpose()
+            }
+
+            async fn relying_apps(&self) -> StoreResult<Vec<RelyingAppRecord>> {
+                let rows: Vec<AppRow> = sqlx::query_as(&format!(
+                    "SELECT {APP_COLUMNS} FROM relying_apps ORDER BY id"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(app_of).collect()
+            }
+
+            async fn link_certificate(
+                &self,
+                serial: &str,
+                app: &str,
+                holder: AccountId,
+                at: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO certificate_uses (serial, app_id, holder, linked_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (serial, app_id) DO UPDATE \
+                     SET linked_at = excluded.linked_at, unlinked_at = NULL",
+                )
+                .bind(serial)
+                .bind(app)
+                .bind(holder.to_string())
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn unlink_certificate(&self, serial: &str, app: &str, at: i64) -> StoreResult<bool> {
+                let n = sqlx::query(
+                    "UPDATE certificate_uses SET unlinked_at = $1 WHERE serial = $2 \
+                     AND app_id = $3 AND unlinked_at IS NULL",
+                )
+                .bind(at)
+                .bind(serial)
+                .bind(app)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn certificate_used_with(
+                &self,
+                serial: &str,
+                app: &str,
+            ) -> StoreResult<Option<CertificateRecord>> {
+                let row: Option<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM certificates c JOIN certificate_uses u \
+                     ON u.serial = c.serial AND u.holder = c.holder \
+                     WHERE c.serial = $1 AND u.app_id = $2 AND u.unlinked_at IS NULL",
+                    cert_columns_of_c()
+                ))
+                .bind(serial)
+                .bind(app)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(cert_of).transpose()
+            }
+
+            async fn expiring_used_with(
+                &self,
+                app: &str,
+                from: i64,
+                to: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<CertificateRecord>> {
+                let rows: Vec<CertRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM certificates c JOIN certificate_uses u \
+                     ON u.serial = c.serial AND u.holder = c.holder \
+                     WHERE u.app_id = $1 AND u.unlinked_at IS NULL AND c.profile <> 'event' \
+                     AND c.revoked_at IS NULL AND c.not_after >= $2 AND c.not_after < $3 \
+                     ORDER BY c.not_after, c.serial LIMIT $4",
+                    cert_columns_of_c()
+                ))
+                .bind(app)
+                .bind(from)
+                .bind(to)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(cert_of).collect()
+            }
+
+            async fn insert_app_disclosures(&self, d: &[AppDisclosureRecord]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for r in d {
+                    sqlx::query(&format!(
+                        "INSERT INTO app_disclosures ({APP_DISCLOSURE_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    ))
+                    .bind(r.id.to_string())
+                    .bind(&r.app)
+                    .bind(r.subject.to_string())
+                    .bind(&r.serial)
+                    .bind(&r.purpose)
+                    .bind(json_list(&r.data_items))
+                    .bind(r.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn app_disclosures_of(
+                &self,
+                subject: AccountId,
+            ) -> StoreResult<Vec<AppDisclosureRecord>> {
+                let rows: Vec<AppDisclosureRow> = sqlx::query_as(&format!(
+                    "SELECT {APP_DISCLOSURE_COLUMNS} FROM app_disclosures WHERE subject_id = $1 \
+                     ORDER BY at DESC, id DESC"
+                ))
+                .bind(subject.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(app_disclosure_of).collect()
+            }
+        }
+    };
+}
+
 certificate_repo!(sqlx::Sqlite);
+relying_app_repo!(sqlx::Sqlite);
+relying_app_repo!(sqlx::Postgres);
 certificate_repo!(sqlx::Postgres);

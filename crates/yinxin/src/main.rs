@@ -94,6 +94,28 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
+    /// Register a relying application (CERT-6) and print its API key, once: the application
+    /// sends it as `X-Api-Key` to read the certificates their holders use with it.
+    RegisterApp {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Its id: 3 to 40 of a-z, 0-9, '-'.
+        #[arg(long)]
+        id: String,
+        /// The name users know it by.
+        #[arg(long)]
+        name: String,
+        /// The legal entity that operates it and receives the data.
+        #[arg(long)]
+        legal_name: String,
+        /// Contact for privacy matters.
+        #[arg(long)]
+        contact: String,
+        /// A data item it receives with certificate information (person.name,
+        /// person.document_number, person.work_unit); repeat for several.
+        #[arg(long = "data-item", value_name = "FIELD")]
+        data_items: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +260,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ca { command } => (command.store(), None),
         Command::Migrate { store }
         | Command::RotateMasterKey { store }
+        | Command::RegisterApp { store, .. }
         | Command::PublishPolicy { store, .. } => (store, None),
     };
     // A `ca` command's arguments are checked before the configuration is read or anything opened.
@@ -292,6 +315,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(request) => startup::ca(config, request).await,
                 None => Ok(()),
             },
+            Command::RegisterApp {
+                id,
+                name,
+                legal_name,
+                contact,
+                data_items,
+                ..
+            } => {
+                startup::register_app(config, &id, &name, &legal_name, &contact, &data_items).await
+            }
             Command::Inventory { .. } | Command::Openapi => Ok(()),
         }
     })

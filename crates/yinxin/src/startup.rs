@@ -426,6 +426,44 @@ pub async fn publish_policy(
     Ok(())
 }
 
+/// `yinxin register-app`: registers a relying application (CERT-6) and prints its API key once.
+pub async fn register_app(
+    config: Config,
+    id: &str,
+    name: &str,
+    legal_name: &str,
+    contact: &str,
+    data_items: &[String],
+) -> anyhow::Result<()> {
+    let opened = open(&config).await?;
+    let (sms, _, _) = sms_gateway(&config, &opened.vault)?;
+    let accounts = Accounts::open(
+        opened.vault.clone(),
+        opened.stores.accounts.clone(),
+        sms,
+        config.accounts(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
+    let registered = accounts
+        .register_relying_app(id, name, legal_name, contact, data_items)
+        .await
+        .map_err(|e| anyhow::anyhow!("application not registered: {e}"));
+    opened.stores.close().await;
+    let registered = registered?;
+    println!(
+        "yinxin: relying application {} registered (data items: {}); its API key, shown once:",
+        registered.record.id,
+        if data_items.is_empty() {
+            "the certificates' public information only".to_owned()
+        } else {
+            data_items.join(", ")
+        }
+    );
+    println!("{}", registered.api_key.as_str());
+    Ok(())
+}
+
 pub async fn rotate_master_key(config: Config) -> anyhow::Result<()> {
     let opened = open(&config).await?;
     let pending = master_key::pending_path(&opened.key_path);

@@ -1683,3 +1683,49 @@ fn ca_commands_refuse_bad_arguments_with_nothing_written() {
         assert_eq!(snapshot(&data), before, "{args:?} wrote something");
     }
 }
+
+/// `yinxin register-app` (CERT-6): the API key is printed once and stored nowhere; refusals name
+/// what is wrong and register nothing.
+#[test]
+fn registering_a_relying_application_prints_its_key_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let register = |id: &str, item: &str| {
+        run(yinxin()
+            .args(["register-app", "--data-dir"])
+            .arg(&data)
+            .args([
+                "--id",
+                id,
+                "--name",
+                "网店",
+                "--legal-name",
+                "某某科技有限公司",
+            ])
+            .args(["--contact", "privacy@shop.example", "--data-item", item]))
+    };
+    let o = register("shop", "person.name");
+    assert!(o.status.success(), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let key = out.lines().last().unwrap().trim().to_owned();
+    assert!(key.starts_with("yxapp_") && key.len() > 40, "{out}");
+    // Not in the database in any form a search would find.
+    for entry in std::fs::read_dir(&data).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the key is stored in {:?}",
+            entry.path()
+        );
+    }
+    for (id, item, want) in [
+        ("shop", "person.name", "already registered"),
+        ("bank", "person.mobile", "data_items"),
+        ("No Such", "person.name", "id"),
+    ] {
+        let o = register(id, item);
+        assert!(!o.status.success(), "{id}: {o:?}");
+        let line = stderr_line(&o);
+        assert!(line.contains(want), "{id}: {line}");
+    }
+}

@@ -544,7 +544,176 @@ async fn hosted_keys_event_certificates_and_renewal(db: &TestDb) {
     assert_eq!(list.as_array().map(Vec::len), Some(4), "{list}");
 }
 
+/// GET as a relying application.
+async fn get_as_app(app: &TestApp, path: &str, key: &str) -> (u16, serde_json::Value) {
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+async fn relying_applications_read_what_holders_allow(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let p = clean_person(&f);
+    let (token, stranger) = verified_person(&app).await;
+    let accounts = &app.state.accounts;
+    let shop = accounts
+        .register_relying_app(
+            "shop",
+            "网店",
+            "某某网络科技有限公司",
+            "privacy@shop.example",
+            &["person.name".into()],
+        )
+        .await
+        .unwrap();
+    let bank = accounts
+        .register_relying_app("bank", "Bank", "Bank Ltd", "dpo@bank.example", &[])
+        .await
+        .unwrap();
+    // Refusals at registration name the field.
+    for (id, items, field) in [
+        ("Bad Id", vec![], "id"),
+        ("shop", vec![], "already registered"),
+        ("other", vec!["person.mobile".to_owned()], "data_items"),
+    ] {
+        let err = accounts
+            .register_relying_app(id, "n", "l", "c", &items)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    let (s, list) = app.json("/api/v1/relying-apps").await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(2)), "{list}");
+    assert!(!list.to_string().contains("key"), "{list}");
+
+    let issue = |body: serde_json::Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (s, c) = app.post_as("/api/v1/certificates", token, &body).await;
+            assert_eq!(s, 201, "{c}");
+            c["serial"].as_str().unwrap().to_owned()
+        }
+    };
+    let soon = issue(json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256", "validity_days": 10})).await;
+    let later =
+        issue(json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}))
+            .await;
+    let event = issue(
+        json!({"hosted_key": "sm2", "profile": "event", "algorithm": "sm2",
+        "event_digest": "cd".repeat(32), "event_digest_algorithm": "sm3"}),
+    )
+    .await;
+
+    let key = shop.api_key.as_str();
+    let info = format!("/api/v1/relying/certificates/{soon}");
+    // Nothing before the holder says they use it there; bad keys are 401.
+    let (s, v) = get_as_app(&app, &info, key).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let mut altered = key.to_owned();
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'x' { 'y' } else { 'x' });
+    for bad in ["", "yxapp_nope", "Bearer x", altered.as_str()] {
+        let (s, v) = get_as_app(&app, &info, bad).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (401, Some("UNAUTHENTICATED")),
+            "{bad}: {v}"
+        );
+    }
+    let uses = |serial: &str| format!("/api/v1/certificates/{serial}/uses");
+    let (s, v) = app
+        .post_as(&uses(&soon), &stranger, &json!({"app": "shop"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let (s, v) = app
+        .post_as(&uses(&soon), &token, &json!({"app": "nope"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+    for serial in [&soon, &later, &event] {
+        let (s, v) = app
+            .post_as(&uses(serial), &token, &json!({"app": "shop"}))
+            .await;
+        assert_eq!((s, v["app"]["id"].as_str()), (201, Some("shop")), "{v}");
+    }
+
+    // The application reads what it is registered for, and nothing more.
+    let (s, v) = get_as_app(&app, &info, key).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("good")), "{v}");
+    assert_eq!(v["name"], p["name"], "{v}");
+    assert!(v.get("document_number").is_none(), "{v}");
+    let (s, _) = get_as_app(&app, &info, bank.api_key.as_str()).await;
+    assert_eq!(s, 404, "another application reads nothing");
+
+    // Renewal reminders: the certificate expiring within the window, with the holder's mobile;
+    // never the event certificate (it expires within the hour), nor the one a year out.
+    let (s, v) = get_as_app(
+        &app,
+        "/api/v1/relying/renewal-reminders?within_days=30",
+        key,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let got: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, vec![soon.as_str()], "{v}");
+    assert_eq!(v[0]["mobile"], p["mobile"], "{v}");
+    let (s, v) = get_as_app(&app, "/api/v1/relying/renewal-reminders?within_days=0", key).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+
+    // Every provision is in the holder's disclosure log, with its data items, never values.
+    let (s, log) = app.get_as("/api/v1/me/disclosures", &token).await;
+    assert_eq!(s, 200, "{log}");
+    let to_apps = log["to_applications"].as_array().unwrap();
+    let items = |purpose: &str| -> Vec<serde_json::Value> {
+        to_apps
+            .iter()
+            .filter(|d| d["purpose"] == purpose)
+            .map(|d| d["data_items"].clone())
+            .collect()
+    };
+    assert_eq!(
+        items("certificate_information"),
+        vec![json!(["certificate.public_information", "person.name"])]
+    );
+    assert_eq!(
+        items("renewal_reminder"),
+        vec![json!(["certificate.public_information", "person.mobile"])]
+    );
+    assert!(
+        to_apps
+            .iter()
+            .all(|d| d["app"] == "shop" && d["serial"] == soon.as_str()),
+        "{log}"
+    );
+    let text = log.to_string();
+    assert!(
+        !text.contains(p["mobile"].as_str().unwrap())
+            && !text.contains(p["name"].as_str().unwrap())
+    );
+
+    // The holder stops: the application reads nothing more.
+    let stop = format!("/api/v1/certificates/{soon}/uses/shop");
+    let (s, _) = app.delete_as(&stop, &token).await;
+    assert_eq!(s, 204);
+    let (s, _) = get_as_app(&app, &info, key).await;
+    assert_eq!(s, 404);
+    let (s, v) = app.delete_as(&stop, &token).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+}
+
 backend_tests!(
+    relying_applications_read_what_holders_allow,
     certificates_go_to_verified_persons_only,
     hosted_keys_event_certificates_and_renewal,
 );
