@@ -1909,11 +1909,78 @@ mod tests {
         );
     }
 
+    /// CERT-7: the database refuses to delete a certificate record before its retain_until, or
+    /// to move retain_until earlier — whoever asks, an account cancellation deleting everything
+    /// of its holder included; after retain_until a record can go.
+    async fn certificate_records_are_kept_until_retain_until(db: &TestDb) {
+        let master = MasterKey::generate();
+        let ca = ca(db, &master, SubjectMode::KeyedHash).await;
+        let subject = person();
+        let (rec, _) = ca
+            .issue(IssueRequest {
+                subject: subject.clone(),
+                key: SubjectKey::Hosted(KeyAlgorithm::EcdsaP256),
+                profile: ProfileKind::PersonalSigning,
+                ca_algorithm: KeyAlgorithm::EcdsaP256,
+                validity: None,
+                event: None,
+            })
+            .await
+            .unwrap();
+        let raw = |sql: String| async move { db.stores.execute_raw(&sql).await };
+        for sql in [
+            format!("DELETE FROM certificates WHERE serial = '{}'", rec.serial),
+            format!(
+                "DELETE FROM certificates WHERE holder = '{}'",
+                subject.account
+            ),
+            format!(
+                "UPDATE certificates SET retain_until = not_after WHERE serial = '{}'",
+                rec.serial
+            ),
+        ] {
+            let err = raw(sql.clone()).await.unwrap_err();
+            assert!(err.contains("retention (CERT-7)"), "{sql}: {err}");
+        }
+        assert!(
+            db.stores
+                .certificates
+                .certificate(&rec.serial)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Later is allowed (a legal hold may extend it) …
+        let n = raw(format!(
+            "UPDATE certificates SET retain_until = retain_until + 1 WHERE serial = '{}'",
+            rec.serial
+        ))
+        .await
+        .unwrap();
+        assert_eq!(n, 1);
+        // … and a record whose retention has run out can be deleted.
+        let n = raw(format!(
+            "INSERT INTO certificates (serial, fingerprint, ca_id, holder, profile, algorithm, \
+             sealed_der, masked_subject, subject_mode, not_before, not_after, issued_at, \
+             retain_until) SELECT 'aa', 'bb', ca_id, holder, profile, algorithm, sealed_der, \
+             masked_subject, subject_mode, 0, 1, 0, 2 FROM certificates WHERE serial = '{}'",
+            rec.serial
+        ))
+        .await
+        .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(
+            raw("DELETE FROM certificates WHERE serial = 'aa'".into()).await,
+            Ok(1)
+        );
+    }
+
     backend_tests!(
         issue_and_revoke_with_records_openssl_accepts,
         refusals_name_what_is_wrong_and_record_nothing,
         hosted_keys_sign_for_their_holder_only,
         event_certificates_bind_their_event_and_lose_their_key,
         renewal_links_old_and_new_once,
+        certificate_records_are_kept_until_retain_until,
     );
 }

@@ -307,6 +307,18 @@ impl Stores {
         Ok(())
     }
 
+    /// Runs one SQL statement on the data database, as a tampering or buggy caller would: for
+    /// tests of what the database itself refuses (CERT-7 retention triggers). The number of rows
+    /// it touched, or the database's refusal as text.
+    #[cfg(feature = "test-support")]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
+        match &self.data {
+            AnyPool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            AnyPool::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
+    }
+
     /// The data backend.
     pub fn backend(&self) -> Backend {
         self.backend
