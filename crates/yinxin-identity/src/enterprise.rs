@@ -327,6 +327,22 @@ impl Accounts {
             })
     }
 
+    /// The enterprise's account, for an agent whose live authorization allows `scope` (ACC-2):
+    /// `NOT_FOUND` / `FORBIDDEN` as [`Accounts::require_scope`].
+    pub async fn enterprise_account(
+        &self,
+        agent: AccountId,
+        enterprise: AccountId,
+        scope: AgentScope,
+    ) -> ServiceResult<AccountRecord> {
+        self.require_scope(agent, enterprise, scope).await?;
+        Ok(self
+            .repo
+            .account(enterprise)
+            .await?
+            .ok_or_else(not_an_agent)?)
+    }
+
     /// The enterprise as its agents see it (scope `view`).
     pub async fn enterprise_profile(
         &self,

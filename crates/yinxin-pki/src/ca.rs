@@ -101,6 +101,19 @@ pub struct VerifiedSubject {
     pub document_number: String,
     /// Whether the subject is an enterprise (its USCC goes to organizationIdentifier).
     pub enterprise: bool,
+    /// For a person acting for an enterprise (an enterprise agent certificate): the enterprise,
+    /// verified, for whom the agent's authorization allows certificates (ACC-2).
+    pub organization: Option<Organization>,
+}
+
+/// A verified enterprise named in an agent's certificate (GM/T 0015-2023: organizationName and
+/// the unified social credit code in organizationIdentifier).
+#[derive(Clone, Debug)]
+pub struct Organization {
+    /// The enterprise's registered name.
+    pub name: String,
+    /// Its unified social credit code (public registration data, not a person's PI).
+    pub credit_code: String,
 }
 
 impl std::fmt::Debug for VerifiedSubject {
@@ -458,6 +471,20 @@ impl CertificateAuthority {
             }
         };
         let mut b = NameBuilder::new().country("CN");
+        if let Some(org) = &s.organization {
+            b = b
+                .organization(&org.name)
+                .organization_identifier(&org.credit_code)
+                .serial_number(&id)
+                .common_name(&s.name);
+            let masked = format!(
+                "CN={}, O={}, serialNumber={}",
+                mask(&s.name, 1, 0),
+                org.name,
+                mask(&id, 2, 2)
+            );
+            return Ok((b.build()?, masked));
+        }
         if s.enterprise {
             // GM/T 0015-2023: the enterprise's USCC in organizationIdentifier; the credit code is
             // the enterprise's public registration, not a person's PI, so it is not hashed.
@@ -499,6 +526,29 @@ impl CertificateAuthority {
             ));
         }
         Ok(Profile::builtin(kind))
+    }
+
+    /// Whether the subject is of the profile's kind: an enterprise for enterprise signing, a
+    /// person acting for a named enterprise for an agent certificate, a person for the rest.
+    fn subject_fits(s: &VerifiedSubject, kind: ProfileKind) -> Result<(), CaError> {
+        let fits = match kind {
+            ProfileKind::EnterpriseSigning => s.enterprise && s.organization.is_none(),
+            ProfileKind::EnterpriseAgent => !s.enterprise && s.organization.is_some(),
+            _ => !s.enterprise && s.organization.is_none(),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(CaError::InvalidField(
+                "profile",
+                format!(
+                    "a {} certificate is not issued to this subject: enterprise_signing is for an \
+                     enterprise, enterprise_agent for a person acting for one, the others for a \
+                     person",
+                    kind.as_str()
+                ),
+            ))
+        }
     }
 
     /// The validity asked for, refused beyond the profile's maximum (before any key is made).
@@ -557,6 +607,7 @@ impl CertificateAuthority {
         req: IssueRequest<'_>,
     ) -> Result<(CertificateRecord, Vec<u8>), CaError> {
         let profile = Self::subscriber_profile(req.profile)?;
+        Self::subject_fits(&req.subject, req.profile)?;
         let event = req.profile == ProfileKind::Event;
         let extra_extensions = match (&req.event, event) {
             (Some(b), true) => vec![b.extension()?],
@@ -656,6 +707,7 @@ impl CertificateAuthority {
             )));
         }
         let profile = Self::subscriber_profile(kind)?;
+        Self::subject_fits(&req.subject, kind)?;
         let validity = Self::validity(&profile, req.validity)?;
         // The hierarchy of the old certificate; its active issuing CA signs (after a rotation, a
         // newer one than signed the old certificate).
@@ -1279,6 +1331,7 @@ mod tests {
             name: NAME.into(),
             document_number: DOC.into(),
             enterprise: false,
+            organization: None,
         }
     }
 
@@ -1508,6 +1561,22 @@ mod tests {
                 None,
                 "profile",
                 "not issued to subscribers",
+            ),
+            (
+                ProfileKind::EnterpriseSigning,
+                hosted,
+                None,
+                None,
+                "profile",
+                "not issued to this subject",
+            ),
+            (
+                ProfileKind::EnterpriseAgent,
+                hosted,
+                None,
+                None,
+                "profile",
+                "not issued to this subject",
             ),
         ] {
             let err = ca

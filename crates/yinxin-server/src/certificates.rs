@@ -34,6 +34,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, MaybeCaller};
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(issue_certificate))
         .routes(routes!(my_certificates))
+        .routes(routes!(enterprise_certificates))
         .routes(routes!(query_certificate))
         .routes(routes!(find_certificate))
         .routes(routes!(revoke_certificate))
@@ -127,6 +128,13 @@ pub(crate) fn ca(state: &AppState) -> Result<&Arc<CertificateAuthority>, ApiErro
 pub enum SubscriberProfile {
     /// A person's signing certificate (1 to 1,095 days, 365 by default).
     PersonalSigning,
+    /// An enterprise's signing (seal) certificate: held by the enterprise named in `enterprise`,
+    /// applied for by an agent whose authorization includes `certificates`; the enterprise's
+    /// identity must be verified.
+    EnterpriseSigning,
+    /// The caller's certificate as an agent of the enterprise named in `enterprise` (its name
+    /// and credit code in the subject beside the caller's verified name).
+    EnterpriseAgent,
     /// An event certificate (CERT-3): bound to one event by the digest of its features, with a
     /// one-time hosted key destroyed once the event is signed; 1 to 1,440 minutes, 60 by default;
     /// never renewed.
@@ -149,6 +157,9 @@ pub struct CertificateRequest {
     pub hosted_key: Option<String>,
     /// Which profile.
     pub profile: SubscriberProfile,
+    /// The enterprise (its account id) of an `enterprise_signing` or `enterprise_agent`
+    /// certificate.
+    pub enterprise: Option<String>,
     /// Which hierarchy signs it: `sm2` or `p256`.
     #[schema(example = "sm2")]
     pub algorithm: String,
@@ -273,6 +284,52 @@ async fn verified_subject(state: &AppState, caller: &Caller) -> Result<VerifiedS
         name: name.to_string(),
         document_number: number.to_string(),
         enterprise: false,
+        organization: None,
+    })
+}
+
+/// The subject of an enterprise or agent certificate: the verified enterprise `id`, for an agent
+/// whose authorization allows `certificates` (ACC-2, CERT-2).
+async fn enterprise_subject(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<&str>,
+    agent: bool,
+) -> Result<VerifiedSubject, ApiError> {
+    let id: yinxin_domain::AccountId = id
+        .ok_or_else(|| {
+            ApiError::from(DomainError::invalid(
+                "enterprise",
+                "is required for enterprise certificates: the enterprise's account id",
+            ))
+        })?
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::invalid("enterprise", "is an account id")))?;
+    let (account, name, code) = state
+        .verifications
+        .verified_enterprise(caller.account.id, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::IdentityNotVerified,
+                "a certificate is issued only to a verified enterprise: verify the enterprise first",
+            )
+        })?;
+    if agent {
+        let mut person = verified_subject(state, caller).await?;
+        person.organization = Some(yinxin_pki::ca::Organization {
+            name: name.to_string(),
+            credit_code: code.to_string(),
+        });
+        return Ok(person);
+    }
+    Ok(VerifiedSubject {
+        account: account.id,
+        vault_subject: account.subject,
+        name: name.to_string(),
+        document_number: code.to_string(),
+        enterprise: true,
+        organization: None,
     })
 }
 
@@ -363,13 +420,33 @@ async fn issue_certificate(
     )?;
     let mut buf = Vec::new();
     let key = subject_key(req.csr.as_deref(), req.hosted_key.as_deref(), &mut buf)?;
-    let subject = verified_subject(&state, &caller).await?;
+    let subject = match req.profile {
+        SubscriberProfile::EnterpriseSigning | SubscriberProfile::EnterpriseAgent => {
+            enterprise_subject(
+                &state,
+                &caller,
+                req.enterprise.as_deref(),
+                req.profile == SubscriberProfile::EnterpriseAgent,
+            )
+            .await?
+        }
+        _ if req.enterprise.is_some() => {
+            return Err(DomainError::invalid(
+                "enterprise",
+                "is only for enterprise_signing and enterprise_agent certificates",
+            )
+            .into());
+        }
+        _ => verified_subject(&state, &caller).await?,
+    };
     let (record, der) = ca
         .issue(IssueRequest {
             subject,
             key,
             profile: match req.profile {
                 SubscriberProfile::PersonalSigning => ProfileKind::PersonalSigning,
+                SubscriberProfile::EnterpriseSigning => ProfileKind::EnterpriseSigning,
+                SubscriberProfile::EnterpriseAgent => ProfileKind::EnterpriseAgent,
                 SubscriberProfile::Event => ProfileKind::Event,
             },
             ca_algorithm: alg,
@@ -503,6 +580,39 @@ async fn my_certificates(
     // The records are the caller's own (selected by holder): unseal each once, no second read.
     for r in ca.certificates_of(caller.account.id).await? {
         let der = ca.unseal(&r, caller.account.subject).await?;
+        out.push(view(&r, Some(yinxin_pki::pem(&der, "CERTIFICATE"))));
+    }
+    Ok(Json(out))
+}
+
+/// An enterprise's certificates, newest first, each with its PEM, for an agent whose
+/// authorization includes `view` (ACC-2).
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/certificates", tag = "pki",
+    params(("id" = String, Path, description = "The enterprise's account id")),
+    responses(
+        (status = 200, description = "The enterprise's certificates", body = [CertificateView]),
+        (status = 404, description = "No such enterprise that the caller acts for", body = ErrorBody)
+    ))]
+async fn enterprise_certificates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<CertificateView>>, ApiError> {
+    let ca = ca(&state)?;
+    let id: yinxin_domain::AccountId = id
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::invalid("id", "is an account id")))?;
+    let enterprise = state
+        .accounts
+        .enterprise_account(
+            caller.account.id,
+            id,
+            yinxin_domain::enterprise::AgentScope::View,
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in ca.certificates_of(enterprise.id).await? {
+        let der = ca.unseal(&r, enterprise.subject).await?;
         out.push(view(&r, Some(yinxin_pki::pem(&der, "CERTIFICATE"))));
     }
     Ok(Json(out))

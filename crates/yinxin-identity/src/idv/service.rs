@@ -413,6 +413,38 @@ impl Verifications {
         Ok(Some((name, number)))
     }
 
+    /// The verified identity of an enterprise, for certificate issuance (CERT-1, CERT-2): its
+    /// registered name and unified social credit code, for an agent whose live authorization
+    /// includes `certificates` (ACC-2; `NOT_FOUND`/`FORBIDDEN` otherwise), when the enterprise's
+    /// own verification stands at `substantial` or higher; `None` when it does not.
+    pub async fn verified_enterprise(
+        &self,
+        agent: AccountId,
+        enterprise: AccountId,
+    ) -> ServiceResult<Option<(AccountRecord, Zeroizing<String>, Zeroizing<String>)>> {
+        self.accounts
+            .require_scope(agent, enterprise, AgentScope::Certificates)
+            .await?;
+        let records = self.accounts.repo.verifications_of(enterprise).await?;
+        let status = status_of(&records);
+        if !status.verified || status.assurance < Some(AssuranceLevel::Substantial) {
+            return Ok(None);
+        }
+        let Some(account) = self.accounts.repo.account(enterprise).await? else {
+            return Ok(None);
+        };
+        let read = |f| {
+            self.accounts
+                .read_for(account.subject, f, Purpose::CertificateIssuance)
+        };
+        let name = read(&ENTERPRISE_NAME).await?.unwrap_or_default();
+        let code = read(&ENTERPRISE_CREDIT_CODE).await?.unwrap_or_default();
+        if name.is_empty() || code.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((account, name, code)))
+    }
+
     /// An enterprise's records, for its agents (`view`).
     pub async fn enterprise_history(
         &self,

@@ -367,6 +367,7 @@ mod tests {
             name: "张三".into(),
             document_number: "11010519491231002X".into(),
             enterprise: false,
+            organization: None,
         };
         let request = |alg| IssueRequest {
             subject: subject.clone(),

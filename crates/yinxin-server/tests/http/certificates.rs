@@ -10,7 +10,9 @@ use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
 
 use crate::TestApp;
-use crate::idv::{carrier, clean_person, consent_to, fixtures, signed_up_as, verify};
+use crate::idv::{
+    carrier, clean_person, consent_to, fixtures, registered_enterprise, signed_up_as, verify,
+};
 
 /// A PEM request made by `openssl req` with a fresh key of `kind` (`p256`, `sm2`, `rsa1024`).
 fn openssl_csr(dir: &std::path::Path, kind: &str) -> String {
@@ -712,7 +714,136 @@ async fn relying_applications_read_what_holders_allow(db: &TestDb) {
     assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
 }
 
+/// The subject line of a PEM certificate, as OpenSSL prints it (UTF-8).
+fn subject_of(dir: &std::path::Path, pem: &str) -> String {
+    let path = dir.join("subject.pem");
+    std::fs::write(&path, pem).unwrap();
+    openssl(&[
+        "x509",
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "utf8",
+        "-in",
+        path.to_str().unwrap(),
+    ])
+}
+
+async fn enterprise_certificates_name_the_verified_enterprise(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let e = f["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e.get("note").is_none() && e["expected"]["enterprise"] == "match")
+        .expect("a clean enterprise");
+    let (token, stranger) = verified_person(&app).await;
+    let ent = registered_enterprise(&app, &token, e).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csr = openssl_csr(dir.path(), "p256");
+    let seal = json!({"hosted_key": "p256", "profile": "enterprise_signing", "algorithm": "p256", "enterprise": ent});
+
+    // Not verified yet; not an agent; the field missing or where it does not belong.
+    let (s, v) = app.post_as("/api/v1/certificates", &token, &seal).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (403, Some("IDENTITY_NOT_VERIFIED")),
+        "{v}"
+    );
+    let (s, v) = app.post_as("/api/v1/certificates", &stranger, &seal).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    for (body, field) in [
+        (
+            json!({"hosted_key": "p256", "profile": "enterprise_signing", "algorithm": "p256"}),
+            "enterprise",
+        ),
+        (
+            json!({"hosted_key": "p256", "profile": "enterprise_signing", "algorithm": "p256", "enterprise": "nope"}),
+            "enterprise",
+        ),
+        (
+            json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256", "enterprise": ent}),
+            "enterprise",
+        ),
+    ] {
+        let (s, v) = app.post_as("/api/v1/certificates", &token, &body).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("INVALID_INPUT")),
+            "{field}: {v}"
+        );
+        assert!(v["message"].as_str().unwrap().contains(field), "{v}");
+    }
+    consent_to(&app, &token, "idv_enterprise").await;
+    let (s, v) = verify(
+        &app,
+        &token,
+        &json!({"method": "enterprise", "enterprise_id": ent}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["record"]["outcome"].as_str()),
+        (201, Some("match")),
+        "{v}"
+    );
+
+    // The enterprise's certificate: held by the enterprise, its name and credit code inside.
+    let (s, cert) = app.post_as("/api/v1/certificates", &token, &seal).await;
+    assert_eq!(
+        (s, cert["profile"].as_str()),
+        (201, Some("enterprise_signing")),
+        "{cert}"
+    );
+    let subject = subject_of(dir.path(), cert["certificate_pem"].as_str().unwrap());
+    let (name, code) = (
+        e["name"].as_str().unwrap(),
+        e["credit_code"].as_str().unwrap(),
+    );
+    assert!(
+        subject.contains(name) && subject.contains(code),
+        "{subject}"
+    );
+    // The agent's own certificate: their verified name beside the enterprise's.
+    let agent =
+        json!({"csr": csr, "profile": "enterprise_agent", "algorithm": "p256", "enterprise": ent});
+    let (s, mine) = app.post_as("/api/v1/certificates", &token, &agent).await;
+    assert_eq!(s, 201, "{mine}");
+    let subject = subject_of(dir.path(), mine["certificate_pem"].as_str().unwrap());
+    let person = clean_person(&f)["name"].as_str().unwrap();
+    assert!(
+        subject.contains(person) && subject.contains(name) && subject.contains(code),
+        "{subject}"
+    );
+
+    // Who sees which: the enterprise's agents its certificates; the person theirs.
+    let path = format!("/api/v1/enterprises/{ent}/certificates");
+    let (s, list) = app.get_as(&path, &token).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["serial"])
+            .collect::<Vec<_>>(),
+        vec![&cert["serial"]]
+    );
+    assert!(list[0]["certificate_pem"].is_string());
+    let (s, v) = app.get_as(&path, &stranger).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let (_, list) = app.get_as("/api/v1/me/certificates", &token).await;
+    assert_eq!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["serial"])
+            .collect::<Vec<_>>(),
+        vec![&mine["serial"]]
+    );
+}
+
 backend_tests!(
+    enterprise_certificates_name_the_verified_enterprise,
     relying_applications_read_what_holders_allow,
     certificates_go_to_verified_persons_only,
     hosted_keys_event_certificates_and_renewal,

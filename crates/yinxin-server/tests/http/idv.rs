@@ -719,7 +719,7 @@ async fn credential_verifies_offline_and_tampering_fails(db: &TestDb) {
 }
 
 /// Registers fixture enterprise `e` from the session `token`: its account id.
-async fn registered_enterprise(app: &TestApp, token: &str, e: &Value) -> String {
+pub(crate) async fn registered_enterprise(app: &TestApp, token: &str, e: &Value) -> String {
     let version = policy_version(app).await;
     let (s, reg) = app
         .post_as(
