@@ -189,6 +189,8 @@ pub struct RenewalRequest {
     pub hosted_key: Option<String>,
     /// Fewer days than the profile's default (365), if wanted.
     pub validity_days: Option<u32>,
+    /// For an enterprise's certificate (or an agent's): the enterprise's account id.
+    pub enterprise: Option<String>,
 }
 
 /// What the service says of a certificate. `certificate_pem` only to its holder.
@@ -286,6 +288,31 @@ async fn verified_subject(state: &AppState, caller: &Caller) -> Result<VerifiedS
         enterprise: false,
         organization: None,
     })
+}
+
+/// Whose certificates the caller acts on: their own, or — with `enterprise` — the enterprise's,
+/// for an agent whose authorization includes `certificates` (ACC-2; `404` otherwise). The
+/// account id and vault subject.
+async fn holder_for(
+    state: &AppState,
+    caller: &Caller,
+    enterprise: Option<&str>,
+) -> Result<(yinxin_domain::AccountId, yinxin_domain::SubjectId), ApiError> {
+    let Some(id) = enterprise else {
+        return Ok((caller.account.id, caller.account.subject));
+    };
+    let id: yinxin_domain::AccountId = id
+        .parse()
+        .map_err(|_| ApiError::from(DomainError::invalid("enterprise", "is an account id")))?;
+    let e = state
+        .accounts
+        .enterprise_account(
+            caller.account.id,
+            id,
+            yinxin_domain::enterprise::AgentScope::Certificates,
+        )
+        .await?;
+    Ok((e.id, e.subject))
 }
 
 /// The subject of an enterprise or agent certificate: the verified enterprise `id`, for an agent
@@ -529,7 +556,15 @@ async fn renew_certificate(
             &mut buf,
         )?)
     };
-    let subject = verified_subject(&state, &caller).await?;
+    let subject = match req.enterprise.as_deref() {
+        None => verified_subject(&state, &caller).await?,
+        Some(e) => {
+            // An enterprise's own certificate, or the caller's as its agent: as the old one was.
+            let old = ca.public_record(&serial).await?;
+            let agent = old.holder == caller.account.id;
+            enterprise_subject(&state, &caller, Some(e), agent).await?
+        }
+    };
     let (record, der) = ca
         .renew(RenewRequest {
             serial: &serial,
@@ -716,6 +751,9 @@ pub struct RevocationRequest {
     /// `cessation_of_operation`, `privilege_withdrawn`.
     #[schema(example = "key_compromise")]
     pub reason: String,
+    /// For an enterprise's certificate: the enterprise (its account id), for an agent whose
+    /// authorization includes `certificates`.
+    pub enterprise: Option<String>,
 }
 
 /// Revokes one of the caller's certificates. It shows in the CRL at once.
@@ -757,7 +795,15 @@ async fn revoke_certificate(
             ))
         })?;
     let r = ca
-        .revoke(&serial, Actor::Holder(caller.account.id), reason)
+        .revoke(
+            &serial,
+            Actor::Holder(
+                holder_for(&state, &caller, req.enterprise.as_deref())
+                    .await?
+                    .0,
+            ),
+            reason,
+        )
         .await?;
     Ok(Json(view(&r, None)))
 }

@@ -840,6 +840,46 @@ async fn enterprise_certificates_name_the_verified_enterprise(db: &TestDb) {
             .collect::<Vec<_>>(),
         vec![&mine["serial"]]
     );
+    // Its agents renew and revoke the enterprise's certificate, naming the enterprise; without
+    // it, or as a stranger, there is no such certificate.
+    let serial = cert["serial"].as_str().unwrap();
+    let (s, renewed) = app
+        .post_as(
+            &format!("/api/v1/certificates/{serial}/renewal"),
+            &token,
+            &json!({"same_key": true, "enterprise": ent}),
+        )
+        .await;
+    assert_eq!(
+        (s, renewed["renews"].as_str()),
+        (201, Some(serial)),
+        "{renewed}"
+    );
+    let (s, again) = app
+        .post_as(
+            &format!(
+                "/api/v1/certificates/{}/renewal",
+                mine["serial"].as_str().unwrap()
+            ),
+            &token,
+            &json!({"csr": csr, "enterprise": ent}),
+        )
+        .await;
+    assert_eq!(
+        (s, again["profile"].as_str()),
+        (201, Some("enterprise_agent")),
+        "{again}"
+    );
+    let revoke = format!("/api/v1/certificates/{serial}/revocation");
+    let (s, v) = app
+        .post_as(&revoke, &token, &json!({"reason": "superseded"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let body = json!({"reason": "superseded", "enterprise": ent});
+    let (s, v) = app.post_as(&revoke, &stranger, &body).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+    let (s, v) = app.post_as(&revoke, &token, &body).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("revoked")), "{v}");
 }
 
 backend_tests!(
