@@ -2044,6 +2044,130 @@ mod tests {
         );
     }
 
+    /// The same issuance, revocation and hosted keys with every key PKCS#11 offers on a SoftHSM2
+    /// token (CERT-10): P-256 CA keys and hosted keys on the token, SM2 in the software store.
+    async fn the_same_with_keys_on_a_pkcs11_token(db: &TestDb) {
+        use yinxin_crypto::pkcs11::{Pkcs11Config, Pkcs11KeyStore};
+        use yinxin_crypto::routed::RoutedKeyStore;
+        let module = std::env::var_os("TEST_PKCS11_MODULE").unwrap_or_else(|| {
+            panic!(
+                "TEST_PKCS11_MODULE is not set: run `export SOFTHSM2_CONF=$(scripts/ensure-softhsm \
+                 | tail -n 1) TEST_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so` (scripts/test does)"
+            )
+        });
+        let token: Arc<dyn KeyStore> = Arc::new(
+            Pkcs11KeyStore::open(&Pkcs11Config {
+                module: module.into(),
+                token_label: "yinxin-test".into(),
+                pin: Zeroizing::new("1234".into()),
+            })
+            .unwrap(),
+        );
+        let software: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::new(
+            db.stores.signing_keys.clone(),
+            Zeroizing::new([3; 32]),
+        ));
+        let keys: Arc<dyn KeyStore> = Arc::new(RoutedKeyStore::new(token, software));
+        let master = MasterKey::generate();
+        let vault = Vault::open(
+            &master,
+            db.stores.keys.clone(),
+            db.stores.pi.clone(),
+            Cipher::default(),
+        )
+        .await
+        .unwrap();
+        let ca = CertificateAuthority::start(
+            keys,
+            db.stores.certificates.clone(),
+            vault,
+            config(SubjectMode::KeyedHash),
+        )
+        .await
+        .unwrap();
+        let cas = db.stores.certificates.cas().await.unwrap();
+        assert!(
+            cas.iter()
+                .all(|c| (c.algorithm == "p256") == c.key_id.starts_with("p11:")),
+            "P-256 CA keys on the token, SM2 in software: {cas:?}"
+        );
+        let subject = person();
+        let dir = tempfile::tempdir().unwrap();
+        let (csr, _) = openssl_request(dir.path(), "p256");
+        for key in [
+            SubjectKey::Request(&csr),
+            SubjectKey::Hosted(KeyAlgorithm::EcdsaP256),
+        ] {
+            let (rec, der) = ca
+                .issue(IssueRequest {
+                    subject: subject.clone(),
+                    key,
+                    profile: ProfileKind::PersonalSigning,
+                    ca_algorithm: KeyAlgorithm::EcdsaP256,
+                    validity: None,
+                    event: None,
+                })
+                .await
+                .unwrap();
+            let out = openssl_verifies(&ca, KeyAlgorithm::EcdsaP256, &der);
+            assert!(out.contains(": OK"), "{out}");
+            if let Some(hosted) = &rec.hosted_key_id {
+                assert!(hosted.starts_with("p11:"), "{hosted}");
+                let (_, signer) = ca
+                    .hosted_signer(&rec.serial, subject.account)
+                    .await
+                    .unwrap();
+                signs_for_the_certificate(signer.as_ref(), &der);
+                ca.destroy_hosted_key(&rec.serial, subject.account)
+                    .await
+                    .unwrap();
+                assert!(
+                    ca.hosted_signer(&rec.serial, subject.account)
+                        .await
+                        .is_err()
+                );
+            } else {
+                ca.revoke(
+                    &rec.serial,
+                    Actor::Holder(subject.account),
+                    RevocationReason::KeyCompromise,
+                )
+                .await
+                .unwrap();
+            }
+            // The CRL, signed on the token, lists it (revoked by the holder, or with its hosted
+            // key destroyed), and OpenSSL verifies it under the issuing CA.
+            let crl = ca.crl(&rec.ca_id).await.unwrap();
+            let crl_path = dir.path().join("p11.crl");
+            std::fs::write(&crl_path, &crl).unwrap();
+            let chain = ca.chain_pem(KeyAlgorithm::EcdsaP256).unwrap();
+            let issuing = dir.path().join("p11-issuing.pem");
+            std::fs::write(
+                &issuing,
+                chain
+                    .split_inclusive("-----END CERTIFICATE-----\n")
+                    .next()
+                    .unwrap(),
+            )
+            .unwrap();
+            let text = openssl(&[
+                "crl",
+                "-inform",
+                "DER",
+                "-noout",
+                "-text",
+                "-in",
+                &crl_path.display().to_string(),
+                "-CAfile",
+                &issuing.display().to_string(),
+            ]);
+            assert!(
+                text.contains("verify OK") && text.contains(&rec.serial.to_uppercase()),
+                "{text}"
+            );
+        }
+    }
+
     backend_tests!(
         issue_and_revoke_with_records_openssl_accepts,
         refusals_name_what_is_wrong_and_record_nothing,
@@ -2051,5 +2175,6 @@ mod tests {
         event_certificates_bind_their_event_and_lose_their_key,
         renewal_links_old_and_new_once,
         certificate_records_are_kept_until_retain_until,
+        the_same_with_keys_on_a_pkcs11_token,
     );
 }
