@@ -426,6 +426,11 @@ impl CertificateAuthority {
         })
     }
 
+    /// How much identity goes into certificate subjects (CERT-4), for the privacy notice.
+    pub fn subject_mode(&self) -> SubjectMode {
+        self.config.subject_mode
+    }
+
     /// The algorithms with an issuing CA.
     pub fn algorithms(&self) -> Vec<KeyAlgorithm> {
         let mut a: Vec<_> = self.issuing.keys().copied().collect();
@@ -2166,6 +2171,55 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// Writes the seed corpus of the `event_binding` fuzz target (`fuzz/corpus/event_binding/`):
+    /// event certificates of both hierarchies, a certificate without the binding, a truncated
+    /// one. Run by hand: `cargo nextest run -p yinxin-pki --run-ignored only
+    /// write_event_binding_fuzz_corpus`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "writes the fuzz seed corpus"]
+    async fn write_event_binding_fuzz_corpus() {
+        let db = TestDb::new(yinxin_store::Backend::Sqlite).await;
+        let ca = ca(&db, &MasterKey::generate(), SubjectMode::KeyedHash).await;
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus/event_binding");
+        std::fs::create_dir_all(&out).unwrap();
+        for (alg, digest) in [
+            (KeyAlgorithm::Sm2, EventDigestAlgorithm::Sm3),
+            (KeyAlgorithm::EcdsaP256, EventDigestAlgorithm::Sha256),
+        ] {
+            let (_, der) = ca
+                .issue(IssueRequest {
+                    subject: person(),
+                    key: SubjectKey::Hosted(alg),
+                    profile: ProfileKind::Event,
+                    ca_algorithm: alg,
+                    validity: None,
+                    event: Some(EventBinding::new(digest, vec![0x42; 32]).unwrap()),
+                })
+                .await
+                .unwrap();
+            std::fs::write(out.join(format!("event-{alg}.der")), &der).unwrap();
+            std::fs::write(
+                out.join(format!("event-{alg}-truncated.der")),
+                &der[..der.len() / 2],
+            )
+            .unwrap();
+        }
+        let (_, plain) = ca
+            .issue(IssueRequest {
+                subject: person(),
+                key: SubjectKey::Hosted(KeyAlgorithm::EcdsaP256),
+                profile: ProfileKind::PersonalSigning,
+                ca_algorithm: KeyAlgorithm::EcdsaP256,
+                validity: None,
+                event: None,
+            })
+            .await
+            .unwrap();
+        std::fs::write(out.join("personal-p256.der"), &plain).unwrap();
+        db.cleanup().await;
     }
 
     backend_tests!(

@@ -168,7 +168,42 @@ fn row(out: &mut String, f: &PiField, l: Lang) {
 }
 
 /// Renders the notice.
-fn render(l: Lang, version: &str, effective_on: &str, text: &str) -> String {
+/// What the notice states beyond the inventory, read from the running service: how much identity
+/// certificates carry (CERT-4), the processors (IDV-3) and the relying applications (CERT-6).
+#[derive(Debug, Default)]
+struct Facts {
+    subject_mode: Option<yinxin_pki::ca::SubjectMode>,
+    /// Legal name, purpose, data items, location.
+    processors: Vec<(String, String, Vec<String>, String)>,
+    /// Name, legal name, data items.
+    apps: Vec<(String, String, Vec<String>)>,
+}
+
+fn certificates_paragraph(l: Lang, mode: yinxin_pki::ca::SubjectMode) -> &'static str {
+    use yinxin_pki::ca::SubjectMode;
+    match (mode, l) {
+        (SubjectMode::KeyedHash, Lang::Zh) => {
+            "您的数字证书主体包含您经核验的姓名，以及由您的证件号码经服务密钥计算的散列值（不含证件号码本身），用于在线识别证书持有人。"
+        }
+        (SubjectMode::KeyedHash, Lang::En) => {
+            "Your certificate's subject carries your verified name and a keyed hash of your identity document number (never the number itself), so that the holder can be identified online."
+        }
+        (SubjectMode::Masked, Lang::Zh) => {
+            "您的数字证书主体包含您经核验的姓名，以及仅显示首尾字符的证件号码。"
+        }
+        (SubjectMode::Masked, Lang::En) => {
+            "Your certificate's subject carries your verified name and your identity document number with all but its first and last characters masked."
+        }
+        (SubjectMode::Full, Lang::Zh) => {
+            "您的数字证书主体包含您经核验的姓名及完整的证件号码；任何取得证书的人都能看到。"
+        }
+        (SubjectMode::Full, Lang::En) => {
+            "Your certificate's subject carries your verified name and your full identity document number; anyone who receives the certificate sees them."
+        }
+    }
+}
+
+fn render(l: Lang, version: &str, effective_on: &str, text: &str, facts: &Facts) -> String {
     let mut out = String::new();
     let (html_lang, title) = match l {
         Lang::Zh => ("zh-CN", "印信隐私政策"),
@@ -230,16 +265,66 @@ fn render(l: Lang, version: &str, effective_on: &str, text: &str) -> String {
         row(&mut out, f, l);
     }
     out.push_str("</tbody></table>\n");
+    if let Some(mode) = facts.subject_mode {
+        let _ = writeln!(
+            out,
+            "<h2 id=\"certificates\">{}</h2><p>{}</p>",
+            pick(l, "数字证书中的身份信息", "Identity in your certificates"),
+            certificates_paragraph(l, mode)
+        );
+    }
     let _ = writeln!(
         out,
-        "<h2>{}</h2><p>{}</p>",
-        pick(l, "受托处理者", "Processors"),
+        "<h2 id=\"processors\">{}</h2>",
+        pick(l, "受托处理者", "Processors")
+    );
+    if facts.processors.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>{}</p>",
+            pick(
+                l,
+                "目前没有向任何受托处理者提供个人信息。",
+                "No personal information is currently provided to any processor."
+            )
+        );
+    } else {
+        out.push_str("<ul>\n");
+        for (name, purpose, items, location) in &facts.processors {
+            let _ = writeln!(
+                out,
+                "<li>{} — {} — {} — {}</li>",
+                esc(name),
+                esc(purpose),
+                esc(&items.join(", ")),
+                esc(location)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<h2 id=\"relying-apps\">{}</h2><p>{}</p>",
+        pick(l, "依赖方应用", "Relying applications"),
         pick(
             l,
-            "目前没有向任何受托处理者提供个人信息。",
-            "No personal information is currently provided to any processor."
+            "仅当您声明在某应用中使用某张证书时，该应用才能获得该证书的信息及下列数据项；到期前可获得您的手机号用于续期提醒（事件型证书除外）。每次提供均记录于您的披露记录。",
+            "An application receives a certificate's information, and the data items listed, only once you say you use that certificate with it; before expiry it may receive your mobile number for a renewal reminder (never for event certificates). Every provision is in your disclosure log."
         )
     );
+    if !facts.apps.is_empty() {
+        out.push_str("<ul>\n");
+        for (name, legal, items) in &facts.apps {
+            let _ = writeln!(
+                out,
+                "<li>{} ({}) — {}</li>",
+                esc(name),
+                esc(legal),
+                esc(&items.join(", "))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
     let _ = writeln!(
         out,
         "<p>{} <a href=\"/api/v1/privacy/inventory\">/api/v1/privacy/inventory</a></p></body></html>",
@@ -275,6 +360,23 @@ pub(crate) async fn privacy_notice(
         .policy_text(&p.version)
         .await?
         .unwrap_or_default();
-    let html = render(lang, &p.version, &p.effective_on, &text);
+    let facts = Facts {
+        subject_mode: state.ca.as_ref().map(|ca| ca.subject_mode()),
+        processors: state
+            .verifications
+            .processors()
+            .await?
+            .into_iter()
+            .map(|p| (p.legal_name, p.purpose, p.data_items, p.location))
+            .collect(),
+        apps: state
+            .accounts
+            .relying_apps()
+            .await?
+            .into_iter()
+            .map(|a| (a.name, a.legal_name, a.data_items))
+            .collect(),
+    };
+    let html = render(lang, &p.version, &p.effective_on, &text, &facts);
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

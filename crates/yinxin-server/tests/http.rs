@@ -1198,6 +1198,39 @@ async fn privacy_notice_is_generated_from_the_inventory(db: &TestDb) {
         en.contains("never stored"),
         "biometrics are declared never stored"
     );
+    // CERT-4: how much identity certificates carry, as configured (keyed hash by default).
+    assert!(
+        en.contains("Identity in your certificates") && en.contains("keyed hash"),
+        "{en}"
+    );
+    assert!(zh.contains("数字证书中的身份信息"));
+    // IDV-3: the processors of the register, by legal name; CERT-6: the relying applications.
+    let (_, register) = app.json("/api/v1/privacy/processors").await;
+    let processors = register["processors"]
+        .as_array()
+        .or(register.as_array())
+        .unwrap();
+    assert!(!processors.is_empty(), "{register}");
+    for p in processors {
+        assert!(
+            en.contains(&p["legal_name"].as_str().unwrap().replace('\'', "&#39;")),
+            "{p}"
+        );
+    }
+    assert!(!en.contains("No personal information is currently provided"));
+    app.state
+        .accounts
+        .register_relying_app(
+            "tender",
+            "Tender platform",
+            "Tender Co",
+            "dpo@t.example",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (_, en, _) = app.get("/privacy?lang=en").await;
+    assert!(en.contains("<li>Tender platform (Tender Co)"), "{en}");
     let (s, e) = app.json("/privacy?lang=fr").await;
     assert_eq!((s, e["code"].as_str()), (400, Some("INVALID_INPUT")));
 }
