@@ -152,7 +152,8 @@ pub struct CertificateRequest {
     pub csr: Option<String>,
     /// Instead of `csr`: the algorithm of a key the service generates and keeps for the caller
     /// (`sm2`, `p256`, `p384`, `rsa2048`, `rsa3072`, `rsa4096`, `ed25519`). It signs for the
-    /// caller only, each time with a fresh confirmation of intent.
+    /// caller only; no route signs with it yet (signing, with a fresh confirmation of intent
+    /// before each use, is still to come).
     #[schema(example = "sm2")]
     pub hosted_key: Option<String>,
     /// Which profile.
