@@ -291,6 +291,12 @@ async fn verified_subject(state: &AppState, caller: &Caller) -> Result<VerifiedS
     })
 }
 
+/// An account id given in `field`.
+fn account_id(field: &'static str, s: &str) -> Result<yinxin_domain::AccountId, ApiError> {
+    s.parse()
+        .map_err(|_| DomainError::invalid(field, "is an account id").into())
+}
+
 /// Whose certificates the caller acts on: their own, or — with `enterprise` — the enterprise's,
 /// for an agent whose authorization includes `certificates` (ACC-2; `404` otherwise). The
 /// account id and vault subject.
@@ -302,9 +308,7 @@ async fn holder_for(
     let Some(id) = enterprise else {
         return Ok((caller.account.id, caller.account.subject));
     };
-    let id: yinxin_domain::AccountId = id
-        .parse()
-        .map_err(|_| ApiError::from(DomainError::invalid("enterprise", "is an account id")))?;
+    let id = account_id("enterprise", id)?;
     let e = state
         .accounts
         .enterprise_account(
@@ -324,15 +328,15 @@ async fn enterprise_subject(
     id: Option<&str>,
     agent: bool,
 ) -> Result<VerifiedSubject, ApiError> {
-    let id: yinxin_domain::AccountId = id
-        .ok_or_else(|| {
+    let id = account_id(
+        "enterprise",
+        id.ok_or_else(|| {
             ApiError::from(DomainError::invalid(
                 "enterprise",
                 "is required for enterprise certificates: the enterprise's account id",
             ))
-        })?
-        .parse()
-        .map_err(|_| ApiError::from(DomainError::invalid("enterprise", "is an account id")))?;
+        })?,
+    )?;
     let (account, name, code) = state
         .verifications
         .verified_enterprise(caller.account.id, id)
@@ -635,9 +639,7 @@ async fn enterprise_certificates(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
     let ca = ca(&state)?;
-    let id: yinxin_domain::AccountId = id
-        .parse()
-        .map_err(|_| ApiError::from(DomainError::invalid("id", "is an account id")))?;
+    let id = account_id("id", &id)?;
     let enterprise = state
         .accounts
         .enterprise_account(

@@ -64,6 +64,18 @@ pub struct AppView {
     pub data_items: Vec<String>,
 }
 
+impl From<RelyingAppRecord> for AppView {
+    fn from(a: RelyingAppRecord) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            legal_name: a.legal_name,
+            contact: a.contact,
+            data_items: a.data_items,
+        }
+    }
+}
+
 /// The registered relying applications, and what each receives.
 #[utoipa::path(get, path = "/api/v1/relying-apps", tag = "pki",
     responses((status = 200, description = "The register", body = [AppView])))]
@@ -74,13 +86,7 @@ async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppView>>, 
             .relying_apps()
             .await?
             .into_iter()
-            .map(|a| AppView {
-                id: a.id,
-                name: a.name,
-                legal_name: a.legal_name,
-                contact: a.contact,
-                data_items: a.data_items,
-            })
+            .map(AppView::from)
             .collect(),
     ))
 }
@@ -128,13 +134,7 @@ async fn use_certificate(
         StatusCode::CREATED,
         Json(UseView {
             serial: cert.serial,
-            app: AppView {
-                id: a.id,
-                name: a.name,
-                legal_name: a.legal_name,
-                contact: a.contact,
-                data_items: a.data_items,
-            },
+            app: a.into(),
         }),
     ))
 }

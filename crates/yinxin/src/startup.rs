@@ -393,12 +393,10 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn publish_policy(
-    config: Config,
-    doc: yinxin_identity::PolicyDocument,
-) -> anyhow::Result<()> {
-    let opened = open(&config).await?;
-    let (sms, _, _) = sms_gateway(&config, &opened.vault)?;
+/// The stores and the accounts service, for a console command.
+async fn open_accounts(config: &Config) -> anyhow::Result<(Opened, Accounts)> {
+    let opened = open(config).await?;
+    let (sms, _, _) = sms_gateway(config, &opened.vault)?;
     let accounts = Accounts::open(
         opened.vault.clone(),
         opened.stores.accounts.clone(),
@@ -407,6 +405,14 @@ pub async fn publish_policy(
     )
     .await
     .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
+    Ok((opened, accounts))
+}
+
+pub async fn publish_policy(
+    config: Config,
+    doc: yinxin_identity::PolicyDocument,
+) -> anyhow::Result<()> {
+    let (opened, accounts) = open_accounts(&config).await?;
     let published = accounts
         .publish_policy(&doc)
         .await
@@ -435,16 +441,7 @@ pub async fn register_app(
     contact: &str,
     data_items: &[String],
 ) -> anyhow::Result<()> {
-    let opened = open(&config).await?;
-    let (sms, _, _) = sms_gateway(&config, &opened.vault)?;
-    let accounts = Accounts::open(
-        opened.vault.clone(),
-        opened.stores.accounts.clone(),
-        sms,
-        config.accounts(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
+    let (opened, accounts) = open_accounts(&config).await?;
     let registered = accounts
         .register_relying_app(id, name, legal_name, contact, data_items)
         .await
