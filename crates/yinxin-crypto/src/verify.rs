@@ -94,17 +94,29 @@ pub fn verify_signature(
             let sig = sm2::dsa::Signature::from_der(signature).map_err(bad)?;
             key.verify(message, &sig).map_err(bad)
         }
+        // P-256 and P-384 verify through ring (its assembly field arithmetic: a P-256
+        // verification costs a third of RustCrypto's, and every issuance checks one). The key is
+        // read, checked to be a point of the curve, and put in uncompressed form by RustCrypto
+        // first, so ring sees only a valid point and the refusals read as for the other curves.
         KeyAlgorithm::EcdsaP256 => {
             let key =
                 p256::ecdsa::VerifyingKey::from_public_key_der(spki_der).map_err(unreadable)?;
-            let sig = p256::ecdsa::Signature::from_der(signature).map_err(bad)?;
-            key.verify(message, &sig).map_err(bad)
+            ring_ecdsa(
+                &ring::signature::ECDSA_P256_SHA256_ASN1,
+                &key.to_sec1_point(false),
+                message,
+                signature,
+            )
         }
         KeyAlgorithm::EcdsaP384 => {
             let key =
                 p384::ecdsa::VerifyingKey::from_public_key_der(spki_der).map_err(unreadable)?;
-            let sig = p384::ecdsa::Signature::from_der(signature).map_err(bad)?;
-            key.verify(message, &sig).map_err(bad)
+            ring_ecdsa(
+                &ring::signature::ECDSA_P384_SHA384_ASN1,
+                &key.to_sec1_point(false),
+                message,
+                signature,
+            )
         }
         KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
             let public = rsa::PublicKey::from_public_key_der(spki_der).map_err(unreadable)?;
@@ -120,6 +132,19 @@ pub fn verify_signature(
         }
     }?;
     Ok(algorithm)
+}
+
+/// An ECDSA signature (DER `ECDSA-Sig-Value`) over `message` by the uncompressed SEC1 point
+/// `point`, checked by ring.
+fn ring_ecdsa(
+    algorithm: &'static ring::signature::EcdsaVerificationAlgorithm,
+    point: &impl AsRef<[u8]>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    ring::signature::UnparsedPublicKey::new(algorithm, point.as_ref())
+        .verify(message, signature)
+        .map_err(|_| CryptoError::BadSignature)
 }
 
 #[cfg(test)]
@@ -163,6 +188,56 @@ mod tests {
             let err = verify_signature(key.public_key_der(), other, b"to be signed", &sig);
             assert!(matches!(err, Err(CryptoError::Invalid(_))), "{alg}");
         }
+    }
+
+    /// A key given as a compressed point is decompressed before ring sees it; a signature of
+    /// one curve's key does not pass for the other's; a signature that is not DER is refused.
+    #[test]
+    fn ecdsa_keys_in_compressed_form_verify_and_foreign_signatures_do_not() {
+        use der::Encode;
+        for alg in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384] {
+            let key = SoftwareKey::generate(alg).unwrap();
+            let sig = key.sign(b"m").unwrap();
+            let spki = SubjectPublicKeyInfoRef::from_der(key.public_key_der()).unwrap();
+            let point = spki.subject_public_key.raw_bytes();
+            assert_eq!(point[0], 4, "uncompressed");
+            let half = (point.len() - 1) / 2;
+            let mut compressed = vec![2 + (point[point.len() - 1] & 1)];
+            compressed.extend_from_slice(&point[1..=half]);
+            let compressed_spki = spki::SubjectPublicKeyInfo {
+                algorithm: spki.algorithm.clone(),
+                subject_public_key: der::asn1::BitStringRef::from_bytes(&compressed).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            let oid = alg.signature_oid();
+            assert_eq!(
+                verify_signature(&compressed_spki, oid, b"m", &sig).unwrap(),
+                alg
+            );
+            assert!(matches!(
+                verify_signature(&compressed_spki, oid, b"n", &sig),
+                Err(CryptoError::BadSignature)
+            ));
+            let mut not_der = sig.clone();
+            not_der[0] = 0x31;
+            assert!(matches!(
+                verify_signature(key.public_key_der(), oid, b"m", &not_der),
+                Err(CryptoError::BadSignature)
+            ));
+        }
+        let p256 = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let p384 = SoftwareKey::generate(KeyAlgorithm::EcdsaP384).unwrap();
+        let sig = p256.sign(b"m").unwrap();
+        assert!(matches!(
+            verify_signature(
+                p384.public_key_der(),
+                KeyAlgorithm::EcdsaP384.signature_oid(),
+                b"m",
+                &sig
+            ),
+            Err(CryptoError::BadSignature)
+        ));
     }
 
     #[test]
