@@ -205,7 +205,7 @@ mod tests {
             let mut compressed = vec![2 + (point[point.len() - 1] & 1)];
             compressed.extend_from_slice(&point[1..=half]);
             let compressed_spki = spki::SubjectPublicKeyInfo {
-                algorithm: spki.algorithm.clone(),
+                algorithm: spki.algorithm,
                 subject_public_key: der::asn1::BitStringRef::from_bytes(&compressed).unwrap(),
             }
             .to_der()

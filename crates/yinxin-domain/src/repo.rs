@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::ids::SubjectId;
 
 /// A storage failure. Never turned into "not found": a query that failed is not an empty answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be reached or refused the operation.
     #[error("database unavailable: {0}")]

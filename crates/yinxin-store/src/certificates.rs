@@ -192,6 +192,47 @@ macro_rules! certificate_repo {
                 Ok(())
             }
 
+            /// One certificate's row, on `e` (the pool, or the group-commit writer's
+            /// transaction).
+            pub(crate) async fn insert_certificate_row<'e, E>(
+                e: E,
+                c: &CertificateRecord,
+            ) -> Result<(), sqlx::Error>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let (revoked_at, reason, by) = match &c.revocation {
+                    Some(r) => (Some(r.at), Some(r.reason.clone()), Some(r.by.clone())),
+                    None => (None, None, None),
+                };
+                sqlx::query(&format!(
+                    "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                ))
+                .bind(&c.serial)
+                .bind(&c.fingerprint)
+                .bind(&c.ca_id)
+                .bind(c.holder.to_string())
+                .bind(&c.profile)
+                .bind(&c.algorithm)
+                .bind(&c.sealed_der)
+                .bind(&c.masked_subject)
+                .bind(&c.subject_mode)
+                .bind(c.not_before)
+                .bind(c.not_after)
+                .bind(&c.hosted_key_id)
+                .bind(&c.renews)
+                .bind(c.issued_at)
+                .bind(c.retain_until)
+                .bind(revoked_at)
+                .bind(reason)
+                .bind(by)
+                .bind(c.key_destroyed_at)
+                .execute(e)
+                .await?;
+                Ok(())
+            }
+
             async fn one_certificate(
                 &self,
                 column: &str,
@@ -251,37 +292,12 @@ macro_rules! certificate_repo {
             }
 
             async fn insert_certificate(&self, c: &CertificateRecord) -> StoreResult<()> {
-                let (revoked_at, reason, by) = match &c.revocation {
-                    Some(r) => (Some(r.at), Some(r.reason.clone()), Some(r.by.clone())),
-                    None => (None, None, None),
-                };
-                sqlx::query(&format!(
-                    "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-                ))
-                .bind(&c.serial)
-                .bind(&c.fingerprint)
-                .bind(&c.ca_id)
-                .bind(c.holder.to_string())
-                .bind(&c.profile)
-                .bind(&c.algorithm)
-                .bind(&c.sealed_der)
-                .bind(&c.masked_subject)
-                .bind(&c.subject_mode)
-                .bind(c.not_before)
-                .bind(c.not_after)
-                .bind(&c.hosted_key_id)
-                .bind(&c.renews)
-                .bind(c.issued_at)
-                .bind(c.retain_until)
-                .bind(revoked_at)
-                .bind(reason)
-                .bind(by)
-                .bind(c.key_destroyed_at)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(())
+                if let Some(writer) = &self.certificate_writer {
+                    return writer.insert(c).await;
+                }
+                Self::insert_certificate_row(&self.pool, c)
+                    .await
+                    .map_err(db_err)
             }
 
             async fn certificate(&self, serial: &str) -> StoreResult<Option<CertificateRecord>> {

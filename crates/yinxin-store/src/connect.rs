@@ -254,7 +254,7 @@ impl Stores {
         );
         let (pi, health, accounts, certificates): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
-                let s = Arc::new(SqlStore::new(p.clone()));
+                let s = Arc::new(SqlStore::with_group_commit(p.clone()));
                 (s.clone(), s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {

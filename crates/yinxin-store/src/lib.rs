@@ -13,6 +13,7 @@ mod certificates;
 mod connect;
 mod dialect;
 mod enterprises;
+mod group_commit;
 mod passkeys;
 mod repos;
 mod risk;

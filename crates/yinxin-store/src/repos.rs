@@ -14,15 +14,32 @@ use yinxin_domain::repo::{
 };
 
 use crate::dialect::Dialect;
+use crate::group_commit::CertificateWriter;
 
 /// Repositories over one pool.
 pub(crate) struct SqlStore<DB: sqlx::Database> {
     pub(crate) pool: Pool<DB>,
+    /// Where certificate rows go when they are group-committed (SQLite's data store).
+    pub(crate) certificate_writer: Option<CertificateWriter>,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
     pub(crate) fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            certificate_writer: None,
+        }
+    }
+}
+
+impl SqlStore<sqlx::Sqlite> {
+    /// The SQLite data store, whose certificate rows are group-committed by one writer task
+    /// ([`crate::group_commit`]).
+    pub(crate) fn with_group_commit(pool: Pool<sqlx::Sqlite>) -> Self {
+        Self {
+            certificate_writer: Some(CertificateWriter::start(pool.clone())),
+            pool,
+        }
     }
 }
 

@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
+use yinxin_domain::AccountId;
 use yinxin_domain::SubjectId;
-use yinxin_domain::certificate::{CaRecord, CaRole};
+use yinxin_domain::certificate::{CaRecord, CaRole, CertificateRecord, CertificateRepo};
 use yinxin_domain::repo::{
     BlindIndexEntry, SealedField, StoreError, SubjectKeyState, VaultRoot, WrappedKey,
 };
@@ -374,6 +375,114 @@ async fn ca_rotation_is_all_or_none(db: &TestDb) {
     assert_eq!(repo.cas().await.unwrap(), after);
 }
 
+fn certificate(serial: &str, fingerprint: &str) -> CertificateRecord {
+    CertificateRecord {
+        serial: serial.into(),
+        fingerprint: fingerprint.into(),
+        ca_id: "p256-issuing-1".into(),
+        holder: AccountId::random(),
+        profile: "personal_signing".into(),
+        algorithm: "p256".into(),
+        sealed_der: vec![7; 600],
+        masked_subject: "CN=*".into(),
+        subject_mode: "keyed_hash".into(),
+        not_before: 1_700_000_000,
+        not_after: 1_731_536_000,
+        hosted_key_id: None,
+        key_destroyed_at: None,
+        renews: None,
+        issued_at: 1_700_000_000,
+        retain_until: 1_889_216_000,
+        revocation: None,
+    }
+}
+
+/// Inserts `records` all at once; checks that every acknowledged row is stored as given and no
+/// refused one is; each record's answer.
+async fn insert_at_once(
+    repo: &Arc<dyn CertificateRepo>,
+    records: &[CertificateRecord],
+) -> Vec<Result<(), StoreError>> {
+    let tasks: Vec<_> = records
+        .iter()
+        .cloned()
+        .map(|r| {
+            let repo = repo.clone();
+            tokio::spawn(async move { repo.insert_certificate(&r).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (r, t) in records.iter().zip(tasks) {
+        let result = t.await.unwrap();
+        let stored = repo.certificate(&r.serial).await.unwrap();
+        match &result {
+            Ok(()) => assert_eq!(stored.as_ref(), Some(r), "acknowledged but not stored"),
+            Err(e) => assert!(stored.as_ref() != Some(r), "refused ({e}) but stored"),
+        }
+        results.push(result);
+    }
+    results
+}
+
+/// Issue 5 (group commit on SQLite): certificate rows inserted at once, many to a commit, each
+/// answer its own. Every acknowledged row is there, every refused one is absent; a row the
+/// database refuses (a serial taken by a concurrent insert, a CHECK) fails alone and the rest
+/// commit. On SQLite a failure that rolls the whole transaction back (a trigger raising
+/// ROLLBACK for one marked row) fails its caller, and the others of its batch with it, and
+/// writes nothing of that batch: never a caller told "ok" whose row is missing.
+async fn certificate_rows_commit_in_groups_and_refusals_stay_their_own(db: &TestDb) {
+    let repo = db.stores.certificates.clone();
+    repo.insert_cas(&[
+        ca("p256-root-1", CaRole::Root, None, "01"),
+        ca("p256-issuing-1", CaRole::Issuing, Some("p256-root-1"), "02"),
+    ])
+    .await
+    .unwrap();
+    let mut records: Vec<CertificateRecord> = (0..300)
+        .map(|i| certificate(&format!("{i:032x}"), &format!("fp{i}")))
+        .collect();
+    // Two inserts of one serial (distinct fingerprints): one wins.
+    records.insert(100, certificate(&format!("{:032x}", 200), "fp-dup"));
+    // A row its CHECK refuses: kept less long than it is valid.
+    let mut short = certificate("aa", "fp-aa");
+    short.retain_until = short.not_after - 1;
+    records.insert(50, short);
+    let results = insert_at_once(&repo, &records).await;
+    let refused: Vec<(&str, &StoreError)> = records
+        .iter()
+        .zip(&results)
+        .filter_map(|(r, res)| res.as_ref().err().map(|e| (r.serial.as_str(), e)))
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0].0, "aa");
+    assert_eq!(refused[1].0, format!("{:032x}", 200));
+    assert!(
+        matches!(refused[1].1, StoreError::Conflict(_)),
+        "{refused:?}"
+    );
+
+    if db.stores.backend() == Backend::Sqlite {
+        db.stores
+            .execute_raw(
+                "CREATE TRIGGER poison BEFORE INSERT ON certificates \
+                 WHEN NEW.profile = 'poison' BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END",
+            )
+            .await
+            .unwrap();
+        let mut records: Vec<CertificateRecord> = (0..100)
+            .map(|i| certificate(&format!("b{i:031x}"), &format!("fpb{i}")))
+            .collect();
+        records[40].profile = "poison".into();
+        let results = insert_at_once(&repo, &records).await;
+        assert!(results[40].is_err());
+        assert!(results.iter().filter(|r| r.is_ok()).count() < 100);
+        // Rows go in again once nothing poisons them.
+        let late = certificate("cc", "fp-cc");
+        repo.insert_certificate(&late).await.unwrap();
+        assert_eq!(repo.certificate("cc").await.unwrap(), Some(late));
+    }
+}
+
 async fn health_pings(db: &TestDb) {
     db.stores.health.ping().await.unwrap();
 }
@@ -388,6 +497,7 @@ backend_tests!(
     rewrap_is_all_or_nothing,
     health_pings,
     ca_rotation_is_all_or_none,
+    certificate_rows_commit_in_groups_and_refusals_stay_their_own,
 );
 
 /// The key store is read before migrations (to check the master key before writing anything):
