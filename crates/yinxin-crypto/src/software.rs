@@ -21,10 +21,33 @@ use crate::{CryptoError, KeyAlgorithm, KeyHandle, KeyId, KeyStore, Signer};
 const SEAL_VERSION: u8 = 1;
 const ID_PREFIX: &str = "sw:";
 
+/// A P-256 key: RustCrypto's (encoding, the public key) and the same key loaded into ring,
+/// which signs (its assembly arithmetic signs in a third of the time; every certificate and every
+/// signed OCSP response is one signature). ring does not wipe its copy on drop; RustCrypto's is
+/// wiped.
+struct P256Key {
+    key: p256::ecdsa::SigningKey,
+    ring: ring::signature::EcdsaKeyPair,
+}
+
+impl P256Key {
+    fn new(key: p256::ecdsa::SigningKey) -> Result<Self, CryptoError> {
+        let private = Zeroizing::new(key.to_bytes());
+        let ring = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            private.as_slice(),
+            key.verifying_key().to_sec1_point(false).as_ref(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .map_err(|e| CryptoError::Signing(format!("p256 key: {e}")))?;
+        Ok(Self { key, ring })
+    }
+}
+
 /// The private half of a software key.
 enum Private {
     Sm2(Box<sm2::dsa::SigningKey>),
-    P256(Box<p256::ecdsa::SigningKey>),
+    P256(Box<P256Key>),
     P384(Box<p384::ecdsa::SigningKey>),
     Rsa(Box<rsa::pkcs1v15::SigningKey<sha2_011::Sha256>>),
     Ed25519(Box<ed25519_dalek::SigningKey>),
@@ -63,9 +86,9 @@ impl SoftwareKey {
                         .map_err(enc("sm2 key"))?,
                 ))
             }
-            KeyAlgorithm::EcdsaP256 => Private::P256(Box::new(
+            KeyAlgorithm::EcdsaP256 => Private::P256(Box::new(P256Key::new(
                 p256::ecdsa::SigningKey::try_generate().map_err(rng_failed)?,
-            )),
+            )?)),
             KeyAlgorithm::EcdsaP384 => Private::P384(Box::new(
                 p384::ecdsa::SigningKey::try_generate().map_err(rng_failed)?,
             )),
@@ -87,7 +110,7 @@ impl SoftwareKey {
     fn assemble(algorithm: KeyAlgorithm, private: Private) -> Result<Self, CryptoError> {
         let public = match &private {
             Private::Sm2(k) => k.verifying_key().to_public_key_der(),
-            Private::P256(k) => k.verifying_key().to_public_key_der(),
+            Private::P256(k) => k.key.verifying_key().to_public_key_der(),
             Private::P384(k) => k.verifying_key().to_public_key_der(),
             Private::Rsa(k) => k.as_ref().as_ref().to_public_key().to_public_key_der(),
             Private::Ed25519(k) => k.verifying_key().to_public_key_der(),
@@ -106,7 +129,7 @@ impl SoftwareKey {
             Private::Sm2(k) => sm2::SecretKey::from_bytes(&k.to_bytes())
                 .map_err(enc("sm2 key"))?
                 .to_pkcs8_der(),
-            Private::P256(k) => k.to_pkcs8_der(),
+            Private::P256(k) => k.key.to_pkcs8_der(),
             Private::P384(k) => k.to_pkcs8_der(),
             Private::Rsa(k) => k.as_ref().as_ref().to_pkcs8_der(),
             Private::Ed25519(k) => k.to_pkcs8_der(),
@@ -127,9 +150,9 @@ impl SoftwareKey {
                         .map_err(enc("sm2 key"))?,
                 ))
             }
-            KeyAlgorithm::EcdsaP256 => Private::P256(Box::new(
+            KeyAlgorithm::EcdsaP256 => Private::P256(Box::new(P256Key::new(
                 p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?,
-            )),
+            )?)),
             KeyAlgorithm::EcdsaP384 => Private::P384(Box::new(
                 p384::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?,
             )),
@@ -166,10 +189,13 @@ impl Signer for SoftwareKey {
         Ok(match &self.private {
             // GM/T 0009: the signature travels as DER SEQUENCE { r, s }, not the raw r‖s.
             Private::Sm2(k) => k.try_sign(message).map_err(failed)?.to_der().to_vec(),
-            Private::P256(k) => {
-                let s: p256::ecdsa::Signature = k.try_sign(message).map_err(failed)?;
-                s.to_der().as_bytes().to_vec()
-            }
+            // DER ECDSA-Sig-Value, as RustCrypto's `to_der` gives it.
+            Private::P256(k) => k
+                .ring
+                .sign(&ring::rand::SystemRandom::new(), message)
+                .map_err(|_| CryptoError::Signing("p256 signature".into()))?
+                .as_ref()
+                .to_vec(),
             Private::P384(k) => {
                 let s: p384::ecdsa::Signature = k.try_sign(message).map_err(failed)?;
                 s.to_der().as_bytes().to_vec()

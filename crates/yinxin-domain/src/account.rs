@@ -371,8 +371,13 @@ pub trait AccountRepo:
     /// Stores a session.
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
 
-    /// The session with this token hash, if it exists and has not expired at `now`.
-    async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<SessionRecord>>;
+    /// The session with this token hash, if it exists and has not expired at `now`, with its
+    /// account (one read: every authenticated request makes it).
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<(SessionRecord, AccountRecord)>>;
 
     /// Deletes a session (logout). Returns whether it existed.
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<bool>;

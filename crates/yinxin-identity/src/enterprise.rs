@@ -406,6 +406,23 @@ impl Accounts {
         })
     }
 
+    /// [`Accounts::read_for`] for several fields of one subject, in one read of the vault.
+    pub(crate) async fn read_many_for<const N: usize>(
+        &self,
+        subject: SubjectId,
+        fields: [&'static PiField; N],
+        purpose: Purpose,
+    ) -> ServiceResult<[Option<zeroize::Zeroizing<String>>; N]> {
+        let values = self.vault.get_strings(subject, fields).await?;
+        let mut out = [const { None }; N];
+        for (slot, value) in out.iter_mut().zip(values) {
+            if let Some(s) = value {
+                *slot = Some(zeroize::Zeroizing::new(s.expose(purpose)?.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     /// Grants `g` for `enterprise`; the caller needs `manage_agents` (ACC-2).
     pub async fn grant_authorization(
         &self,

@@ -962,14 +962,9 @@ impl Accounts {
         {
             return Err(no_session().into());
         }
-        let session = self
+        let (session, account) = self
             .repo
             .session(&token_hash(token), now())
-            .await?
-            .ok_or_else(no_session)?;
-        let account = self
-            .repo
-            .account(session.account)
             .await?
             .ok_or_else(no_session)?;
         Ok((account, session))

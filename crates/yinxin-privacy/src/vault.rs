@@ -368,6 +368,44 @@ impl Vault {
         Ok(Some(Sensitive::new(field, text.to_owned())))
     }
 
+    /// [`Vault::get_string`] for several fields of one subject at once: one read of the
+    /// subject's fields and one of its data key, however many fields are asked for (issuance
+    /// reads the name and the document number on every certificate).
+    pub async fn get_strings<const N: usize>(
+        &self,
+        subject: SubjectId,
+        fields: [&'static PiField; N],
+    ) -> VaultResult<[Option<Sensitive<String>>; N]> {
+        for f in fields {
+            check_storable(f)?;
+        }
+        let stored = self.inner.pi.fields_of(subject).await?;
+        let mut out = [const { None }; N];
+        let found = |f: &PiField| stored.iter().find(|s| s.field == f.name);
+        if !fields.iter().any(|f| found(f).is_some()) {
+            return match self.inner.keys.subject_key(subject).await? {
+                SubjectKeyState::Shredded { .. } => Err(VaultError::shredded(subject)),
+                _ => Ok(out),
+            };
+        }
+        let key = self
+            .data_key(subject, false)
+            .await?
+            .ok_or_else(|| VaultError::shredded(subject))?;
+        for (slot, field) in out.iter_mut().zip(fields) {
+            let Some(sealed) = found(field) else { continue };
+            let tampered = || VaultError::Tampered {
+                subject,
+                what: field.name.to_owned(),
+            };
+            let plain = seal::open(&key, &aad_field(subject, field.name), &sealed.sealed)
+                .map_err(|_| tampered())?;
+            let text = std::str::from_utf8(&plain).map_err(|_| tampered())?;
+            *slot = Some(Sensitive::new(field, text.to_owned()));
+        }
+        Ok(out)
+    }
+
     async fn open_field(
         &self,
         subject: SubjectId,

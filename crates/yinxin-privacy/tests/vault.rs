@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use yinxin_domain::ErrorCode;
 use yinxin_domain::SubjectId;
 use yinxin_domain::inventory::{
-    BIOMETRIC_FACE, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
-    SUPPORT_RECORD,
+    ACCOUNT_USERNAME, BIOMETRIC_FACE, PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE,
+    PERSON_NAME, SUPPORT_RECORD,
 };
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::repo::SealedField;
@@ -57,6 +57,32 @@ async fn seals_and_opens_with_both_ciphers(db: &TestDb) {
         let s = person(&v).await;
         let name = v.get_string(s, &PERSON_NAME).await.unwrap().unwrap();
         assert_eq!(name.expose(Purpose::CertificateIssuance).unwrap(), NAME);
+        // Several fields at once open as each does alone; one never stored is None.
+        let [number, name, nothing, mobile] = v
+            .get_strings(
+                s,
+                [
+                    &PERSON_DOCUMENT_NUMBER,
+                    &PERSON_NAME,
+                    &ACCOUNT_USERNAME,
+                    &PERSON_MOBILE,
+                ],
+            )
+            .await
+            .unwrap();
+        let p = Purpose::CertificateIssuance;
+        assert_eq!(number.unwrap().expose(p).unwrap(), ID_NUMBER);
+        assert_eq!(name.unwrap().expose(p).unwrap(), NAME);
+        assert!(nothing.is_none());
+        assert_eq!(
+            mobile.unwrap().expose(Purpose::SubjectAccess).unwrap(),
+            MOBILE
+        );
+        let [none] = v
+            .get_strings(SubjectId::random(), [&PERSON_NAME])
+            .await
+            .unwrap();
+        assert!(none.is_none());
         let stored = db
             .stores
             .pi
@@ -91,6 +117,12 @@ async fn refuses_what_the_inventory_does_not_allow(db: &TestDb) {
         ErrorCode::PiFieldUndeclared
     );
     // ACC-3 / IDV-1(c): biometric data is never stored.
+    // Nor read: a field never stored is not looked for among the stored ones.
+    assert!(
+        v.get_strings(s, [&PERSON_NAME, &BIOMETRIC_FACE])
+            .await
+            .is_err()
+    );
     let e = v.put(s, &BIOMETRIC_FACE, b"\x89PNG...").await.unwrap_err();
     assert_eq!(code(e), ErrorCode::PiFieldNotStorable);
     assert!(db.stores.pi.fields_of(s).await.unwrap().is_empty());
@@ -161,6 +193,14 @@ async fn shred_makes_the_subject_unreadable_and_unfindable(db: &TestDb) {
     assert_eq!((r.fields_deleted, r.index_entries_deleted), (4, 3));
     assert_eq!(
         code(v.get(gone, &PERSON_NAME).await.unwrap_err()),
+        ErrorCode::SubjectShredded
+    );
+    assert_eq!(
+        code(
+            v.get_strings(gone, [&PERSON_NAME, &PERSON_MOBILE])
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::SubjectShredded
     );
     assert_eq!(v.find(&PERSON_MOBILE, MOBILE).await.unwrap(), vec![kept]);
@@ -290,6 +330,14 @@ async fn moved_or_altered_ciphertext_is_detected(db: &TestDb) {
     db.stores.pi.put_field(&stolen, None).await.unwrap();
     assert_eq!(
         code(v.get(b, &PERSON_NAME).await.unwrap_err()),
+        ErrorCode::Tampered
+    );
+    assert_eq!(
+        code(
+            v.get_strings(b, [&PERSON_MOBILE, &PERSON_NAME])
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::Tampered
     );
     // And a's mobile moved into a's name field fails too (the field is bound as well).

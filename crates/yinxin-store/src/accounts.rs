@@ -23,6 +23,21 @@ type AccountRow = (
     i64,
     Option<String>,
 );
+/// A `sessions` row (method, created, expires) joined with its account's [`AccountRow`].
+type SessionAccountRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    i64,
+    Option<String>,
+);
+
 const ACCOUNT_COLUMNS: &str =
     "id, kind, subject_id, password_hash, failed_logins, locked_until, created_at, accepted_policy";
 
@@ -242,24 +257,32 @@ macro_rules! account_repo {
                 Ok(())
             }
 
-            async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<SessionRecord>> {
-                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT account_id, method, created_at, expires_at FROM sessions \
-                     WHERE token_hash = $1 AND expires_at > $2",
+            async fn session(
+                &self,
+                token_hash: &[u8],
+                now: i64,
+            ) -> StoreResult<Option<(SessionRecord, AccountRecord)>> {
+                let row: Option<SessionAccountRow> = sqlx::query_as(
+                    "SELECT s.method, s.created_at, s.expires_at, a.id, a.kind, a.subject_id, \
+                     a.password_hash, a.failed_logins, a.locked_until, a.created_at, \
+                     a.accepted_policy FROM sessions s JOIN accounts a ON a.id = s.account_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
                 )
                 .bind(token_hash)
                 .bind(now)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
-                row.map(|(account, method, created_at, expires_at)| {
-                    Ok(SessionRecord {
+                row.map(|(method, created_at, expires_at, a0, a1, a2, a3, a4, a5, a6, a7)| {
+                    let account = account_of((a0, a1, a2, a3, a4, a5, a6, a7))?;
+                    let session = SessionRecord {
                         token_hash: token_hash.to_vec(),
-                        account: uuid_of(&account, "account")?,
+                        account: account.id,
                         method,
                         created_at,
                         expires_at,
-                    })
+                    };
+                    Ok((session, account))
                 })
                 .transpose()
             }

@@ -81,28 +81,44 @@ fn statement_refused(e: &sqlx::Error) -> bool {
 
 /// Writes `jobs` in one transaction: each job's own result.
 async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<StoreResult<()>> {
-    let all = |e: StoreError| jobs.iter().map(|_| Err(e.clone())).collect();
+    let all = |e: sqlx::Error| {
+        let e = db_err(e);
+        jobs.iter().map(|_| Err(e.clone())).collect()
+    };
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
-        Err(e) => return all(db_err(e)),
+        Err(e) => return all(e),
     };
-    let mut tx = match sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => return all(db_err(e)),
-    };
+    match write_on(&mut conn, jobs).await {
+        Ok(results) => results,
+        Err(e) => {
+            // SQLite may have rolled the transaction back itself (a trigger's RAISE(ROLLBACK),
+            // a full disk, an I/O error), which leaves sqlx's count of open transactions on
+            // this connection wrong and the connection unusable. A failed batch is rare: the
+            // connection is closed rather than returned, and the pool opens another.
+            let _ = conn.close().await;
+            all(e)
+        }
+    }
+}
+
+/// The batch's transaction on `conn`: each job's result, or the error that failed the batch
+/// (nothing of it written: the transaction is rolled back when dropped).
+async fn write_on(
+    conn: &mut sqlx::SqliteConnection,
+    jobs: &[Job],
+) -> Result<Vec<StoreResult<()>>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         match SqlStore::<sqlx::Sqlite>::insert_certificate_row(&mut *tx, &job.record).await {
             Ok(()) => results.push(Ok(())),
             Err(e) if statement_refused(&e) => results.push(Err(db_err(e))),
-            // Dropping the transaction rolls the batch back.
-            Err(e) => return all(db_err(e)),
+            Err(e) => return Err(e),
         }
     }
-    match tx.commit().await {
-        Ok(()) => results,
-        Err(e) => all(db_err(e)),
-    }
+    tx.commit().await?;
+    Ok(results)
 }
 
 #[cfg(test)]
@@ -161,7 +177,12 @@ mod tests {
     #[tokio::test]
     async fn a_batch_commits_all_but_its_refused_rows_or_nothing() {
         let db = TestDb::new(crate::Backend::Sqlite).await;
-        let pool = SqlitePool::connect(&db.config.data.url).await.unwrap();
+        // One connection: the batch after a failed one runs on the same connection.
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&db.config.data.url)
+            .await
+            .unwrap();
         let ca = |id: &str, role, parent: Option<&str>| CaRecord {
             id: id.into(),
             algorithm: "p256".into(),

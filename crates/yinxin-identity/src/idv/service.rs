@@ -401,16 +401,20 @@ impl Verifications {
         if !status.verified || status.assurance < Some(AssuranceLevel::Substantial) {
             return Ok(None);
         }
-        let read = |f| {
-            self.accounts
-                .read_for(account.subject, f, Purpose::CertificateIssuance)
-        };
-        let name = read(&PERSON_NAME).await?.unwrap_or_default();
-        let number = read(&PERSON_DOCUMENT_NUMBER).await?.unwrap_or_default();
-        if name.is_empty() || number.is_empty() {
-            return Ok(None);
+        let [name, number] = self
+            .accounts
+            .read_many_for(
+                account.subject,
+                [&PERSON_NAME, &PERSON_DOCUMENT_NUMBER],
+                Purpose::CertificateIssuance,
+            )
+            .await?;
+        match (name, number) {
+            (Some(name), Some(number)) if !name.is_empty() && !number.is_empty() => {
+                Ok(Some((name, number)))
+            }
+            _ => Ok(None),
         }
-        Ok(Some((name, number)))
     }
 
     /// The verified identity of an enterprise, for certificate issuance (CERT-1, CERT-2): its
