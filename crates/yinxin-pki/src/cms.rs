@@ -551,3 +551,80 @@ pub fn signed_attributes_and_signature(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>),
         .ok_or_else(|| bad("has no signed attributes"))?;
     Ok((attrs.to_der()?, si.signature.as_bytes().to_vec()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hierarchy::create_hierarchy;
+    use crate::testing::{sw_store, test_spec};
+    use yinxin_crypto::KeyStore;
+    use yinxin_crypto::software::SoftwareKey;
+
+    /// Every algorithm signs and verifies, with its digest; a changed content, a changed
+    /// attribute, another certificate, or a key that is not the certificate's fail.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn signed_data_verifies_and_tampering_fails() {
+        let (db, store) = sw_store().await;
+        let ct = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+        for alg in [
+            KeyAlgorithm::Sm2,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::Ed25519,
+        ] {
+            let h = create_hierarchy(&store, &test_spec(alg), SystemTime::now())
+                .await
+                .unwrap();
+            let signer = store.signer(&h.tsa.key.id).await.unwrap();
+            let cert = &h.tsa.certificate_der;
+            let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_772_352_000);
+            let der = sign(
+                ct,
+                b"content",
+                signer.as_ref(),
+                cert,
+                SignOptions {
+                    include_certificate: true,
+                    signing_time: Some(t),
+                },
+            )
+            .unwrap();
+            let v = verify(&der, &[], true).unwrap();
+            assert_eq!(v.content, b"content", "{alg}");
+            assert_eq!(v.content_type, ct);
+            assert_eq!(v.digest, DigestAlgorithm::for_key(alg));
+            assert_eq!(v.signing_time, Some(t));
+            assert!(v.certificate_included && v.signing_certificate_v2);
+            // Without the certificate inside: found among those given only.
+            let bare = sign(
+                ct,
+                b"content",
+                signer.as_ref(),
+                cert,
+                SignOptions::default(),
+            )
+            .unwrap();
+            assert!(verify(&bare, &[], false).is_err(), "{alg}");
+            assert!(verify(&bare, &[&h.issuing.certificate_der], false).is_err());
+            assert!(!verify(&bare, &[cert], true).unwrap().certificate_included);
+            // The content changed inside (the OCTET STRING's last byte).
+            let at = der.windows(7).position(|w| w == b"content").unwrap() + 6;
+            let mut changed = der.clone();
+            changed[at] ^= 1;
+            let e = verify(&changed, &[], true).unwrap_err().to_string();
+            assert!(e.contains("messageDigest"), "{alg}: {e}");
+            // The signature's last byte changed.
+            let (_, sig) = signed_attributes_and_signature(&der).unwrap();
+            let at = der.windows(sig.len()).position(|w| w == sig).unwrap() + sig.len() - 1;
+            let mut forged = der.clone();
+            forged[at] ^= 1;
+            assert!(verify(&forged, &[], true).is_err(), "{alg}");
+            // A key that is not the certificate's.
+            let other = SoftwareKey::generate(alg).unwrap();
+            let e = sign(ct, b"x", &other, cert, SignOptions::default()).unwrap_err();
+            assert!(e.to_string().contains("not the key"), "{e}");
+        }
+        db.cleanup().await;
+    }
+}

@@ -680,4 +680,387 @@ mod tests {
         assert!(out.contains("message imprint mismatch"), "{out}");
         db.cleanup().await;
     }
+
+    /// SM2 with an SM3 imprint: our own check (signature with the GM/T 0009 distinguishing ID,
+    /// messageDigest, ESSCertIDv2 by SM3) and OpenSSL's signature check of the signed attributes
+    /// (`pkeyutl` with the distinguishing ID). `openssl ts -verify` (3.0) cannot verify SM2 CMS —
+    /// it cannot even make one, see docs/TSA.md — so its failure is asserted, to notice the day it
+    /// can; `openssl ts -reply -text` reads the token.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sm2_tokens_verify_ours_and_by_openssl_pkeyutl() {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let (f, tsa) = fixture(&db).await;
+        let q = f.query("sm3.tsq", &["-sm3", "-cert"]);
+        let reply = tsa.respond(&q, None).await.unwrap();
+        assert_eq!(reply.tsa.as_deref(), Some("sm2-timestamping-1"));
+        granted_serial(&reply);
+        let r = f.write("sm3.tsr", &reply.der);
+        let text = f.text(&r);
+        assert!(text.contains("Status: Granted."), "{text}");
+        assert!(text.contains("Hash Algorithm: sm3"), "{text}");
+        assert!(text.contains("SM2 Timestamp Authority"), "{text}");
+
+        let token = read_response(&reply.der).unwrap().token.unwrap();
+        let v = verify_token(&token, None).unwrap();
+        assert_eq!(v.signed.digest, DigestAlgorithm::Sm3);
+        assert!(v.signed.signing_certificate_v2);
+        assert_eq!(
+            v.hashed_message,
+            DigestAlgorithm::Sm3.digest(&std::fs::read(f.p("data.bin")).unwrap())
+        );
+        assert_eq!(
+            v.signed.signer_certificate_der,
+            tsa.certificate(KeyAlgorithm::Sm2).unwrap()
+        );
+
+        let (attrs, sig) = crate::cms::signed_attributes_and_signature(&token).unwrap();
+        let spki = Certificate::from_der(tsa.certificate(KeyAlgorithm::Sm2).unwrap())
+            .unwrap()
+            .tbs_certificate()
+            .subject_public_key_info()
+            .clone();
+        let public = f.write("sm2-tsa.pub.der", &der::Encode::to_der(&spki).unwrap());
+        let attrs_p = f.write("attrs.der", &attrs);
+        let sig_p = f.write("sig.der", &sig);
+        let out = crate::testing::sm2_verify_with_distid(&public, &attrs_p, &sig_p);
+        assert!(out.contains("Signature Verified Successfully"), "{out}");
+        let mut forged = attrs.clone();
+        if let Some(last) = forged.last_mut() {
+            *last ^= 1;
+        }
+        let forged_p = f.write("attrs-forged.der", &forged);
+        let out = crate::testing::sm2_verify_with_distid(&public, &forged_p, &sig_p);
+        assert!(out.contains("Signature Verification Failure"), "{out}");
+
+        let out = f.verify(KeyAlgorithm::Sm2, &r, &[]);
+        assert!(
+            !out.contains("Verification: OK"),
+            "openssl ts now verifies SM2 tokens: update docs/TSA.md and this test: {out}"
+        );
+
+        // An SM3 imprint may still be signed by the P-256 TSA when asked, and then verifies.
+        let reply = tsa
+            .respond(&q, Some(KeyAlgorithm::EcdsaP256))
+            .await
+            .unwrap();
+        let r = f.write("sm3-p256.tsr", &reply.der);
+        let out = f.verify(KeyAlgorithm::EcdsaP256, &r, &[]);
+        assert!(out.contains("Verification: OK"), "{out}");
+        // And a SHA-256 imprint by the SM2 TSA when asked.
+        let q = f.query("sha256-sm2.tsq", &["-sha256", "-cert"]);
+        let reply = tsa.respond(&q, Some(KeyAlgorithm::Sm2)).await.unwrap();
+        assert_eq!(reply.tsa.as_deref(), Some("sm2-timestamping-1"));
+        let token = read_response(&reply.der).unwrap().token.unwrap();
+        assert_eq!(
+            verify_token(&token, None).unwrap().hash,
+            DigestAlgorithm::Sha256
+        );
+        assert!(matches!(
+            tsa.respond(&q, Some(KeyAlgorithm::Ed25519)).await,
+            Err(TsaError::NoTsa(KeyAlgorithm::Ed25519))
+        ));
+        db.cleanup().await;
+    }
+
+    /// A clock that says what the test sets.
+    #[derive(Debug)]
+    struct SetClock(Mutex<SystemTime>);
+
+    impl TimeSource for SetClock {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// A check that never trusts the clock (an NTP daemon saying "unsynchronized").
+    #[derive(Debug)]
+    struct Distrusting;
+
+    impl ClockCheck for Distrusting {
+        fn check(&self, _: &ClockReading) -> Result<(), String> {
+            Err("the time source is not synchronized".into())
+        }
+    }
+
+    fn rejected_with(reply: &TsaReply, failure: FailureInfo) -> crate::tsp::Response {
+        assert_eq!(reply.outcome, Outcome::Rejected(failure));
+        let r = read_response(&reply.der).unwrap();
+        assert_eq!(r.status, 2);
+        assert_eq!(r.failures, vec![failure]);
+        assert!(r.token.is_none());
+        r
+    }
+
+    /// Serials strictly increase, concurrently and across a restart; a failing clock check and a
+    /// clock gone back (after a restart too) are refused with timeNotAvailable and take no
+    /// serial, and `openssl ts -reply -text` reads the refusal.
+    async fn serials_increase_and_untrusted_clocks_are_refused(db: &TestDb) {
+        let (f, tsa) = fixture(db).await;
+        let q = f.query("q.tsq", &["-sha256"]);
+        let mut serials = Vec::new();
+        for _ in 0..3 {
+            serials.push(granted_serial(&tsa.respond(&q, None).await.unwrap()));
+        }
+        let tsa = Arc::new(tsa);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (tsa, q) = (tsa.clone(), q.clone());
+                tokio::spawn(async move { granted_serial(&tsa.respond(&q, None).await.unwrap()) })
+            })
+            .collect();
+        let mut concurrent = Vec::new();
+        for t in tasks {
+            concurrent.push(t.await.unwrap());
+        }
+        concurrent.sort_unstable();
+        serials.extend(concurrent);
+        assert!(serials.windows(2).all(|w| w[0] < w[1]), "{serials:?}");
+        let last = *serials.last().unwrap();
+        assert_eq!(db.stores.timestamps.last_serial().await.unwrap(), last);
+
+        // A restart: the serials go on.
+        drop(tsa);
+        let tsa = f.tsa(db).await;
+        let after = granted_serial(&tsa.respond(&q, None).await.unwrap());
+        assert!(after > last, "{after} after {last}");
+        let token = read_response(&tsa.respond(&q, None).await.unwrap().der)
+            .unwrap()
+            .token
+            .unwrap();
+        let v = verify_token(
+            &token,
+            Some(tsa.certificate(KeyAlgorithm::EcdsaP256).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(v.serial, vec![u8::try_from(after + 1).unwrap()]);
+
+        // The configured check fails: refused, nothing taken.
+        let distrusting = f.tsa(db).await.with_clock_check(Arc::new(Distrusting));
+        let reply = distrusting.respond(&q, None).await.unwrap();
+        let r = rejected_with(&reply, FailureInfo::TimeNotAvailable);
+        assert!(r.text[0].contains("not synchronized"), "{:?}", r.text);
+        assert_eq!(db.stores.timestamps.last_serial().await.unwrap(), after + 1);
+        let text = f.text(&f.write("untrusted.tsr", &reply.der));
+        assert!(text.contains("Status: Rejected."), "{text}");
+        assert!(
+            text.contains("the TSA's time source is not available"),
+            "{text}"
+        );
+        assert!(text.contains("not synchronized"), "{text}");
+
+        // The clock set back by a minute, then a restart: still refused (the newest genTime is
+        // read from the database), and by the store's own rule when the in-memory one is not
+        // reached (a check that trusts everything).
+        let back = Arc::new(SetClock(Mutex::new(
+            SystemTime::now() - Duration::from_secs(60),
+        )));
+        let behind = f.tsa(db).await.with_time_source(back.clone());
+        rejected_with(
+            &behind.respond(&q, None).await.unwrap(),
+            FailureInfo::TimeNotAvailable,
+        );
+        #[derive(Debug)]
+        struct Trusting;
+        impl ClockCheck for Trusting {
+            fn check(&self, _: &ClockReading) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        let naive = f
+            .tsa(db)
+            .await
+            .with_time_source(back.clone())
+            .with_clock_check(Arc::new(Trusting));
+        let reply = naive.respond(&q, None).await.unwrap();
+        let r = rejected_with(&reply, FailureInfo::TimeNotAvailable);
+        assert!(
+            r.text[0].contains("newest timestamp recorded"),
+            "{:?}",
+            r.text
+        );
+        assert_eq!(db.stores.timestamps.last_serial().await.unwrap(), after + 1);
+        // Within the tolerance (half a second back) it is still the same second's accuracy.
+        *back.0.lock().unwrap() = SystemTime::now() - Duration::from_millis(500);
+        granted_serial(&behind.respond(&q, None).await.unwrap());
+        // The clock back where it belongs: granted again.
+        *back.0.lock().unwrap() = SystemTime::now();
+        let next = granted_serial(&behind.respond(&q, None).await.unwrap());
+        assert_eq!(next, after + 3);
+    }
+
+    backend_tests!(serials_increase_and_untrusted_clocks_are_refused);
+
+    /// Bad requests get a TimeStampResp with status rejection and the failure RFC 3161 names,
+    /// which `openssl ts -reply -text` reads; the TSA goes on granting.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bad_requests_are_refused_with_their_failure_info() {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let (f, tsa) = fixture(&db).await;
+        let good = f.query("good.tsq", &["-sha256", "-cert"]);
+        let mut req = crate::tsp::TimeStampReq::from_der(&good).unwrap();
+        let with = |change: &dyn Fn(&mut crate::tsp::TimeStampReq)| {
+            let mut r = req.clone();
+            change(&mut r);
+            der::Encode::to_der(&r).unwrap()
+        };
+        let md5 = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
+        let sha1 = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+        let cases: Vec<(&str, Vec<u8>, FailureInfo, &str)> = vec![
+            (
+                "not DER",
+                b"POST /pki/tsa hello".to_vec(),
+                FailureInfo::BadDataFormat,
+                "not a DER TimeStampReq",
+            ),
+            ("empty", vec![], FailureInfo::BadDataFormat, "empty"),
+            (
+                "truncated",
+                good[..good.len() - 4].to_vec(),
+                FailureInfo::BadDataFormat,
+                "truncated",
+            ),
+            (
+                "trailing",
+                [good.as_slice(), &[0, 0]].concat(),
+                FailureInfo::BadDataFormat,
+                "followed by bytes",
+            ),
+            (
+                "version 2",
+                with(&|r| r.version = der::asn1::Int::new(&[2]).unwrap()),
+                FailureInfo::BadRequest,
+                "version is not 1",
+            ),
+            (
+                "MD5",
+                with(&|r| r.message_imprint.hash_algorithm.oid = md5),
+                FailureInfo::BadAlg,
+                "not supported",
+            ),
+            (
+                "SHA-1",
+                with(&|r| r.message_imprint.hash_algorithm.oid = sha1),
+                FailureInfo::BadAlg,
+                "not supported",
+            ),
+            (
+                "parameters",
+                with(&|r| {
+                    r.message_imprint.hash_algorithm.parameters = Some(der::asn1::Any::from(sha1))
+                }),
+                FailureInfo::BadAlg,
+                "parameters",
+            ),
+            (
+                "short imprint",
+                with(&|r| {
+                    r.message_imprint.hashed_message =
+                        der::asn1::OctetString::new(vec![7; 31]).unwrap()
+                }),
+                FailureInfo::BadDataFormat,
+                "31 bytes; sha256 gives 32",
+            ),
+            (
+                "SHA-512 length under SHA-256",
+                with(&|r| {
+                    r.message_imprint.hashed_message =
+                        der::asn1::OctetString::new(vec![7; 64]).unwrap()
+                }),
+                FailureInfo::BadDataFormat,
+                "64 bytes",
+            ),
+            (
+                "foreign policy",
+                with(&|r| r.req_policy = Some(ObjectIdentifier::new_unwrap("1.2.3.4.5"))),
+                FailureInfo::UnacceptedPolicy,
+                "its policy is 2.25.3179520717.2",
+            ),
+            (
+                "long nonce",
+                with(&|r| r.nonce = Some(der::asn1::Int::new(&[0x11; 65]).unwrap())),
+                FailureInfo::BadRequest,
+                "nonce is 65 octets",
+            ),
+            (
+                "critical extension",
+                with(&|r| {
+                    r.extensions = Some(vec![x509_cert::ext::Extension {
+                        extn_id: ObjectIdentifier::new_unwrap("1.2.3.4"),
+                        critical: true,
+                        extn_value: der::asn1::OctetString::new(vec![5, 0]).unwrap(),
+                    }])
+                }),
+                FailureInfo::UnacceptedExtension,
+                "critical extension",
+            ),
+            (
+                "too large",
+                vec![0x30; crate::tsp::MAX_REQUEST_LEN + 1],
+                FailureInfo::BadDataFormat,
+                "at most 65536 bytes",
+            ),
+        ];
+        let openssl_names = [
+            (
+                FailureInfo::BadAlg,
+                "unrecognized or unsupported algorithm identifier",
+            ),
+            (
+                FailureInfo::BadRequest,
+                "transaction not permitted or supported",
+            ),
+            (
+                FailureInfo::BadDataFormat,
+                "the data submitted has the wrong format",
+            ),
+            (
+                FailureInfo::UnacceptedPolicy,
+                "the requested TSA policy is not supported by the TSA",
+            ),
+            (
+                FailureInfo::UnacceptedExtension,
+                "the requested extension is not supported by the TSA",
+            ),
+        ];
+        for (tag, bytes, failure, says) in cases {
+            let reply = tsa.respond(&bytes, None).await.unwrap();
+            let r = rejected_with(&reply, failure);
+            assert!(r.text[0].contains(says), "{tag}: {:?}", r.text);
+            assert!(!r.text[0].contains("hello"), "{tag}: {:?}", r.text);
+            let text = f.text(&f.write("bad.tsr", &reply.der));
+            let name = openssl_names.iter().find(|(f, _)| *f == failure).unwrap().1;
+            assert!(text.contains("Status: Rejected."), "{tag}: {text}");
+            assert!(text.contains(name), "{tag}: {text}");
+        }
+        // Our own policy, an explicit certReq FALSE, a non-critical extension: granted.
+        for ok in [
+            with(&|r| r.req_policy = Some(DEFAULT_POLICY)),
+            with(&|r| r.cert_req = Some(false)),
+            with(&|r| {
+                r.extensions = Some(vec![x509_cert::ext::Extension {
+                    extn_id: ObjectIdentifier::new_unwrap("1.2.3.4"),
+                    critical: false,
+                    extn_value: der::asn1::OctetString::new(vec![5, 0]).unwrap(),
+                }])
+            }),
+        ] {
+            granted_serial(&tsa.respond(&ok, None).await.unwrap());
+        }
+        req.cert_req = None;
+        let reply = tsa
+            .respond(&der::Encode::to_der(&req).unwrap(), None)
+            .await
+            .unwrap();
+        let token = read_response(&reply.der).unwrap().token.unwrap();
+        assert!(
+            !verify_token(
+                &token,
+                Some(tsa.certificate(KeyAlgorithm::EcdsaP256).unwrap())
+            )
+            .unwrap()
+            .signed
+            .certificate_included
+        );
+        db.cleanup().await;
+    }
 }
