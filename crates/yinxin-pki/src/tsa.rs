@@ -50,6 +50,11 @@ pub const ACCURACY: Duration = Duration::from_secs(1);
 /// (docs/CA.md), `.2` for timestamping. An operator with an arc configures `tsa_policy_oid`.
 pub const DEFAULT_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.25.3179520717.2");
 
+/// A policy OID in dotted form (`2.25.3179520717.2`), as configured.
+pub fn parse_policy(dotted: &str) -> Option<ObjectIdentifier> {
+    ObjectIdentifier::new(dotted.trim()).ok()
+}
+
 /// Settings of the TSA.
 #[derive(Clone, Debug)]
 pub struct TsaConfig {
