@@ -1068,4 +1068,38 @@ mod tests {
         );
         db.cleanup().await;
     }
+
+    /// Writes the seed corpus of the `tsa_request` fuzz target (`fuzz/corpus/tsa_request/`):
+    /// requests made by `openssl ts -query` and a few broken ones. Run by hand:
+    /// `cargo nextest run -p yinxin-pki --run-ignored only write_tsa_fuzz_corpus`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "writes the fuzz seed corpus"]
+    async fn write_tsa_fuzz_corpus() {
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/tsa_request");
+        std::fs::create_dir_all(&out).unwrap();
+        let db = TestDb::new(Backend::Sqlite).await;
+        let (f, _) = fixture(&db).await;
+        let policy = DEFAULT_POLICY.to_string();
+        let seeds: [(&str, Vec<&str>); 7] = [
+            ("sha256-cert-nonce", vec!["-sha256", "-cert"]),
+            ("sha256-no-nonce", vec!["-sha256", "-no_nonce"]),
+            ("sha384", vec!["-sha384"]),
+            ("sha512-cert", vec!["-sha512", "-cert"]),
+            ("sm3-cert", vec!["-sm3", "-cert"]),
+            ("sha256-policy", vec!["-sha256", "-tspolicy", &policy]),
+            ("sha1", vec!["-sha1"]),
+        ];
+        for (name, args) in seeds {
+            let der = f.query(&format!("{name}.tsq"), &args);
+            std::fs::write(out.join(format!("{name}.der")), &der).unwrap();
+            if name == "sha256-cert-nonce" {
+                std::fs::write(out.join("truncated.der"), &der[..der.len() / 2]).unwrap();
+                let mut r = crate::tsp::TimeStampReq::from_der(&der).unwrap();
+                r.version = der::asn1::Int::new(&[2]).unwrap();
+                std::fs::write(out.join("version-2.der"), der::Encode::to_der(&r).unwrap())
+                    .unwrap();
+            }
+        }
+        db.cleanup().await;
+    }
 }
