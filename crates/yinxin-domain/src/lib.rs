@@ -17,6 +17,7 @@
 //! - [`verification`] — identity verification methods, outcomes, assurance levels (IDV-1..IDV-6).
 //! - [`certificate`] — CAs and subscriber certificates as recorded (CERT-1, CERT-5, CERT-7).
 //! - [`keys`] — signing keys of the software key store (CERT-1, CERT-10).
+//! - [`timestamp`] — the timestamp authority's serial counter (SIGN-1, RFC 3161).
 //! - [`third_party`] — information about other people: warranties and objections (IDV-4).
 
 pub mod account;
@@ -35,6 +36,7 @@ pub mod risk;
 pub mod sensitive;
 pub mod support;
 pub mod third_party;
+pub mod timestamp;
 pub mod validate;
 pub mod verification;
 

@@ -14,15 +14,21 @@
 //!   algorithm allowed by the profile (CERT-1).
 //!
 //! - [`event`] — the event binding extension of event certificates (CERT-3).
+//! - [`cms`] — CMS SignedData with one signer (RFC 5652) and the ESS signing-certificate-v2
+//!   attribute (RFC 5035/5816): signing over any Signer, and checking.
+//! - [`tsp`] — the Time-Stamp Protocol (RFC 3161): request parser, TSTInfo and token, responses.
 //!
 //! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
 //!   start, added and rotated by the operator (`yinxin ca`), issuance to a verified subject,
 //!   revocation, CRLs.
+//! - [`tsa`] — the timestamp authority over the domain's `TimestampRepo` (SIGN-1): which TSA
+//!   signs, serials, the clock checks.
 //!
-//! Everything but [`ca`] is pure: no database, no vault.
+//! Everything but [`ca`] and [`tsa`] is pure: no database, no vault.
 
 pub mod ca;
 pub mod cert;
+pub mod cms;
 pub mod crl;
 pub mod csr;
 mod der_error;
@@ -34,6 +40,8 @@ pub mod ocsp;
 pub mod profile;
 #[cfg(test)]
 mod testing;
+pub mod tsa;
+pub mod tsp;
 
 pub use error::PkiError;
 

@@ -20,6 +20,7 @@ pub mod redact;
 mod relying;
 pub mod routes;
 mod support;
+mod tsa;
 pub mod verifications;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ use yinxin_identity::Accounts;
 use yinxin_identity::idv::Verifications;
 use yinxin_identity::sms::outbox::Outbox;
 use yinxin_pki::ca::CertificateAuthority;
+use yinxin_pki::tsa::TimestampAuthority;
 use yinxin_privacy::vault::Vault;
 
 pub use metrics::Metrics;
@@ -54,6 +56,8 @@ pub struct AppState {
     pub ca: Option<Arc<CertificateAuthority>>,
     /// Public certificate queries allowed per address per minute (CERT-5).
     pub certificate_queries_per_minute: u32,
+    /// The timestamp authority (SIGN-1); `None` answers 503 on `/pki/tsa`.
+    pub tsa: Option<Arc<TimestampAuthority>>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -74,6 +78,7 @@ impl AppState {
             outbox: None,
             ca: None,
             certificate_queries_per_minute: 60,
+            tsa: None,
             metrics: Arc::new(Metrics::new()),
         }
     }
@@ -83,6 +88,12 @@ impl AppState {
     pub fn with_ca(mut self, ca: Arc<CertificateAuthority>, queries_per_minute: u32) -> Self {
         self.ca = Some(ca);
         self.certificate_queries_per_minute = queries_per_minute;
+        self
+    }
+
+    /// Serves the timestamp authority at `/pki/tsa`.
+    pub fn with_tsa(mut self, tsa: Arc<TimestampAuthority>) -> Self {
+        self.tsa = Some(tsa);
         self
     }
 

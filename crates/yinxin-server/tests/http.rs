@@ -45,6 +45,8 @@ mod passkey;
 mod risk;
 #[path = "http/support.rs"]
 mod support;
+#[path = "http/tsa.rs"]
+mod tsa;
 
 /// A writer that appends everything to a shared buffer.
 #[derive(Clone, Default)]
@@ -198,6 +200,26 @@ async fn test_ca(db: &TestDb, vault: &Vault) -> Arc<yinxin_pki::ca::CertificateA
     )
 }
 
+/// The timestamp authority over the test CA's hierarchies (start the CA first), default policy
+/// and clock check.
+async fn test_tsa(db: &TestDb, vault: &Vault) -> Arc<yinxin_pki::tsa::TimestampAuthority> {
+    let keys: Arc<dyn yinxin_crypto::KeyStore> =
+        Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
+            db.stores.signing_keys.clone(),
+            vault.service_secret("ca-keystore"),
+        ));
+    Arc::new(
+        yinxin_pki::tsa::TimestampAuthority::start(
+            keys,
+            db.stores.certificates.as_ref(),
+            db.stores.timestamps.clone(),
+            yinxin_pki::tsa::TsaConfig::default(),
+        )
+        .await
+        .unwrap(),
+    )
+}
+
 async fn start_sim() -> yinxin_authority_sim::SimHandle {
     yinxin_authority_sim::serve(
         TcpListener::bind("127.0.0.1:0").await.unwrap(),
@@ -231,9 +253,11 @@ impl TestApp {
         let sims = vec![start_sim().await, start_sim().await];
         let verifications = test_verifications(&accounts, &sims).await;
         let ca = test_ca(db, &vault).await;
+        let tsa = test_tsa(db, &vault).await;
         let state = AppState::new(vault, db.stores.health.clone(), accounts, verifications)
             .with_outbox(outbox)
-            .with_ca(ca, 20);
+            .with_ca(ca, 20)
+            .with_tsa(tsa);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -14,6 +14,7 @@ use yinxin_domain::account::AccountRepo;
 use yinxin_domain::certificate::CertificateRepo;
 use yinxin_domain::keys::SigningKeyRepo;
 use yinxin_domain::repo::{HealthRepo, KeyRepo, PiRepo};
+use yinxin_domain::timestamp::TimestampRepo;
 
 use crate::repos::SqlStore;
 
@@ -232,6 +233,8 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountRepo>,
     /// CAs and subscriber certificates.
     pub certificates: Arc<dyn CertificateRepo>,
+    /// The timestamp authority's serial counter (SIGN-1).
+    pub timestamps: Arc<dyn TimestampRepo>,
     backend: Backend,
     config: StoreConfig,
     data: AnyPool,
@@ -251,15 +254,16 @@ impl Stores {
             Arc<dyn HealthRepo>,
             Arc<dyn AccountRepo>,
             Arc<dyn CertificateRepo>,
+            Arc<dyn TimestampRepo>,
         );
-        let (pi, health, accounts, certificates): DataRepos = match &data {
+        let (pi, health, accounts, certificates, timestamps): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
                 let s = Arc::new(SqlStore::with_group_commit(p.clone()));
-                (s.clone(), s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s.clone(), s)
             }
         };
         let (keys, signing_keys): (Arc<dyn KeyRepo>, Arc<dyn SigningKeyRepo>) = match &keystore {
@@ -280,6 +284,7 @@ impl Stores {
             health,
             accounts,
             certificates,
+            timestamps,
             backend,
             config: config.clone(),
             data,

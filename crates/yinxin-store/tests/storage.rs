@@ -483,6 +483,104 @@ async fn certificate_rows_commit_in_groups_and_refusals_stay_their_own(db: &Test
     }
 }
 
+/// SIGN-1 (RFC 3161 §2.4.2): TSA serials are unique and strictly increase — concurrently, across
+/// a reopening of the store — and a genTime earlier than the newest recorded by more than the
+/// tolerance takes no serial. The database refuses to move the counter back or delete it.
+async fn tsa_serials_only_move_forward(db: &TestDb) {
+    use yinxin_domain::timestamp::SerialReservation;
+    let repo = db.stores.timestamps.clone();
+    assert_eq!(repo.newest_gen_time().await.unwrap(), None);
+    assert_eq!(repo.last_serial().await.unwrap(), 0);
+    let t = 1_772_352_000_000_i64;
+    assert_eq!(
+        repo.reserve_serials(1, t, 1000).await.unwrap(),
+        SerialReservation::Granted {
+            first: 1,
+            newest_gen_time_ms: t
+        }
+    );
+    assert_eq!(
+        repo.reserve_serials(3, t + 5, 1000).await.unwrap(),
+        SerialReservation::Granted {
+            first: 2,
+            newest_gen_time_ms: t + 5
+        }
+    );
+    // Back by more than the tolerance: refused, nothing taken.
+    assert_eq!(
+        repo.reserve_serials(1, t - 2000, 1000).await.unwrap(),
+        SerialReservation::ClockBehind {
+            newest_gen_time_ms: t + 5
+        }
+    );
+    assert_eq!(
+        repo.reserve_serials(1, t + 4, 0).await.unwrap(),
+        SerialReservation::ClockBehind {
+            newest_gen_time_ms: t + 5
+        }
+    );
+    assert_eq!(repo.last_serial().await.unwrap(), 4);
+    // Within it: granted, and the newest genTime stays the newest.
+    assert_eq!(
+        repo.reserve_serials(1, t - 500, 1000).await.unwrap(),
+        SerialReservation::Granted {
+            first: 5,
+            newest_gen_time_ms: t + 5
+        }
+    );
+    assert!(repo.reserve_serials(0, t, 1000).await.is_err());
+
+    // Concurrent reservations never share a serial.
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let repo = repo.clone();
+            tokio::spawn(async move { repo.reserve_serials(1, t + 10, 1000).await.unwrap() })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            SerialReservation::Granted { first, .. } => got.push(first),
+            other => panic!("{other:?}"),
+        }
+    }
+    got.sort_unstable();
+    assert_eq!(got, (6..46).collect::<Vec<u64>>());
+
+    // Reopened (a restart): the counter goes on where it was.
+    let again = yinxin_store::Stores::open(&db.config).await.unwrap();
+    again.migrate().await.unwrap();
+    assert_eq!(again.timestamps.last_serial().await.unwrap(), 45);
+    assert_eq!(
+        again.timestamps.newest_gen_time().await.unwrap(),
+        Some(t + 10)
+    );
+    assert_eq!(
+        again
+            .timestamps
+            .reserve_serials(1, t + 20, 1000)
+            .await
+            .unwrap(),
+        SerialReservation::Granted {
+            first: 46,
+            newest_gen_time_ms: t + 20
+        }
+    );
+    again.close().await;
+
+    // Whatever code asks, the database does not move it back or lose it.
+    for sql in [
+        "UPDATE tsa_serials SET last_serial = 1",
+        "UPDATE tsa_serials SET last_gen_time_ms = 0",
+        "DELETE FROM tsa_serials",
+        "INSERT INTO tsa_serials (id, last_serial, last_gen_time_ms) VALUES (2, 0, 0)",
+    ] {
+        let refused = db.stores.execute_raw(sql).await;
+        assert!(refused.is_err(), "{sql}: {refused:?}");
+    }
+    assert_eq!(repo.last_serial().await.unwrap(), 46);
+}
+
 async fn health_pings(db: &TestDb) {
     db.stores.health.ping().await.unwrap();
 }
@@ -498,6 +596,7 @@ backend_tests!(
     health_pings,
     ca_rotation_is_all_or_none,
     certificate_rows_commit_in_groups_and_refusals_stay_their_own,
+    tsa_serials_only_move_forward,
 );
 
 /// The key store is read before migrations (to check the master key before writing anything):

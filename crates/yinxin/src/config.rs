@@ -136,6 +136,11 @@ pub struct Config {
     pub crl_validity_secs: u64,
     /// Public certificate queries allowed per address per minute (CERT-5).
     pub certificate_queries_per_minute: u32,
+    /// The TSA policy OID written in every timestamp token (SIGN-1, RFC 3161).
+    pub tsa_policy_oid: String,
+    /// How far (ms) the clock may be behind the newest timestamp issued before the TSA refuses
+    /// (at most 1000, the accuracy its tokens state).
+    pub tsa_clock_tolerance_ms: u64,
     /// Where CA keys are generated: `software` (sealed in the key-store database) or `pkcs11`
     /// (a token; algorithms it lacks, such as SM2 on SoftHSM2, go to the software store).
     pub ca_key_store: String,
@@ -288,6 +293,26 @@ impl Config {
         })
     }
 
+    /// The timestamp authority's settings (SIGN-1); a bad `tsa_policy_oid` or
+    /// `tsa_clock_tolerance_ms` names the setting.
+    pub fn tsa(&self) -> anyhow::Result<yinxin_pki::tsa::TsaConfig> {
+        let policy = yinxin_pki::tsa::parse_policy(&self.tsa_policy_oid).ok_or_else(|| {
+            anyhow::Error::from(ConfigError(
+                "tsa_policy_oid: is an object identifier in dotted form (2.25.3179520717.2)".into(),
+            ))
+        })?;
+        if self.tsa_clock_tolerance_ms > 1000 {
+            return Err(ConfigError(
+                "tsa_clock_tolerance_ms: is between 0 and 1000 (the accuracy tokens state)".into(),
+            )
+            .into());
+        }
+        Ok(yinxin_pki::tsa::TsaConfig {
+            policy,
+            clock_tolerance: Duration::from_millis(self.tsa_clock_tolerance_ms),
+        })
+    }
+
     /// The PKCS#11 token for CA keys, when `ca_key_store = "pkcs11"`; each missing or unreadable
     /// setting is named.
     pub fn pkcs11(&self) -> anyhow::Result<Option<yinxin_crypto::pkcs11::Pkcs11Config>> {
@@ -383,6 +408,8 @@ impl Default for Config {
             ca_subject_mode: "keyed_hash".into(),
             crl_validity_secs: 24 * 3600,
             certificate_queries_per_minute: 60,
+            tsa_policy_oid: yinxin_pki::tsa::DEFAULT_POLICY.to_string(),
+            tsa_clock_tolerance_ms: 1000,
             ca_key_store: "software".into(),
             pkcs11_module: None,
             pkcs11_token_label: None,

@@ -33,6 +33,7 @@ struct Opened {
 pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let (idv_router, idv_config) = config.idv()?;
     let ca_config = config.ca()?;
+    let tsa_config = config.tsa()?;
     let token = open_token(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -62,13 +63,31 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let verifications = Verifications::open(accounts.clone(), idv_router, idv_config)
         .await
         .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
-    let (ca, where_keys) = start_ca(&opened, ca_config, token).await?;
+    let (ca, where_keys, keys) = start_ca(&opened, ca_config, token).await?;
+    // After the CA: its first start makes the hierarchies whose TSA certificates this loads.
+    let tsa = yinxin_pki::tsa::TimestampAuthority::start(
+        keys,
+        opened.stores.certificates.as_ref(),
+        opened.stores.timestamps.clone(),
+        tsa_config,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("timestamp authority: {e}"))?;
     let mut lines = idv_lines(&config, sim.as_ref());
     lines.push(format!(
         "  ca:         {} ({where_keys})",
         ca.algorithms()
             .iter()
             .filter_map(|a| ca.issuing_ca_id(*a).ok())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    lines.push(format!(
+        "  tsa:        POST /pki/tsa, policy {}, TSAs {}",
+        tsa.policy(),
+        tsa.algorithms()
+            .iter()
+            .map(|a| a.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -84,7 +103,9 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     }
     let ca = Arc::new(ca);
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
-    state = state.with_ca(ca, config.certificate_queries_per_minute);
+    state = state
+        .with_ca(ca, config.certificate_queries_per_minute)
+        .with_tsa(Arc::new(tsa));
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,
@@ -145,7 +166,11 @@ async fn start_ca(
     opened: &Opened,
     config: yinxin_pki::ca::CaConfig,
     token: Option<Arc<yinxin_crypto::pkcs11::Pkcs11KeyStore>>,
-) -> anyhow::Result<(yinxin_pki::ca::CertificateAuthority, String)> {
+) -> anyhow::Result<(
+    yinxin_pki::ca::CertificateAuthority,
+    String,
+    Arc<dyn yinxin_crypto::KeyStore>,
+)> {
     use yinxin_crypto::KeyStore;
     let software: Arc<dyn KeyStore> = Arc::new(yinxin_crypto::software::SoftwareKeyStore::new(
         opened.stores.signing_keys.clone(),
@@ -162,7 +187,7 @@ async fn start_ca(
         }
     };
     let ca = yinxin_pki::ca::CertificateAuthority::start(
-        keys,
+        keys.clone(),
         opened.stores.certificates.clone(),
         opened.vault.clone(),
         config,
@@ -190,7 +215,7 @@ async fn start_ca(
         }
         _ => "keys in the software store, key-store database".into(),
     };
-    Ok((ca, where_keys))
+    Ok((ca, where_keys, keys))
 }
 
 /// A `yinxin ca` command, its arguments checked.
@@ -218,7 +243,7 @@ pub async fn ca(config: Config, request: CaRequest) -> anyhow::Result<()> {
     let token = open_token(&config)?;
     let opened = open(&config).await?;
     let result = async {
-        let (ca, where_keys) = start_ca(&opened, ca_config, token).await?;
+        let (ca, where_keys, _) = start_ca(&opened, ca_config, token).await?;
         ca_operation(&ca, &where_keys, request, crl_refresh).await
     }
     .await;

@@ -1,0 +1,88 @@
+//! [`TimestampRepo`] for both backends (migration 0018): the TSA's one serial counter.
+
+use async_trait::async_trait;
+use yinxin_domain::repo::{StoreError, StoreResult};
+use yinxin_domain::timestamp::{SerialReservation, TimestampRepo};
+
+use crate::repos::{SqlStore, db_err};
+
+fn serial_of(n: i64) -> StoreResult<u64> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("TSA serial {n}")))
+}
+
+macro_rules! timestamp_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl TimestampRepo for SqlStore<$db> {
+            async fn reserve_serials(
+                &self,
+                count: u32,
+                gen_time_ms: i64,
+                tolerance_ms: i64,
+            ) -> StoreResult<SerialReservation> {
+                if count == 0 {
+                    return Err(StoreError::Corrupt("a reservation of no serials".into()));
+                }
+                // One statement: the clock rule and the counter move together, so that two nodes
+                // (or two requests) can never take the same serial, and a serial is never given
+                // to a genTime earlier than an older serial's by more than the tolerance.
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE tsa_serials SET last_serial = last_serial + $1, \
+                     last_gen_time_ms = CASE WHEN last_gen_time_ms > $2 \
+                     THEN last_gen_time_ms ELSE $2 END \
+                     WHERE id = 1 AND last_gen_time_ms <= $2 + $3 \
+                     RETURNING last_serial, last_gen_time_ms",
+                )
+                .bind(i64::from(count))
+                .bind(gen_time_ms)
+                .bind(tolerance_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                match row {
+                    Some((last, newest)) => Ok(SerialReservation::Granted {
+                        first: serial_of(last - i64::from(count) + 1)?,
+                        newest_gen_time_ms: newest,
+                    }),
+                    None => {
+                        let (newest,): (i64,) =
+                            sqlx::query_as("SELECT last_gen_time_ms FROM tsa_serials WHERE id = 1")
+                                .fetch_optional(&self.pool)
+                                .await
+                                .map_err(db_err)?
+                                .ok_or_else(|| {
+                                    StoreError::Corrupt("no TSA serial counter".into())
+                                })?;
+                        Ok(SerialReservation::ClockBehind {
+                            newest_gen_time_ms: newest,
+                        })
+                    }
+                }
+            }
+
+            async fn newest_gen_time(&self) -> StoreResult<Option<i64>> {
+                let (serial, newest): (i64, i64) = sqlx::query_as(
+                    "SELECT last_serial, last_gen_time_ms FROM tsa_serials WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| StoreError::Corrupt("no TSA serial counter".into()))?;
+                Ok((serial > 0).then_some(newest))
+            }
+
+            async fn last_serial(&self) -> StoreResult<u64> {
+                let (serial,): (i64,) =
+                    sqlx::query_as("SELECT last_serial FROM tsa_serials WHERE id = 1")
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?
+                        .ok_or_else(|| StoreError::Corrupt("no TSA serial counter".into()))?;
+                serial_of(serial)
+            }
+        }
+    };
+}
+
+timestamp_repo!(sqlx::Sqlite);
+timestamp_repo!(sqlx::Postgres);
