@@ -262,17 +262,20 @@ macro_rules! account_repo {
                 token_hash: &[u8],
                 now: i64,
             ) -> StoreResult<Option<(SessionRecord, AccountRecord)>> {
-                let row: Option<SessionAccountRow> = sqlx::query_as(
+                const SQL: &str =
                     "SELECT s.method, s.created_at, s.expires_at, a.id, a.kind, a.subject_id, \
                      a.password_hash, a.failed_logins, a.locked_until, a.created_at, \
                      a.accepted_policy FROM sessions s JOIN accounts a ON a.id = s.account_id \
-                     WHERE s.token_hash = $1 AND s.expires_at > $2",
-                )
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
+                     WHERE s.token_hash = $1 AND s.expires_at > $2";
+                let row: Option<SessionAccountRow> = match &self.inline {
+                    Some(r) => r.optional(SQL, rusqlite::params![token_hash, now])?,
+                    None => sqlx::query_as(SQL)
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
                 row.map(|(method, created_at, expires_at, a0, a1, a2, a3, a4, a5, a6, a7)| {
                     let account = account_of((a0, a1, a2, a3, a4, a5, a6, a7))?;
                     let session = SessionRecord {

@@ -55,9 +55,22 @@ fn ca_of(r: CaRow) -> StoreResult<CaRecord> {
     })
 }
 
-const CERT_COLUMNS: &str = "serial, fingerprint, ca_id, holder, profile, algorithm, sealed_der, \
-     masked_subject, subject_mode, not_before, not_after, hosted_key_id, renews, issued_at, \
-     retain_until, revoked_at, revocation_reason, revoked_by, key_destroyed_at";
+macro_rules! cert_columns {
+    () => {
+        "serial, fingerprint, ca_id, holder, profile, algorithm, sealed_der, masked_subject, \
+         subject_mode, not_before, not_after, hosted_key_id, renews, issued_at, retain_until, \
+         revoked_at, revocation_reason, revoked_by, key_destroyed_at"
+    };
+}
+const CERT_COLUMNS: &str = cert_columns!();
+/// One certificate's row; its parameters in the order of [`CERT_COLUMNS`] (also the
+/// group-commit writer's statement: [`crate::group_commit`]).
+pub(crate) const INSERT_CERTIFICATE: &str = concat!(
+    "INSERT INTO certificates (",
+    cert_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+     $18, $19)"
+);
 
 #[derive(sqlx::FromRow)]
 struct CertRow {
@@ -205,10 +218,7 @@ macro_rules! certificate_repo {
                     Some(r) => (Some(r.at), Some(r.reason.clone()), Some(r.by.clone())),
                     None => (None, None, None),
                 };
-                sqlx::query(&format!(
-                    "INSERT INTO certificates ({CERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-                ))
+                sqlx::query(INSERT_CERTIFICATE)
                 .bind(&c.serial)
                 .bind(&c.fingerprint)
                 .bind(&c.ca_id)

@@ -258,7 +258,11 @@ impl Stores {
         );
         let (pi, health, accounts, certificates, timestamps): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
-                let s = Arc::new(SqlStore::with_group_commit(p.clone()));
+                let path = sqlite_path(&config.data.url);
+                let s = Arc::new(
+                    SqlStore::sqlite(p.clone(), path.as_deref(), true)
+                        .map_err(|e| unstartable(&config.data, e))?,
+                );
                 (s.clone(), s.clone(), s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {
@@ -268,7 +272,11 @@ impl Stores {
         };
         let (keys, signing_keys): (Arc<dyn KeyRepo>, Arc<dyn SigningKeyRepo>) = match &keystore {
             AnyPool::Sqlite(p) => {
-                let s = Arc::new(SqlStore::new(p.clone()));
+                let path = sqlite_path(&config.keystore.url);
+                let s = Arc::new(
+                    SqlStore::sqlite(p.clone(), path.as_deref(), false)
+                        .map_err(|e| unstartable(&config.keystore, e))?,
+                );
                 (s.clone(), s)
             }
             AnyPool::Postgres(p) => {
@@ -351,6 +359,14 @@ impl Stores {
                 AnyPool::Postgres(p) => p.close().await,
             }
         }
+    }
+}
+
+/// The store's own thread (the group-commit writer) could not be started.
+fn unstartable(target: &DbTarget, e: std::io::Error) -> OpenError {
+    OpenError::Unreachable {
+        url: redact_url(&target.url),
+        reason: format!("cannot start the writer thread: {e}"),
     }
 }
 

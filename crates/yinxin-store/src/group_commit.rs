@@ -2,10 +2,10 @@
 //!
 //! SQLite has one writer at a time, and with `synchronous=FULL` every commit fsyncs the WAL. When
 //! each issuance commits its own `INSERT`, concurrent issuances queue on the write lock (SQLite's
-//! busy handler sleeps and retries: the latency tail) and pay one fsync each. Here one task
-//! writes every certificate row: it takes the records waiting for it, inserts them all in one
-//! `BEGIN IMMEDIATE` transaction and commits once — one fsync for the batch — and only then
-//! answers each caller. A record is acknowledged only once it is committed, exactly as before;
+//! busy handler sleeps and retries: the latency tail) and pay one fsync each. Here one thread,
+//! with a connection of its own, writes every certificate row: it takes the records waiting for
+//! it, inserts them all in one `BEGIN IMMEDIATE` transaction and commits once — one fsync for
+//! the batch — and only then answers each caller. A record is acknowledged only once it is committed, exactly as before;
 //! what changes is that a batch of callers shares one commit.
 //!
 //! A row the database refuses on its own (a constraint: the one-renewal index, a duplicate
@@ -16,12 +16,15 @@
 //! PostgreSQL needs none of this (concurrent transactions commit in parallel, and the server
 //! groups WAL flushes itself), so the PostgreSQL store inserts directly.
 
-use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 use yinxin_domain::certificate::CertificateRecord;
 use yinxin_domain::repo::{StoreError, StoreResult};
 
-use crate::repos::{SqlStore, db_err};
+use crate::certificates::INSERT_CERTIFICATE;
 
 /// The most rows one commit takes; more waiting callers go in the next batch.
 const MAX_BATCH: usize = 256;
@@ -31,7 +34,7 @@ struct Job {
     done: oneshot::Sender<StoreResult<()>>,
 }
 
-/// The handle callers send their certificate records to; the writer task stops when the last
+/// The handle callers send their certificate records to; the writer thread stops when the last
 /// handle is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct CertificateWriter {
@@ -39,11 +42,18 @@ pub(crate) struct CertificateWriter {
 }
 
 impl CertificateWriter {
-    /// Starts the writer task on the current Tokio runtime.
-    pub(crate) fn start(pool: SqlitePool) -> Self {
+    /// Starts the writer on a thread of its own, writing to the SQLite file at `path` through a
+    /// connection of its own (opened on the first batch, and again after a failed one). A
+    /// thread, not a task: a commit waits for its fsync, which must not hold a runtime worker,
+    /// and a statement runs where it is asked instead of being handed to sqlx's connection
+    /// thread and back (two context switches a row: the hot reads' reason, [`crate::inline`]).
+    pub(crate) fn start(path: &Path) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, rx));
-        Self { jobs }
+        let path = path.to_owned();
+        std::thread::Builder::new()
+            .name("yinxin-certificate-writer".into())
+            .spawn(move || run(&path, rx))?;
+        Ok(Self { jobs })
     }
 
     /// Inserts `record`; returns once the transaction holding it has committed (or failed).
@@ -61,10 +71,18 @@ impl CertificateWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+fn run(path: &Path, mut rx: mpsc::Receiver<Job>) {
+    let mut writer = Writer::new(path);
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let results = write(&pool, &batch).await;
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = writer.write(&batch);
         for (job, result) in batch.drain(..).zip(results) {
             // A caller that gave up (its request was cancelled) no longer listens; its row
             // stays committed, as it would have without the writer.
@@ -73,51 +91,132 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Whether SQLite refused the statement alone (aborting it and keeping the transaction).
-fn statement_refused(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d)
-        if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation())
+/// A row refused by a constraint is a conflict for a unique key (as `db_err` says for sqlx),
+/// anything else the database's refusal as it is.
+fn store_err(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
 }
 
-/// Writes `jobs` in one transaction: each job's own result.
-async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<StoreResult<()>> {
-    let all = |e: sqlx::Error| {
-        let e = db_err(e);
-        jobs.iter().map(|_| Err(e.clone())).collect()
-    };
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return all(e),
-    };
-    match write_on(&mut conn, jobs).await {
-        Ok(results) => results,
-        Err(e) => {
-            // SQLite may have rolled the transaction back itself (a trigger's RAISE(ROLLBACK),
-            // a full disk, an I/O error), which leaves sqlx's count of open transactions on
-            // this connection wrong and the connection unusable. A failed batch is rare: the
-            // connection is closed rather than returned, and the pool opens another.
-            let _ = conn.close().await;
-            all(e)
+/// The writer's connection, and the file it opens.
+struct Writer {
+    path: PathBuf,
+    conn: Option<Connection>,
+}
+
+impl Writer {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            conn: None,
+        }
+    }
+
+    /// The same settings as the pool's connections (`connect.rs`): WAL, every commit fsynced,
+    /// foreign keys enforced, deleted rows overwritten.
+    fn open(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA secure_delete = ON;",
+        )?;
+        Ok(conn)
+    }
+
+    /// Writes `jobs` in one transaction: each job's own result. After a failed batch the
+    /// connection is closed, and the next batch opens another.
+    fn write(&mut self, jobs: &[Job]) -> Vec<StoreResult<()>> {
+        let conn = match self.conn.take() {
+            Some(c) => Ok(c),
+            None => Self::open(&self.path),
+        };
+        let outcome = conn.and_then(|c| {
+            let results = write_on(&c, jobs);
+            Ok((c, results?))
+        });
+        match outcome {
+            Ok((conn, results)) => {
+                self.conn = Some(conn);
+                results
+            }
+            Err(e) => {
+                let e = store_err(&e);
+                jobs.iter().map(|_| Err(e.clone())).collect()
+            }
         }
     }
 }
 
 /// The batch's transaction on `conn`: each job's result, or the error that failed the batch
-/// (nothing of it written: the transaction is rolled back when dropped).
-async fn write_on(
-    conn: &mut sqlx::SqliteConnection,
-    jobs: &[Job],
-) -> Result<Vec<StoreResult<()>>, sqlx::Error> {
-    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
+/// (nothing of it written: the transaction is rolled back).
+fn write_on(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResult<()>>> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let written = insert_all(conn, jobs).and_then(|results| {
+        conn.execute_batch("COMMIT")?;
+        Ok(results)
+    });
+    if written.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    written
+}
+
+fn insert_all(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResult<()>>> {
+    let mut stmt = conn.prepare_cached(INSERT_CERTIFICATE)?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        match SqlStore::<sqlx::Sqlite>::insert_certificate_row(&mut *tx, &job.record).await {
-            Ok(()) => results.push(Ok(())),
-            Err(e) if statement_refused(&e) => results.push(Err(db_err(e))),
+        let c = &job.record;
+        let (revoked_at, reason, by) = match &c.revocation {
+            Some(r) => (Some(r.at), Some(r.reason.as_str()), Some(r.by.as_str())),
+            None => (None, None, None),
+        };
+        let inserted = stmt.execute(rusqlite::params![
+            c.serial,
+            c.fingerprint,
+            c.ca_id,
+            c.holder.to_string(),
+            c.profile,
+            c.algorithm,
+            c.sealed_der,
+            c.masked_subject,
+            c.subject_mode,
+            c.not_before,
+            c.not_after,
+            c.hosted_key_id,
+            c.renews,
+            c.issued_at,
+            c.retain_until,
+            revoked_at,
+            reason,
+            by,
+            c.key_destroyed_at,
+        ]);
+        match inserted {
+            Ok(_) => results.push(Ok(())),
+            // SQLite aborted this statement alone and kept the transaction (a constraint):
+            // this row fails, the others go on. If the transaction is gone (a trigger's
+            // RAISE(ROLLBACK), a full disk), the rows before were rolled back with it, and
+            // the statements after would each commit on their own: the batch fails.
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+                    && !conn.is_autocommit() =>
+            {
+                results.push(Err(store_err(&e)));
+            }
             Err(e) => return Err(e),
         }
     }
-    tx.commit().await?;
     Ok(results)
 }
 
@@ -162,13 +261,8 @@ mod tests {
             .collect()
     }
 
-    async fn stored(pool: &SqlitePool, serial: &str) -> bool {
-        sqlx::query("SELECT 1 FROM certificates WHERE serial = $1")
-            .bind(serial)
-            .fetch_optional(pool)
-            .await
-            .unwrap()
-            .is_some()
+    async fn stored(db: &TestDb, serial: &str) -> bool {
+        db.stores.certificates.certificate(serial).await.unwrap().is_some()
     }
 
     /// One batch, written by the writer's own routine (no timing involved): rows the database
@@ -177,12 +271,7 @@ mod tests {
     #[tokio::test]
     async fn a_batch_commits_all_but_its_refused_rows_or_nothing() {
         let db = TestDb::new(crate::Backend::Sqlite).await;
-        // One connection: the batch after a failed one runs on the same connection.
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect(&db.config.data.url)
-            .await
-            .unwrap();
+        let mut writer = Writer::new(&db.sqlite_data_file().unwrap());
         let ca = |id: &str, role, parent: Option<&str>| CaRecord {
             id: id.into(),
             algorithm: "p256".into(),
@@ -217,7 +306,7 @@ mod tests {
             orphan,
             record("02"),
         ]);
-        let results = write(&pool, &batch).await;
+        let results = writer.write(&batch);
         assert!(results[0].is_ok() && results[4].is_ok(), "{results:?}");
         assert!(
             matches!(results[1], Err(StoreError::Conflict(_))),
@@ -225,27 +314,30 @@ mod tests {
         );
         assert!(results[2].is_err() && results[3].is_err(), "{results:?}");
         for (serial, there) in [("01", true), ("02", true), ("03", false), ("04", false)] {
-            assert_eq!(stored(&pool, serial).await, there, "{serial}");
+            assert_eq!(stored(&db, serial).await, there, "{serial}");
         }
 
-        sqlx::query(
-            "CREATE TRIGGER poison BEFORE INSERT ON certificates \
-             WHEN NEW.profile = 'poison' BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
+        db.stores
+            .execute_raw(
+                "CREATE TRIGGER poison BEFORE INSERT ON certificates \
+                 WHEN NEW.profile = 'poison' BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END",
+            )
+            .await
+            .unwrap();
         let mut poison = record("06");
         poison.profile = "poison".into();
-        let results = write(&pool, &jobs(vec![record("05"), poison, record("07")])).await;
+        // The trigger rolls the whole transaction back: "05" before it is gone with it, and
+        // "07" after it must not commit on its own.
+        let results = writer.write(&jobs(vec![record("05"), poison, record("07")]));
         assert!(results.iter().all(Result::is_err), "{results:?}");
         for serial in ["05", "06", "07"] {
-            assert!(!stored(&pool, serial).await, "{serial}");
+            assert!(!stored(&db, serial).await, "{serial}");
         }
-        // The connection went back to the pool usable: the next batch commits.
-        assert!(write(&pool, &jobs(vec![record("08")])).await[0].is_ok());
-        assert!(stored(&pool, "08").await);
-        pool.close().await;
+        // The failed batch's connection was closed; the next batch opens another and commits.
+        assert!(writer.conn.is_none());
+        assert!(writer.write(&jobs(vec![record("08")]))[0].is_ok());
+        assert!(stored(&db, "08").await);
+        assert!(writer.conn.is_some());
         db.cleanup().await;
     }
 }

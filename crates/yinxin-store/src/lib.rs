@@ -14,6 +14,7 @@ mod connect;
 mod dialect;
 mod enterprises;
 mod group_commit;
+mod inline;
 mod passkeys;
 mod repos;
 mod risk;

@@ -15,12 +15,16 @@ use yinxin_domain::repo::{
 
 use crate::dialect::Dialect;
 use crate::group_commit::CertificateWriter;
+use crate::inline::InlineReader;
 
 /// Repositories over one pool.
 pub(crate) struct SqlStore<DB: sqlx::Database> {
     pub(crate) pool: Pool<DB>,
     /// Where certificate rows go when they are group-committed (SQLite's data store).
     pub(crate) certificate_writer: Option<CertificateWriter>,
+    /// Where the hot reads go on a SQLite file ([`crate::inline`]); `None` for PostgreSQL and
+    /// in-memory SQLite, which read through the pool.
+    pub(crate) inline: Option<InlineReader>,
 }
 
 impl<DB: sqlx::Database> SqlStore<DB> {
@@ -28,18 +32,29 @@ impl<DB: sqlx::Database> SqlStore<DB> {
         Self {
             pool,
             certificate_writer: None,
+            inline: None,
         }
     }
 }
 
 impl SqlStore<sqlx::Sqlite> {
-    /// The SQLite data store, whose certificate rows are group-committed by one writer task
-    /// ([`crate::group_commit`]).
-    pub(crate) fn with_group_commit(pool: Pool<sqlx::Sqlite>) -> Self {
-        Self {
-            certificate_writer: Some(CertificateWriter::start(pool.clone())),
+    /// A SQLite store of the file at `path` (`None`: in memory), whose hot reads run inline
+    /// ([`crate::inline`]); with `group_commit` (the data store), certificate rows are
+    /// group-committed by one writer thread ([`crate::group_commit`]). An in-memory database
+    /// (no file another connection could open) reads and writes through the pool.
+    pub(crate) fn sqlite(
+        pool: Pool<sqlx::Sqlite>,
+        path: Option<&std::path::Path>,
+        group_commit: bool,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            certificate_writer: match path {
+                Some(p) if group_commit => Some(CertificateWriter::start(p)?),
+                _ => None,
+            },
+            inline: path.map(InlineReader::new),
             pool,
-        }
+        })
     }
 }
 
@@ -144,13 +159,17 @@ macro_rules! sql_repos {
             }
 
             async fn fields_of(&self, subject: SubjectId) -> StoreResult<Vec<SealedField>> {
-                let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
-                    "SELECT field, sealed, updated_at FROM pi_fields WHERE subject_id = $1 ORDER BY field",
-                )
-                .bind(subject.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+                const SQL: &str =
+                    "SELECT field, sealed, updated_at FROM pi_fields WHERE subject_id = $1 ORDER BY field";
+                let id = subject.to_string();
+                let rows: Vec<(String, Vec<u8>, i64)> = match &self.inline {
+                    Some(r) => r.all(SQL, [&id])?,
+                    None => sqlx::query_as(SQL)
+                        .bind(&id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
                 Ok(rows
                     .into_iter()
                     .map(|(field, sealed, updated_at)| SealedField { subject, field, sealed, updated_at })
@@ -250,13 +269,17 @@ macro_rules! sql_repos {
             }
 
             async fn subject_key(&self, subject: SubjectId) -> StoreResult<SubjectKeyState> {
-                let row: Option<KeyRow> = sqlx::query_as(
-                    "SELECT kek_fingerprint, wrapped_key, shredded_at FROM vault_subject_keys WHERE subject_id = $1",
-                )
-                .bind(subject.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
+                const SQL: &str =
+                    "SELECT kek_fingerprint, wrapped_key, shredded_at FROM vault_subject_keys WHERE subject_id = $1";
+                let id = subject.to_string();
+                let row: Option<KeyRow> = match &self.inline {
+                    Some(r) => r.optional(SQL, [&id])?,
+                    None => sqlx::query_as(SQL)
+                        .bind(&id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
                 key_state(row)
             }
 

@@ -61,8 +61,18 @@ fn processor_of(r: ProcessorRow) -> StoreResult<ProcessorRecord> {
     })
 }
 
-const VERIFICATION_COLUMNS: &str =
-    "id, subject_id, requested_by, method, provider, outcome, mismatched, assurance, error, at";
+macro_rules! verification_columns {
+    () => {
+        "id, subject_id, requested_by, method, provider, outcome, mismatched, assurance, error, at"
+    };
+}
+const VERIFICATION_COLUMNS: &str = verification_columns!();
+/// An account's verifications, newest first (a hot read: [`crate::inline`]).
+const VERIFICATIONS_OF: &str = concat!(
+    "SELECT ",
+    verification_columns!(),
+    " FROM verifications WHERE subject_id = $1 ORDER BY id DESC"
+);
 type VerificationRow = (
     String,
     String,
@@ -283,14 +293,15 @@ macro_rules! verification_repo {
                 &self,
                 subject: AccountId,
             ) -> StoreResult<Vec<VerificationRecord>> {
-                let rows: Vec<VerificationRow> = sqlx::query_as(&format!(
-                    "SELECT {VERIFICATION_COLUMNS} FROM verifications WHERE subject_id = $1 \
-                     ORDER BY id DESC"
-                ))
-                .bind(subject.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+                let id = subject.to_string();
+                let rows: Vec<VerificationRow> = match &self.inline {
+                    Some(r) => r.all(VERIFICATIONS_OF, [&id])?,
+                    None => sqlx::query_as(VERIFICATIONS_OF)
+                        .bind(&id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
                 rows.into_iter().map(verification_of).collect()
             }
 
