@@ -480,6 +480,17 @@ pub fn signature_value(der: &[u8]) -> Result<Vec<u8>, PkiError> {
     Ok(si.signature.as_bytes().to_vec())
 }
 
+/// The digest algorithm of the one signer of a DER SignedData (what a detached digest given to
+/// [`verify_detached`] must be made with).
+pub fn digest_algorithm(der: &[u8]) -> Result<DigestAlgorithm, PkiError> {
+    let sd = read_signed_data(der)?;
+    let [si] = sd.signer_infos.as_slice() else {
+        return Err(bad("does not have exactly one signer"));
+    };
+    DigestAlgorithm::from_oid(&si.digest_algorithm.oid)
+        .ok_or_else(|| bad("uses a digest algorithm that is not supported"))
+}
+
 /// Adds an unsigned attribute (`value_der`: one DER value) to the one signer of a DER
 /// SignedData and returns the new DER. The signature is untouched: unsigned attributes are
 /// outside what is signed.
@@ -892,7 +903,10 @@ mod tests {
                 inside.sort();
                 let mut want = vec![cert.clone(), chain[0].clone()];
                 want.sort();
-                assert!(inside == want, "{alg}: the signer and its issuing CA inside");
+                assert!(
+                    inside == want,
+                    "{alg}: the signer and its issuing CA inside"
+                );
                 let v = verify_detached(der, Detached::Digest(digest, &d), &[], true).unwrap();
                 assert!(v.content.is_empty());
                 assert_eq!(v.message_digest, d);

@@ -1,0 +1,856 @@
+//! PAdES signatures (ETSI EN 319 142-1; issue 6 item 5): each signature is an incremental update
+//! (ISO 32000-1 §12.8) that adds a signature field with its widget on a page, the signature
+//! dictionary (/SubFilter /ETSI.CAdES.detached, /ByteRange over the whole file but /Contents,
+//! /M the signing time) and the CMS in /Contents as hexadecimal; earlier bytes are never changed,
+//! so earlier signatures stay valid.
+//!
+//! - **B-B** ([`sign`] without a TSA): CMS with the signed attributes contentType (id-data),
+//!   messageDigest and SigningCertificateV2, **no signingTime** (EN 319 142-1 §5.2.1: the time
+//!   is /M), the signer's certificate and chain.
+//! - **B-T** ([`sign`] with a [`TimestampSource`]): plus the unsigned signature-time-stamp
+//!   attribute over the signature value.
+//! - **B-LT** ([`add_dss`]): a further update with the /DSS dictionary (/Certs, /OCSPs, /CRLs as
+//!   streams; EN 319 142-1 §5.4).
+//! - **B-LTA** ([`add_document_timestamp`]): a further update with a document timestamp
+//!   (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, the token over the byte ranges).
+//!
+//! Signing in two steps ([`prepare`], then [`Prepared::embed`]) lets the caller get the CMS
+//! elsewhere (a key behind an intent confirmation, an asynchronous TSA).
+//!
+//! [`verify`] reports every signature of a file: whether its byte ranges are well formed and
+//! cover the file but /Contents, which revision it covers, whether the file was changed after,
+//! the CMS check, the signer, /M, the timestamp.
+
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+use yinxin_crypto::Signer;
+use yinxin_pki::cms::{self, Detached, DigestAlgorithm, OID_DATA, Payload, SignedDataSpec};
+
+use crate::SignError;
+use crate::cades::subject_of;
+use crate::pdf::{Dict, Document, Object, PdfError, Stream, Update, deflate, text_string};
+use crate::timestamp::{TimestampReport, TimestampSource, check_token, obtain};
+
+/// An image with alpha: `width × height` pixels, 4 bytes each (R, G, B, A), rows top to bottom.
+/// What the seal and signature images give (SIGN-2, SIGN-3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rgba {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 4` bytes.
+    pub pixels: Vec<u8>,
+}
+
+/// How the signature looks on the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Appearance {
+    /// No visible mark (the widget has a zero rectangle).
+    Invisible,
+    /// The image, scaled to the rectangle.
+    Image(Rgba),
+}
+
+/// A PAdES signature to make.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    /// The field's name (/T); unique in the document.
+    pub field_name: String,
+    /// The page, counted from 1.
+    pub page: usize,
+    /// `[llx lly urx ury]` in the page's default user space (points); must lie on the page.
+    /// Ignored for [`Appearance::Invisible`].
+    pub rect: [f64; 4],
+    /// Visible or not.
+    pub appearance: Appearance,
+    /// The signing time, written as /M.
+    pub signing_time: SystemTime,
+    /// /Reason, if any.
+    pub reason: Option<String>,
+    /// /Location — only when the user marked where they signed and allowed it (SIGN-4, PRIV-3).
+    pub location: Option<String>,
+    /// /Name of the signer, if any (readers show the certificate's otherwise).
+    pub name: Option<String>,
+    /// The signer's certificate (DER).
+    pub signer_certificate_der: &'a [u8],
+    /// Its chain (issuing CA, …), DER.
+    pub chain: &'a [Vec<u8>],
+    /// Bytes reserved for the CMS; `None` reserves enough for the certificates and a timestamp.
+    pub contents_capacity: Option<usize>,
+}
+
+/// A file with the signature's place reserved: sign [`Prepared::digest`], then
+/// [`Prepared::embed`] the CMS.
+#[derive(Debug)]
+pub struct Prepared {
+    bytes: Vec<u8>,
+    /// Offset of `<` of /Contents.
+    contents_at: usize,
+    /// Bytes the CMS may take.
+    capacity: usize,
+}
+
+impl Prepared {
+    /// `[offset1 length1 offset2 length2]`: everything but /Contents.
+    pub fn byte_range(&self) -> [usize; 4] {
+        let end = self.contents_at + 2 + 2 * self.capacity;
+        [0, self.contents_at, end, self.bytes.len() - end]
+    }
+
+    /// The bytes the signature covers, concatenated.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let [_, a, b, _] = self.byte_range();
+        let mut v = Vec::with_capacity(self.bytes.len());
+        v.extend_from_slice(self.bytes.get(..a).unwrap_or_default());
+        v.extend_from_slice(self.bytes.get(b..).unwrap_or_default());
+        v
+    }
+
+    /// The digest of the signed bytes under `alg`.
+    pub fn digest(&self, alg: DigestAlgorithm) -> Vec<u8> {
+        alg.digest(&self.signed_bytes())
+    }
+
+    /// The file with `cms` (DER) in /Contents.
+    pub fn embed(mut self, cms: &[u8]) -> Result<Vec<u8>, SignError> {
+        if cms.len() > self.capacity {
+            return Err(SignError::Invalid(format!(
+                "the signature ({} bytes) does not fit the {} bytes reserved for it; reserve more (contents_capacity)",
+                cms.len(),
+                self.capacity
+            )));
+        }
+        let hex = hex::encode_upper(cms);
+        let start = self.contents_at + 1;
+        let slot = self
+            .bytes
+            .get_mut(start..start + hex.len())
+            .ok_or_else(|| SignError::Invalid("the /Contents slot is outside the file".into()))?;
+        slot.copy_from_slice(hex.as_bytes());
+        Ok(self.bytes)
+    }
+}
+
+/// `D:YYYYMMDDHHmmSSZ` (ISO 32000-1 §7.9.4), UTC.
+pub fn pdf_date(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "D:{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+const BYTE_RANGE_PLACEHOLDER: &[u8] = b"[0 0000000000 0000000000 0000000000]";
+
+/// Which kind of signature dictionary.
+enum Kind<'r> {
+    Signature(&'r Request<'r>),
+    DocumentTimestamp { capacity: usize },
+}
+
+/// Reserves the signature's place in an incremental update of `pdf` (see the module
+/// documentation): refuses what is not a PDF, an encrypted one, a page that does not exist, a
+/// rectangle off the page, a field name already used, an image whose size is wrong.
+pub fn prepare(pdf: &[u8], request: &Request<'_>) -> Result<Prepared, SignError> {
+    prepare_kind(pdf, &Kind::Signature(request))
+}
+
+fn capacity_for(request: &Request<'_>) -> usize {
+    request.contents_capacity.unwrap_or_else(|| {
+        request.signer_certificate_der.len()
+            + request.chain.iter().map(Vec::len).sum::<usize>()
+            + 16 * 1024
+    })
+}
+
+fn prepare_kind(pdf: &[u8], kind: &Kind<'_>) -> Result<Prepared, SignError> {
+    let doc = Document::parse(pdf)?;
+    let pages = doc.pages()?;
+    let (page_no, rect, appearance, field_name, capacity) = match kind {
+        Kind::Signature(r) => (
+            r.page,
+            r.rect,
+            &r.appearance,
+            r.field_name.clone(),
+            capacity_for(r),
+        ),
+        Kind::DocumentTimestamp { capacity } => (
+            1,
+            [0.0; 4],
+            &Appearance::Invisible,
+            format!("DocTimeStamp{}", doc.size()),
+            *capacity,
+        ),
+    };
+    let page = page_no
+        .checked_sub(1)
+        .and_then(|i| pages.get(i))
+        .ok_or_else(|| {
+            SignError::Invalid(format!(
+                "page {page_no} does not exist: the document has {} page(s), counted from 1",
+                pages.len()
+            ))
+        })?;
+    let visible = matches!(appearance, Appearance::Image(_));
+    if visible {
+        let [x0, y0, x1, y1] = rect;
+        let [px0, py0, px1, py1] = page.media_box;
+        if !(x0 < x1 && y0 < y1) || !rect.iter().all(|v| v.is_finite()) {
+            return Err(SignError::Invalid(format!(
+                "the signature rectangle {rect:?} is empty: give [llx lly urx ury] with llx < urx and lly < ury"
+            )));
+        }
+        if x0 < px0 || y0 < py0 || x1 > px1 || y1 > py1 {
+            return Err(SignError::Invalid(format!(
+                "the signature rectangle {rect:?} is not on page {page_no}, whose MediaBox is {:?}",
+                page.media_box
+            )));
+        }
+    }
+    let existing = field_names(&doc)?;
+    if existing.contains(&field_name) {
+        return Err(SignError::Invalid(format!(
+            "the document already has a field named {field_name:?}"
+        )));
+    }
+
+    let mut up = Update::new(&doc);
+    let sig_ref = up.allocate();
+    let widget_ref = up.allocate();
+    let ap_ref = up.allocate();
+
+    // The appearance: an image XObject with its alpha as /SMask, drawn over the whole box.
+    let (w, h) = if visible {
+        (rect[2] - rect[0], rect[3] - rect[1])
+    } else {
+        (0.0, 0.0)
+    };
+    let mut resources = Dict::new();
+    let content = if let Appearance::Image(img) = appearance {
+        let (image, smask) = image_streams(img)?;
+        let img_ref = up.allocate();
+        let smask_ref = up.allocate();
+        up.put(smask_ref, &Object::Stream(smask));
+        let mut image = image;
+        image.dict.set(b"SMask", Object::Ref(smask_ref));
+        up.put(img_ref, &Object::Stream(image));
+        resources.set(
+            b"XObject",
+            Object::Dict(Dict::new().with(b"Img", Object::Ref(img_ref))),
+        );
+        format!("q {} 0 0 {} 0 0 cm /Img Do Q", fmt(w), fmt(h)).into_bytes()
+    } else {
+        Vec::new()
+    };
+    up.put(
+        ap_ref,
+        &Object::Stream(Stream {
+            dict: Dict::new()
+                .with(b"Type", Object::name("XObject"))
+                .with(b"Subtype", Object::name("Form"))
+                .with(b"BBox", Object::reals(&[0.0, 0.0, w, h]))
+                .with(b"Resources", Object::Dict(resources)),
+            data: content,
+        }),
+    );
+
+    // The widget, merged with its field (ISO 32000-1 §12.5.6.19, §12.7.4.5).
+    let widget = Dict::new()
+        .with(b"Type", Object::name("Annot"))
+        .with(b"Subtype", Object::name("Widget"))
+        .with(b"FT", Object::name("Sig"))
+        .with(b"T", text_string(&field_name))
+        .with(b"V", Object::Ref(sig_ref))
+        // Print + Locked: shown when printed, not movable.
+        .with(b"F", Object::Int(132))
+        .with(
+            b"Rect",
+            Object::reals(&if visible { rect } else { [0.0; 4] }),
+        )
+        .with(b"P", Object::Ref(page.reference))
+        .with(
+            b"AP",
+            Object::Dict(Dict::new().with(b"N", Object::Ref(ap_ref))),
+        );
+    up.put(widget_ref, &Object::Dict(widget));
+
+    // The page lists the widget among its annotations.
+    let mut page_dict = page.dict.clone();
+    match page_dict.get(b"Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let mut arr = match doc.get(r)? {
+                Object::Array(a) => a,
+                _ => return Err(PdfError::malformed("a page's /Annots is not an array").into()),
+            };
+            arr.push(Object::Ref(widget_ref));
+            up.put(r, &Object::Array(arr));
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::Ref(widget_ref));
+            page_dict.set(b"Annots", Object::Array(a));
+            up.put(page.reference, &Object::Dict(page_dict));
+        }
+        _ => {
+            page_dict.set(b"Annots", Object::Array(vec![Object::Ref(widget_ref)]));
+            up.put(page.reference, &Object::Dict(page_dict));
+        }
+    }
+
+    // The form lists the field; SigFlags 3: signatures exist, append only.
+    let root_ref = doc.root_ref()?;
+    let mut catalog = doc.catalog()?;
+    let mut catalog_changed = false;
+    let (mut form, form_ref) = match catalog.get(b"AcroForm").cloned() {
+        Some(Object::Ref(r)) => (doc.dict(&Object::Ref(r), "the /AcroForm")?, Some(r)),
+        Some(Object::Dict(d)) => (d, None),
+        _ => (Dict::new(), None),
+    };
+    match form.get(b"Fields").cloned() {
+        Some(Object::Ref(r)) => {
+            let mut arr = match doc.get(r)? {
+                Object::Array(a) => a,
+                _ => {
+                    return Err(PdfError::malformed("the /AcroForm /Fields is not an array").into());
+                }
+            };
+            arr.push(Object::Ref(widget_ref));
+            up.put(r, &Object::Array(arr));
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::Ref(widget_ref));
+            form.set(b"Fields", Object::Array(a));
+        }
+        _ => form.set(b"Fields", Object::Array(vec![Object::Ref(widget_ref)])),
+    }
+    form.set(b"SigFlags", Object::Int(3));
+    match form_ref {
+        Some(r) => up.put(r, &Object::Dict(form)),
+        None => {
+            let r = up.allocate();
+            up.put(r, &Object::Dict(form));
+            catalog.set(b"AcroForm", Object::Ref(r));
+            catalog_changed = true;
+        }
+    }
+    if catalog_changed {
+        up.put(root_ref, &Object::Dict(catalog));
+    }
+
+    // The signature dictionary, /Contents last so that its place is easy to find.
+    let mut sig = Dict::new();
+    match kind {
+        Kind::Signature(r) => {
+            sig.set(b"Type", Object::name("Sig"));
+            sig.set(b"Filter", Object::name("Adobe.PPKLite"));
+            sig.set(b"SubFilter", Object::name("ETSI.CAdES.detached"));
+            sig.set(b"M", Object::string(&pdf_date(r.signing_time)));
+            if let Some(n) = &r.name {
+                sig.set(b"Name", text_string(n));
+            }
+            if let Some(n) = &r.reason {
+                sig.set(b"Reason", text_string(n));
+            }
+            if let Some(n) = &r.location {
+                sig.set(b"Location", text_string(n));
+            }
+        }
+        Kind::DocumentTimestamp { .. } => {
+            sig.set(b"Type", Object::name("DocTimeStamp"));
+            sig.set(b"Filter", Object::name("Adobe.PPKLite"));
+            sig.set(b"SubFilter", Object::name("ETSI.RFC3161"));
+        }
+    }
+    let mut body = Object::Dict(sig).to_bytes();
+    body.truncate(body.len() - 2);
+    body.extend_from_slice(b"/ByteRange ");
+    body.extend_from_slice(BYTE_RANGE_PLACEHOLDER);
+    let contents_in_body = body.len() + b"/Contents ".len();
+    body.extend_from_slice(b"/Contents <");
+    body.extend(std::iter::repeat_n(b'0', 2 * capacity));
+    body.extend_from_slice(b">>>");
+    up.put_raw(sig_ref, body);
+
+    let written = up.finish()?;
+    let sig_at = written
+        .body_offsets
+        .get(&sig_ref.num)
+        .copied()
+        .ok_or_else(|| SignError::Invalid("the signature dictionary was not written".into()))?;
+    let mut prepared = Prepared {
+        bytes: written.bytes,
+        contents_at: sig_at + contents_in_body,
+        capacity,
+    };
+    let [_, a, b, c] = prepared.byte_range();
+    let text = format!("[0 {a:<10} {b:<10} {c:<10}]");
+    let br_at = prepared.contents_at - b"/Contents ".len() - BYTE_RANGE_PLACEHOLDER.len();
+    let slot = prepared
+        .bytes
+        .get_mut(br_at..br_at + BYTE_RANGE_PLACEHOLDER.len())
+        .ok_or_else(|| SignError::Invalid("the /ByteRange slot is outside the file".into()))?;
+    if text.len() != slot.len() {
+        return Err(SignError::Invalid(
+            "the file is too large for /ByteRange".into(),
+        ));
+    }
+    slot.copy_from_slice(text.as_bytes());
+    Ok(prepared)
+}
+
+fn fmt(v: f64) -> String {
+    let s = Object::Real(v).to_bytes();
+    String::from_utf8_lossy(&s).into_owned()
+}
+
+/// The RGB image and its alpha (DeviceGray) as Flate streams.
+fn image_streams(img: &Rgba) -> Result<(Stream, Stream), SignError> {
+    let n = (img.width as usize)
+        .checked_mul(img.height as usize)
+        .filter(|n| *n > 0 && *n <= 64 << 20)
+        .ok_or_else(|| {
+            SignError::Invalid("the image must have between 1 and 64 Mi pixels".into())
+        })?;
+    if img.pixels.len() != n * 4 {
+        return Err(SignError::Invalid(format!(
+            "the image is {}×{} but has {} bytes of pixels, not {}",
+            img.width,
+            img.height,
+            img.pixels.len(),
+            n * 4
+        )));
+    }
+    let mut rgb = Vec::with_capacity(n * 3);
+    let mut alpha = Vec::with_capacity(n);
+    for p in img.pixels.chunks_exact(4) {
+        rgb.extend_from_slice(p.get(..3).unwrap_or_default());
+        alpha.push(p.get(3).copied().unwrap_or(255));
+    }
+    let dict = |cs: &str| {
+        Dict::new()
+            .with(b"Type", Object::name("XObject"))
+            .with(b"Subtype", Object::name("Image"))
+            .with(b"Width", Object::Int(i64::from(img.width)))
+            .with(b"Height", Object::Int(i64::from(img.height)))
+            .with(b"ColorSpace", Object::name(cs))
+            .with(b"BitsPerComponent", Object::Int(8))
+            .with(b"Filter", Object::name("FlateDecode"))
+    };
+    Ok((
+        Stream {
+            dict: dict("DeviceRGB"),
+            data: deflate(&rgb),
+        },
+        Stream {
+            dict: dict("DeviceGray"),
+            data: deflate(&alpha),
+        },
+    ))
+}
+
+/// Signs `pdf` (see the module documentation): B-B, or B-T with `timestamps`.
+pub fn sign(
+    pdf: &[u8],
+    request: &Request<'_>,
+    signer: &dyn Signer,
+    timestamps: Option<&dyn TimestampSource>,
+) -> Result<Vec<u8>, SignError> {
+    let prepared = prepare(pdf, request)?;
+    let digest = DigestAlgorithm::for_key(signer.algorithm());
+    let d = prepared.digest(digest);
+    let mut der = cms::sign_signed_data(
+        &SignedDataSpec {
+            content_type: OID_DATA,
+            payload: Payload::DetachedDigest(&d),
+            signer_certificate_der: request.signer_certificate_der,
+            include_certificate: true,
+            chain: request.chain,
+            // EN 319 142-1 §5.2.1: no signingTime; /M carries it.
+            signing_time: None,
+        },
+        signer,
+    )?;
+    if let Some(source) = timestamps {
+        der = crate::cades::add_timestamp(&der, source)?;
+    }
+    prepared.embed(&der)
+}
+
+/// Validation data for B-LT (EN 319 142-1 §5.4.2): DER certificates, OCSP responses, CRLs.
+#[derive(Clone, Debug, Default)]
+pub struct ValidationData {
+    /// Certificates (the chains of signers and TSAs).
+    pub certificates: Vec<Vec<u8>>,
+    /// DER OCSPResponses.
+    pub ocsp_responses: Vec<Vec<u8>>,
+    /// DER CRLs.
+    pub crls: Vec<Vec<u8>>,
+}
+
+/// Adds (or extends) the /DSS dictionary in an incremental update: B-LT once the signatures are
+/// at B-T.
+pub fn add_dss(pdf: &[u8], data: &ValidationData) -> Result<Vec<u8>, SignError> {
+    let doc = Document::parse(pdf)?;
+    let mut up = Update::new(&doc);
+    let root_ref = doc.root_ref()?;
+    let mut catalog = doc.catalog()?;
+    let mut dss = match catalog.get(b"DSS") {
+        Some(o) => doc.dict(o, "the /DSS")?,
+        None => Dict::new().with(b"Type", Object::name("DSS")),
+    };
+    for (key, items) in [
+        (&b"Certs"[..], &data.certificates),
+        (b"OCSPs", &data.ocsp_responses),
+        (b"CRLs", &data.crls),
+    ] {
+        let mut arr = match dss.get(key).map(|o| doc.resolve(o)).transpose()? {
+            Some(Object::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        for item in items {
+            let r = up.allocate();
+            up.put(
+                r,
+                &Object::Stream(Stream {
+                    dict: Dict::new().with(b"Filter", Object::name("FlateDecode")),
+                    data: deflate(item),
+                }),
+            );
+            arr.push(Object::Ref(r));
+        }
+        if !arr.is_empty() {
+            dss.set(key, Object::Array(arr));
+        }
+    }
+    let dss_ref = match catalog.get(b"DSS") {
+        Some(Object::Ref(r)) => *r,
+        _ => up.allocate(),
+    };
+    up.put(dss_ref, &Object::Dict(dss));
+    catalog.set(b"DSS", Object::Ref(dss_ref));
+    up.put(root_ref, &Object::Dict(catalog));
+    Ok(up.finish()?.bytes)
+}
+
+/// Adds a document timestamp (B-LTA): a /DocTimeStamp signature whose /Contents is an RFC 3161
+/// token from `source` over the byte ranges, under `hash`.
+pub fn add_document_timestamp(
+    pdf: &[u8],
+    source: &dyn TimestampSource,
+    hash: DigestAlgorithm,
+) -> Result<Vec<u8>, SignError> {
+    let prepared = prepare_kind(
+        pdf,
+        &Kind::DocumentTimestamp {
+            capacity: 16 * 1024,
+        },
+    )?;
+    let token = obtain(source, hash, &prepared.signed_bytes())?;
+    prepared.embed(&token)
+}
+
+// ---- Verification ----
+
+/// The level a signature reaches (EN 319 142-1 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Signed, no timestamp.
+    BB,
+    /// With a signature timestamp.
+    BT,
+    /// With validation data in /DSS added after it.
+    BLT,
+    /// And a document timestamp after that.
+    BLTA,
+}
+
+/// What a signature of the file is and whether it holds.
+#[derive(Clone, Debug)]
+pub struct SignatureReport {
+    /// The field's name.
+    pub field_name: String,
+    /// /SubFilter (`ETSI.CAdES.detached`, `ETSI.RFC3161`, `adbe.pkcs7.detached`).
+    pub sub_filter: String,
+    /// A document timestamp rather than a signature.
+    pub document_timestamp: bool,
+    /// The /ByteRange.
+    pub byte_range: [usize; 4],
+    /// Whether the ranges start at 0 and leave out exactly /Contents.
+    pub byte_range_well_formed: bool,
+    /// The revision covered (1 = the original file), if the ranges end where one ends.
+    pub revision: Option<usize>,
+    /// Whether the ranges reach the end of the file.
+    pub covers_whole_file: bool,
+    /// Whether bytes were appended after the signed revision (later signatures, or changes).
+    pub modified_after: bool,
+    /// Whether the CMS (or the token) verifies over the ranges.
+    pub integrity: bool,
+    /// Why not, if not.
+    pub problem: Option<String>,
+    /// The signer's (or TSA's) certificate subject.
+    pub signer_subject: Option<String>,
+    /// The signer's certificate (DER).
+    pub signer_certificate_der: Option<Vec<u8>>,
+    /// /M.
+    pub signing_time: Option<String>,
+    /// The signature timestamp (for a document timestamp: the token itself).
+    pub timestamp: Option<TimestampReport>,
+    /// The level reached (signatures that verify only).
+    pub level: Option<Level>,
+}
+
+fn field_names(doc: &Document<'_>) -> Result<HashSet<String>, SignError> {
+    Ok(signature_fields(doc)?.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Every terminal field with its name and dictionary (the /Kids tree walked, bounded).
+fn signature_fields(doc: &Document<'_>) -> Result<Vec<(String, Dict)>, SignError> {
+    let catalog = doc.catalog()?;
+    let Some(form) = catalog.get(b"AcroForm") else {
+        return Ok(Vec::new());
+    };
+    let form = doc.dict(form, "the /AcroForm")?;
+    let fields = match form.get(b"Fields").map(|f| doc.resolve(f)).transpose()? {
+        Some(Object::Array(a)) => a,
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<(Object, String, usize)> = fields
+        .into_iter()
+        .rev()
+        .map(|f| (f, String::new(), 0))
+        .collect();
+    while let Some((f, parent, depth)) = stack.pop() {
+        if depth > 32 || out.len() > 10_000 {
+            return Err(
+                PdfError::Limit("the form's field tree is too deep or too large".into()).into(),
+            );
+        }
+        if let Object::Ref(r) = f
+            && !seen.insert(r.num)
+        {
+            continue;
+        }
+        let d = doc.dict(&f, "a form field")?;
+        let own = match d.get(b"T") {
+            Some(Object::String(s)) => crate::pdf::decode_text_string(s),
+            _ => String::new(),
+        };
+        let name = match (parent.is_empty(), own.is_empty()) {
+            (true, _) => own,
+            (false, true) => parent,
+            (false, false) => format!("{parent}.{own}"),
+        };
+        match d.get(b"Kids").map(|k| doc.resolve(k)).transpose()? {
+            Some(Object::Array(kids)) if d.get(b"FT").is_none() || d.get(b"V").is_none() => {
+                for k in kids.into_iter().rev() {
+                    stack.push((k, name.clone(), depth + 1));
+                }
+                if d.get(b"V").is_some() {
+                    out.push((name, d));
+                }
+            }
+            _ => out.push((name, d)),
+        }
+    }
+    Ok(out)
+}
+
+/// The length of the DER element at the start of `b` (so that the zero padding after the CMS
+/// in /Contents is left out).
+fn der_length(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let len = b
+        .get(2..2 + n)?
+        .iter()
+        .fold(0usize, |acc, x| acc << 8 | usize::from(*x));
+    Some(2 + n + len)
+}
+
+/// Reports every signature and document timestamp of `pdf`, in the order of the revisions they
+/// cover. What cannot be read as a PDF is an error; a signature that does not hold is a report
+/// saying why.
+pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
+    let doc = Document::parse(pdf)?;
+    let ends = doc.revision_ends();
+    let mut reports = Vec::new();
+    for (field_name, field) in signature_fields(&doc)? {
+        if field.get(b"FT").and_then(Object::as_name) != Some(b"Sig") {
+            continue;
+        }
+        let Some(v) = field.get(b"V") else { continue };
+        let sig = doc.dict(v, "a signature dictionary (/V)")?;
+        reports.push(check_signature(pdf, &ends, field_name, &sig));
+    }
+    reports.sort_by_key(|r| r.byte_range[2] + r.byte_range[3]);
+    // Levels: a DSS or document timestamp in a later revision lifts the signatures before it.
+    let dss_revision = dss_revision(&doc, pdf, &ends);
+    let doc_ts: Vec<usize> = reports
+        .iter()
+        .filter(|r| r.document_timestamp && r.integrity)
+        .filter_map(|r| r.revision)
+        .collect();
+    for r in reports
+        .iter_mut()
+        .filter(|r| !r.document_timestamp && r.integrity)
+    {
+        let t = r.timestamp.as_ref().is_some_and(TimestampReport::ok);
+        let mut level = if t { Level::BT } else { Level::BB };
+        if let (true, Some(rev), Some(dss)) = (t, r.revision, dss_revision)
+            && dss > rev
+        {
+            level = Level::BLT;
+            if doc_ts.iter().any(|ts| *ts >= dss) {
+                level = Level::BLTA;
+            }
+        }
+        r.level = Some(level);
+    }
+    Ok(reports)
+}
+
+/// The revision (1-based) whose update first wrote the /DSS, if any.
+fn dss_revision(doc: &Document<'_>, pdf: &[u8], ends: &[usize]) -> Option<usize> {
+    let catalog = doc.catalog().ok()?;
+    let Some(Object::Ref(r)) = catalog.get(b"DSS") else {
+        return None;
+    };
+    let needle = format!("{} {} obj", r.num, r.gen_);
+    let at = pdf
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())?;
+    ends.iter().position(|e| *e > at).map(|i| i + 1)
+}
+
+fn check_signature(pdf: &[u8], ends: &[usize], field_name: String, sig: &Dict) -> SignatureReport {
+    let sub_filter = sig
+        .get(b"SubFilter")
+        .and_then(Object::as_name)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let document_timestamp = sub_filter == "ETSI.RFC3161";
+    let byte_range: Vec<usize> = match sig.get(b"ByteRange") {
+        Some(Object::Array(a)) => a
+            .iter()
+            .filter_map(|o| o.as_int().and_then(|i| usize::try_from(i).ok()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let br = match byte_range.as_slice() {
+        [a, b, c, d] => [*a, *b, *c, *d],
+        _ => [0; 4],
+    };
+    let signing_time = match sig.get(b"M") {
+        Some(Object::String(s)) => Some(crate::pdf::decode_text_string(s)),
+        _ => None,
+    };
+    let mut report = SignatureReport {
+        field_name,
+        sub_filter: sub_filter.clone(),
+        document_timestamp,
+        byte_range: br,
+        byte_range_well_formed: false,
+        revision: None,
+        covers_whole_file: false,
+        modified_after: false,
+        integrity: false,
+        problem: None,
+        signer_subject: None,
+        signer_certificate_der: None,
+        signing_time,
+        timestamp: None,
+        level: None,
+    };
+    let [a, b, c, d] = br;
+    let end = c.checked_add(d);
+    let well_formed = byte_range.len() == 4
+        && a == 0
+        && b < c
+        && end.is_some_and(|e| e <= pdf.len())
+        && pdf.get(b) == Some(&b'<')
+        && c.checked_sub(1).and_then(|i| pdf.get(i)) == Some(&b'>');
+    report.byte_range_well_formed = well_formed;
+    if !well_formed {
+        report.problem = Some(
+            "the /ByteRange does not start at 0 and leave out exactly /Contents within the file"
+                .into(),
+        );
+        return report;
+    }
+    let end = c + d;
+    report.revision = ends.iter().position(|e| *e == end).map(|i| i + 1);
+    report.covers_whole_file = end == pdf.len();
+    report.modified_after = end < pdf.len();
+    let contents = match sig.get(b"Contents") {
+        Some(Object::String(s)) => s.clone(),
+        _ => {
+            report.problem = Some("the signature has no /Contents string".into());
+            return report;
+        }
+    };
+    let Some(len) = der_length(&contents).filter(|l| *l <= contents.len()) else {
+        report.problem = Some("/Contents does not hold a DER structure".into());
+        return report;
+    };
+    let der = contents.get(..len).unwrap_or_default();
+    let mut signed = Vec::with_capacity(pdf.len());
+    signed.extend_from_slice(pdf.get(a..b).unwrap_or_default());
+    signed.extend_from_slice(pdf.get(c..end).unwrap_or_default());
+    if document_timestamp {
+        let t = check_token(der, &signed);
+        report.integrity = t.ok();
+        report.problem.clone_from(&t.problem);
+        report.signer_subject = t.tsa_certificate_der.as_deref().and_then(subject_of);
+        report
+            .signer_certificate_der
+            .clone_from(&t.tsa_certificate_der);
+        report.timestamp = Some(t);
+        return report;
+    }
+    if sub_filter != "ETSI.CAdES.detached" && sub_filter != "adbe.pkcs7.detached" {
+        report.problem = Some(format!("the /SubFilter {sub_filter} is not supported"));
+        return report;
+    }
+    match cms::verify_detached(der, Detached::Content(&signed), &[], false) {
+        Ok(v) => {
+            if v.content_type != OID_DATA {
+                report.problem = Some("the CMS content type is not id-data".into());
+                return report;
+            }
+            report.integrity = true;
+            report.signer_subject = subject_of(&v.signer_certificate_der);
+            report.timestamp = v
+                .signature_timestamp_token
+                .as_deref()
+                .map(|t| check_token(t, &v.signature));
+            report.signer_certificate_der = Some(v.signer_certificate_der);
+        }
+        Err(e) => report.problem = Some(e.to_string()),
+    }
+    report
+}
