@@ -658,3 +658,140 @@ pub fn rectangle(o: &Object) -> Result<[f64; 4], PdfError> {
     };
     Ok([a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{minimal_pdf, object_stream_pdf};
+
+    #[test]
+    fn reads_a_hand_written_pdf() {
+        let pdf = minimal_pdf(3);
+        let doc = Document::parse(&pdf).unwrap();
+        assert_eq!(doc.version(), "1.7");
+        assert_eq!(doc.xref_kind(), XrefKind::Table);
+        assert_eq!(doc.size(), 10);
+        let pages = doc.pages().unwrap();
+        assert_eq!(pages.len(), 3);
+        assert_eq!(pages[2].media_box, [0.0, 0.0, 595.0, 842.0]);
+        let Object::Stream(s) = doc.get(ObjRef::new(5)).unwrap() else {
+            panic!("a content stream")
+        };
+        assert!(s.data.starts_with(b"BT /F1 24 Tf"));
+        assert_eq!(doc.revision_ends(), vec![pdf.len()]);
+    }
+
+    /// qpdf's object streams and xref stream (with its PNG predictor) read the same.
+    #[test]
+    fn reads_object_streams_and_xref_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = object_stream_pdf(dir.path(), 2);
+        let doc = Document::parse(&pdf).unwrap();
+        assert_eq!(doc.xref_kind(), XrefKind::Stream);
+        assert!(
+            doc.entries()
+                .values()
+                .any(|e| matches!(e, XrefEntry::InStream { .. })),
+            "qpdf put objects in object streams"
+        );
+        let pages = doc.pages().unwrap();
+        assert_eq!(pages.len(), 2);
+        assert!(doc.catalog().unwrap().is_type(b"Catalog"));
+    }
+
+    /// An indirect /Length, a /Prev chain (an update that changes an object), a hybrid-free
+    /// file: the newest object wins.
+    #[test]
+    fn follows_prev_chains_and_indirect_lengths() {
+        let mut pdf = minimal_pdf(1);
+        let prev = {
+            let doc = Document::parse(&pdf).unwrap();
+            doc.startxref()
+        };
+        let o6 = pdf.len();
+        pdf.extend_from_slice(b"6 0 obj\n5\nendobj\n");
+        let o5 = pdf.len();
+        pdf.extend_from_slice(b"5 0 obj\n<< /Length 6 0 R >>\nstream\nq Q Q\nendstream\nendobj\n");
+        let x = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "xref\n5 2\n{o5:010} 00000 n\r\n{o6:010} 00000 n\r\ntrailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{x}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        let doc = Document::parse(&pdf).unwrap();
+        let Object::Stream(s) = doc.get(ObjRef::new(5)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.data, b"q Q Q");
+        assert_eq!(doc.revision_ends().len(), 2);
+        assert_eq!(doc.pages().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_readable_pdf() {
+        let pdf = minimal_pdf(1);
+        let e = Document::parse(b"hello, this is plain text").unwrap_err();
+        assert!(matches!(e, PdfError::NotPdf(_)), "{e}");
+        let e = Document::parse(b"\x89PNG\r\n\x1a\n").unwrap_err();
+        assert!(matches!(e, PdfError::NotPdf(_)), "{e}");
+        // Truncated: the end (startxref, %%EOF) cut off.
+        let e = Document::parse(&pdf[..pdf.len() / 2]).unwrap_err();
+        assert!(matches!(e, PdfError::Truncated(_)), "{e}");
+        // startxref past the end.
+        let find = |hay: &[u8], n: &str| {
+            hay.windows(n.len())
+                .rposition(|w| w == n.as_bytes())
+                .unwrap()
+        };
+        let replace = |from: &str, to: &str| {
+            let at = pdf
+                .windows(from.len())
+                .position(|w| w == from.as_bytes())
+                .unwrap();
+            let mut v = pdf[..at].to_vec();
+            v.extend_from_slice(to.as_bytes());
+            v.extend_from_slice(&pdf[at + from.len()..]);
+            v
+        };
+        let at = find(&pdf, "startxref\n") + 10;
+        let mut bad = pdf[..at].to_vec();
+        bad.extend_from_slice(b"999999\n%%EOF\n");
+        let e = Document::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("past the end of the file"), "{e}");
+        // An xref entry pointing outside the file (same length, so the rest stays in place).
+        let entry = |n: &str| format!("{:010} 00000 n", find(&pdf, n));
+        let bad = replace(&entry("2 0 obj"), "0009999999 00000 n");
+        let e = Document::parse(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("object 2 points to byte 9999999, outside the file"),
+            "{e}"
+        );
+        // An xref entry pointing at the wrong object.
+        let bad = replace(&entry("2 0 obj"), &entry("3 0 obj"));
+        let doc = Document::parse(&bad).unwrap();
+        let e = doc.pages().unwrap_err().to_string();
+        assert!(e.contains("but object 3 is there"), "{e}");
+        // Encrypted.
+        let bad = replace(
+            "/Root 1 0 R >>",
+            "/Root 1 0 R /Encrypt << /Filter /Standard >> >>",
+        );
+        let e = Document::parse(&bad).unwrap_err();
+        assert!(matches!(e, PdfError::Unsupported(_)), "{e}");
+        // A /Prev loop.
+        let x = find(&pdf, "\nxref\n") + 1;
+        let bad = replace("/Root 1 0 R >>", &format!("/Root 1 0 R /Prev {x} >>"));
+        let e = Document::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("loops"), "{e}");
+        // Too large for the limits.
+        let small = Limits {
+            max_file_len: 100,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            Document::parse_with(&pdf, small),
+            Err(PdfError::Limit(_))
+        ));
+    }
+}
