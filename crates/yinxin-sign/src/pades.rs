@@ -854,3 +854,422 @@ fn check_signature(pdf: &[u8], ends: &[usize], field_name: String, sig: &Dict) -
     }
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::testing::{Pki, assert_qpdf_check, minimal_pdf, object_stream_pdf, run};
+    use yinxin_crypto::KeyAlgorithm;
+
+    /// A red ring on transparent pixels: what a seal image looks like to this code.
+    fn seal(size: u32) -> Rgba {
+        let mut pixels = Vec::new();
+        let c = f64::from(size) / 2.0;
+        for y in 0..size {
+            for x in 0..size {
+                let r = ((f64::from(x) - c).powi(2) + (f64::from(y) - c).powi(2)).sqrt();
+                let on = r < c - 1.0 && r > c * 0.8;
+                pixels.extend_from_slice(&[220, 30, 30, if on { 255 } else { 0 }]);
+            }
+        }
+        Rgba {
+            width: size,
+            height: size,
+            pixels,
+        }
+    }
+
+    fn request<'a>(pki: &'a Pki, chain: &'a [Vec<u8>], field: &str, visible: bool) -> Request<'a> {
+        Request {
+            field_name: field.into(),
+            page: 1,
+            rect: [350.0, 80.0, 500.0, 230.0],
+            appearance: if visible {
+                Appearance::Image(seal(96))
+            } else {
+                Appearance::Invisible
+            },
+            signing_time: SystemTime::now(),
+            reason: Some("同意合同条款".into()),
+            location: None,
+            name: Some("张三".into()),
+            signer_certificate_der: &pki.signer,
+            chain,
+            contents_capacity: None,
+        }
+    }
+
+    fn pdfsig(path: &Path) -> String {
+        let (_, out) = run("pdfsig", &[path.as_os_str()]);
+        out
+    }
+
+    /// The signature blocks of `pdfsig` output, one string each.
+    fn pdfsig_signatures(out: &str) -> Vec<String> {
+        out.split("Signature #")
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `openssl cms -verify` of signature `index`'s /Contents over its byte ranges.
+    fn openssl_verify_contents(dir: &Path, pdf: &[u8], report: &SignatureReport) -> String {
+        let [a, b, c, d] = report.byte_range;
+        let mut signed = pdf[a..a + b].to_vec();
+        signed.extend_from_slice(&pdf[c..c + d]);
+        let hex_text = std::str::from_utf8(&pdf[b + 1..c - 1]).unwrap();
+        let der = hex::decode(hex_text).unwrap();
+        let der = &der[..der_length(&der).unwrap()];
+        std::fs::write(dir.join("ranges.bin"), signed).unwrap();
+        std::fs::write(dir.join("contents.p7s"), der).unwrap();
+        let s = |p: &str| dir.join(p).display().to_string();
+        let (_, out) = run(
+            "openssl",
+            &[
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                &s("contents.p7s"),
+                "-content",
+                &s("ranges.bin"),
+                "-CAfile",
+                &s("root.pem"),
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ],
+        );
+        out
+    }
+
+    /// P-256 at B-T with a visible seal, then a second (invisible) signature in an incremental
+    /// update, then B-LT (DSS) and B-LTA (document timestamp): qpdf finds every file clean,
+    /// pdfsig says every signature is valid and covers what it should, openssl verifies each
+    /// /Contents over its byte ranges, and our verifier agrees (revisions, levels, modified
+    /// after). One byte changed in a signed range fails in pdfsig and in ours.
+    #[test]
+    fn p256_signatures_in_sequence_to_b_lta_agree_with_qpdf_pdfsig_openssl() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        pki.write_pems(d);
+        let chain = vec![pki.issuing.clone()];
+        let tsa = |h: DigestAlgorithm, dg: &[u8]| pki.timestamp(h, dg);
+        let original = minimal_pdf(2);
+
+        let one = sign(
+            &original,
+            &request(&pki, &chain, "Signature1", true),
+            &pki.signer_key,
+            Some(&tsa),
+        )
+        .unwrap();
+        assert!(one.starts_with(&original), "an incremental update");
+        let p1 = d.join("one.pdf");
+        std::fs::write(&p1, &one).unwrap();
+        assert_qpdf_check(&p1);
+        let out = pdfsig(&p1);
+        let sigs = pdfsig_signatures(&out);
+        assert_eq!(sigs.len(), 1, "{out}");
+        assert!(
+            sigs[0].contains("Signature Validation: Signature is Valid."),
+            "{out}"
+        );
+        assert!(sigs[0].contains("Total document signed"), "{out}");
+        assert!(sigs[0].contains("ETSI.CAdES.detached"), "{out}");
+        let r = verify(&one).unwrap();
+        assert_eq!(r.len(), 1);
+        assert!(r[0].integrity, "{:?}", r[0].problem);
+        assert!(r[0].covers_whole_file && !r[0].modified_after);
+        assert_eq!(r[0].revision, Some(2));
+        assert_eq!(r[0].level, Some(Level::BT));
+        assert!(r[0].signer_subject.as_deref().unwrap().contains("张三"));
+        let out = openssl_verify_contents(d, &one, &r[0]);
+        assert!(out.contains("Verification successful"), "{out}");
+        // The image is there (pdfimages lists it and its soft mask).
+        let (ok, out) = run(
+            "pdfimages",
+            &[std::ffi::OsStr::new("-list"), p1.as_os_str()],
+        );
+        assert!(ok && out.contains("smask") && out.contains("96"), "{out}");
+
+        let two = sign(
+            &one,
+            &request(&pki, &chain, "Signature2", false),
+            &pki.signer_key,
+            None,
+        )
+        .unwrap();
+        assert!(two.starts_with(&one));
+        let p2 = d.join("two.pdf");
+        std::fs::write(&p2, &two).unwrap();
+        assert_qpdf_check(&p2);
+        let out = pdfsig(&p2);
+        let sigs = pdfsig_signatures(&out);
+        assert_eq!(sigs.len(), 2, "{out}");
+        for s in &sigs {
+            assert!(
+                s.contains("Signature Validation: Signature is Valid."),
+                "{out}"
+            );
+        }
+        assert!(sigs[0].contains("Signature1") && !sigs[0].contains("Total document signed"));
+        assert!(sigs[1].contains("Total document signed"), "{out}");
+        let r = verify(&two).unwrap();
+        assert_eq!(r.len(), 2);
+        assert!(r.iter().all(|s| s.integrity));
+        assert_eq!((r[0].revision, r[0].modified_after), (Some(2), true));
+        assert_eq!((r[1].revision, r[1].covers_whole_file), (Some(3), true));
+        assert_eq!(r[1].level, Some(Level::BB));
+        for s in &r {
+            let out = openssl_verify_contents(d, &two, s);
+            assert!(
+                out.contains("Verification successful"),
+                "{}: {out}",
+                s.field_name
+            );
+        }
+
+        // B-LT then B-LTA.
+        let lt = add_dss(
+            &two,
+            &ValidationData {
+                certificates: vec![pki.issuing.clone(), pki.root.clone(), pki.tsa.clone()],
+                ..ValidationData::default()
+            },
+        )
+        .unwrap();
+        let lta = add_document_timestamp(&lt, &tsa, DigestAlgorithm::Sha256).unwrap();
+        let p3 = d.join("lta.pdf");
+        std::fs::write(&p3, &lta).unwrap();
+        assert_qpdf_check(&p3);
+        let r = verify(&lta).unwrap();
+        assert_eq!(r.len(), 3);
+        assert!(r.iter().all(|s| s.integrity), "{r:?}");
+        assert_eq!(r[0].level, Some(Level::BLTA));
+        assert!(r[2].document_timestamp && r[2].covers_whole_file);
+        assert_eq!(r[2].revision, Some(5));
+        let out = pdfsig(&p3);
+        let sigs = pdfsig_signatures(&out);
+        assert_eq!(sigs.len(), 3, "{out}");
+        for s in &sigs[..2] {
+            assert!(
+                s.contains("Signature Validation: Signature is Valid."),
+                "{out}"
+            );
+        }
+        // Poppler 22.12 does not validate document timestamps: it says so. The token is
+        // checked by `openssl ts -verify` over the byte ranges instead.
+        assert!(
+            sigs[2].contains("Signature Type: unknown")
+                && sigs[2].contains("Total document signed")
+                && sigs[2].contains("Test TSA"),
+            "pdfsig validates document timestamps now: update docs/SIGNING.md and this test: {out}"
+        );
+        let [a, b, c, l] = r[2].byte_range;
+        let mut ranges = lta[a..a + b].to_vec();
+        ranges.extend_from_slice(&lta[c..c + l]);
+        std::fs::write(d.join("lta-ranges.bin"), ranges).unwrap();
+        let token = hex::decode(std::str::from_utf8(&lta[b + 1..c - 1]).unwrap()).unwrap();
+        std::fs::write(d.join("token.der"), &token[..der_length(&token).unwrap()]).unwrap();
+        let s = |p: &str| d.join(p).display().to_string();
+        let (ok, out) = run(
+            "openssl",
+            &[
+                "ts",
+                "-verify",
+                "-data",
+                &s("lta-ranges.bin"),
+                "-in",
+                &s("token.der"),
+                "-token_in",
+                "-CAfile",
+                &s("root.pem"),
+                "-untrusted",
+                &s("chain.pem"),
+            ],
+        );
+        assert!(ok && out.contains("Verification: OK"), "{out}");
+
+        // One byte of the first signed range changed (inside the page's content stream).
+        let at = lta.windows(8).position(|w| w == b"Contract").unwrap();
+        let mut forged = lta.clone();
+        forged[at] = b'K';
+        let r = verify(&forged).unwrap();
+        assert!(r.iter().all(|s| !s.integrity), "{r:?}");
+        let p4 = d.join("forged.pdf");
+        std::fs::write(&p4, &forged).unwrap();
+        let out = pdfsig(&p4);
+        let sigs = pdfsig_signatures(&out);
+        for s in &sigs[..2] {
+            assert!(!s.contains("Signature is Valid"), "{out}");
+            assert!(s.contains("Signature Validation:"), "{out}");
+        }
+    }
+
+    /// A file with object streams and an xref stream (qpdf's): the update is an xref stream too,
+    /// qpdf and pdfsig accept it.
+    #[test]
+    fn signs_a_pdf_with_object_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let chain = vec![pki.issuing.clone()];
+        let original = object_stream_pdf(d, 3);
+        let mut req = request(&pki, &chain, "签名1", true);
+        req.page = 3;
+        let signed = sign(&original, &req, &pki.signer_key, None).unwrap();
+        let p = d.join("signed-objstm.pdf");
+        std::fs::write(&p, &signed).unwrap();
+        assert_qpdf_check(&p);
+        assert_eq!(
+            Document::parse(&signed).unwrap().xref_kind(),
+            crate::pdf::XrefKind::Stream
+        );
+        let out = pdfsig(&p);
+        assert!(
+            out.contains("Signature Validation: Signature is Valid."),
+            "{out}"
+        );
+        let r = verify(&signed).unwrap();
+        assert_eq!(r[0].field_name, "签名1");
+        assert!(r[0].integrity && r[0].level == Some(Level::BB));
+    }
+
+    /// RSA signs too (pdfsig valid); SM2 signs and our verifier accepts it, while poppler (NSS)
+    /// does not know SM2: asserted as what it says.
+    #[test]
+    fn rsa_and_sm2_signatures() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for alg in [KeyAlgorithm::Rsa2048, KeyAlgorithm::Sm2] {
+            let pki = Pki::new(alg);
+            pki.write_pems(d);
+            let chain = vec![pki.issuing.clone()];
+            let tsa = |h: DigestAlgorithm, dg: &[u8]| pki.timestamp(h, dg);
+            let signed = sign(
+                &minimal_pdf(1),
+                &request(&pki, &chain, "Signature1", true),
+                &pki.signer_key,
+                Some(&tsa),
+            )
+            .unwrap();
+            let p = d.join(format!("{alg}.pdf"));
+            std::fs::write(&p, &signed).unwrap();
+            assert_qpdf_check(&p);
+            let r = verify(&signed).unwrap();
+            assert!(r[0].integrity, "{alg}: {:?}", r[0].problem);
+            assert_eq!(r[0].level, Some(Level::BT), "{alg}");
+            let out = pdfsig(&p);
+            if alg == KeyAlgorithm::Sm2 {
+                assert!(
+                    !out.contains("Signature is Valid"),
+                    "poppler verifies SM2 now: update docs/SIGNING.md and this test: {out}"
+                );
+            } else {
+                assert!(
+                    out.contains("Signature Validation: Signature is Valid."),
+                    "{out}"
+                );
+                let out = openssl_verify_contents(d, &signed, &r[0]);
+                assert!(out.contains("Verification successful"), "{out}");
+            }
+        }
+    }
+
+    /// Clear refusals: not a PDF, truncated, a page that does not exist, a rectangle off the
+    /// page, a field name taken, a wrong image size, a signature too large for its space.
+    #[test]
+    fn refusals_name_what_is_wrong() {
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let chain = vec![pki.issuing.clone()];
+        let pdf = minimal_pdf(2);
+        let req = request(&pki, &chain, "Signature1", true);
+        let e = sign(b"GIF89a", &req, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("not a PDF"), "{e}");
+        let e = sign(&pdf[..pdf.len() - 30], &req, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("truncated"), "{e}");
+        let mut r = req.clone();
+        r.page = 3;
+        let e = sign(&pdf, &r, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("page 3 does not exist: the document has 2 page(s)"),
+            "{e}"
+        );
+        r.page = 0;
+        assert!(sign(&pdf, &r, &pki.signer_key, None).is_err());
+        let mut r = req.clone();
+        r.rect = [500.0, 700.0, 700.0, 900.0];
+        let e = sign(&pdf, &r, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not on page 1"), "{e}");
+        let once = sign(&pdf, &req, &pki.signer_key, None).unwrap();
+        let e = sign(&once, &req, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("already has a field named \"Signature1\""),
+            "{e}"
+        );
+        let mut r = req.clone();
+        r.appearance = Appearance::Image(Rgba {
+            width: 10,
+            height: 10,
+            pixels: vec![0; 399],
+        });
+        let e = sign(&pdf, &r, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("399 bytes"), "{e}");
+        let mut r = req.clone();
+        r.contents_capacity = Some(100);
+        let e = sign(&pdf, &r, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not fit"), "{e}");
+    }
+
+    /// Two-step signing: prepare, sign the digest elsewhere, embed.
+    #[test]
+    fn prepare_then_embed() {
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let req = request(&pki, &[], "S", false);
+        let prepared = prepare(&minimal_pdf(1), &req).unwrap();
+        let [a, b, c, d] = prepared.byte_range();
+        assert_eq!(a, 0);
+        assert_eq!(c + d, prepared.bytes.len());
+        assert!(b < c);
+        let digest = prepared.digest(DigestAlgorithm::Sha256);
+        let cms_der = crate::cades::sign(
+            &crate::cades::Request {
+                input: crate::cades::Input::Digest(&digest),
+                signer_certificate_der: &pki.signer,
+                chain: &[],
+                signing_time: None,
+            },
+            &pki.signer_key,
+            None,
+        )
+        .unwrap();
+        let signed = prepared.embed(&cms_der).unwrap();
+        let r = verify(&signed).unwrap();
+        assert!(r[0].integrity && r[0].covers_whole_file);
+        assert_eq!(
+            pdf_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_780_000_000)),
+            "D:20260528202640Z"
+        );
+    }
+}
