@@ -213,7 +213,7 @@ fn prepare_kind(pdf: &[u8], kind: &Kind<'_>) -> Result<Prepared, SignError> {
     if visible {
         let [x0, y0, x1, y1] = rect;
         let [px0, py0, px1, py1] = page.media_box;
-        if !(x0 < x1 && y0 < y1) || !rect.iter().all(|v| v.is_finite()) {
+        if !(x0 < x1 && y0 < y1 && rect.iter().all(|v| v.is_finite())) {
             return Err(SignError::Invalid(format!(
                 "the signature rectangle {rect:?} is empty: give [llx lly urx ury] with llx < urx and lly < ury"
             )));

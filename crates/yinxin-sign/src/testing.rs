@@ -16,7 +16,6 @@ use crate::SignError;
 
 /// Root, issuing CA, a person's signing certificate and a TSA, all of `alg`.
 pub(crate) struct Pki {
-    pub(crate) alg: KeyAlgorithm,
     pub(crate) root: Vec<u8>,
     pub(crate) issuing: Vec<u8>,
     pub(crate) signer_key: SoftwareKey,
@@ -88,7 +87,6 @@ impl Pki {
             Some(("Test Issuing", &issuing_key)),
         );
         Self {
-            alg,
             root,
             issuing,
             signer_key,

@@ -308,7 +308,7 @@ impl<'a> Document<'a> {
                 .ok_or_else(|| PdfError::malformed("/Index of an xref stream is not integers"))?,
             Some(_) => return Err(PdfError::malformed("/Index is not an array")),
         };
-        if index.len() % 2 != 0 {
+        if !index.len().is_multiple_of(2) {
             return Err(PdfError::malformed("/Index has an odd number of entries"));
         }
         let mut rows = data.chunks_exact(row);
@@ -463,12 +463,17 @@ impl<'a> Document<'a> {
                         r.num
                     )));
                 };
-                self.from_object_stream(&s, r.num, *index)
+                self.read_from_object_stream(&s, r.num, *index)
             }
         }
     }
 
-    fn from_object_stream(&self, s: &Stream, num: u32, index: u32) -> Result<Object, PdfError> {
+    fn read_from_object_stream(
+        &self,
+        s: &Stream,
+        num: u32,
+        index: u32,
+    ) -> Result<Object, PdfError> {
         if !s.dict.is_type(b"ObjStm") {
             return Err(PdfError::Malformed(format!(
                 "object {num} is said to be in a stream that is not an object stream"
