@@ -26,6 +26,26 @@ where
     }
 }
 
+/// The token of a DER `TimeStampResp` (what `POST /pki/tsa` or
+/// [`yinxin_pki::tsa::TimestampAuthority::respond`] answers); a refusal is an error carrying
+/// the TSA's status text and failure bits — never a signature without its timestamp.
+pub fn token_from_response(response_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    let r = tsp::read_response(response_der)
+        .map_err(|e| SignError::Timestamp(format!("the TSA's answer cannot be read: {e}")))?;
+    match (r.status, r.token) {
+        (0 | 1, Some(token)) => Ok(token),
+        (status, _) => Err(SignError::Timestamp(format!(
+            "the TSA refused (status {status}: {}; {})",
+            r.text.join(" "),
+            r.failures
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 /// What a timestamp token says and whether it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimestampReport {
@@ -90,4 +110,30 @@ pub(crate) fn obtain(
         ));
     }
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Pki;
+    use yinxin_crypto::KeyAlgorithm;
+    use yinxin_pki::tsp::{FailureInfo, Rejection};
+
+    #[test]
+    fn tokens_come_out_of_granted_responses_only() {
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let d = DigestAlgorithm::Sha256.digest(b"sig");
+        let token = pki.timestamp(DigestAlgorithm::Sha256, &d).unwrap();
+        let granted = tsp::granted(&token).unwrap();
+        assert_eq!(token_from_response(&granted).unwrap(), token);
+        assert!(check_token(&token, b"sig").ok());
+        assert!(!check_token(&token, b"other").imprint_matches);
+        let refused = tsp::rejected(&Rejection::new(FailureInfo::TimeNotAvailable, "clock"));
+        let e = token_from_response(&refused).unwrap_err().to_string();
+        assert!(
+            e.contains("refused") && e.contains("timeNotAvailable"),
+            "{e}"
+        );
+        assert!(token_from_response(b"junk").is_err());
+    }
 }
