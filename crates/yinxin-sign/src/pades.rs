@@ -1292,6 +1292,47 @@ mod tests {
         );
     }
 
+    /// Every truncation and many single-byte changes of a small file and of a signed one are
+    /// read or refused without a panic; a signed file changed anywhere in its signed ranges
+    /// never verifies as intact.
+    #[test]
+    fn damaged_files_never_panic_and_never_verify() {
+        let small = minimal_pdf(1);
+        for cut in 0..small.len() {
+            if let Ok(doc) = Document::parse(&small[..cut]) {
+                let _ = doc.pages();
+            }
+        }
+        for at in 0..small.len() {
+            for x in [0x01u8, 0x20, 0x80] {
+                let mut v = small.clone();
+                v[at] ^= x;
+                if let Ok(doc) = Document::parse(&v) {
+                    let _ = doc.pages();
+                }
+            }
+        }
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let signed = sign(
+            &small,
+            &request(&pki, &[], "S", true),
+            &pki.signer_key,
+            None,
+        )
+        .unwrap();
+        let [_, b, c, _] = verify(&signed).unwrap()[0].byte_range;
+        for at in (0..signed.len()).step_by(97) {
+            let mut v = signed.clone();
+            v[at] ^= 0x01;
+            let _ = verify(&v[..at.max(1)]);
+            if let Ok(r) = verify(&v) {
+                if at < b || at >= c {
+                    assert!(r.iter().all(|s| !s.integrity), "byte {at} changed: {r:?}");
+                }
+            }
+        }
+    }
+
     /// Two-step signing: prepare, sign the digest elsewhere, embed.
     #[test]
     fn prepare_then_embed() {
