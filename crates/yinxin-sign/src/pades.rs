@@ -704,8 +704,11 @@ pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
             continue;
         }
         let Some(v) = field.get(b"V") else { continue };
-        let sig = doc.dict(v, "a signature dictionary (/V)")?;
-        reports.push(check_signature(pdf, &ends, field_name, &sig));
+        // One unreadable signature dictionary is reported as such; the others are still checked.
+        match doc.dict(v, "the signature dictionary (/V)") {
+            Ok(sig) => reports.push(check_signature(pdf, &ends, field_name, &sig)),
+            Err(e) => reports.push(unreadable(field_name, &e)),
+        }
     }
     reports.sort_by_key(|r| r.byte_range[2] + r.byte_range[3]);
     // Levels: a DSS or document timestamp in a later revision lifts the signatures before it.
@@ -732,6 +735,26 @@ pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
         r.level = Some(level);
     }
     Ok(reports)
+}
+
+fn unreadable(field_name: String, e: &PdfError) -> SignatureReport {
+    SignatureReport {
+        field_name,
+        sub_filter: String::new(),
+        document_timestamp: false,
+        byte_range: [0; 4],
+        byte_range_well_formed: false,
+        revision: None,
+        covers_whole_file: false,
+        modified_after: false,
+        integrity: false,
+        problem: Some(e.to_string()),
+        signer_subject: None,
+        signer_certificate_der: None,
+        signing_time: None,
+        timestamp: None,
+        level: None,
+    }
 }
 
 /// The revision (1-based) whose update first wrote the /DSS, if any.
@@ -1150,6 +1173,42 @@ mod tests {
         let r = verify(&signed).unwrap();
         assert_eq!(r[0].field_name, "签名1");
         assert!(r[0].integrity && r[0].level == Some(Level::BB));
+    }
+
+    /// A linearized file (qpdf --linearize: a first-page xref whose /Prev is the main one) signs
+    /// as an incremental update that qpdf and pdfsig accept.
+    #[test]
+    fn signs_a_linearized_pdf() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("plain.pdf"), minimal_pdf(3)).unwrap();
+        let (ok, out) = run(
+            "qpdf",
+            &[
+                std::ffi::OsStr::new("--linearize"),
+                d.join("plain.pdf").as_os_str(),
+                d.join("lin.pdf").as_os_str(),
+            ],
+        );
+        assert!(ok, "{out}");
+        let lin = std::fs::read(d.join("lin.pdf")).unwrap();
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let mut req = request(&pki, &[], "S", true);
+        req.page = 2;
+        let signed = sign(&lin, &req, &pki.signer_key, None).unwrap();
+        let p = d.join("signed-lin.pdf");
+        std::fs::write(&p, &signed).unwrap();
+        let (ok, out) = run("qpdf", &[std::ffi::OsStr::new("--check"), p.as_os_str()]);
+        assert!(
+            ok && out.contains("No syntax or stream encoding errors"),
+            "{out}"
+        );
+        let out = pdfsig(&p);
+        assert!(
+            out.contains("Signature Validation: Signature is Valid."),
+            "{out}"
+        );
+        assert!(verify(&signed).unwrap()[0].integrity);
     }
 
     /// RSA signs too (pdfsig valid); SM2 signs and our verifier accepts it, while poppler (NSS)
