@@ -29,7 +29,9 @@ use yinxin_pki::cms::{self, Detached, DigestAlgorithm, OID_DATA, Payload, Signed
 
 use crate::SignError;
 use crate::cades::subject_of;
-use crate::pdf::{Dict, Document, Object, PdfError, Stream, Update, deflate, text_string};
+use crate::pdf::{
+    Dict, Document, ObjRef, Object, Page, PdfError, Stream, Update, deflate, text_string,
+};
 use crate::timestamp::{TimestampReport, TimestampSource, check_token, obtain};
 
 /// An image with alpha: `width × height` pixels, 4 bytes each (R, G, B, A), rows top to bottom.
@@ -51,6 +53,12 @@ pub enum Appearance {
     Invisible,
     /// The image, scaled to the rectangle.
     Image(Rgba),
+    /// A cross-page seal (骑缝章): the image cut into vertical strips, one per page from the
+    /// request's page to the last, each at the right edge of its page, so that the pages laid
+    /// fanned out show the whole seal. The rectangle gives the seal's height and vertical place
+    /// and its whole width; its horizontal place is ignored. The first strip is the signature's
+    /// widget, the others stamp annotations in the same signed revision.
+    CrossPageSeal(Rgba),
 }
 
 /// A PAdES signature to make.
@@ -209,22 +217,41 @@ fn prepare_kind(pdf: &[u8], kind: &Kind<'_>) -> Result<Prepared, SignError> {
                 pages.len()
             ))
         })?;
-    let visible = matches!(appearance, Appearance::Image(_));
-    if visible {
-        let [x0, y0, x1, y1] = rect;
-        let [px0, py0, px1, py1] = page.media_box;
-        if !(x0 < x1 && y0 < y1 && rect.iter().all(|v| v.is_finite())) {
-            return Err(SignError::Invalid(format!(
-                "the signature rectangle {rect:?} is empty: give [llx lly urx ury] with llx < urx and lly < ury"
-            )));
+    // Where the widgets go: one rectangle on one page; for a cross-page seal (骑缝章) one
+    // vertical strip of the image at the right edge of each page from `page` to the last.
+    let placements: Vec<(&Page, [f64; 4], Option<Rgba>)> = match appearance {
+        Appearance::Invisible => vec![(page, [0.0; 4], None)],
+        Appearance::Image(img) => {
+            check_on_page(rect, page, page_no)?;
+            vec![(page, rect, Some(img.clone()))]
         }
-        if x0 < px0 || y0 < py0 || x1 > px1 || y1 > py1 {
-            return Err(SignError::Invalid(format!(
-                "the signature rectangle {rect:?} is not on page {page_no}, whose MediaBox is {:?}",
-                page.media_box
-            )));
+        Appearance::CrossPageSeal(img) => {
+            let targets: Vec<&Page> = pages.iter().skip(page_no - 1).collect();
+            let n = targets.len();
+            if n < 2 {
+                return Err(SignError::Invalid(format!(
+                    "a cross-page seal needs at least two pages from page {page_no}; the document has {}",
+                    pages.len()
+                )));
+            }
+            if (img.width as usize) < n {
+                return Err(SignError::Invalid(format!(
+                    "a cross-page seal over {n} pages needs an image at least {n} pixels wide"
+                )));
+            }
+            let strip = (rect[2] - rect[0]) / n as f64;
+            let mut v = Vec::with_capacity(n);
+            for (i, p) in targets.into_iter().enumerate() {
+                let right = p.media_box[2];
+                let r = [right - strip, rect[1], right, rect[3]];
+                check_on_page(r, p, page_no + i)?;
+                let from = img.width as usize * i / n;
+                let to = img.width as usize * (i + 1) / n;
+                v.push((p, r, Some(columns(img, from, to)?)));
+            }
+            v
         }
-    }
+    };
     let existing = field_names(&doc)?;
     if existing.contains(&field_name) {
         return Err(SignError::Invalid(format!(
@@ -234,85 +261,44 @@ fn prepare_kind(pdf: &[u8], kind: &Kind<'_>) -> Result<Prepared, SignError> {
 
     let mut up = Update::new(&doc);
     let sig_ref = up.allocate();
-    let widget_ref = up.allocate();
-    let ap_ref = up.allocate();
-
-    // The appearance: an image XObject with its alpha as /SMask, drawn over the whole box.
-    let (w, h) = if visible {
-        (rect[2] - rect[0], rect[3] - rect[1])
-    } else {
-        (0.0, 0.0)
-    };
-    let mut resources = Dict::new();
-    let content = if let Appearance::Image(img) = appearance {
-        let (image, smask) = image_streams(img)?;
-        let img_ref = up.allocate();
-        let smask_ref = up.allocate();
-        up.put(smask_ref, &Object::Stream(smask));
-        let mut image = image;
-        image.dict.set(b"SMask", Object::Ref(smask_ref));
-        up.put(img_ref, &Object::Stream(image));
-        resources.set(
-            b"XObject",
-            Object::Dict(Dict::new().with(b"Img", Object::Ref(img_ref))),
-        );
-        format!("q {} 0 0 {} 0 0 cm /Img Do Q", fmt(w), fmt(h)).into_bytes()
-    } else {
-        Vec::new()
-    };
-    up.put(
-        ap_ref,
-        &Object::Stream(Stream {
-            dict: Dict::new()
-                .with(b"Type", Object::name("XObject"))
-                .with(b"Subtype", Object::name("Form"))
-                .with(b"BBox", Object::reals(&[0.0, 0.0, w, h]))
-                .with(b"Resources", Object::Dict(resources)),
-            data: content,
-        }),
-    );
-
-    // The widget, merged with its field (ISO 32000-1 §12.5.6.19, §12.7.4.5).
-    let widget = Dict::new()
-        .with(b"Type", Object::name("Annot"))
-        .with(b"Subtype", Object::name("Widget"))
-        .with(b"FT", Object::name("Sig"))
-        .with(b"T", text_string(&field_name))
-        .with(b"V", Object::Ref(sig_ref))
-        // Print + Locked: shown when printed, not movable.
-        .with(b"F", Object::Int(132))
-        .with(
-            b"Rect",
-            Object::reals(&if visible { rect } else { [0.0; 4] }),
-        )
-        .with(b"P", Object::Ref(page.reference))
-        .with(
-            b"AP",
-            Object::Dict(Dict::new().with(b"N", Object::Ref(ap_ref))),
-        );
-    up.put(widget_ref, &Object::Dict(widget));
-
-    // The page lists the widget among its annotations.
-    let mut page_dict = page.dict.clone();
-    match page_dict.get(b"Annots").cloned() {
-        Some(Object::Ref(r)) => {
-            let mut arr = match doc.get(r)? {
-                Object::Array(a) => a,
-                _ => return Err(PdfError::malformed("a page's /Annots is not an array").into()),
-            };
-            arr.push(Object::Ref(widget_ref));
-            up.put(r, &Object::Array(arr));
+    let field_ref = up.allocate();
+    // The first strip is the field's widget; a cross-page seal's other strips are stamp
+    // annotations (ISO 32000-1 §12.5.6.12) with the same flags. Not further widgets of the one
+    // field (/Kids), which the standard allows: poppler 22.12 then reports every strip as an
+    // unsigned signature field.
+    for (i, (p, r, img)) in placements.iter().enumerate() {
+        let annot_ref = if i == 0 { field_ref } else { up.allocate() };
+        let ap_ref = up.allocate();
+        put_appearance(&mut up, ap_ref, *r, img.as_ref())?;
+        let mut annot = Dict::new()
+            .with(b"Type", Object::name("Annot"))
+            .with(
+                b"Subtype",
+                Object::name(if i == 0 { "Widget" } else { "Stamp" }),
+            )
+            // Print + Locked: shown when printed, not movable.
+            .with(b"F", Object::Int(132))
+            .with(b"Rect", Object::reals(r))
+            .with(b"P", Object::Ref(p.reference))
+            .with(
+                b"AP",
+                Object::Dict(Dict::new().with(b"N", Object::Ref(ap_ref))),
+            );
+        if i == 0 {
+            // The widget merged with its field (ISO 32000-1 §12.5.6.19, §12.7.4.5).
+            annot.set(b"FT", Object::name("Sig"));
+            annot.set(b"T", text_string(&field_name));
+            annot.set(b"V", Object::Ref(sig_ref));
+        } else {
+            annot.set(
+                b"Contents",
+                text_string(&format!("{field_name} ({})", i + 1)),
+            );
         }
-        Some(Object::Array(mut a)) => {
-            a.push(Object::Ref(widget_ref));
-            page_dict.set(b"Annots", Object::Array(a));
-            up.put(page.reference, &Object::Dict(page_dict));
-        }
-        _ => {
-            page_dict.set(b"Annots", Object::Array(vec![Object::Ref(widget_ref)]));
-            up.put(page.reference, &Object::Dict(page_dict));
-        }
+        up.put(annot_ref, &Object::Dict(annot));
+        add_annotation(&doc, &mut up, p, annot_ref)?;
     }
+    let widget_ref = field_ref;
 
     // The form lists the field; SigFlags 3: signatures exist, append only.
     let root_ref = doc.root_ref()?;
@@ -413,6 +399,115 @@ fn prepare_kind(pdf: &[u8], kind: &Kind<'_>) -> Result<Prepared, SignError> {
     }
     slot.copy_from_slice(text.as_bytes());
     Ok(prepared)
+}
+
+fn check_on_page(rect: [f64; 4], page: &Page, page_no: usize) -> Result<(), SignError> {
+    let [x0, y0, x1, y1] = rect;
+    let [px0, py0, px1, py1] = page.media_box;
+    if !(x0 < x1 && y0 < y1 && rect.iter().all(|v| v.is_finite())) {
+        return Err(SignError::Invalid(format!(
+            "the signature rectangle {rect:?} is empty: give [llx lly urx ury] with llx < urx and lly < ury"
+        )));
+    }
+    if x0 < px0 || y0 < py0 || x1 > px1 || y1 > py1 {
+        return Err(SignError::Invalid(format!(
+            "the signature rectangle {rect:?} is not on page {page_no}, whose MediaBox is {:?}",
+            page.media_box
+        )));
+    }
+    Ok(())
+}
+
+/// Columns `from..to` of an image.
+fn columns(img: &Rgba, from: usize, to: usize) -> Result<Rgba, SignError> {
+    let w = img.width as usize;
+    if img.pixels.len() != w * img.height as usize * 4 || from >= to || to > w {
+        return Err(SignError::Invalid(format!(
+            "the image is {}×{} but has {} bytes of pixels, not {}",
+            img.width,
+            img.height,
+            img.pixels.len(),
+            w * img.height as usize * 4
+        )));
+    }
+    let mut pixels = Vec::with_capacity((to - from) * img.height as usize * 4);
+    for row in img.pixels.chunks_exact(w * 4) {
+        pixels.extend_from_slice(row.get(from * 4..to * 4).unwrap_or_default());
+    }
+    Ok(Rgba {
+        width: u32::try_from(to - from).unwrap_or(u32::MAX),
+        height: img.height,
+        pixels,
+    })
+}
+
+/// The appearance form XObject `ap_ref` for a widget of `rect`: the image (with its alpha as
+/// /SMask) drawn over the whole box, or nothing.
+fn put_appearance(
+    up: &mut Update<'_, '_>,
+    ap_ref: ObjRef,
+    rect: [f64; 4],
+    img: Option<&Rgba>,
+) -> Result<(), SignError> {
+    let (w, h) = (rect[2] - rect[0], rect[3] - rect[1]);
+    let mut resources = Dict::new();
+    let content = if let Some(img) = img {
+        let (mut image, smask) = image_streams(img)?;
+        let img_ref = up.allocate();
+        let smask_ref = up.allocate();
+        up.put(smask_ref, &Object::Stream(smask));
+        image.dict.set(b"SMask", Object::Ref(smask_ref));
+        up.put(img_ref, &Object::Stream(image));
+        resources.set(
+            b"XObject",
+            Object::Dict(Dict::new().with(b"Img", Object::Ref(img_ref))),
+        );
+        format!("q {} 0 0 {} 0 0 cm /Img Do Q", fmt(w), fmt(h)).into_bytes()
+    } else {
+        Vec::new()
+    };
+    up.put(
+        ap_ref,
+        &Object::Stream(Stream {
+            dict: Dict::new()
+                .with(b"Type", Object::name("XObject"))
+                .with(b"Subtype", Object::name("Form"))
+                .with(b"BBox", Object::reals(&[0.0, 0.0, w, h]))
+                .with(b"Resources", Object::Dict(resources)),
+            data: content,
+        }),
+    );
+    Ok(())
+}
+
+/// Lists `annot` among `page`'s /Annots (a direct array, an indirect one, or a new one).
+fn add_annotation(
+    doc: &Document<'_>,
+    up: &mut Update<'_, '_>,
+    page: &Page,
+    annot: ObjRef,
+) -> Result<(), SignError> {
+    let mut page_dict = page.dict.clone();
+    match page_dict.get(b"Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let mut arr = match doc.get(r)? {
+                Object::Array(a) => a,
+                _ => return Err(PdfError::malformed("a page's /Annots is not an array").into()),
+            };
+            arr.push(Object::Ref(annot));
+            up.put(r, &Object::Array(arr));
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::Ref(annot));
+            page_dict.set(b"Annots", Object::Array(a));
+            up.put(page.reference, &Object::Dict(page_dict));
+        }
+        _ => {
+            page_dict.set(b"Annots", Object::Array(vec![Object::Ref(annot)]));
+            up.put(page.reference, &Object::Dict(page_dict));
+        }
+    }
+    Ok(())
 }
 
 fn fmt(v: f64) -> String {
@@ -1211,6 +1306,67 @@ mod tests {
         assert!(verify(&signed).unwrap()[0].integrity);
     }
 
+    /// A cross-page seal over three pages: one field, a strip of the image at the right edge of
+    /// each page (the widget, then two stamps); qpdf, pdfsig and pdfimages agree; a second signature after it
+    /// keeps it valid; one page only is refused.
+    #[test]
+    fn cross_page_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+        let mut req = request(&pki, &[], "骑缝章", false);
+        req.appearance = Appearance::CrossPageSeal(seal(96));
+        req.rect = [0.0, 300.0, 120.0, 420.0];
+        let signed = sign(&minimal_pdf(3), &req, &pki.signer_key, None).unwrap();
+        let signed = sign(
+            &signed,
+            &request(&pki, &[], "Signature2", true),
+            &pki.signer_key,
+            None,
+        )
+        .unwrap();
+        let p = d.join("cross.pdf");
+        std::fs::write(&p, &signed).unwrap();
+        assert_qpdf_check(&p);
+        let out = pdfsig(&p);
+        let sigs = pdfsig_signatures(&out);
+        assert_eq!(sigs.len(), 2, "{out}");
+        for s in &sigs {
+            assert!(
+                s.contains("Signature Validation: Signature is Valid."),
+                "{out}"
+            );
+        }
+        let (ok, out) = run("pdfimages", &[std::ffi::OsStr::new("-list"), p.as_os_str()]);
+        assert!(ok, "{out}");
+        for page in 1..=3 {
+            assert!(
+                out.lines()
+                    .any(|l| l.split_whitespace().next() == Some(&page.to_string())
+                        && l.contains(" 32 ")
+                        && l.contains("image")),
+                "a 32-pixel strip on page {page}: {out}"
+            );
+        }
+        let r = verify(&signed).unwrap();
+        assert_eq!(r[0].field_name, "骑缝章");
+        assert!(r.iter().all(|s| s.integrity));
+        let doc = Document::parse(&signed).unwrap();
+        for (i, page) in doc.pages().unwrap().iter().enumerate() {
+            let annots = doc.resolve(page.dict.get(b"Annots").unwrap()).unwrap();
+            let Object::Array(a) = annots else { panic!() };
+            let w = doc.dict(&a[0], "annotation").unwrap();
+            let rect = crate::pdf::rectangle(w.get(b"Rect").unwrap()).unwrap();
+            assert_eq!(rect, [555.0, 300.0, 595.0, 420.0]);
+            let kind = if i == 0 { &b"Widget"[..] } else { b"Stamp" };
+            assert_eq!(w.get(b"Subtype").and_then(Object::as_name), Some(kind));
+        }
+        let e = sign(&minimal_pdf(1), &req, &pki.signer_key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least two pages"), "{e}");
+    }
+
     /// RSA signs too (pdfsig valid); SM2 signs and our verifier accepts it, while poppler (NSS)
     /// does not know SM2: asserted as what it says.
     #[test]
@@ -1384,10 +1540,10 @@ mod tests {
             let mut v = signed.clone();
             v[at] ^= 0x01;
             let _ = verify(&v[..at.max(1)]);
-            if let Ok(r) = verify(&v) {
-                if at < b || at >= c {
-                    assert!(r.iter().all(|s| !s.integrity), "byte {at} changed: {r:?}");
-                }
+            if let Ok(r) = verify(&v)
+                && (at < b || at >= c)
+            {
+                assert!(r.iter().all(|s| !s.integrity), "byte {at} changed: {r:?}");
             }
         }
     }
