@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use super::object::{Dict, ObjRef, Object, Stream};
 use super::parse::{LengthResolver, Lexer};
@@ -50,7 +51,16 @@ pub struct Document<'a> {
     newest_kind: XrefKind,
     version: String,
     cache: RefCell<HashMap<u32, Object>>,
+    object_streams: RefCell<HashMap<u32, Rc<ObjectStream>>>,
     resolving: RefCell<HashSet<u32>>,
+}
+
+/// A decoded object stream.
+#[derive(Debug)]
+struct ObjectStream {
+    data: Vec<u8>,
+    first: usize,
+    header: Vec<(u64, u64)>,
 }
 
 /// A page: its object and the rectangle of its /MediaBox (inherited if need be).
@@ -121,6 +131,7 @@ impl<'a> Document<'a> {
             newest_kind: XrefKind::Table,
             version,
             cache: RefCell::new(HashMap::new()),
+            object_streams: RefCell::new(HashMap::new()),
             resolving: RefCell::new(HashSet::new()),
         };
         doc.read_xref_chain(startxref)?;
@@ -258,8 +269,11 @@ impl<'a> Document<'a> {
             }
         }
         // A cross-reference stream.
-        let (_, obj) = lx.indirect_object(self).map_err(|e| {
-            PdfError::Malformed(format!("no cross-reference section at byte {offset}: {e}"))
+        let (_, obj) = lx.indirect_object(self).map_err(|e| match e {
+            PdfError::Malformed(m) => {
+                PdfError::Malformed(format!("no cross-reference section at byte {offset}: {m}"))
+            }
+            other => other,
         })?;
         let Object::Stream(stream) = obj else {
             return Err(PdfError::Malformed(format!(
@@ -426,6 +440,14 @@ impl<'a> Document<'a> {
         if let Some(o) = self.cache.borrow().get(&r.num) {
             return Ok(o.clone());
         }
+        // Reading one object can need others (an indirect /Length, an object stream): bounded,
+        // so that a chain of them cannot exhaust the stack.
+        if self.resolving.borrow().len() > self.limits.max_depth {
+            return Err(PdfError::Limit(format!(
+                "object {} needs a chain of more than {} objects to be read",
+                r.num, self.limits.max_depth
+            )));
+        }
         if !self.resolving.borrow_mut().insert(r.num) {
             return Err(PdfError::Malformed(format!(
                 "object {} refers to itself while being read",
@@ -444,8 +466,11 @@ impl<'a> Document<'a> {
             None | Some(XrefEntry::Free) => Ok(Object::Null),
             Some(XrefEntry::InFile { offset, .. }) => {
                 let mut lx = Lexer::new(self.bytes, *offset, &self.limits);
-                let (found, obj) = lx.indirect_object(self).map_err(|e| {
-                    PdfError::Malformed(format!("object {} (at byte {offset}): {e}", r.num))
+                let (found, obj) = lx.indirect_object(self).map_err(|e| match e {
+                    PdfError::Malformed(m) => {
+                        PdfError::Malformed(format!("object {} (at byte {offset}): {m}", r.num))
+                    }
+                    other => other,
                 })?;
                 if found.num != r.num {
                     return Err(PdfError::Malformed(format!(
@@ -456,24 +481,65 @@ impl<'a> Document<'a> {
                 Ok(obj)
             }
             Some(XrefEntry::InStream { stream, index }) => {
-                let container = self.get(ObjRef::new(*stream))?;
-                let Object::Stream(s) = container else {
-                    return Err(PdfError::Malformed(format!(
-                        "object {} is said to be in object {stream}, which is not a stream",
-                        r.num
-                    )));
-                };
-                self.read_from_object_stream(&s, r.num, *index)
+                self.read_from_object_stream(*stream, r.num, *index)
             }
         }
     }
 
     fn read_from_object_stream(
         &self,
-        s: &Stream,
+        stream_num: u32,
         num: u32,
         index: u32,
     ) -> Result<Object, PdfError> {
+        let decoded = match self.object_streams.borrow().get(&stream_num) {
+            Some(d) => Some(Rc::clone(d)),
+            None => None,
+        };
+        let decoded = match decoded {
+            Some(d) => d,
+            None => {
+                let Object::Stream(s) = self.get(ObjRef::new(stream_num))? else {
+                    return Err(PdfError::Malformed(format!(
+                        "object {num} is said to be in object {stream_num}, which is not a stream"
+                    )));
+                };
+                let d = Rc::new(self.decode_object_stream(&s, num)?);
+                self.object_streams
+                    .borrow_mut()
+                    .insert(stream_num, Rc::clone(&d));
+                d
+            }
+        };
+        let (data, first) = (&decoded.data, decoded.first);
+        let offset = match decoded.header.get(index as usize) {
+            Some((on, off)) if *on == u64::from(num) => Some(*off),
+            Some((on, _)) => {
+                return Err(PdfError::Malformed(format!(
+                    "object stream entry {index} is object {on}, not {num}"
+                )));
+            }
+            None => None,
+        };
+        let off = offset.ok_or_else(|| {
+            PdfError::Malformed(format!(
+                "object {num}: its object stream has no entry {index}"
+            ))
+        })?;
+        let at = usize::try_from(off)
+            .ok()
+            .and_then(|o| o.checked_add(first))
+            .filter(|p| *p < data.len())
+            .ok_or_else(|| PdfError::malformed("an object stream offset past its end"))?;
+        let mut lx = Lexer::new(&data, at, &self.limits);
+        // Lexer::object never yields a stream: streams exist only as indirect objects.
+        let obj = lx.object(0)?;
+        Ok(obj)
+    }
+
+    /// An object stream decoded once, its header (object number, offset) read once: each
+    /// object asked for afterwards costs a lookup, not a decode (no quadratic work).
+    fn decode_object_stream(&self, s: &Stream, num: u32) -> Result<ObjectStream, PdfError> {
         if !s.dict.is_type(b"ObjStm") {
             return Err(PdfError::Malformed(format!(
                 "object {num} is said to be in a stream that is not an object stream"
@@ -490,35 +556,20 @@ impl<'a> Document<'a> {
             }
         };
         let data = super::filter::decode(s, &self.limits)?;
-        let mut lx = Lexer::new(&data, 0, &self.limits);
-        let mut offset = None;
-        for i in 0..n {
-            let on = lx.unsigned()?;
-            let off = lx.unsigned()?;
-            if i == index as usize {
-                if on != u64::from(num) {
-                    return Err(PdfError::Malformed(format!(
-                        "object stream entry {index} is object {on}, not {num}"
-                    )));
-                }
-                offset = Some(off);
-                break;
+        let mut header = Vec::with_capacity(n.min(data.len() / 4));
+        {
+            let mut lx = Lexer::new(&data, 0, &self.limits);
+            for _ in 0..n {
+                let on = lx.unsigned()?;
+                let off = lx.unsigned()?;
+                header.push((on, off));
             }
         }
-        let off = offset.ok_or_else(|| {
-            PdfError::Malformed(format!(
-                "object {num}: its object stream has no entry {index}"
-            ))
-        })?;
-        let at = usize::try_from(off)
-            .ok()
-            .and_then(|o| o.checked_add(first))
-            .filter(|p| *p < data.len())
-            .ok_or_else(|| PdfError::malformed("an object stream offset past its end"))?;
-        let mut lx = Lexer::new(&data, at, &self.limits);
-        // Lexer::object never yields a stream: streams exist only as indirect objects.
-        let obj = lx.object(0)?;
-        Ok(obj)
+        Ok(ObjectStream {
+            data,
+            first,
+            header,
+        })
     }
 
     /// `o` itself, or the object it refers to.
@@ -731,6 +782,39 @@ mod tests {
         assert_eq!(s.data, b"q Q Q");
         assert_eq!(doc.revision_ends().len(), 2);
         assert_eq!(doc.pages().unwrap().len(), 1);
+    }
+
+    /// A stream whose /Length is an object that is a stream whose /Length is … : bounded.
+    #[test]
+    fn a_chain_of_indirect_lengths_is_bounded() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        let n = 200u32;
+        for i in 1..=n {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(
+                format!(
+                    "{i} 0 obj\n<< /Length {} 0 R >>\nstream\nx\nendstream\nendobj\n",
+                    i + 1
+                )
+                .as_bytes(),
+            );
+        }
+        let x = pdf.len();
+        pdf.extend_from_slice(format!("xref\n1 {n}\n").as_bytes());
+        for o in offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n",
+                n + 1
+            )
+            .as_bytes(),
+        );
+        let doc = Document::parse(&pdf).unwrap();
+        let e = doc.get(ObjRef::new(1)).unwrap_err();
+        assert!(matches!(e, PdfError::Limit(_)), "{e}");
     }
 
     #[test]
