@@ -531,7 +531,7 @@ impl<'a> Document<'a> {
             .and_then(|o| o.checked_add(first))
             .filter(|p| *p < data.len())
             .ok_or_else(|| PdfError::malformed("an object stream offset past its end"))?;
-        let mut lx = Lexer::new(&data, at, &self.limits);
+        let mut lx = Lexer::new(data, at, &self.limits);
         // Lexer::object never yields a stream: streams exist only as indirect objects.
         let obj = lx.object(0)?;
         Ok(obj)
