@@ -707,7 +707,11 @@ pub struct SignatureReport {
     pub signing_time: Option<String>,
     /// The signature timestamp (for a document timestamp: the token itself).
     pub timestamp: Option<TimestampReport>,
-    /// The level reached (signatures that verify only).
+    /// What keeps an intact signature from being a PAdES baseline signature (EN 319 142-1
+    /// §6.3: /SubFilter ETSI.CAdES.detached, /M, SigningCertificateV2, no signingTime in the
+    /// CMS); empty when it is one.
+    pub baseline_problems: Vec<String>,
+    /// The level reached (intact baseline signatures only).
     pub level: Option<Level>,
 }
 
@@ -815,7 +819,7 @@ pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
         .collect();
     for r in reports
         .iter_mut()
-        .filter(|r| !r.document_timestamp && r.integrity)
+        .filter(|r| !r.document_timestamp && r.integrity && r.baseline_problems.is_empty())
     {
         let t = r.timestamp.as_ref().is_some_and(TimestampReport::ok);
         let mut level = if t { Level::BT } else { Level::BB };
@@ -848,6 +852,7 @@ fn unreadable(field_name: String, e: &PdfError) -> SignatureReport {
         signer_certificate_der: None,
         signing_time: None,
         timestamp: None,
+        baseline_problems: Vec::new(),
         level: None,
     }
 }
@@ -902,6 +907,7 @@ fn check_signature(pdf: &[u8], ends: &[usize], field_name: String, sig: &Dict) -
         signer_certificate_der: None,
         signing_time,
         timestamp: None,
+        baseline_problems: Vec::new(),
         level: None,
     };
     let [a, b, c, d] = br;
@@ -971,6 +977,22 @@ fn check_signature(pdf: &[u8], ends: &[usize], field_name: String, sig: &Dict) -
                 return report;
             }
             report.integrity = true;
+            let mut problems = Vec::new();
+            if sub_filter != "ETSI.CAdES.detached" {
+                problems.push(format!(
+                    "/SubFilter is {sub_filter}, not ETSI.CAdES.detached"
+                ));
+            }
+            if report.signing_time.is_none() {
+                problems.push("the signature dictionary has no /M".to_string());
+            }
+            if v.signing_time.is_some() {
+                problems.push("the CMS carries a signingTime attribute".to_string());
+            }
+            if !v.signing_certificate_v2 {
+                problems.push("the CMS has no SigningCertificateV2 attribute".to_string());
+            }
+            report.baseline_problems = problems;
             report.signer_subject = subject_of(&v.signer_certificate_der);
             report.timestamp = v
                 .signature_timestamp_token
@@ -1608,6 +1630,27 @@ mod tests {
         let signed = prepared.embed(&cms_der).unwrap();
         let r = verify(&signed).unwrap();
         assert!(r[0].integrity && r[0].covers_whole_file);
+        assert!(r[0].baseline_problems.is_empty() && r[0].level == Some(Level::BB));
+        // With a signingTime in the CMS: intact, but not a PAdES baseline signature.
+        let prepared = prepare(&minimal_pdf(1), &req).unwrap();
+        let digest = prepared.digest(DigestAlgorithm::Sha256);
+        let cms_der = crate::cades::sign(
+            &crate::cades::Request {
+                input: crate::cades::Input::Digest(&digest),
+                signer_certificate_der: &pki.signer,
+                chain: &[],
+                signing_time: Some(SystemTime::now()),
+            },
+            &pki.signer_key,
+            None,
+        )
+        .unwrap();
+        let r = verify(&prepared.embed(&cms_der).unwrap()).unwrap();
+        assert!(r[0].integrity && r[0].level.is_none());
+        assert_eq!(
+            r[0].baseline_problems,
+            vec!["the CMS carries a signingTime attribute".to_string()]
+        );
         assert_eq!(
             pdf_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_780_000_000)),
             "D:20260528202640Z"
