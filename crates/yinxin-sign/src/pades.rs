@@ -695,6 +695,10 @@ pub struct SignatureReport {
     pub covers_whole_file: bool,
     /// Whether bytes were appended after the signed revision (later signatures, or changes).
     pub modified_after: bool,
+    /// What the later revisions changed beyond adding signatures (their fields, widgets and
+    /// appearances), validation data (/DSS) and document timestamps: each change in words
+    /// ("object 4 (/Page) changed: /Contents"). Empty when nothing else changed.
+    pub changes_after: Vec<String>,
     /// Whether the CMS (or the token) verifies over the ranges.
     pub integrity: bool,
     /// Why not, if not.
@@ -810,6 +814,11 @@ pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
         }
     }
     reports.sort_by_key(|r| r.byte_range[2] + r.byte_range[3]);
+    for r in reports.iter_mut().filter(|r| r.modified_after) {
+        if let Some(rev) = r.revision {
+            r.changes_after = changes_after(pdf, &ends, rev);
+        }
+    }
     // Levels: a DSS or document timestamp in a later revision lifts the signatures before it.
     let dss_revision = dss_revision(&doc, pdf, &ends);
     let doc_ts: Vec<usize> = reports
@@ -836,6 +845,141 @@ pub fn verify(pdf: &[u8]) -> Result<Vec<SignatureReport>, SignError> {
     Ok(reports)
 }
 
+/// What revisions after `rev` (1-based) changed beyond signatures and validation data.
+fn changes_after(pdf: &[u8], ends: &[usize], rev: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in rev..ends.len() {
+        let (Some(&old_end), Some(&new_end)) = (ends.get(k - 1), ends.get(k)) else {
+            break;
+        };
+        let (Ok(old), Ok(new)) = (
+            Document::parse(pdf.get(..old_end).unwrap_or_default()),
+            Document::parse(pdf.get(..new_end).unwrap_or_default()),
+        ) else {
+            out.push(format!(
+                "revision {} cannot be compared with the one before",
+                k + 1
+            ));
+            continue;
+        };
+        for (num, entry) in new.entries() {
+            let Some(before) = old.entries().get(num) else {
+                continue; // A new object: judged where something refers to it.
+            };
+            if before == entry {
+                continue;
+            }
+            let r = ObjRef::new(*num);
+            match (old.get(r), new.get(r)) {
+                (Ok(o), Ok(n)) => {
+                    if let Some(c) = judge_change(&new, *num, &o, &n) {
+                        out.push(format!("revision {}: {c}", k + 1));
+                    }
+                }
+                _ => out.push(format!("revision {}: object {num} cannot be read", k + 1)),
+            }
+        }
+    }
+    out
+}
+
+/// Whether `item` (in the newer revision) is a signature field or its widget.
+fn is_signature_annotation(doc: &Document<'_>, item: &Object) -> bool {
+    doc.dict(item, "an annotation").is_ok_and(|d| {
+        d.get(b"FT").and_then(Object::as_name) == Some(b"Sig")
+            && matches!(
+                d.get(b"Subtype").and_then(Object::as_name),
+                None | Some(b"Widget")
+            )
+    })
+}
+
+/// The keys whose values differ.
+fn changed_keys(old: &Dict, new: &Dict) -> Vec<String> {
+    let mut keys: Vec<&[u8]> = old
+        .0
+        .iter()
+        .chain(new.0.iter())
+        .map(|(k, _)| k.as_slice())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| old.get(k) != new.get(k))
+        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
+        .collect()
+}
+
+/// `None` when `old` → `new` of object `num` only adds signatures or validation data.
+fn judge_change(doc: &Document<'_>, num: u32, old: &Object, new: &Object) -> Option<String> {
+    // An array that only grew: annotations or fields added, each to be a signature.
+    if let (Object::Array(o), Object::Array(n)) = (old, new) {
+        if n.starts_with(o) {
+            let added: Vec<&Object> = n.iter().skip(o.len()).collect();
+            return added
+                .iter()
+                .all(|a| is_signature_annotation(doc, a))
+                .then_some(())
+                .map_or_else(
+                    || Some(format!("object {num} (an array) gained an annotation or field that is not a signature")),
+                    |()| None,
+                );
+        }
+        return Some(format!("object {num} (an array) changed"));
+    }
+    let (Some(o), Some(n)) = (old.as_dict(), new.as_dict()) else {
+        return Some(format!("object {num} changed"));
+    };
+    if n.is_type(b"DSS") {
+        return None;
+    }
+    let keys = changed_keys(o, n);
+    let kind = n
+        .get(b"Type")
+        .and_then(Object::as_name)
+        .map(|t| format!(" (/{})", String::from_utf8_lossy(t)))
+        .unwrap_or_default();
+    let allowed: &[&str] = if n.is_type(b"Catalog") {
+        &["/AcroForm", "/DSS"]
+    } else if n.is_type(b"Page") {
+        &["/Annots"]
+    } else if n.get(b"Fields").is_some() {
+        &["/Fields", "/SigFlags"]
+    } else {
+        &[]
+    };
+    let bad: Vec<&String> = keys
+        .iter()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .collect();
+    if !bad.is_empty() {
+        return Some(format!(
+            "object {num}{kind} changed: {}",
+            bad.iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // Direct arrays that grew (/Annots of a page, /Fields of the form).
+    for key in [&b"Annots"[..], b"Fields"] {
+        if let (Some(Object::Array(oa)), Some(Object::Array(na))) = (o.get(key), n.get(key)) {
+            let grew = na.starts_with(oa)
+                && na
+                    .iter()
+                    .skip(oa.len())
+                    .all(|a| is_signature_annotation(doc, a));
+            if !grew {
+                return Some(format!(
+                    "object {num}{kind}: /{} gained what is not a signature",
+                    String::from_utf8_lossy(key)
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn unreadable(field_name: String, e: &PdfError) -> SignatureReport {
     SignatureReport {
         field_name,
@@ -846,6 +990,7 @@ fn unreadable(field_name: String, e: &PdfError) -> SignatureReport {
         revision: None,
         covers_whole_file: false,
         modified_after: false,
+        changes_after: Vec::new(),
         integrity: false,
         problem: Some(e.to_string()),
         signer_subject: None,
@@ -901,6 +1046,7 @@ fn check_signature(pdf: &[u8], ends: &[usize], field_name: String, sig: &Dict) -
         revision: None,
         covers_whole_file: false,
         modified_after: false,
+        changes_after: Vec::new(),
         integrity: false,
         problem: None,
         signer_subject: None,
@@ -1203,6 +1349,7 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert!(r.iter().all(|s| s.integrity), "{r:?}");
         assert_eq!(r[0].level, Some(Level::BLTA));
+        assert!(r.iter().all(|s| s.changes_after.is_empty()), "{r:?}");
         assert!(r[2].document_timestamp && r[2].covers_whole_file);
         assert_eq!(r[2].revision, Some(5));
         let out = pdfsig(&p3);
@@ -1246,6 +1393,38 @@ mod tests {
             ],
         );
         assert!(ok && out.contains("Verification: OK"), "{out}");
+
+        // A later update that changes what page 1 shows: both signatures stay intact (their
+        // revisions are untouched) and both report the change.
+        let changed = {
+            let doc = Document::parse(&lta).unwrap();
+            let page = doc.pages().unwrap().remove(0);
+            let mut up = Update::new(&doc);
+            let content = up.allocate();
+            up.put(
+                content,
+                &Object::Stream(Stream {
+                    dict: Dict::new(),
+                    data: b"BT /F1 24 Tf 72 700 Td (Amount: 1,000,000) Tj ET".to_vec(),
+                }),
+            );
+            let mut page_dict = page.dict.clone();
+            page_dict.set(b"Contents", Object::Ref(content));
+            up.put(page.reference, &Object::Dict(page_dict));
+            up.finish().unwrap().bytes
+        };
+        let r = verify(&changed).unwrap();
+        assert!(r.iter().all(|s| s.integrity && s.modified_after));
+        for s in &r {
+            assert!(
+                s.changes_after
+                    .iter()
+                    .any(|c| c.contains("(/Page) changed: /Contents")),
+                "{}: {:?}",
+                s.field_name,
+                s.changes_after
+            );
+        }
 
         // One byte of the first signed range changed (inside the page's content stream).
         let at = lta.windows(8).position(|w| w == b"Contract").unwrap();
@@ -1373,6 +1552,10 @@ mod tests {
         let r = verify(&signed).unwrap();
         assert_eq!(r[0].field_name, "骑缝章");
         assert!(r.iter().all(|s| s.integrity));
+        assert!(
+            r[0].modified_after && r[0].changes_after.is_empty(),
+            "{r:?}"
+        );
         let doc = Document::parse(&signed).unwrap();
         for (i, page) in doc.pages().unwrap().iter().enumerate() {
             let annots = doc.resolve(page.dict.get(b"Annots").unwrap()).unwrap();

@@ -667,8 +667,8 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// The ends of the revisions: the byte just after each `%%EOF` (and its end of line) in the
-    /// file, in order. The last is normally the file's length.
+    /// The ends of the revisions: the byte just after each `startxref N %%EOF` (and its end of
+    /// line) in the file, in order. The last is normally the file's length.
     pub fn revision_ends(&self) -> Vec<usize> {
         let mut ends = Vec::new();
         let b = self.bytes;
@@ -677,7 +677,15 @@ impl<'a> Document<'a> {
             .get(i..)
             .and_then(|rest| rest.windows(5).position(|w| w == b"%%EOF"))
         {
-            let mut end = i + p + 5;
+            let at = i + p;
+            let mut end = at + 5;
+            // A revision ends with `startxref N %%EOF`; a `%%EOF` elsewhere (inside a stream)
+            // is not an end.
+            let before = b.get(at.saturating_sub(40)..at).unwrap_or_default();
+            if !before.windows(9).any(|w| w == b"startxref") {
+                i = end;
+                continue;
+            }
             if b.get(end) == Some(&b'\r') {
                 end += 1;
             }
