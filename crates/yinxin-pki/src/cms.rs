@@ -7,10 +7,18 @@
 //!   contentType, messageDigest, signingTime when asked, and SigningCertificateV2 with the
 //!   ESSCertIDv2 (hash, issuer and serial) of the signer's certificate; the certificate itself
 //!   in `certificates` only when asked.
+//! - [`sign_signed_data`] does the same for a [`SignedDataSpec`]: also *detached* (no eContent,
+//!   RFC 5652 §5.2), over the content or over a digest the caller made (SIGN-1: the content never
+//!   has to reach the server), with a certificate chain after the signer's certificate. Over
+//!   id-data the SignedData is v1 (RFC 5652 §5.1), as CAdES and PAdES signatures are.
+//! - [`add_signature_timestamp`] puts an RFC 3161 token over the signature value into the
+//!   signer's unsigned attribute id-aa-signatureTimeStampToken (RFC 3161 appendix A, the CAdES-T
+//!   of ETSI EN 319 122-1 §5.3); [`signature_value`] is what the token's imprint is over.
 //! - [`verify`] checks such a SignedData: one signer, found among its certificates or the ones
 //!   given; contentType and messageDigest attributes equal to the content's; the signature over
 //!   the DER of the signed attributes (RFC 5652 §5.4: re-tagged as SET OF); the ESSCertIDv2 of the
 //!   signer certificate when the attribute is there (required when asked).
+//!   [`verify_detached`] checks a detached one against the content or its digest.
 //!
 //! Digests per key (RFC 5754, RFC 8419, GM/T 0010): SM2 → SM3; P-256 and RSA → SHA-256; P-384 →
 //! SHA-384; Ed25519 → SHA-512. The signature algorithm is the key's own
@@ -47,6 +55,12 @@ pub const OID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
 pub const OID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// id-data (RFC 5652 §4): the content type of CAdES and PAdES signatures.
+pub const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+/// id-aa-signatureTimeStampToken (RFC 3161 appendix A): an unsigned attribute holding a
+/// TimeStampToken over the signature value.
+pub const OID_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// id-sha512 (RFC 5754 §2.4).
 pub const OID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
 
@@ -271,6 +285,38 @@ fn ess_cert_id(
     })
 }
 
+/// What is signed: carried inside the SignedData, or detached (RFC 5652 §5.2: `eContent` absent,
+/// the content kept by the caller).
+#[derive(Clone, Copy, Debug)]
+pub enum Payload<'a> {
+    /// The content, carried inside (`eContent`).
+    Encapsulated(&'a [u8]),
+    /// The content, not carried: only its digest is signed.
+    Detached(&'a [u8]),
+    /// Not carried, and given as its digest only, under the signer's digest algorithm
+    /// ([`DigestAlgorithm::for_key`]): the content never reaches the signer (SIGN-1).
+    DetachedDigest(&'a [u8]),
+}
+
+/// A SignedData to make (see [`sign_signed_data`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SignedDataSpec<'a> {
+    /// The content type: [`OID_DATA`] for documents (CAdES, PAdES).
+    pub content_type: ObjectIdentifier,
+    /// The content or its digest.
+    pub payload: Payload<'a>,
+    /// The signer's certificate (DER); the key must be its key.
+    pub signer_certificate_der: &'a [u8],
+    /// Put the signer's certificate in `certificates`.
+    pub include_certificate: bool,
+    /// Further certificates for `certificates` after the signer's (the issuing CA, …), written
+    /// whether or not `include_certificate` is set.
+    pub chain: &'a [Vec<u8>],
+    /// A signingTime attribute (UTCTime until 2049, GeneralizedTime after, RFC 5652 §11.3).
+    /// PAdES forbids it (ETSI EN 319 142-1 §5.2.1: the time is the dictionary's /M).
+    pub signing_time: Option<SystemTime>,
+}
+
 /// Signs `content` of type `content_type` (see the module documentation) with `signer`, whose
 /// certificate is `signer_certificate_der` (refused if the key is not the certificate's).
 /// Returns the DER ContentInfo.
@@ -281,6 +327,28 @@ pub fn sign(
     signer_certificate_der: &[u8],
     options: SignOptions,
 ) -> Result<Vec<u8>, PkiError> {
+    sign_signed_data(
+        &SignedDataSpec {
+            content_type,
+            payload: Payload::Encapsulated(content),
+            signer_certificate_der,
+            include_certificate: options.include_certificate,
+            chain: &[],
+            signing_time: options.signing_time,
+        },
+        signer,
+    )
+}
+
+/// Makes the SignedData `spec` describes, signed by `signer` (refused if the key is not the
+/// signer certificate's, or a given digest is not of the signer's digest algorithm's length).
+/// Returns the DER ContentInfo.
+pub fn sign_signed_data(
+    spec: &SignedDataSpec<'_>,
+    signer: &dyn Signer,
+) -> Result<Vec<u8>, PkiError> {
+    let content_type = spec.content_type;
+    let signer_certificate_der = spec.signer_certificate_der;
     let cert = Certificate::from_der(signer_certificate_der)
         .map_err(|e| PkiError::Invalid(format!("the signer certificate cannot be read: {e}")))?;
     let tbs = cert.tbs_certificate();
@@ -290,13 +358,29 @@ pub fn sign(
         ));
     }
     let digest = DigestAlgorithm::for_key(signer.algorithm());
+    let (message_digest, e_content) = match spec.payload {
+        Payload::Encapsulated(c) => (digest.digest(c), Some(OctetString::new(c)?)),
+        Payload::Detached(c) => (digest.digest(c), None),
+        Payload::DetachedDigest(d) => {
+            if d.len() != digest.output_len() {
+                return Err(PkiError::Invalid(format!(
+                    "the digest to sign is {} bytes, but a {} key signs {} digests of {} bytes",
+                    d.len(),
+                    signer.algorithm(),
+                    digest.name(),
+                    digest.output_len()
+                )));
+            }
+            (d.to_vec(), None)
+        }
+    };
     let mut attrs = SetOfVec::new();
     attrs.insert(attribute(OID_CONTENT_TYPE, any_of(&content_type)?)?)?;
     attrs.insert(attribute(
         OID_MESSAGE_DIGEST,
-        any_of(&OctetString::new(digest.digest(content))?)?,
+        any_of(&OctetString::new(message_digest)?)?,
     )?)?;
-    if let Some(t) = options.signing_time {
+    if let Some(t) = spec.signing_time {
         let whole = SystemTime::UNIX_EPOCH
             + std::time::Duration::from_secs(
                 t.duration_since(SystemTime::UNIX_EPOCH)
@@ -334,20 +418,27 @@ pub fn sign(
     digest_algorithms.insert(digest.algorithm_identifier())?;
     let mut signer_infos = SetOfVec::new();
     signer_infos.insert(signer_info)?;
-    let certificates = if options.include_certificate {
-        let mut set = SetOfVec::new();
+    let mut set = SetOfVec::new();
+    if spec.include_certificate {
         set.insert(Any::from_der(signer_certificate_der)?)?;
-        Some(set)
-    } else {
-        None
-    };
+    }
+    for c in spec.chain {
+        let c = Any::from_der(c).map_err(|e| {
+            PkiError::Invalid(format!("a certificate of the chain is not DER: {e}"))
+        })?;
+        if !set.iter().any(|have| *have == c) {
+            set.insert(c)?;
+        }
+    }
+    let certificates = (!set.is_empty()).then_some(set);
     let signed_data = SignedData {
-        // RFC 5652 §5.1: 3 when the encapsulated content is not id-data.
-        version: 3,
+        // RFC 5652 §5.1: 3 when the encapsulated content is not id-data, else 1 (no attribute
+        // certificates, every SignerInfo v1).
+        version: if content_type == OID_DATA { 1 } else { 3 },
         digest_algorithms,
         encap_content_info: EncapsulatedContentInfo {
             e_content_type: content_type,
-            e_content: Some(OctetString::new(content)?),
+            e_content,
         },
         certificates,
         crls: None,
@@ -360,15 +451,108 @@ pub fn sign(
     .to_der()?)
 }
 
+fn read_signed_data(der: &[u8]) -> Result<SignedData, PkiError> {
+    let info =
+        ContentInfo::from_der(der).map_err(|e| bad(format!("is not a DER ContentInfo: {e}")))?;
+    if info.content_type != OID_SIGNED_DATA {
+        return Err(bad("is not a SignedData"));
+    }
+    info.content
+        .decode_as()
+        .map_err(|e| bad(format!("is not a DER SignedData: {e}")))
+}
+
+fn write_signed_data(sd: &SignedData) -> Result<Vec<u8>, PkiError> {
+    Ok(ContentInfo {
+        content_type: OID_SIGNED_DATA,
+        content: any_of(sd)?,
+    }
+    .to_der()?)
+}
+
+/// The signature value (the OCTET STRING's content) of the one signer of a DER SignedData: what
+/// a signature timestamp's imprint is over (RFC 3161 appendix A).
+pub fn signature_value(der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let sd = read_signed_data(der)?;
+    let [si] = sd.signer_infos.as_slice() else {
+        return Err(bad("does not have exactly one signer"));
+    };
+    Ok(si.signature.as_bytes().to_vec())
+}
+
+/// The digest algorithm of the one signer of a DER SignedData (what a detached digest given to
+/// [`verify_detached`] must be made with).
+pub fn digest_algorithm(der: &[u8]) -> Result<DigestAlgorithm, PkiError> {
+    let sd = read_signed_data(der)?;
+    let [si] = sd.signer_infos.as_slice() else {
+        return Err(bad("does not have exactly one signer"));
+    };
+    DigestAlgorithm::from_oid(&si.digest_algorithm.oid)
+        .ok_or_else(|| bad("uses a digest algorithm that is not supported"))
+}
+
+/// Adds an unsigned attribute (`value_der`: one DER value) to the one signer of a DER
+/// SignedData and returns the new DER. The signature is untouched: unsigned attributes are
+/// outside what is signed.
+pub fn add_unsigned_attribute(
+    der: &[u8],
+    oid: ObjectIdentifier,
+    value_der: &[u8],
+) -> Result<Vec<u8>, PkiError> {
+    let mut sd = read_signed_data(der)?;
+    let value = Any::from_der(value_der)
+        .map_err(|e| PkiError::Invalid(format!("the attribute value {oid} is not DER: {e}")))?;
+    let mut infos: Vec<SignerInfo> = sd.signer_infos.into_vec();
+    let [si] = infos.as_mut_slice() else {
+        return Err(bad("does not have exactly one signer"));
+    };
+    let mut attrs = si.unsigned_attrs.take().unwrap_or_default();
+    if attrs.iter().any(|a| a.oid == oid) {
+        return Err(bad(format!("already has the unsigned attribute {oid}")));
+    }
+    attrs.insert(attribute(oid, value)?)?;
+    si.unsigned_attrs = Some(attrs);
+    sd.signer_infos = SetOfVec::try_from(infos)?;
+    write_signed_data(&sd)
+}
+
+/// Adds `token` (a DER TimeStampToken, i.e. ContentInfo) as the signer's
+/// id-aa-signatureTimeStampToken. The token should be over [`signature_value`]; this is not
+/// checked here ([`verify`] reports whether it is).
+pub fn add_signature_timestamp(der: &[u8], token: &[u8]) -> Result<Vec<u8>, PkiError> {
+    add_unsigned_attribute(der, OID_SIGNATURE_TIME_STAMP_TOKEN, token)
+}
+
 // ---- Verification ----
+
+/// The content of a detached SignedData, given to [`verify_detached`].
+#[derive(Clone, Copy, Debug)]
+pub enum Detached<'a> {
+    /// The content itself.
+    Content(&'a [u8]),
+    /// Its digest under the given algorithm (which must be the signer's).
+    Digest(DigestAlgorithm, &'a [u8]),
+}
 
 /// A SignedData whose signature checked out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedSignedData {
     /// The encapsulated content's type.
     pub content_type: ObjectIdentifier,
-    /// The encapsulated content.
+    /// The encapsulated content; for a detached signature the content given, or empty when only
+    /// its digest was given.
     pub content: Vec<u8>,
+    /// Whether the content was detached (not inside).
+    pub detached: bool,
+    /// The messageDigest attribute (equal to the content's digest).
+    pub message_digest: Vec<u8>,
+    /// The signature value.
+    pub signature: Vec<u8>,
+    /// Every certificate inside the SignedData (DER), in its order (a SET OF: DER order).
+    pub certificates_der: Vec<Vec<u8>>,
+    /// The id-aa-signatureTimeStampToken unsigned attribute (a DER TimeStampToken), if any; not
+    /// checked here.
+    pub signature_timestamp_token: Option<Vec<u8>>,
     /// The signer's certificate (DER), from the SignedData or the ones given.
     pub signer_certificate_der: Vec<u8>,
     /// Whether the SignedData carried the signer's certificate.
@@ -408,25 +592,52 @@ pub fn verify(
     certificates: &[&[u8]],
     require_signing_certificate: bool,
 ) -> Result<VerifiedSignedData, PkiError> {
-    let info =
-        ContentInfo::from_der(der).map_err(|e| bad(format!("is not a DER ContentInfo: {e}")))?;
-    if info.content_type != OID_SIGNED_DATA {
-        return Err(bad("is not a SignedData"));
-    }
-    let sd: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| bad(format!("is not a DER SignedData: {e}")))?;
+    check(der, certificates, require_signing_certificate, None)
+}
+
+/// Checks a detached DER SignedData (no eContent) against its content or the content's digest,
+/// as [`verify`] does otherwise. `certificates` are candidates for the signer's certificate
+/// besides those inside.
+pub fn verify_detached(
+    der: &[u8],
+    detached: Detached<'_>,
+    certificates: &[&[u8]],
+    require_signing_certificate: bool,
+) -> Result<VerifiedSignedData, PkiError> {
+    check(
+        der,
+        certificates,
+        require_signing_certificate,
+        Some(detached),
+    )
+}
+
+fn check(
+    der: &[u8],
+    certificates: &[&[u8]],
+    require_signing_certificate: bool,
+    detached: Option<Detached<'_>>,
+) -> Result<VerifiedSignedData, PkiError> {
+    let sd = read_signed_data(der)?;
     let [si] = sd.signer_infos.as_slice() else {
         return Err(bad("does not have exactly one signer"));
     };
-    let content = sd
-        .encap_content_info
-        .e_content
-        .as_ref()
-        .ok_or_else(|| bad("does not carry its content"))?
-        .as_bytes()
-        .to_vec();
+    let inner = sd.encap_content_info.e_content.as_ref();
+    let content = match (inner, detached) {
+        (Some(c), None) => c.as_bytes().to_vec(),
+        (None, None) => {
+            return Err(bad(
+                "does not carry its content (a detached signature: give the content or its digest)",
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "carries its content, but was checked as a detached signature",
+            ));
+        }
+        (None, Some(Detached::Content(c))) => c.to_vec(),
+        (None, Some(Detached::Digest(..))) => Vec::new(),
+    };
     let sid = IssuerAndSerialNumber::from_der(&si.sid.to_der()?)
         .map_err(|_| bad("names its signer other than by issuer and serial number"))?;
     let inside: Vec<Vec<u8>> = sd
@@ -474,7 +685,20 @@ pub fn verify(
         .ok_or_else(|| bad("has no messageDigest attribute"))?
         .decode_as()
         .map_err(|_| bad("has a messageDigest attribute that is not an OCTET STRING"))?;
-    if md.as_bytes() != digest.digest(&content).as_slice() {
+    let expected = match detached {
+        Some(Detached::Digest(alg, d)) => {
+            if alg != digest {
+                return Err(bad(format!(
+                    "is over a {} digest, but a {} digest was given",
+                    digest.name(),
+                    alg.name()
+                )));
+            }
+            d.to_vec()
+        }
+        _ => digest.digest(&content),
+    };
+    if md.as_bytes() != expected.as_slice() {
         return Err(bad("does not match the content (messageDigest)"));
     }
     let signing_time = single_value(attrs, &OID_SIGNING_TIME)?
@@ -524,9 +748,20 @@ pub fn verify(
     if require_signing_certificate && !signing_certificate_v2 {
         return Err(bad("has no SigningCertificateV2 attribute (RFC 5816)"));
     }
+    let signature_timestamp_token = match &si.unsigned_attrs {
+        None => None,
+        Some(u) => single_value(u, &OID_SIGNATURE_TIME_STAMP_TOKEN)?
+            .map(|v| v.to_der())
+            .transpose()?,
+    };
     Ok(VerifiedSignedData {
         content_type: sd.encap_content_info.e_content_type,
         content,
+        detached: inner.is_none(),
+        message_digest: md.as_bytes().to_vec(),
+        signature: si.signature.as_bytes().to_vec(),
+        certificates_der: inside,
+        signature_timestamp_token,
         signer_certificate_der: cert_der,
         certificate_included,
         digest,
@@ -624,6 +859,94 @@ mod tests {
             let other = SoftwareKey::generate(alg).unwrap();
             let e = sign(ct, b"x", &other, cert, SignOptions::default()).unwrap_err();
             assert!(e.to_string().contains("not the key"), "{e}");
+        }
+        db.cleanup().await;
+    }
+
+    /// Detached over the content and over its digest: the same signature checks against either,
+    /// not against other content, nor carried-content checks; the chain is inside; a signature
+    /// timestamp added afterwards leaves the signature valid and is reported.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn detached_signatures_with_chain_and_timestamp() {
+        let (db, store) = sw_store().await;
+        for alg in [
+            KeyAlgorithm::Sm2,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::Ed25519,
+        ] {
+            let h = create_hierarchy(&store, &test_spec(alg), SystemTime::now())
+                .await
+                .unwrap();
+            let signer = store.signer(&h.tsa.key.id).await.unwrap();
+            let cert = &h.tsa.certificate_der;
+            let digest = DigestAlgorithm::for_key(alg);
+            let chain = vec![h.issuing.certificate_der.clone()];
+            let spec = |payload| SignedDataSpec {
+                content_type: OID_DATA,
+                payload,
+                signer_certificate_der: cert,
+                include_certificate: true,
+                chain: &chain,
+                signing_time: None,
+            };
+            let over_content =
+                sign_signed_data(&spec(Payload::Detached(b"document")), signer.as_ref()).unwrap();
+            let d = digest.digest(b"document");
+            let over_digest =
+                sign_signed_data(&spec(Payload::DetachedDigest(&d)), signer.as_ref()).unwrap();
+            for der in [&over_content, &over_digest] {
+                assert!(!der.windows(8).any(|w| w == b"document"), "{alg}: detached");
+                let v = verify_detached(der, Detached::Content(b"document"), &[], true).unwrap();
+                assert!(v.detached && v.signing_time.is_none());
+                // A SET OF: in DER order, not the order given.
+                let mut inside = v.certificates_der.clone();
+                inside.sort();
+                let mut want = vec![cert.clone(), chain[0].clone()];
+                want.sort();
+                assert!(
+                    inside == want,
+                    "{alg}: the signer and its issuing CA inside"
+                );
+                let v = verify_detached(der, Detached::Digest(digest, &d), &[], true).unwrap();
+                assert!(v.content.is_empty());
+                assert_eq!(v.message_digest, d);
+                let e = verify_detached(der, Detached::Content(b"documenT"), &[], true)
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("messageDigest"), "{e}");
+                assert!(
+                    verify(der, &[], true)
+                        .unwrap_err()
+                        .to_string()
+                        .contains("detached")
+                );
+            }
+            let other = if digest == DigestAlgorithm::Sha256 {
+                DigestAlgorithm::Sha384
+            } else {
+                DigestAlgorithm::Sha256
+            };
+            let e = verify_detached(&over_digest, Detached::Digest(other, &d), &[], true)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("digest was given"), "{e}");
+            let e = sign_signed_data(&spec(Payload::DetachedDigest(&[1; 20])), signer.as_ref())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("20 bytes"), "{e}");
+            // A timestamp (any ContentInfo will do for the attribute's mechanics).
+            let token = sign(
+                ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4"),
+                &signature_value(&over_content).unwrap(),
+                signer.as_ref(),
+                cert,
+                SignOptions::default(),
+            )
+            .unwrap();
+            let stamped = add_signature_timestamp(&over_content, &token).unwrap();
+            let v = verify_detached(&stamped, Detached::Content(b"document"), &[], true).unwrap();
+            assert_eq!(v.signature_timestamp_token, Some(token.clone()));
+            assert!(add_signature_timestamp(&stamped, &token).is_err());
         }
         db.cleanup().await;
     }

@@ -15,6 +15,7 @@
 //!   name) and signs it as CMS SignedData ([`crate::cms::sign`]) with eContentType id-ct-TSTInfo.
 //! - [`granted`] and [`rejected`] are the two kinds of `TimeStampResp`.
 //! - [`read_response`] and [`verify_token`] read them back (tests, and verifiers of our tokens).
+//! - [`request`] writes a `TimeStampReq`, for clients (the signature timestamps of yinxin-sign).
 
 use std::time::{Duration, SystemTime};
 
@@ -233,6 +234,37 @@ pub struct TimestampRequest {
     /// The MessageImprint as received: RFC 3161 §2.4.2 wants it in the TSTInfo unchanged
     /// (absent or NULL hash parameters stay as they were).
     imprint: MessageImprint,
+}
+
+/// A DER `TimeStampReq` (version 1) for `hashed_message` under `hash`, with `nonce` (an
+/// INTEGER's content octets) and `certReq`: what a client of a TSA sends (a signature
+/// timestamp, ETSI EN 319 122-1 §5.3). Refused when the digest is not of the algorithm's length.
+pub fn request(
+    hash: DigestAlgorithm,
+    hashed_message: &[u8],
+    nonce: Option<&[u8]>,
+    cert_req: bool,
+) -> Result<Vec<u8>, PkiError> {
+    if hashed_message.len() != hash.output_len() {
+        return Err(PkiError::Invalid(format!(
+            "a {} imprint is {} bytes, not {}",
+            hash.name(),
+            hash.output_len(),
+            hashed_message.len()
+        )));
+    }
+    Ok(TimeStampReq {
+        version: Int::new(&[1])?,
+        message_imprint: MessageImprint {
+            hash_algorithm: hash.algorithm_identifier(),
+            hashed_message: OctetString::new(hashed_message)?,
+        },
+        req_policy: None,
+        nonce: nonce.map(Int::new).transpose()?,
+        cert_req: cert_req.then_some(true),
+        extensions: None,
+    }
+    .to_der()?)
 }
 
 fn reject(failure: FailureInfo, text: impl Into<String>) -> Rejection {

@@ -2,4 +2,20 @@
 //!
 //! Pure code, no database and no vault, like the structural modules of `yinxin-pki`: the server
 //! decides who may sign what (intent, seal authorizations) and records it; this crate makes and
-//! checks the artifacts.
+//! checks the artifacts. docs/SIGNING.md says what each level means and what is missing.
+//!
+//! - [`cades`] — detached CMS signatures over a document or its digest (CAdES B-B, B-T).
+//! - [`pdf`] — a careful reader of untrusted PDF and a writer of incremental updates.
+//! - [`pades`] — PDF signatures (PAdES B-B, B-T, B-LT, B-LTA), visible or not, and their
+//!   verification.
+//! - [`timestamp`] — the seam to a timestamp authority, and token checks.
+
+pub mod cades;
+mod error;
+pub mod pades;
+pub mod pdf;
+#[cfg(test)]
+mod testing;
+pub mod timestamp;
+
+pub use error::SignError;
