@@ -452,6 +452,42 @@ impl CertificateAuthority {
         Ok(self.issuing(alg)?.record.id.clone())
     }
 
+    /// The roots of every hierarchy loaded (DER, deduplicated): what a signature made with one
+    /// of this service's certificates chains to (issue 6 item 7, `POST /api/v1/verify/*`).
+    pub fn trust_anchors(&self) -> Vec<Vec<u8>> {
+        let mut roots: Vec<Vec<u8>> = Vec::new();
+        for ca in self.issuing_cas() {
+            if !roots.contains(&ca.root_der) {
+                roots.push(ca.root_der.clone());
+            }
+        }
+        roots
+    }
+
+    /// The certificates of every issuing CA loaded, in use or retired (DER): the intermediates
+    /// a signature need not carry.
+    pub fn issuing_certificates(&self) -> Vec<Vec<u8>> {
+        self.issuing_cas()
+            .map(|ca| ca.record.certificate.clone())
+            .collect()
+    }
+
+    /// The record of a certificate this service issued, by its DER: `None` for a certificate
+    /// of another issuer (or one whose serial this service has, but not this certificate).
+    pub async fn record_of(&self, der: &[u8]) -> Result<Option<CertificateRecord>, CaError> {
+        let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else {
+            return Ok(None);
+        };
+        let serial = hex::encode(cert.tbs_certificate().serial_number().as_bytes());
+        let Some(record) = self.repo.certificate(&serial).await? else {
+            return Ok(None);
+        };
+        let ours = self
+            .issuing_cas()
+            .any(|ca| ca.record.id == record.ca_id && &ca.name == cert.tbs_certificate().issuer());
+        Ok((ours && record.fingerprint == hex::encode(Sha256::digest(der))).then_some(record))
+    }
+
     /// Issuing CA then root, PEM (`/pki/chain.pem`).
     pub fn chain_pem(&self, alg: KeyAlgorithm) -> Result<String, CaError> {
         let ca = self.issuing(alg)?;

@@ -22,6 +22,7 @@ pub mod routes;
 mod support;
 mod tsa;
 pub mod verifications;
+pub mod verify;
 
 use std::future::Future;
 use std::sync::Arc;

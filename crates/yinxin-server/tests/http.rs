@@ -47,6 +47,8 @@ mod risk;
 mod support;
 #[path = "http/tsa.rs"]
 mod tsa;
+#[path = "http/verify.rs"]
+mod verify;
 
 /// A writer that appends everything to a shared buffer.
 #[derive(Clone, Default)]

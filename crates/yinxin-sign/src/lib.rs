@@ -8,9 +8,11 @@
 //! - [`pdf`] — a careful reader of untrusted PDF and a writer of incremental updates.
 //! - [`pades`] — PDF signatures (PAdES B-B, B-T, B-LT, B-LTA), visible or not, and their
 //!   verification.
+//! - [`chain`] — which trusted root a signer's certificate leads to, checked link by link.
 //! - [`timestamp`] — the seam to a timestamp authority, and token checks.
 
 pub mod cades;
+pub mod chain;
 mod error;
 pub mod pades;
 pub mod pdf;

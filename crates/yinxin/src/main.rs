@@ -3,6 +3,7 @@
 
 mod config;
 mod startup;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,12 @@ enum Command {
     Ca {
         #[command(subcommand)]
         command: CaCommand,
+    },
+    /// Verify signatures offline (issue 6): every signature of a PDF, or a detached CMS
+    /// signature; the same report as POST /api/v1/verify/*. Exit status 1 when not valid.
+    Verify {
+        #[command(subcommand)]
+        command: verify::VerifyCommand,
     },
     /// Register a relying application (CERT-6) and print its API key, once: the application
     /// sends it as `X-Api-Key` to read the certificates their holders use with it.
@@ -249,6 +256,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let (store, listen) = match &cli.command {
         Command::Inventory { json } => return print_inventory(*json),
+        Command::Verify { command } => return verify::run(command),
         Command::Openapi => {
             println!(
                 "{}",
@@ -325,7 +333,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } => {
                 startup::register_app(config, &id, &name, &legal_name, &contact, &data_items).await
             }
-            Command::Inventory { .. } | Command::Openapi => Ok(()),
+            Command::Inventory { .. } | Command::Openapi | Command::Verify { .. } => Ok(()),
         }
     })
 }

@@ -15,7 +15,7 @@ use crate::idv::{
 };
 
 /// A PEM request made by `openssl req` with a fresh key of `kind` (`p256`, `sm2`, `rsa1024`).
-fn openssl_csr(dir: &std::path::Path, kind: &str) -> String {
+pub(crate) fn openssl_csr(dir: &std::path::Path, kind: &str) -> String {
     let key = dir.join(format!("{kind}.key"));
     let csr = dir.join(format!("{kind}.csr"));
     let gen_args: Vec<&str> = match kind {
@@ -332,7 +332,7 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
 }
 
 /// A verified person of the simulator's fixtures, signed in: their token and the stranger's.
-async fn verified_person(app: &TestApp) -> (String, String) {
+pub(crate) async fn verified_person(app: &TestApp) -> (String, String) {
     let f = fixtures(app).await;
     let p = clean_person(&f);
     let (_, token) = signed_up_as(app, 1, p).await;

@@ -1,0 +1,282 @@
+//! Verification for anyone (issue 6 item 7): `POST /api/v1/verify/pdf` and
+//! `POST /api/v1/verify/cms` on signatures made with a certificate this service issued — intact,
+//! chained to the service's root, revocation from the service's records — and refusals.
+
+use std::time::SystemTime;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use yinxin_crypto::KeyAlgorithm;
+use yinxin_crypto::software::SoftwareKey;
+use yinxin_server::verify::pem_blocks;
+use yinxin_sign::{cades, pades};
+use yinxin_store::backend_tests;
+use yinxin_store::testing::TestDb;
+
+use super::TestApp;
+use super::certificates::{openssl_csr, verified_person};
+
+/// A one-page PDF (classic xref table).
+fn one_page_pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595 842] >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>".to_owned(),
+        "<< /Length 2 >>\nstream\nq\n\nendstream".to_owned(),
+    ];
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
+async fn post_pdf(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = app
+        .http
+        .post(format!("{}/api/v1/verify/pdf", app.base))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+backend_tests!(signatures_by_our_certificates_are_verified_for_anyone);
+async fn signatures_by_our_certificates_are_verified_for_anyone(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let (token, _) = verified_person(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csr = openssl_csr(dir.path(), "p256");
+    let (s, cert) = app
+        .post_as(
+            "/api/v1/certificates",
+            &token,
+            &json!({"csr": csr, "profile": "personal_signing", "algorithm": "p256"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cert}");
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let leaf = pem_blocks(cert["certificate_pem"].as_str().unwrap(), &["CERTIFICATE"]).unwrap();
+    let (_, chain, _) = app.get("/pki/chain.pem?alg=p256").await;
+    let chain = pem_blocks(&chain, &["CERTIFICATE"]).unwrap();
+    let key_pem = std::fs::read_to_string(dir.path().join("p256.key")).unwrap();
+    let key_der = pem_blocks(&key_pem, &["PRIVATE KEY"]).unwrap();
+    let key = SoftwareKey::from_pkcs8_der(KeyAlgorithm::EcdsaP256, &key_der[0]).unwrap();
+
+    // A PAdES B-B signature with the issuing CA inside.
+    let issuing = vec![chain[0].clone()];
+    let request = pades::Request {
+        field_name: "Signature1".into(),
+        page: 1,
+        rect: [0.0; 4],
+        appearance: pades::Appearance::Invisible,
+        signing_time: SystemTime::now(),
+        reason: None,
+        location: None,
+        name: None,
+        signer_certificate_der: &leaf[0],
+        chain: &issuing,
+        contents_capacity: None,
+    };
+    let signed = pades::sign(&one_page_pdf(), &request, &key, None).unwrap();
+    let (s, v) = post_pdf(&app, "application/pdf", signed.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    let sig = &v["signatures"][0];
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(
+        (sig["integrity"].as_bool(), sig["chain"]["trusted"].as_bool()),
+        (Some(true), Some(true)),
+        "{v}"
+    );
+    assert_eq!(sig["chain"]["path"].as_array().map(Vec::len), Some(3), "{v}");
+    assert_eq!(sig["signer"]["serial"].as_str(), Some(serial.as_str()), "{v}");
+    assert_eq!(sig["level"].as_str(), Some("B-B"), "{v}");
+    assert_eq!(
+        (
+            sig["revocation"]["status"].as_str(),
+            sig["revocation"]["at_signing_time"].as_str()
+        ),
+        (Some("good"), Some("good")),
+        "{v}"
+    );
+    assert_eq!(
+        (sig["covers_whole_file"].as_bool(), sig["modified_after"].as_bool()),
+        (Some(true), Some(false)),
+        "{v}"
+    );
+
+    // One signed byte changed: not intact, not valid; the server keeps serving.
+    let mut tampered = signed.clone();
+    let at = tampered.len() / 3;
+    tampered[at] ^= 0x01;
+    let (s, v) = post_pdf(&app, "application/pdf", tampered).await;
+    if s == 200 {
+        assert_eq!(v["valid"], false, "{v}");
+        assert_eq!(v["signatures"][0]["integrity"], false, "{v}");
+    } else {
+        // The change may hit the structure itself: then it is not a PDF one can read.
+        assert_eq!(s, 400, "{v}");
+        assert!(v["message"].as_str().unwrap().starts_with("body: "), "{v}");
+    }
+
+    // A detached CMS signature over a document, verified with the document or its digest.
+    let document = b"contract of 2026-12-02".to_vec();
+    let cms = cades::sign(
+        &cades::Request {
+            input: cades::Input::Content(&document),
+            signer_certificate_der: &leaf[0],
+            chain: &issuing,
+            signing_time: Some(SystemTime::now()),
+        },
+        &key,
+        None,
+    )
+    .unwrap();
+    let digest = hex::encode(yinxin_pki::cms::DigestAlgorithm::Sha256.digest(&document));
+    for body in [
+        json!({"signature": b64(&cms), "content": b64(&document)}),
+        json!({"signature": yinxin_pki::pem(&cms, "CMS"), "digest": digest}),
+    ] {
+        let (s, v, _) = app.post("/api/v1/verify/cms", &body).await;
+        assert_eq!((s, v["valid"].as_bool()), (200, Some(true)), "{v}");
+        assert_eq!(v["signatures"][0]["chain"]["trusted"], true, "{v}");
+    }
+    let (s, v, _) = app
+        .post(
+            "/api/v1/verify/cms",
+            &json!({"signature": b64(&cms), "content": b64(b"another contract")}),
+        )
+        .await;
+    assert_eq!((s, v["valid"].as_bool()), (200, Some(false)), "{v}");
+    assert_eq!(v["signatures"][0]["integrity"], false, "{v}");
+
+    // Revoked now, no timestamp proving the signature came first: not valid any more.
+    let (s, r) = app
+        .post_as(
+            &format!("/api/v1/certificates/{serial}/revocation"),
+            &token,
+            &json!({"reason": "key_compromise"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, v) = post_pdf(&app, "application/pdf", signed).await;
+    assert_eq!(s, 200, "{v}");
+    let sig = &v["signatures"][0];
+    assert_eq!(
+        (
+            v["valid"].as_bool(),
+            sig["integrity"].as_bool(),
+            sig["revocation"]["status"].as_str(),
+            sig["revocation"]["at_signing_time"].as_str(),
+            sig["revocation"]["reason"].as_str()
+        ),
+        (
+            Some(false),
+            Some(true),
+            Some("revoked"),
+            Some("unknown"),
+            Some("key_compromise")
+        ),
+        "{v}"
+    );
+
+    // A signer of another hierarchy: intact, but not trusted.
+    let stranger = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let (s, v, _) = app
+        .post(
+            "/api/v1/verify/cms",
+            &json!({"signature": b64(&cms_by(&stranger, &document)), "content": b64(&document)}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let sig = &v["signatures"][0];
+    assert_eq!(
+        (v["valid"].as_bool(), sig["integrity"].as_bool(), sig["chain"]["trusted"].as_bool()),
+        (Some(false), Some(true), Some(false)),
+        "{v}"
+    );
+}
+
+/// A CMS signature by `key` under a self-signed certificate of its own.
+fn cms_by(key: &SoftwareKey, document: &[u8]) -> Vec<u8> {
+    use yinxin_crypto::Signer;
+    let profile = yinxin_pki::profile::Profile::builtin(yinxin_pki::profile::ProfileKind::RootCa);
+    let name = yinxin_pki::name::NameBuilder::new()
+        .common_name("Not our CA")
+        .build()
+        .unwrap();
+    let (_, der) = yinxin_pki::cert::issue(
+        &yinxin_pki::cert::CertificateSpec {
+            profile: &profile,
+            subject: name,
+            subject_public_key: key.public_key_der(),
+            not_before: SystemTime::now(),
+            validity: profile.default_validity,
+            extra_extensions: Vec::new(),
+        },
+        None,
+        Some(key),
+        yinxin_pki::cert::random_serial().unwrap(),
+    )
+    .unwrap();
+    cades::sign(
+        &cades::Request {
+            input: cades::Input::Content(document),
+            signer_certificate_der: &der,
+            chain: &[],
+            signing_time: None,
+        },
+        key,
+        None,
+    )
+    .unwrap()
+}
+
+backend_tests!(verification_refusals_name_the_field);
+async fn verification_refusals_name_the_field(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    for (ct, body, field) in [
+        ("text/plain", one_page_pdf(), "content-type"),
+        ("application/pdf", b"not a pdf at all".to_vec(), "body"),
+        ("application/pdf", one_page_pdf()[..40].to_vec(), "body"),
+    ] {
+        let (s, v) = post_pdf(&app, ct, body).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{field}: ")), "{v}");
+    }
+    // An unsigned PDF is read, and is not valid: nothing vouches for it.
+    let (s, v) = post_pdf(&app, "application/pdf", one_page_pdf()).await;
+    assert_eq!((s, v["valid"].as_bool()), (200, Some(false)), "{v}");
+    assert_eq!(v["signatures"].as_array().map(Vec::len), Some(0), "{v}");
+
+    for (body, field) in [
+        (json!({"signature": "%%%", "content": "AA=="}), "signature"),
+        (json!({"signature": "MAA="}), "content"),
+        (json!({"signature": "MAA=", "content": "AA==", "digest": "00"}), "content"),
+        (json!({"signature": "MAA=", "digest": "xyz"}), "digest"),
+        (json!({"signature": "MAA=", "content": "not base64!"}), "content"),
+        (json!({"signature": "MAA=", "content": "AA=="}), "signature"),
+    ] {
+        let (s, v, _) = app.post("/api/v1/verify/cms", &body).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_INPUT")), "{body} -> {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{field}: ")), "{body} -> {v}");
+    }
+}
