@@ -33,6 +33,7 @@ pub mod pi;
 pub mod relying;
 pub mod repo;
 pub mod risk;
+pub mod seal;
 pub mod sensitive;
 pub mod support;
 pub mod third_party;

@@ -3,3 +3,7 @@
 //! Pure code, no database and no vault, like the structural modules of `yinxin-pki`: the server
 //! decides who may sign what (intent, seal authorizations) and records it; this crate makes and
 //! checks the artifacts.
+
+pub mod image;
+pub mod seal;
+pub mod signature;
