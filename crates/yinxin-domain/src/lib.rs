@@ -44,6 +44,6 @@ pub mod verification;
 pub use error::{DomainError, ErrorCode};
 pub use ids::{
     AccountId, AuthorizationId, ConsentId, CredentialId, DepositId, DisclosureId,
-    GuardianConsentId, LoginEventId, SubjectId, SupportMessageId, SupportRequestId, VerificationId,
-    WarrantyId,
+    GuardianConsentId, LoginEventId, SealAuthorizationId, SealId, SignatureImageId, SubjectId,
+    SupportMessageId, SupportRequestId, VerificationId, WarrantyId,
 };

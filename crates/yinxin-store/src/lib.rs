@@ -17,6 +17,7 @@ mod group_commit;
 mod passkeys;
 mod repos;
 mod risk;
+mod seals;
 mod signing_keys;
 mod support;
 #[cfg(feature = "test-support")]
