@@ -211,6 +211,31 @@ impl Accounts {
         Ok(self.repo.seals_of(enterprise).await?)
     }
 
+    /// A seal, for an agent holding `view`, `use_seals` or `manage_seals`.
+    pub async fn seal(
+        &self,
+        agent: AccountId,
+        enterprise: AccountId,
+        seal: SealId,
+    ) -> ServiceResult<SealRecord> {
+        self.require_any_scope(
+            agent,
+            enterprise,
+            &[
+                AgentScope::View,
+                AgentScope::UseSeals,
+                AgentScope::ManageSeals,
+            ],
+        )
+        .await?;
+        Ok(self
+            .repo
+            .seal(enterprise, seal)
+            .await?
+            .ok_or_else(|| no_such("seal of this enterprise"))?
+            .0)
+    }
+
     /// A seal and its PNG, for an agent holding `view`, `use_seals` or `manage_seals`.
     pub async fn seal_image(
         &self,
