@@ -44,34 +44,44 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(may_use_seal))
 }
 
-/// How to make a signature image (SIGN-2), by `source`.
+/// How to make a signature image (SIGN-2). `source` says which of the other fields apply:
+/// `style` for `style`; `width`, `height`, `strokes` (and `pen_width`) for `strokes`; `png` for
+/// `upload`. Of hand-drawn strokes only positions are accepted: no timing or pressure.
 #[derive(Deserialize, ToSchema)]
-#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
-pub enum SignatureImageRequest {
-    /// The account's registered name written in a style.
-    Style {
-        /// `kai` (楷书, handwriting-like) or `ming` (明体).
-        style: SignatureStyle,
-    },
-    /// Strokes drawn by hand in a box: each stroke a list of `[x, y]` points in pixels from the
-    /// box's top-left corner. Positions only: no timing or pressure is accepted or kept.
-    Strokes {
-        /// Box width in pixels (16 to 2048).
-        width: u32,
-        /// Box height in pixels (16 to 2048).
-        height: u32,
-        /// Pen width in pixels (1 to 40; default 6).
-        #[serde(default)]
-        pen_width: Option<f32>,
-        /// The strokes (1 to 256; at most 2048 points each, 20000 in all).
-        strokes: Vec<Vec<[f32; 2]>>,
-    },
-    /// A PNG drawn elsewhere (base64, at most 2 MiB, 16 to 2048 pixels a side); decoded and
-    /// re-encoded, so no metadata is kept.
-    Upload {
-        /// The PNG, base64.
-        png: String,
-    },
+#[serde(deny_unknown_fields)]
+pub struct SignatureImageRequest {
+    /// `style` (the registered name written in a style), `strokes` (drawn by hand, rendered
+    /// here) or `upload` (a PNG drawn elsewhere).
+    pub source: SignatureSource,
+    /// `kai` (楷书, handwriting-like) or `ming` (明体); with `source = style`.
+    #[serde(default)]
+    pub style: Option<SignatureStyle>,
+    /// Drawing box width in pixels (16 to 2048); with `source = strokes`.
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Drawing box height in pixels (16 to 2048); with `source = strokes`.
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Pen width in pixels (1 to 40; default 6); with `source = strokes`.
+    #[serde(default)]
+    pub pen_width: Option<f32>,
+    /// The strokes, each a list of `[x, y]` points in pixels from the box's top-left corner (1 to
+    /// 256 strokes, at most 2048 points each and 20000 in all); with `source = strokes`.
+    #[serde(default)]
+    pub strokes: Option<Vec<Vec<[f32; 2]>>>,
+    /// The PNG, base64 (at most 2 MiB, 16 to 2048 pixels a side; decoded and re-encoded, so no
+    /// metadata is kept); with `source = upload`.
+    #[serde(default)]
+    pub png: Option<String>,
+}
+
+fn required<T>(value: Option<T>, field: &str, source: SignatureSource) -> Result<T, ApiError> {
+    value.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{field}: required when source is {}", source.as_str()),
+        )
+    })
 }
 
 impl std::fmt::Debug for SignatureImageRequest {
@@ -135,34 +145,62 @@ async fn create_signature_image(
     ApiJson(request): ApiJson<SignatureImageRequest>,
 ) -> Result<(StatusCode, Json<SignatureImageRecord>), ApiError> {
     let fonts = state.fonts.clone();
-    let (source, style, image) = match request {
-        SignatureImageRequest::Style { style } => {
+    let r = request;
+    let source = r.source;
+    for (value, field) in [
+        (r.style.is_some(), "style"),
+        (r.width.is_some(), "width"),
+        (r.height.is_some(), "height"),
+        (r.pen_width.is_some(), "pen_width"),
+        (r.strokes.is_some(), "strokes"),
+        (r.png.is_some(), "png"),
+    ] {
+        let used = match source {
+            SignatureSource::Style => field == "style",
+            SignatureSource::Strokes => {
+                matches!(field, "width" | "height" | "pen_width" | "strokes")
+            }
+            SignatureSource::Upload => field == "png",
+        };
+        if value && !used {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{field}: not used when source is {}; leave it out",
+                    source.as_str()
+                ),
+            ));
+        }
+    }
+    let (style, image) = match source {
+        SignatureSource::Style => {
+            let style = required(r.style, "style", source)?;
             let name = state.accounts.signature_name(&caller.account).await?;
             let image =
                 draw(move || yinxin_sign::signature::styled(&fonts, style, name.as_str())).await?;
-            (SignatureSource::Style, Some(style), image)
+            (Some(style), image)
         }
-        SignatureImageRequest::Strokes {
-            width,
-            height,
-            pen_width,
-            strokes,
-        } => {
+        SignatureSource::Strokes => {
             let drawing = Drawing {
-                width,
-                height,
-                pen_width,
-                strokes,
+                width: required(r.width, "width", source)?,
+                height: required(r.height, "height", source)?,
+                pen_width: r.pen_width,
+                strokes: required(r.strokes, "strokes", source)?,
             };
-            let image = draw(move || yinxin_sign::signature::drawn(&drawing)).await?;
-            (SignatureSource::Strokes, None, image)
+            (
+                None,
+                draw(move || yinxin_sign::signature::drawn(&drawing)).await?,
+            )
         }
-        SignatureImageRequest::Upload { png } => {
+        SignatureSource::Upload => {
+            let png = required(r.png, "png", source)?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(png.as_bytes())
                 .map_err(|_| ApiError::new(ErrorCode::InvalidInput, "png: must be base64"))?;
-            let image = draw(move || yinxin_sign::signature::uploaded(&bytes, "png")).await?;
-            (SignatureSource::Upload, None, image)
+            (
+                None,
+                draw(move || yinxin_sign::signature::uploaded(&bytes, "png")).await?,
+            )
         }
     };
     let record = state

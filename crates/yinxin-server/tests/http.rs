@@ -43,6 +43,8 @@ mod objection;
 mod passkey;
 #[path = "http/risk.rs"]
 mod risk;
+#[path = "http/seals.rs"]
+mod seals;
 #[path = "http/support.rs"]
 mod support;
 #[path = "http/tsa.rs"]
