@@ -216,6 +216,34 @@ async fn signature_images_belong_to_their_owner(db: &TestDb) {
     assert_eq!(s, 404);
     let (s, list) = app.get_as("/api/v1/signature-images", &t1).await;
     assert_eq!((s, list["images"].as_array().unwrap().len()), (200, 2));
+    // PRIV-2: a hand-drawn signature is sensitive; once the separate consent is withdrawn no
+    // more are collected, while a styled one (not sensitive) still is.
+    let version = policy_version(&app).await;
+    let (s, c) = app
+        .post_as(
+            "/api/v1/consents",
+            &t1,
+            &serde_json::json!({"scope": "sensitive_personal_information", "action": "withdrawn", "policy_version": version}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let (s, e) = app
+        .post_as(
+            "/api/v1/signature-images",
+            &t1,
+            &serde_json::json!({"source": "strokes", "width": 100, "height": 100, "strokes": [[[5, 5], [50, 50]]]}),
+        )
+        .await;
+    assert_eq!((s, code_of(&e)), (403, Some("CONSENT_REQUIRED")), "{e}");
+    let (s, e) = app
+        .post_as(
+            "/api/v1/signature-images",
+            &t1,
+            &serde_json::json!({"source": "style", "style": "ming"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+
     let (s, e) = app.get_as("/api/v1/signature-images/nope", &t1).await;
     assert_eq!(
         (s, e["message"].as_str()),
