@@ -27,6 +27,9 @@ pub const MAX_STROKES: usize = 256;
 pub const MAX_POINTS_PER_STROKE: usize = 2048;
 /// Most points in a whole drawing.
 pub const MAX_POINTS: usize = 20_000;
+/// Longest total length of all strokes' segments, in pixels (about 70 diagonals of the largest
+/// box: far more than a signature, and it bounds the drawing work).
+pub const MAX_INK_LENGTH: f32 = 200_000.0;
 /// Pen widths accepted, in pixels.
 pub const PEN_WIDTHS: std::ops::RangeInclusive<f32> = 1.0..=40.0;
 /// Pen width when none is given.
@@ -174,6 +177,21 @@ impl Drawing {
                 }
             }
         }
+        let length: f32 = self
+            .strokes
+            .iter()
+            .flat_map(|stroke| stroke.windows(2))
+            .map(|pair| match pair {
+                [[ax, ay], [bx, by]] => ((bx - ax).powi(2) + (by - ay).powi(2)).sqrt(),
+                _ => 0.0,
+            })
+            .sum();
+        if length > MAX_INK_LENGTH {
+            return Err(ImageError::invalid(
+                "strokes",
+                format!("the strokes are longer than {MAX_INK_LENGTH} pixels in all"),
+            ));
+        }
         if total > MAX_POINTS {
             return Err(ImageError::invalid(
                 "strokes",
@@ -217,18 +235,38 @@ pub fn drawn(d: &Drawing) -> Result<RenderedImage, ImageError> {
 }
 
 /// Raises `coverage` to that of the segment a-b thickened to `radius` (a capsule: round caps).
+/// Each row visits only the span where the capsule can reach, so the work is about the
+/// capsule's area, not its bounding box's.
 fn capsule(coverage: &mut [f32], w: usize, h: usize, a: [f32; 2], b: [f32; 2], radius: f32) {
     let [ax, ay] = a;
     let [bx, by] = b;
-    let x0 = (ax.min(bx) - radius - 1.0).floor().max(0.0) as usize;
-    let y0 = (ay.min(by) - radius - 1.0).floor().max(0.0) as usize;
-    let x1 = ((ax.max(bx) + radius + 1.0).ceil() as usize).min(w);
-    let y1 = ((ay.max(by) + radius + 1.0).ceil() as usize).min(h);
+    let reach = radius + 1.0;
+    let y0 = (ay.min(by) - reach).floor().max(0.0) as usize;
+    let y1 = ((ay.max(by) + reach).ceil() as usize).min(h);
     let (dx, dy) = (bx - ax, by - ay);
     let len2 = dx * dx + dy * dy;
     for y in y0..y1 {
+        let py = y as f32 + 0.5;
+        // The part of the segment within `reach` of this row, then its x extent plus `reach`:
+        // every pixel of the row within `reach` of the segment lies in that span.
+        let (t0, t1) = if dy.abs() < 1e-6 {
+            if (ay - py).abs() > reach {
+                continue;
+            }
+            (0.0, 1.0)
+        } else {
+            let ta = (py - reach - ay) / dy;
+            let tb = (py + reach - ay) / dy;
+            (ta.min(tb).max(0.0), ta.max(tb).min(1.0))
+        };
+        if t0 > t1 {
+            continue;
+        }
+        let (xa, xb) = (ax + t0 * dx, ax + t1 * dx);
+        let x0 = (xa.min(xb) - reach).floor().max(0.0) as usize;
+        let x1 = ((xa.max(xb) + reach).ceil() as usize).min(w);
         for x in x0..x1 {
-            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            let px = x as f32 + 0.5;
             let t = if len2 > 0.0 {
                 (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0)
             } else {
@@ -377,6 +415,27 @@ mod tests {
     }
 
     #[test]
+    fn a_diagonal_is_drawn_along_its_length_and_nowhere_else() {
+        let d = Drawing {
+            width: 400,
+            height: 400,
+            pen_width: Some(4.0),
+            strokes: vec![
+                vec![[10.0, 10.0], [390.0, 390.0]],
+                vec![[390.0, 10.0], [380.0, 390.0]],
+            ],
+        };
+        let img = drawn(&d).unwrap();
+        for k in [10, 100, 200, 300, 389] {
+            assert_eq!(img.alpha(k, k), 255, "on the diagonal at {k}");
+            assert_eq!(img.alpha(k, (k + 6).min(399)), 0, "beside it at {k}");
+        }
+        // The near-vertical stroke.
+        assert_eq!(img.alpha(385, 200), 255);
+        assert_eq!(img.alpha(375, 200), 0);
+    }
+
+    #[test]
     fn garbage_strokes_are_refused_naming_the_field() {
         let ok = Drawing {
             width: 100,
@@ -410,6 +469,17 @@ mod tests {
             with(&|d| d.strokes = vec![vec![[1.0, 1.0]; MAX_POINTS_PER_STROKE + 1]]),
             "strokes"
         );
+        // Zigzags across the box, corner to corner, beyond the total ink length.
+        let zigzag: Vec<[f32; 2]> = (0..2000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    [0.0, 0.0]
+                } else {
+                    [100.0, 100.0]
+                }
+            })
+            .collect();
+        assert_eq!(with(&|d| d.strokes = vec![zigzag.clone()]), "strokes");
     }
 
     #[test]
