@@ -339,6 +339,7 @@ pub trait AccountRepo:
     + crate::verification::VerificationRepo
     + crate::third_party::WarrantyRepo
     + crate::relying::RelyingAppRepo
+    + crate::seal::SealRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -68,8 +68,10 @@ wire_enum!(
         Certificates = "certificates",
         /// Sign for the enterprise with its certificate (SIGN-1).
         Sign = "sign",
-        /// Apply the enterprise's seals (SIGN-3).
+        /// Apply the enterprise's seals (SIGN-3), each under its own seal authorization.
         UseSeals = "use_seals",
+        /// Make the enterprise's seals and grant and revoke their seal authorizations (SIGN-3).
+        ManageSeals = "manage_seals",
     }
 );
 

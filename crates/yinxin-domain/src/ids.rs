@@ -155,3 +155,21 @@ uuid_id!(
 );
 
 ordered_id!(WarrantyId);
+
+uuid_id!(
+    /// One enterprise seal (SIGN-3). Also part of the associated data its sealed image is bound to.
+    SealId
+);
+
+uuid_id!(
+    /// One authorization of an agent to use a seal (SIGN-3, ACC-2).
+    SealAuthorizationId
+);
+
+uuid_id!(
+    /// One signature image of a person (SIGN-2). Also part of the associated data its sealed
+    /// image is bound to.
+    SignatureImageId
+);
+
+ordered_id!(SealId, SealAuthorizationId, SignatureImageId);

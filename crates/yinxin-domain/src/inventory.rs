@@ -174,10 +174,11 @@ pub static ENTERPRISE_CREDIT_CODE: PiField = field!("enterprise.credit_code", "�
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS,
     Storage::SealedIndexed { normalization: N::CreditCode }, ["ACC-2", "IDV-2", "CERT-6"]);
 /// Legal representative's name.
+/// Also read, for `electronic_signing`, to make the legal representative's seal (SIGN-3).
 pub static LEGAL_REP_NAME: PiField = field!("enterprise.legal_rep_name", "法定代表人姓名", "Legal representative's name",
     C::Enterprise, sensitive: false,
-    [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::LegalRecordKeeping,
-     P::SubjectAccess],
+    [P::AccountRegistration, P::RealNameVerification, P::CertificateIssuance, P::ElectronicSigning,
+     P::LegalRecordKeeping, P::SubjectAccess],
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["ACC-2", "IDV-2", "IDV-4", "CERT-6"]);
 /// Legal representative's identity document type.
 pub static LEGAL_REP_DOCUMENT_TYPE: PiField = field!("enterprise.legal_rep_document_type", "法定代表人证件类型",
@@ -229,6 +230,17 @@ pub static SIGNING_LOCATION: PiField = field!("signing.location", "签署位置"
 pub static HANDWRITTEN_SIGNATURE: PiField = field!("signing.handwritten_signature", "手写签名", "Handwritten signature",
     C::Identity, sensitive: true, [P::ElectronicSigning, P::SubjectAccess],
     B::SeparateConsent, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-1", "SIGN-2"]);
+/// A signature image made from the person's registered name in a chosen style (SIGN-2). A
+/// hand-drawn one is [`HANDWRITTEN_SIGNATURE`]. Sealed in its record (`signature_images`).
+pub static SIGNATURE_IMAGE: PiField = field!("signing.signature_image", "签名图像（所选字体）",
+    "Signature image (chosen style)", C::Identity, sensitive: false,
+    [P::ElectronicSigning, P::SubjectAccess],
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-2"]);
+/// An enterprise seal's image: the enterprise's name, or for the legal representative's seal
+/// the representative's name (SIGN-3). Sealed in its record (`seals`) under the enterprise.
+pub static SEAL_IMAGE: PiField = field!("signing.seal_image", "电子印章图像", "Electronic seal image",
+    C::Enterprise, sensitive: false, [P::ElectronicSigning, P::SubjectAccess],
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-3", "ACC-2"]);
 /// A passkey registered for login: its credential id, public key, authenticator model and flags
 /// (ACC-3). Public-key material only: the fingerprint or face that unlocks it stays on the
 /// user's device and never reaches the service (see BIOMETRIC_FINGERPRINT_IRIS).
@@ -286,6 +298,8 @@ pub static INVENTORY: &[&PiField] = &[
     &LOG_CLIENT,
     &SIGNING_LOCATION,
     &HANDWRITTEN_SIGNATURE,
+    &SIGNATURE_IMAGE,
+    &SEAL_IMAGE,
     &ACCOUNT_PASSKEY,
     &SUPPORT_RECORD,
     &SUBSCRIBER_CERTIFICATE,

@@ -33,6 +33,7 @@ pub mod pi;
 pub mod relying;
 pub mod repo;
 pub mod risk;
+pub mod seal;
 pub mod sensitive;
 pub mod support;
 pub mod third_party;
@@ -43,6 +44,6 @@ pub mod verification;
 pub use error::{DomainError, ErrorCode};
 pub use ids::{
     AccountId, AuthorizationId, ConsentId, CredentialId, DepositId, DisclosureId,
-    GuardianConsentId, LoginEventId, SubjectId, SupportMessageId, SupportRequestId, VerificationId,
-    WarrantyId,
+    GuardianConsentId, LoginEventId, SealAuthorizationId, SealId, SignatureImageId, SubjectId,
+    SupportMessageId, SupportRequestId, VerificationId, WarrantyId,
 };

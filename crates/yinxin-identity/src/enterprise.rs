@@ -477,7 +477,10 @@ impl Accounts {
         Ok(record)
     }
 
-    async fn personal_account_by_username(&self, username: &str) -> ServiceResult<AccountRecord> {
+    pub(crate) async fn personal_account_by_username(
+        &self,
+        username: &str,
+    ) -> ServiceResult<AccountRecord> {
         let unknown = || {
             DomainError::new(
                 ErrorCode::NotFound,

@@ -15,6 +15,7 @@ pub mod policy;
 mod receipt;
 mod relying;
 mod risk;
+mod seals;
 mod service;
 pub mod sms;
 mod support;
@@ -34,6 +35,7 @@ pub use relying::{
     APP_DATA_ITEMS, CertificateInformation, PUBLIC_INFORMATION, RegisteredApp, RenewalReminder,
 };
 pub use risk::{ClientFacts, LOGIN_EVENTS_SHOWN, login_event_retention_days};
+pub use seals::{SealGrant, SealInscription};
 pub use service::{
     Accounts, AccountsConfig, Login, LoginOutcome, PersonalRegistration, Profile, Registered,
     ServiceError, ServiceResult, SessionToken, today_in_china,

@@ -19,6 +19,7 @@ mod passkeys;
 pub mod redact;
 mod relying;
 pub mod routes;
+mod seals;
 mod support;
 mod tsa;
 pub mod verifications;
@@ -37,6 +38,7 @@ use yinxin_identity::sms::outbox::Outbox;
 use yinxin_pki::ca::CertificateAuthority;
 use yinxin_pki::tsa::TimestampAuthority;
 use yinxin_privacy::vault::Vault;
+use yinxin_sign::image::{FontConfig, Fonts};
 
 pub use metrics::Metrics;
 
@@ -61,6 +63,8 @@ pub struct AppState {
     pub tsa: Option<Arc<TimestampAuthority>>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The fonts signature and seal images are drawn with (SIGN-2, SIGN-3), read on first use.
+    pub fonts: Arc<Fonts>,
 }
 
 impl AppState {
@@ -81,7 +85,14 @@ impl AppState {
             certificate_queries_per_minute: 60,
             tsa: None,
             metrics: Arc::new(Metrics::new()),
+            fonts: Arc::new(Fonts::new(FontConfig::default())),
         }
+    }
+
+    /// Draws signature and seal images with the fonts at `config` (default: Debian's paths).
+    pub fn with_fonts(mut self, config: FontConfig) -> Self {
+        self.fonts = Arc::new(Fonts::new(config));
+        self
     }
 
     /// Serves the certificate authority, its public query limited to `queries_per_minute` per

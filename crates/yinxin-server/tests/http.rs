@@ -43,6 +43,8 @@ mod objection;
 mod passkey;
 #[path = "http/risk.rs"]
 mod risk;
+#[path = "http/seals.rs"]
+mod seals;
 #[path = "http/support.rs"]
 mod support;
 #[path = "http/tsa.rs"]
@@ -1359,6 +1361,27 @@ async fn personal_information_never_reaches_the_log() {
         )
         .await;
     assert_eq!(st, 201, "{body}");
+    // SIGN-2, SIGN-3: the person's name as a signature image; the enterprise's seals, one with
+    // the legal representative's name. The names go into images, never into the log.
+    let token = sess["token"].as_str().unwrap();
+    let (st, sig) = app
+        .post_as(
+            "/api/v1/signature-images",
+            token,
+            &serde_json::json!({"source": "style", "style": "kai"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{sig}");
+    let seals = format!(
+        "/api/v1/enterprises/{}/seals",
+        body["enterprise_id"].as_str().unwrap()
+    );
+    for category in ["official", "legal_representative"] {
+        let (st, seal) = app
+            .post_as(&seals, token, &serde_json::json!({"category": category}))
+            .await;
+        assert_eq!(st, 201, "{seal}");
+    }
     // A refused one too (its message must not echo the value).
     reg["mobile"] = Value::from("12087654321");
     let (st, body, _) = app.post("/api/v1/accounts/personal", &reg).await;
@@ -1403,6 +1426,10 @@ async fn personal_information_never_reaches_the_log() {
     );
     assert!(text.contains("subject shredded"), "{text}");
     assert!(text.contains("personal account registered"), "{text}");
+    assert!(
+        text.contains("signature image stored") && text.contains("seal made"),
+        "{text}"
+    );
     for pi in [
         NAME,
         ID,

@@ -10,12 +10,17 @@
 //!   verification.
 //! - [`chain`] — which trusted root a signer's certificate leads to, checked link by link.
 //! - [`timestamp`] — the seam to a timestamp authority, and token checks.
+//! - [`image`], [`seal`], [`signature`] — seal and signature images (SIGN-2, SIGN-3;
+//!   docs/SEALS.md).
 
 pub mod cades;
 pub mod chain;
 mod error;
+pub mod image;
 pub mod pades;
 pub mod pdf;
+pub mod seal;
+pub mod signature;
 #[cfg(test)]
 mod testing;
 pub mod timestamp;

@@ -18,6 +18,7 @@ mod inline;
 mod passkeys;
 mod repos;
 mod risk;
+mod seals;
 mod signing_keys;
 mod support;
 #[cfg(feature = "test-support")]

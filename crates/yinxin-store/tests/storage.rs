@@ -585,6 +585,164 @@ async fn health_pings(db: &TestDb) {
     db.stores.health.ping().await.unwrap();
 }
 
+/// SIGN-2, SIGN-3: seals and signature images are reached only through their owner (a seal id
+/// under another enterprise, an image id under another account, is not found); seal
+/// authorizations are revoked once; sealed blobs come back as stored.
+async fn seals_and_signature_images_are_scoped_to_their_owner(db: &TestDb) {
+    use yinxin_domain::account::{AccountKind, AccountRecord};
+    use yinxin_domain::seal::{
+        SealAuthorization, SealCategory, SealPurpose, SealRecord, SignatureImageRecord,
+        SignatureSource, SignatureStyle,
+    };
+    use yinxin_domain::{SealAuthorizationId, SealId, SignatureImageId};
+
+    let repo = db.stores.accounts.clone();
+    let account = |kind| AccountRecord {
+        id: AccountId::random(),
+        kind,
+        subject: SubjectId::random(),
+        password_hash: None,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: 1_700_000_000,
+        accepted_policy: None,
+    };
+    let (ent, other, agent) = (
+        account(AccountKind::Enterprise),
+        account(AccountKind::Enterprise),
+        account(AccountKind::Personal),
+    );
+    for a in [&ent, &other, &agent] {
+        repo.insert_account(a, &[]).await.unwrap();
+    }
+
+    let seal = SealRecord {
+        id: SealId::ordered(),
+        enterprise: ent.id,
+        category: SealCategory::Contract,
+        anti_counterfeit_code: Some("1234567890123".into()),
+        width: 400,
+        height: 400,
+        created_by: agent.id,
+        created_at: 1_700_000_001,
+    };
+    repo.insert_seal(&seal, b"sealed seal").await.unwrap();
+    let legal = SealRecord {
+        id: SealId::ordered(),
+        category: SealCategory::LegalRepresentative,
+        anti_counterfeit_code: None,
+        ..seal.clone()
+    };
+    repo.insert_seal(&legal, b"sealed legal").await.unwrap();
+    assert_eq!(
+        repo.seal(ent.id, seal.id).await.unwrap(),
+        Some((seal.clone(), b"sealed seal".to_vec()))
+    );
+    assert_eq!(repo.seal(other.id, seal.id).await.unwrap(), None);
+    assert_eq!(
+        repo.seals_of(ent.id).await.unwrap(),
+        vec![seal.clone(), legal]
+    );
+    assert!(repo.seals_of(other.id).await.unwrap().is_empty());
+
+    let auth = SealAuthorization {
+        id: SealAuthorizationId::ordered(),
+        enterprise: ent.id,
+        seal: seal.id,
+        agent: agent.id,
+        purposes: vec![SealPurpose::ContractSigning, SealPurpose::AutoSign],
+        valid_from: 1_700_000_000,
+        valid_until: 1_800_000_000,
+        granted_by: agent.id,
+        created_at: 1_700_000_002,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    repo.insert_seal_authorization(&auth).await.unwrap();
+    let mut stored = repo
+        .seal_authorization(ent.id, auth.id)
+        .await
+        .unwrap()
+        .unwrap();
+    stored.purposes.sort();
+    let mut expected = auth.clone();
+    expected.purposes.sort();
+    assert_eq!(stored, expected);
+    assert_eq!(
+        repo.seal_authorization(other.id, auth.id).await.unwrap(),
+        None
+    );
+    assert!(
+        repo.seal_authorizations_of_seal(other.id, seal.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        repo.revoke_seal_authorization(auth.id, agent.id, 1_700_000_100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .revoke_seal_authorization(auth.id, agent.id, 1_700_000_200)
+            .await
+            .unwrap()
+    );
+    let revoked = repo
+        .seal_authorizations_of_seal(ent.id, seal.id)
+        .await
+        .unwrap();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(
+        (revoked[0].revoked_at, revoked[0].revoked_by),
+        (Some(1_700_000_100), Some(agent.id))
+    );
+
+    let image = SignatureImageRecord {
+        id: SignatureImageId::ordered(),
+        account: agent.id,
+        source: SignatureSource::Style,
+        style: Some(SignatureStyle::Kai),
+        width: 320,
+        height: 160,
+        created_at: 1_700_000_003,
+    };
+    repo.insert_signature_image(&image, b"sealed png")
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.signature_image(agent.id, image.id).await.unwrap(),
+        Some((image.clone(), b"sealed png".to_vec()))
+    );
+    assert_eq!(
+        repo.signature_image(other.id, image.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        repo.signature_images_of(agent.id).await.unwrap(),
+        vec![image.clone()]
+    );
+    assert!(
+        !repo
+            .delete_signature_image(other.id, image.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        repo.delete_signature_image(agent.id, image.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .delete_signature_image(agent.id, image.id)
+            .await
+            .unwrap()
+    );
+    assert!(repo.signature_images_of(agent.id).await.unwrap().is_empty());
+}
+
 backend_tests!(
     fields_round_trip_and_reindex,
     index_is_scoped_by_field_and_shared_by_subjects,
@@ -597,6 +755,7 @@ backend_tests!(
     ca_rotation_is_all_or_none,
     certificate_rows_commit_in_groups_and_refusals_stay_their_own,
     tsa_serials_only_move_forward,
+    seals_and_signature_images_are_scoped_to_their_owner,
 );
 
 /// The key store is read before migrations (to check the master key before writing anything):

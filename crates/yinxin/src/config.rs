@@ -150,6 +150,12 @@ pub struct Config {
     pub pkcs11_token_label: Option<String>,
     /// A file holding the user PIN (never the PIN itself in configuration).
     pub pkcs11_pin_file: Option<PathBuf>,
+    /// The font of the `kai` signature style (SIGN-2; Debian `fonts-arphic-ukai`).
+    pub font_kai: PathBuf,
+    /// The font of the `ming` signature style (SIGN-2; Debian `fonts-arphic-uming`).
+    pub font_ming: PathBuf,
+    /// The font of seals (SIGN-3; Debian `fonts-wqy-zenhei`).
+    pub font_seal: PathBuf,
 }
 
 /// One identity-verification provider (Tencent Cloud API 3.0 protocol) and its processor
@@ -414,6 +420,9 @@ impl Default for Config {
             pkcs11_module: None,
             pkcs11_token_label: None,
             pkcs11_pin_file: None,
+            font_kai: yinxin_sign::image::FontConfig::default().kai,
+            font_ming: yinxin_sign::image::FontConfig::default().ming,
+            font_seal: yinxin_sign::image::FontConfig::default().seal,
             authority_sim_listen: DEFAULT_SIM_LISTEN,
         }
     }

@@ -105,7 +105,12 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
     state = state
         .with_ca(ca, config.certificate_queries_per_minute)
-        .with_tsa(Arc::new(tsa));
+        .with_tsa(Arc::new(tsa))
+        .with_fonts(yinxin_sign::image::FontConfig {
+            kai: config.font_kai.clone(),
+            ming: config.font_ming.clone(),
+            seal: config.font_seal.clone(),
+        });
     let limits = Limits {
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         max_body_bytes: config.max_body_bytes,

@@ -65,7 +65,14 @@ async fn enterprise_agents_act_only_under_a_live_authorization(db: &TestDb) {
     assert_eq!(first["basis"], "registration");
     assert_eq!(
         first["scopes"],
-        serde_json::json!(["manage_agents", "view", "certificates", "sign", "use_seals"])
+        serde_json::json!([
+            "manage_agents",
+            "view",
+            "certificates",
+            "sign",
+            "use_seals",
+            "manage_seals"
+        ])
     );
     let first_id = first["id"].as_str().unwrap().to_owned();
 
