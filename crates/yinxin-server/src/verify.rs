@@ -230,17 +230,15 @@ fn revocation_view(
 }
 
 fn timestamp_view(t: &TimestampReport, trust: &Trust) -> TimestampView {
-    let tsa_trusted = t.tsa_certificate_der.as_deref().is_some_and(|der| {
-        chain::build(der, &trust.intermediates, &trust.anchors, t.time).trusted
-    });
+    let tsa_trusted = t
+        .tsa_certificate_der
+        .as_deref()
+        .is_some_and(|der| chain::build(der, &trust.intermediates, &trust.anchors, t.time).trusted);
     TimestampView {
         valid: t.ok(),
         time: t.time.map(rfc3339),
         imprint_matches: t.imprint_matches,
-        tsa: t
-            .tsa_certificate_der
-            .as_deref()
-            .and_then(cades::subject_of),
+        tsa: t.tsa_certificate_der.as_deref().and_then(cades::subject_of),
         tsa_trusted,
         problem: t.problem.clone(),
     }
@@ -266,10 +264,7 @@ pub struct Pending {
 
 /// Reports of a PDF's signatures, before revocation (see [`finish`]). `Err`: not a PDF one can
 /// read (the message says why).
-pub fn pdf_report(
-    pdf: &[u8],
-    trust: &Trust,
-) -> Result<Vec<(SignatureView, Pending)>, SignError> {
+pub fn pdf_report(pdf: &[u8], trust: &Trust) -> Result<Vec<(SignatureView, Pending)>, SignError> {
     let reports = pades::verify(pdf)?;
     Ok(reports.iter().map(|r| pdf_view(r, trust)).collect())
 }
@@ -491,7 +486,9 @@ async fn verify_pdf(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
     if media.as_deref() != Some("application/pdf") {
-        return Err(DomainError::invalid("content-type", "a PDF is sent as application/pdf").into());
+        return Err(
+            DomainError::invalid("content-type", "a PDF is sent as application/pdf").into(),
+        );
     }
     limited(&state, peer).await?;
     let trust = trust_of(&state);
@@ -574,9 +571,8 @@ async fn verify_cms(
         (Some(c), None) => Ok(base64::engine::general_purpose::STANDARD
             .decode(c.as_bytes())
             .map_err(|_| ApiError::from(DomainError::invalid("content", "is base64")))?),
-        (None, Some(d)) => Err(hex::decode(d.trim()).map_err(|_| {
-            ApiError::from(DomainError::invalid("digest", "is hexadecimal"))
-        })?),
+        (None, Some(d)) => Err(hex::decode(d.trim())
+            .map_err(|_| ApiError::from(DomainError::invalid("digest", "is hexadecimal")))?),
         _ => {
             return Err(DomainError::invalid(
                 "content",

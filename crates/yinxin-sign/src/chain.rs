@@ -197,9 +197,9 @@ pub fn build(
             report.root = Some(root.subject());
             break;
         }
-        let next = pool
-            .iter()
-            .find(|c| c.der != current.der && !report.path_der.contains(&c.der) && current.issued_by(c));
+        let next = pool.iter().find(|c| {
+            c.der != current.der && !report.path_der.contains(&c.der) && current.issued_by(c)
+        });
         match next {
             Some(c) => {
                 current = Cert {
@@ -218,9 +218,7 @@ pub fn build(
         }
     }
     if report.root.is_none() {
-        report.problem = Some(format!(
-            "no trusted root within {MAX_PATH} certificates"
-        ));
+        report.problem = Some(format!("no trusted root within {MAX_PATH} certificates"));
         return report;
     }
     report.trusted = invalid.is_none();
@@ -285,7 +283,7 @@ mod tests {
         let r = build(b"not a certificate", &[], &[], None);
         assert!(!r.trusted);
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_unix(1_795_000_000), "2026-11-18T06:13:20Z");
+        assert_eq!(rfc3339_unix(1_795_000_000), "2026-11-18T11:06:40Z");
         assert_eq!(rfc3339_unix(951_782_400), "2000-02-29T00:00:00Z");
         let info = describe(&pki.signer).unwrap();
         assert_eq!(info.issuer, describe(&pki.issuing).unwrap().subject);

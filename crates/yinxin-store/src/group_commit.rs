@@ -262,7 +262,12 @@ mod tests {
     }
 
     async fn stored(db: &TestDb, serial: &str) -> bool {
-        db.stores.certificates.certificate(serial).await.unwrap().is_some()
+        db.stores
+            .certificates
+            .certificate(serial)
+            .await
+            .unwrap()
+            .is_some()
     }
 
     /// One batch, written by the writer's own routine (no timing involved): rows the database

@@ -169,9 +169,7 @@ mod tests {
             .optional("SELECT a, b, c FROM t WHERE c = $1", [7])
             .unwrap();
         assert_eq!(one, Some(("x".to_owned(), Some(vec![1, 2]), 7)));
-        let none: Option<(String,)> = r
-            .optional("SELECT a FROM t WHERE c = $1", [9])
-            .unwrap();
+        let none: Option<(String,)> = r.optional("SELECT a FROM t WHERE c = $1", [9]).unwrap();
         assert_eq!(none, None);
         let all: Vec<(String,)> = r
             .all("SELECT a FROM t WHERE c > $1 ORDER BY a", [0])
@@ -180,9 +178,7 @@ mod tests {
         // query_only: a write through this reader is refused, and nothing is written.
         let w: StoreResult<Vec<(i64,)>> = r.all("DELETE FROM t RETURNING c", []);
         assert!(matches!(w, Err(StoreError::Unavailable(_))), "{w:?}");
-        let count: Option<(i64,)> = r
-            .optional("SELECT count(*) FROM t", [])
-            .unwrap();
+        let count: Option<(i64,)> = r.optional("SELECT count(*) FROM t", []).unwrap();
         assert_eq!(count, Some((2,)));
     }
 

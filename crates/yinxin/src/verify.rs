@@ -31,7 +31,12 @@ pub enum VerifyCommand {
         /// The signature.
         signature: PathBuf,
         /// The signed file.
-        #[arg(long, value_name = "FILE", conflicts_with = "digest", required_unless_present = "digest")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "digest",
+            required_unless_present = "digest"
+        )]
         content: Option<PathBuf>,
         /// The signed file's digest with the signer's algorithm, hex.
         #[arg(long, value_name = "HEX")]
@@ -61,8 +66,9 @@ fn trust(files: &[PathBuf]) -> anyhow::Result<Trust> {
             bail!("{} holds no CERTIFICATE block", f.display());
         }
         for der in certs {
-            let self_issued = yinxin_sign::chain::describe(&der)
-                .with_context(|| format!("{} holds something that is not a certificate", f.display()))?;
+            let self_issued = yinxin_sign::chain::describe(&der).with_context(|| {
+                format!("{} holds something that is not a certificate", f.display())
+            })?;
             if self_issued.subject == self_issued.issuer {
                 t.anchors.push(der);
             } else {
@@ -76,7 +82,11 @@ fn trust(files: &[PathBuf]) -> anyhow::Result<Trust> {
 /// Runs the command: prints the report; an error if the document is not valid.
 pub fn run(command: &VerifyCommand) -> anyhow::Result<()> {
     let (report, json) = match command {
-        VerifyCommand::Pdf { file, trust: t, json } => {
+        VerifyCommand::Pdf {
+            file,
+            trust: t,
+            json,
+        } => {
             let pdf = read(file)?;
             let views = pdf_report(&pdf, &trust(t)?)
                 .with_context(|| format!("{} cannot be verified", file.display()))?;
@@ -144,7 +154,10 @@ fn print_report(r: &VerificationReport) {
             println!("  issuer:        {} (serial {})", c.issuer, c.serial);
         }
         match &s.chain.root {
-            Some(root) => println!("  root:          {root} (trusted: {})", yes(s.chain.trusted)),
+            Some(root) => println!(
+                "  root:          {root} (trusted: {})",
+                yes(s.chain.trusted)
+            ),
             None => println!("  root:          none reached"),
         }
         if let Some(p) = &s.chain.problem {
@@ -175,7 +188,11 @@ fn print_report(r: &VerificationReport) {
             println!(
                 "  revision:      {rev}, whole file: {}, modified after: {}",
                 yes(s.covers_whole_file == Some(true)),
-                if s.modified_after == Some(true) { "yes" } else { "no" }
+                if s.modified_after == Some(true) {
+                    "yes"
+                } else {
+                    "no"
+                }
             );
         }
         for c in &s.changes_after {

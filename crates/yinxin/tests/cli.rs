@@ -1729,3 +1729,214 @@ fn registering_a_relying_application_prints_its_key_once() {
         assert!(line.contains(want), "{id}: {line}");
     }
 }
+
+/// A root and a P-256 signer certificate under it, made in-process: (root DER, signer key,
+/// signer DER).
+fn offline_pki() -> (Vec<u8>, yinxin_crypto::software::SoftwareKey, Vec<u8>) {
+    use std::time::SystemTime;
+    use yinxin_crypto::{KeyAlgorithm, Signer, software::SoftwareKey};
+    use yinxin_pki::cert::{CertificateSpec, Issuer, issue, random_serial};
+    use yinxin_pki::name::NameBuilder;
+    use yinxin_pki::profile::{Profile, ProfileKind};
+    let name = |cn: &str| {
+        NameBuilder::new()
+            .country("CN")
+            .common_name(cn)
+            .build()
+            .unwrap()
+    };
+    let make = |kind, cn: &str, key: &SoftwareKey, issuer: Option<Issuer<'_>>| {
+        let profile = Profile::builtin(kind);
+        issue(
+            &CertificateSpec {
+                profile: &profile,
+                subject: name(cn),
+                subject_public_key: key.public_key_der(),
+                not_before: SystemTime::now() - Duration::from_secs(60),
+                validity: profile.default_validity,
+                extra_extensions: Vec::new(),
+            },
+            issuer.as_ref(),
+            Some(key),
+            random_serial().unwrap(),
+        )
+        .unwrap()
+        .1
+    };
+    let root_key = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let root = make(ProfileKind::RootCa, "Offline Root", &root_key, None);
+    let key = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let leaf = make(
+        ProfileKind::PersonalSigning,
+        "Offline Signer",
+        &key,
+        Some(Issuer {
+            name: name("Offline Root"),
+            signer: &root_key,
+            urls: None,
+        }),
+    );
+    (root, key, leaf)
+}
+
+/// Issue 6 item 7: `yinxin verify pdf` and `yinxin verify cms` offline — valid only under the
+/// root given with `--trust`, a changed byte is not intact, `--json` is the API's document, and
+/// what is not a PDF is an error naming the file. Exit status 0 only when valid.
+#[test]
+fn verify_pdf_and_cms_offline() {
+    use std::time::SystemTime;
+    use yinxin_sign::{cades, pades};
+    let dir = tempfile::tempdir().unwrap();
+    let (root, key, leaf) = offline_pki();
+    let root_pem = dir.path().join("root.pem");
+    std::fs::write(&root_pem, yinxin_pki::pem(&root, "CERTIFICATE")).unwrap();
+    let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595 842] >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R >>\nendobj\n";
+    let mut doc = pdf.to_vec();
+    let xref = doc.len();
+    let offsets: Vec<usize> = [b"1 0 obj", b"2 0 obj", b"3 0 obj"]
+        .iter()
+        .map(|m| doc.windows(7).position(|w| w == *m).unwrap())
+        .collect();
+    doc.extend_from_slice(b"xref\n0 4\n0000000000 65535 f\r\n");
+    for o in offsets {
+        doc.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    doc.extend_from_slice(
+        format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    let request = pades::Request {
+        field_name: "Signature1".into(),
+        page: 1,
+        rect: [0.0; 4],
+        appearance: pades::Appearance::Invisible,
+        signing_time: SystemTime::now(),
+        reason: None,
+        location: None,
+        name: None,
+        signer_certificate_der: &leaf,
+        chain: &[],
+        contents_capacity: None,
+    };
+    let signed = pades::sign(&doc, &request, &key, None).unwrap();
+    let signed_pdf = dir.path().join("signed.pdf");
+    std::fs::write(&signed_pdf, &signed).unwrap();
+    let p = |x: &Path| x.to_str().unwrap().to_owned();
+
+    let o = run(yinxin().args(["verify", "pdf", &p(&signed_pdf), "--trust", &p(&root_pem)]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", stderr_line(&o));
+    assert!(
+        out.contains("intact:        yes") && out.contains("B-B"),
+        "{out}"
+    );
+    assert!(
+        out.contains("CN=Offline Root,C=CN (trusted: yes)") && out.ends_with("valid: yes\n"),
+        "{out}"
+    );
+
+    let o = run(yinxin().args([
+        "verify",
+        "pdf",
+        &p(&signed_pdf),
+        "--json",
+        "--trust",
+        &p(&root_pem),
+    ]));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["valid"].as_bool(),
+            v["signatures"][0]["revocation"]["status"].as_str()
+        ),
+        (Some(true), Some("unknown")),
+        "{v}"
+    );
+
+    // No trusted root given: intact, but not valid (exit status 1).
+    let o = run(yinxin().args(["verify", "pdf", &p(&signed_pdf)]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("intact:        yes") && out.contains("valid: NO"),
+        "{out}"
+    );
+    assert!(stderr_line(&o).contains("not valid"), "{}", stderr_line(&o));
+
+    // A signed byte changed.
+    let mut tampered = signed.clone();
+    let at = tampered.windows(7).position(|w| w == b"/Count ").unwrap() + 7;
+    tampered[at] = b'2';
+    let bad = dir.path().join("tampered.pdf");
+    std::fs::write(&bad, &tampered).unwrap();
+    let o = run(yinxin().args(["verify", "pdf", &p(&bad), "--trust", &p(&root_pem)]));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("intact:        NO"), "{out}");
+
+    // Not a PDF: an error naming the file, no report.
+    let junk = dir.path().join("junk.pdf");
+    std::fs::write(&junk, b"hello").unwrap();
+    let o = run(yinxin().args(["verify", "pdf", &p(&junk)]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr_line(&o).contains("junk.pdf cannot be verified"),
+        "{}",
+        stderr_line(&o)
+    );
+
+    // CMS over a file, checked with the file and with its digest; another digest is not intact.
+    let content = dir.path().join("contract.txt");
+    std::fs::write(&content, b"the contract").unwrap();
+    let cms = cades::sign(
+        &cades::Request {
+            input: cades::Input::Content(b"the contract"),
+            signer_certificate_der: &leaf,
+            chain: &[],
+            signing_time: Some(SystemTime::now()),
+        },
+        &key,
+        None,
+    )
+    .unwrap();
+    let sig = dir.path().join("contract.p7s");
+    std::fs::write(&sig, &cms).unwrap();
+    let o = run(yinxin().args([
+        "verify",
+        "cms",
+        &p(&sig),
+        "--content",
+        &p(&content),
+        "--trust",
+        &p(&root_pem),
+    ]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let digest = hex_of(&yinxin_pki::cms::DigestAlgorithm::Sha256.digest(b"the contract"));
+    let o = run(yinxin().args([
+        "verify",
+        "cms",
+        &p(&sig),
+        "--digest",
+        &digest,
+        "--trust",
+        &p(&root_pem),
+    ]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = run(yinxin().args([
+        "verify",
+        "cms",
+        &p(&sig),
+        "--digest",
+        &"00".repeat(32),
+        "--trust",
+        &p(&root_pem),
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("intact:        NO"));
+    // Neither --content nor --digest: refused by the argument parser (status 2).
+    let o = run(yinxin().args(["verify", "cms", &p(&sig)]));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
