@@ -95,6 +95,33 @@ struct CertRow {
     key_destroyed_at: Option<i64>,
 }
 
+/// The same row read inline ([`crate::inline`]): columns in the order of [`CERT_COLUMNS`].
+impl crate::inline::InlineRow for CertRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            serial: row.get(0)?,
+            fingerprint: row.get(1)?,
+            ca_id: row.get(2)?,
+            holder: row.get(3)?,
+            profile: row.get(4)?,
+            algorithm: row.get(5)?,
+            sealed_der: row.get(6)?,
+            masked_subject: row.get(7)?,
+            subject_mode: row.get(8)?,
+            not_before: row.get(9)?,
+            not_after: row.get(10)?,
+            hosted_key_id: row.get(11)?,
+            renews: row.get(12)?,
+            issued_at: row.get(13)?,
+            retain_until: row.get(14)?,
+            revoked_at: row.get(15)?,
+            revocation_reason: row.get(16)?,
+            revoked_by: row.get(17)?,
+            key_destroyed_at: row.get(18)?,
+        })
+    }
+}
+
 fn cert_of(r: CertRow) -> StoreResult<CertificateRecord> {
     let revocation = match (r.revoked_at, r.revocation_reason, r.revoked_by) {
         (Some(at), Some(reason), Some(by)) => Some(Revocation { at, reason, by }),
@@ -248,13 +275,16 @@ macro_rules! certificate_repo {
                 column: &str,
                 value: &str,
             ) -> StoreResult<Option<CertificateRecord>> {
-                let row: Option<CertRow> = sqlx::query_as(&format!(
-                    "SELECT {CERT_COLUMNS} FROM certificates WHERE {column} = $1"
-                ))
-                .bind(value)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
+                // A hot read (every OCSP request, every public query): inline on SQLite.
+                let sql = format!("SELECT {CERT_COLUMNS} FROM certificates WHERE {column} = $1");
+                let row: Option<CertRow> = match &self.inline {
+                    Some(r) => r.optional(&sql, [value])?,
+                    None => sqlx::query_as(&sql)
+                        .bind(value)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?,
+                };
                 row.map(cert_of).transpose()
             }
         }
