@@ -406,9 +406,6 @@ impl CivilDate {
         (day >= 1 && day <= days_in_month(year, month)?).then_some(Self { year, month, day })
     }
 
-    /// Completed years from `self` to `today`: the age on `today` of a person born on `self`
-    /// (PRIV-13 asks whether a user is under 14). Someone born on February 29 completes a year on
-    /// March 1 in common years. Negative when `today` is before `self`.
     /// The date `days` days after 1970-01-01 (proleptic Gregorian; Howard Hinnant's
     /// days-to-civil algorithm).
     pub fn from_unix_days(days: i64) -> Self {
@@ -428,6 +425,9 @@ impl CivilDate {
         }
     }
 
+    /// Completed years from `self` to `today`: the age on `today` of a person born on `self`
+    /// (PRIV-13 asks whether a user is under 14). Someone born on February 29 completes a year on
+    /// March 1 in common years. Negative when `today` is before `self`.
     pub fn years_until(self, today: CivilDate) -> i32 {
         let before_anniversary = (today.month, today.day) < (self.month, self.day);
         today

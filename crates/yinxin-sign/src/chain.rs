@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 use yinxin_crypto::verify::verify_signature;
+use yinxin_domain::validate::CivilDate;
 
 /// The longest path followed (signer, intermediates, root).
 const MAX_PATH: usize = 8;
@@ -104,24 +105,23 @@ pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_unix(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }
 
-/// Unix seconds as RFC 3339 in UTC (proleptic Gregorian, civil-from-days).
+/// Unix seconds as RFC 3339 in UTC (proleptic Gregorian).
 pub fn rfc3339_unix(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let rem = unix.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (d, hh, mm, ss) = civil(unix);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{:04}-{:02}-{:02}T{hh:02}:{mm:02}:{ss:02}Z",
+        d.year, d.month, d.day
+    )
+}
+
+/// The UTC date and time of day of Unix seconds.
+pub(crate) fn civil(unix: i64) -> (CivilDate, i64, i64, i64) {
+    let rem = unix.rem_euclid(86_400);
+    (
+        CivilDate::from_unix_days(unix.div_euclid(86_400)),
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60
+        rem % 60,
     )
 }
 
