@@ -41,15 +41,11 @@ function M.header(headers, name)
   end
 end
 
--- Why an OCSP answer is not a successful OCSPResponse (nil if it is): HTTP 200, content type
--- application/ocsp-response, and a body that is exactly one DER SEQUENCE whose first element is
--- responseStatus ENUMERATED successful(0) (0a 01 00) followed by responseBytes [0] (a0).
-function M.ocsp_problem(status, headers, body)
-  if status ~= 200 then return "HTTP " .. status end
-  local ct = M.header(headers, "content-type")
-  if ct ~= "application/ocsp-response" then return "content-type " .. tostring(ct) end
+-- Where the contents of `body` start if it is exactly one DER SEQUENCE (length in at most two
+-- bytes), else nil and why not.
+function M.sequence(body)
   local t, l = body:byte(1, 2)
-  if t ~= 0x30 or not l then return "not a DER SEQUENCE" end
+  if t ~= 0x30 or not l then return nil, "not a DER SEQUENCE" end
   local off, len
   if l < 0x80 then
     off, len = 2, l
@@ -58,9 +54,21 @@ function M.ocsp_problem(status, headers, body)
   elseif l == 0x82 then
     off, len = 4, body:byte(3) * 256 + body:byte(4)
   else
-    return "unexpected DER length form"
+    return nil, "unexpected DER length form"
   end
-  if off + len ~= #body then return "DER length " .. (off + len) .. " for a body of " .. #body end
+  if off + len ~= #body then return nil, "DER length " .. (off + len) .. " for a body of " .. #body end
+  return off
+end
+
+-- Why an OCSP answer is not a successful OCSPResponse (nil if it is): HTTP 200, content type
+-- application/ocsp-response, and a body that is exactly one DER SEQUENCE whose first element is
+-- responseStatus ENUMERATED successful(0) (0a 01 00) followed by responseBytes [0] (a0).
+function M.ocsp_problem(status, headers, body)
+  if status ~= 200 then return "HTTP " .. status end
+  local ct = M.header(headers, "content-type")
+  if ct ~= "application/ocsp-response" then return "content-type " .. tostring(ct) end
+  local off, why = M.sequence(body)
+  if not off then return why end
   local e1, e2, e3, rb = body:byte(off + 1, off + 4)
   if e1 ~= 0x0a or e2 ~= 0x01 then return "no responseStatus" end
   if e3 ~= 0 then return "responseStatus " .. e3 .. " (not successful)" end
