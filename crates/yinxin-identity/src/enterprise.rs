@@ -141,6 +141,38 @@ fn not_an_agent() -> DomainError {
 }
 
 impl Accounts {
+    /// The start of an authorization's window (`valid_from`, or `at` when not given), checked
+    /// with its end: not backdated (5 minutes of clock skew allowed), ending after it starts,
+    /// and ending at most `agent_authorization_max_days` from `at`. Agent authorizations (ACC-2)
+    /// and seal authorizations (SIGN-3) follow the same rule.
+    pub(crate) fn validity_window(
+        &self,
+        at: i64,
+        valid_from: Option<i64>,
+        valid_until: i64,
+    ) -> ServiceResult<i64> {
+        let valid_from = valid_from.unwrap_or(at);
+        if valid_from < at - 300 {
+            return Err(DomainError::invalid(
+                "valid_from",
+                "must not be in the past: an authorization is not backdated",
+            )
+            .into());
+        }
+        if valid_until <= valid_from {
+            return Err(DomainError::invalid("valid_until", "must be after valid_from").into());
+        }
+        let max_days = self.config.agent_authorization_max_days;
+        if valid_until > at + max_days * DAY {
+            return Err(DomainError::invalid(
+                "valid_until",
+                format!("must be at most {max_days} days from now"),
+            )
+            .into());
+        }
+        Ok(valid_from)
+    }
+
     /// Registers an enterprise for `registrant`, who becomes its first agent with every scope
     /// (ACC-2). Validation and storage follow personal registration: every field checked before
     /// anything is written; the PI sealed in one vault transaction; a refusal stores nothing.
@@ -436,25 +468,7 @@ impl Accounts {
         if g.scopes.is_empty() {
             return Err(DomainError::invalid("scopes", "name at least one scope").into());
         }
-        let valid_from = g.valid_from.unwrap_or(at);
-        if valid_from < at - 300 {
-            return Err(DomainError::invalid(
-                "valid_from",
-                "must not be in the past: an authorization is not backdated",
-            )
-            .into());
-        }
-        if g.valid_until <= valid_from {
-            return Err(DomainError::invalid("valid_until", "must be after valid_from").into());
-        }
-        let max_days = self.config.agent_authorization_max_days;
-        if g.valid_until > at + max_days * DAY {
-            return Err(DomainError::invalid(
-                "valid_until",
-                format!("must be at most {max_days} days from now"),
-            )
-            .into());
-        }
+        let valid_from = self.validity_window(at, g.valid_from, g.valid_until)?;
         let agent = self.personal_account_by_username(&g.agent_username).await?;
         let mut scopes = g.scopes.clone();
         scopes.sort();

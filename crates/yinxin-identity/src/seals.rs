@@ -29,8 +29,6 @@ use zeroize::Zeroizing;
 
 use crate::service::{Accounts, ServiceResult, now};
 
-const DAY: i64 = 86_400;
-
 /// A grant of a seal authorization (SIGN-3, ACC-2).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,25 +287,7 @@ impl Accounts {
         if g.purposes.is_empty() {
             return Err(DomainError::invalid("purposes", "name at least one purpose").into());
         }
-        let valid_from = g.valid_from.unwrap_or(at);
-        if valid_from < at - 300 {
-            return Err(DomainError::invalid(
-                "valid_from",
-                "must not be in the past: an authorization is not backdated",
-            )
-            .into());
-        }
-        if g.valid_until <= valid_from {
-            return Err(DomainError::invalid("valid_until", "must be after valid_from").into());
-        }
-        let max_days = self.config.agent_authorization_max_days;
-        if g.valid_until > at + max_days * DAY {
-            return Err(DomainError::invalid(
-                "valid_until",
-                format!("must be at most {max_days} days from now"),
-            )
-            .into());
-        }
+        let valid_from = self.validity_window(at, g.valid_from, g.valid_until)?;
         let agent = self.personal_account_by_username(&g.agent_username).await?;
         let acts = self
             .repo
