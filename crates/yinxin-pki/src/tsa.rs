@@ -20,16 +20,20 @@
 //!    node recorded ([`SerialReservation::ClockBehind`]), so a node whose clock is behind
 //!    another's is caught too, and no serial is given to such a time.
 //!
+//! Both run in the node's one sequencer task, which reads the clock for a whole batch of waiting
+//! requests and reserves their serials in one statement ([`Sequencer`]).
+//!
 //! The tolerance is at most the accuracy the tokens state ([`ACCURACY`], one second): a token's
 //! genTime is never further from a later-serial token's than its stated accuracy.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use der::Decode;
 use der::asn1::ObjectIdentifier;
+use tokio::sync::{mpsc, oneshot};
 use x509_cert::Certificate;
 use x509_cert::name::Name;
 use yinxin_crypto::{KeyAlgorithm, KeyId, KeyStore, Signer};
@@ -186,7 +190,9 @@ pub struct TimestampAuthority {
     check: Arc<dyn ClockCheck>,
     time: Arc<dyn TimeSource>,
     /// The newest genTime this node knows (Unix ms; `i64::MIN` before the first).
-    newest_ms: AtomicI64,
+    newest_ms: Arc<AtomicI64>,
+    /// The one task that reads the clock and reserves serials (see [`Sequencer`]).
+    sequencer: OnceLock<Sequencer>,
 }
 
 fn unix_ms(t: SystemTime) -> i64 {
@@ -260,19 +266,22 @@ impl TimestampAuthority {
             }),
             config,
             time: Arc::new(SystemClock),
-            newest_ms: AtomicI64::new(newest.unwrap_or(i64::MIN)),
+            newest_ms: Arc::new(AtomicI64::new(newest.unwrap_or(i64::MIN))),
+            sequencer: OnceLock::new(),
         })
     }
 
     /// The same TSA with another clock check.
     pub fn with_clock_check(mut self, check: Arc<dyn ClockCheck>) -> Self {
         self.check = check;
+        self.sequencer = OnceLock::new();
         self
     }
 
     /// The same TSA with another time source (tests).
     pub fn with_time_source(mut self, time: Arc<dyn TimeSource>) -> Self {
         self.time = time;
+        self.sequencer = OnceLock::new();
         self
     }
 
@@ -364,22 +373,26 @@ impl TimestampAuthority {
         }
     }
 
-    /// The clock checks, a serial, the token.
+    /// The sequencer of this TSA, started on first use in the caller's runtime with the clock
+    /// check and time source configured by then.
+    fn sequencer(&self) -> &Sequencer {
+        self.sequencer.get_or_init(|| {
+            Sequencer::spawn(SequencerParts {
+                repo: self.repo.clone(),
+                check: self.check.clone(),
+                time: self.time.clone(),
+                tolerance_ms: i64::try_from(self.config.clock_tolerance.as_millis()).unwrap_or(0),
+                newest_ms: self.newest_ms.clone(),
+            })
+        })
+    }
+
+    /// A serial and its genTime from the sequencer (with the clock checks), then the token.
     async fn issue(&self, req: &TimestampRequest, unit: &Unit) -> Result<TsaReply, Rejection> {
-        let untrusted = |why: &str| {
-            tracing::warn!(tsa = %unit.id, reason = why, "timestamp refused: clock not trusted");
-            Rejection::new(
-                FailureInfo::TimeNotAvailable,
-                format!("the TSA's clock is not trusted now ({why}); no token was issued"),
-            )
-        };
-        let now = self.time.now();
-        let newest = self.newest_ms.load(Ordering::Acquire);
-        let reading = ClockReading {
-            now,
-            newest_issued: (newest != i64::MIN).then(|| from_unix_ms(newest)),
-        };
-        self.check.check(&reading).map_err(|why| untrusted(&why))?;
+        let Slot {
+            serial,
+            gen_time: now,
+        } = self.sequencer().slot().await?;
         if now < unit.not_before || now >= unit.not_after {
             tracing::error!(tsa = %unit.id, "timestamp refused: the TSA certificate is not valid now");
             return Err(Rejection::new(
@@ -387,31 +400,6 @@ impl TimestampAuthority {
                 "the TSA's certificate is not valid now",
             ));
         }
-        let tolerance = i64::try_from(self.config.clock_tolerance.as_millis()).unwrap_or(0);
-        let serial = match self.repo.reserve_serials(1, unix_ms(now), tolerance).await {
-            Ok(SerialReservation::Granted {
-                first,
-                newest_gen_time_ms,
-            }) => {
-                self.newest_ms
-                    .fetch_max(newest_gen_time_ms, Ordering::AcqRel);
-                first
-            }
-            Ok(SerialReservation::ClockBehind { newest_gen_time_ms }) => {
-                self.newest_ms
-                    .fetch_max(newest_gen_time_ms, Ordering::AcqRel);
-                return Err(untrusted(
-                    "behind the newest timestamp recorded, possibly by another node",
-                ));
-            }
-            Err(e) => {
-                tracing::error!(tsa = %unit.id, error = %e, "timestamp serial not reserved");
-                return Err(Rejection::new(
-                    FailureInfo::SystemFailure,
-                    "the TSA cannot issue a token now; retry later",
-                ));
-            }
-        };
         let spec = TokenSpec {
             policy: self.config.policy,
             serial,
@@ -432,6 +420,127 @@ impl TimestampAuthority {
             }
             Err(e) => {
                 tracing::error!(tsa = %unit.id, serial, error = %e, "timestamp token not signed");
+                Err(Rejection::new(
+                    FailureInfo::SystemFailure,
+                    "the TSA cannot issue a token now; retry later",
+                ))
+            }
+        }
+    }
+}
+
+/// The most requests one reservation serves.
+const MAX_BATCH: usize = 1024;
+
+/// A serial and the time its token carries, as the sequencer gave them.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    serial: u64,
+    gen_time: SystemTime,
+}
+
+type SlotReply = oneshot::Sender<Result<Slot, Rejection>>;
+
+/// What the sequencer task works with.
+struct SequencerParts {
+    repo: Arc<dyn TimestampRepo>,
+    check: Arc<dyn ClockCheck>,
+    time: Arc<dyn TimeSource>,
+    tolerance_ms: i64,
+    newest_ms: Arc<AtomicI64>,
+}
+
+/// The one place of a node where the clock is read for a token and serials are reserved.
+///
+/// Requests queue for a slot; the task takes every request waiting (up to [`MAX_BATCH`]), reads
+/// the clock once, runs the clock check, and reserves that many serials in one statement with
+/// that time. So the clock is read only after the previous reservation is committed, and a
+/// node's genTimes follow its serials. (Before, each request read the clock and then waited for
+/// the database's write lock: under load a request could wait longer than the tolerance behind
+/// a later reading, look like a clock gone back, and be refused `timeNotAvailable`; and every
+/// token cost its own commit. `scripts/bench-ca … t` found it: BENCHMARKS.md.)
+///
+/// The whole batch shares one outcome: the same genTime, consecutive serials, or the same
+/// refusal. The task ends when the TSA is dropped.
+#[derive(Debug)]
+struct Sequencer {
+    queue: mpsc::Sender<SlotReply>,
+}
+
+impl Sequencer {
+    fn spawn(parts: SequencerParts) -> Self {
+        let (queue, mut waiting) = mpsc::channel::<SlotReply>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+                let outcome = parts.reserve(count).await;
+                for (i, reply) in (0u64..).zip(batch.drain(..)) {
+                    // A request that gave up (its connection closed) leaves a gap in the
+                    // serials, which RFC 3161 allows: they are unique and increasing.
+                    let _ = reply.send(outcome.clone().map(|(first, gen_time)| Slot {
+                        serial: first + i,
+                        gen_time,
+                    }));
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    async fn slot(&self) -> Result<Slot, Rejection> {
+        let stopped = || {
+            tracing::error!("timestamp sequencer stopped");
+            Rejection::new(
+                FailureInfo::SystemFailure,
+                "the TSA cannot issue a token now; retry later",
+            )
+        };
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(reply).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl SequencerParts {
+    /// The clock checks, then `count` serials for one genTime: the first serial and the time.
+    async fn reserve(&self, count: u32) -> Result<(u64, SystemTime), Rejection> {
+        let untrusted = |why: &str| {
+            tracing::warn!(reason = why, "timestamp refused: clock not trusted");
+            Rejection::new(
+                FailureInfo::TimeNotAvailable,
+                format!("the TSA's clock is not trusted now ({why}); no token was issued"),
+            )
+        };
+        let now = self.time.now();
+        let newest = self.newest_ms.load(Ordering::Acquire);
+        let reading = ClockReading {
+            now,
+            newest_issued: (newest != i64::MIN).then(|| from_unix_ms(newest)),
+        };
+        self.check.check(&reading).map_err(|why| untrusted(&why))?;
+        match self
+            .repo
+            .reserve_serials(count, unix_ms(now), self.tolerance_ms)
+            .await
+        {
+            Ok(SerialReservation::Granted {
+                first,
+                newest_gen_time_ms,
+            }) => {
+                self.newest_ms
+                    .fetch_max(newest_gen_time_ms, Ordering::AcqRel);
+                Ok((first, now))
+            }
+            Ok(SerialReservation::ClockBehind { newest_gen_time_ms }) => {
+                self.newest_ms
+                    .fetch_max(newest_gen_time_ms, Ordering::AcqRel);
+                Err(untrusted(
+                    "behind the newest timestamp recorded, possibly by another node",
+                ))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "timestamp serials not reserved");
                 Err(Rejection::new(
                     FailureInfo::SystemFailure,
                     "the TSA cannot issue a token now; retry later",
