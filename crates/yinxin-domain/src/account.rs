@@ -340,6 +340,7 @@ pub trait AccountRepo:
     + crate::third_party::WarrantyRepo
     + crate::relying::RelyingAppRepo
     + crate::seal::SealRepo
+    + crate::signing::IntentRepo
     + Send
     + Sync
     + std::fmt::Debug

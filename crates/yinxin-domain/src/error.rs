@@ -53,6 +53,10 @@ pub enum ErrorCode {
     ProviderUnavailable,
     /// A certificate is issued only to a verified identity (CERT-2): verify first.
     IdentityNotVerified,
+    /// A key the service holds signs for a person only with a fresh, confirmed intent of theirs
+    /// for exactly what is signed (issue 6 item 3): none was given, or it is unconfirmed,
+    /// expired, used, or for something else.
+    IntentRequired,
     /// Anything else: the detail is in the server log, never in the response.
     Internal,
 }
@@ -81,6 +85,7 @@ impl ErrorCode {
             Self::StepUpRequired => "STEP_UP_REQUIRED",
             Self::ProviderUnavailable => "PROVIDER_UNAVAILABLE",
             Self::IdentityNotVerified => "IDENTITY_NOT_VERIFIED",
+            Self::IntentRequired => "INTENT_REQUIRED",
             Self::Internal => "INTERNAL",
         }
     }

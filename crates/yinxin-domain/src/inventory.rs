@@ -85,7 +85,7 @@ pub static PERSON_DOCUMENT_NUMBER: PiField = field!("person.document_number", "�
 pub static PERSON_MOBILE: PiField = field!("person.mobile", "实名手机号", "Real-name mobile number",
     C::Contact, sensitive: false,
     [P::AccountRegistration, P::Login, P::RealNameVerification, P::RenewalReminder, P::AccountSecurity,
-     P::SubjectAccess],
+     P::ElectronicSigning, P::SubjectAccess],
     B::Contract, ACCOUNT_LIFETIME, Disposition::Erase,
     Storage::SealedIndexed { normalization: N::Mobile }, ["ACC-1", "ACC-3", "IDV-1", "CERT-6"]);
 /// E-mail address.
@@ -259,7 +259,7 @@ pub static SUPPORT_RECORD: PiField = field!("support.record", "客服沟通及�
 pub static SUBSCRIBER_CERTIFICATE: PiField = field!("certificate.subscriber_certificate",
     "数字证书（含证书主体身份信息）", "Digital certificate (with the subject's identity)",
     C::Identity, sensitive: false,
-    [P::CertificateIssuance, P::LegalRecordKeeping, P::SubjectAccess],
+    [P::CertificateIssuance, P::ElectronicSigning, P::LegalRecordKeeping, P::SubjectAccess],
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["CERT-1", "CERT-4", "CERT-7"]);
 
 /// Every declared field. Order is the order of the published notice.

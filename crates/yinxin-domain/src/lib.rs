@@ -35,6 +35,7 @@ pub mod repo;
 pub mod risk;
 pub mod seal;
 pub mod sensitive;
+pub mod signing;
 pub mod support;
 pub mod third_party;
 pub mod timestamp;

@@ -9,6 +9,7 @@ mod consent;
 mod enterprise;
 mod guardian;
 pub mod idv;
+mod intent;
 mod passkey;
 mod password;
 pub mod policy;
@@ -28,6 +29,9 @@ pub use enterprise::{
     LegalRepresentative,
 };
 pub use guardian::{GuardianConsentRequest, Relationship};
+pub use intent::{
+    IntentChallenge, IntentConfirmation, IntentConfirmed, intent_challenge, intent_refused,
+};
 pub use passkey::{PasskeyChallenge, PasskeyInfo, PasskeyRegistration};
 pub use password::{PasswordHasher, PasswordParams};
 pub use receipt::{ConsentReceipt, Controller, ReceiptJwk};

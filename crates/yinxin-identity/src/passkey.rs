@@ -75,9 +75,9 @@ pub struct PasskeyInfo {
 
 /// The sealed part of a passkey.
 #[derive(Serialize, Deserialize)]
-struct SealedCredential {
-    id: String,
-    cose: String,
+pub(crate) struct SealedCredential {
+    pub(crate) id: String,
+    pub(crate) cose: String,
     alg: i64,
     aaguid: String,
     fmt: String,
@@ -109,19 +109,19 @@ fn bad_challenge() -> ServiceError {
 }
 
 impl Accounts {
-    fn relying_party(&self) -> &RelyingParty {
+    pub(crate) fn relying_party(&self) -> &RelyingParty {
         &self.relying_party
     }
 
     /// The account's WebAuthn user handle: a keyed pseudonym of the account id, so it is stable,
     /// carries no personal information, and needs no storage.
-    fn user_handle(&self, account: AccountId) -> Vec<u8> {
+    pub(crate) fn user_handle(&self, account: AccountId) -> Vec<u8> {
         self.vault
             .pseudonym("webauthn-user-handle", account.as_bytes())
             .to_vec()
     }
 
-    fn credential_key(&self, credential_id: &[u8]) -> Vec<u8> {
+    pub(crate) fn credential_key(&self, credential_id: &[u8]) -> Vec<u8> {
         self.vault
             .pseudonym("passkey-credential", credential_id)
             .to_vec()
@@ -145,7 +145,7 @@ impl Accounts {
         Ok(record)
     }
 
-    async fn sealed_credential(
+    pub(crate) async fn sealed_credential(
         &self,
         subject: yinxin_domain::SubjectId,
         p: &PasskeyRecord,

@@ -61,6 +61,13 @@ pub struct AccountsConfig {
     pub sms_code_max_attempts: u32,
     /// Provider template code of the login message (parameter `code`).
     pub sms_login_template: &'static str,
+    /// Provider template code of the intent-to-sign message (parameters `code` and `digest`,
+    /// the first eight hex digits of what is signed).
+    pub sms_intent_template: &'static str,
+    /// Seconds a confirmation of intent may be confirmed and then used (issue 6 item 3).
+    pub intent_seconds: i64,
+    /// Confirmations of intent an account may start per hour.
+    pub intents_per_account_per_hour: u32,
     /// Longest validity of an agent authorization, in days (ACC-2).
     pub agent_authorization_max_days: i64,
     /// Support requests an account may have open (not closed) at once (ACC-7).
@@ -87,6 +94,9 @@ impl Default for AccountsConfig {
             sms_code_seconds: 300,
             sms_code_max_attempts: 5,
             sms_login_template: "SMS_LOGIN",
+            sms_intent_template: "SMS_SIGN_INTENT",
+            intent_seconds: 300,
+            intents_per_account_per_hour: 120,
             agent_authorization_max_days: 730,
             support_open_requests_max: 20,
             step_up_after_failures: 3,
@@ -763,6 +773,19 @@ impl Accounts {
 
     /// Stores a fresh code of `purpose` for `mobile` (older ones of that purpose die) and sends it.
     async fn send_code(&self, mobile: &str, purpose: &str, at: i64) -> ServiceResult<()> {
+        self.send_code_with(mobile, purpose, self.config.sms_login_template, &[], at)
+            .await
+    }
+
+    /// [`Accounts::send_code`] with another template, and parameters besides the code.
+    pub(crate) async fn send_code_with(
+        &self,
+        mobile: &str,
+        purpose: &str,
+        template: &str,
+        extra: &[(&str, &str)],
+        at: i64,
+    ) -> ServiceResult<()> {
         let code = Zeroizing::new(format!(
             "{:06}",
             rand::Rng::gen_range(&mut rand::thread_rng(), 0..1_000_000u32)
@@ -781,15 +804,21 @@ impl Accounts {
             attempts: 0,
         };
         self.repo.insert_sms_code(&record).await?;
+        let mut params = vec![("code".to_owned(), code.to_string())];
+        params.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let receipt = self
             .sms
             .send(&SmsMessage {
                 mobile: mobile.to_owned(),
-                template: self.config.sms_login_template.to_owned(),
-                params: vec![("code".into(), code.to_string())],
+                template: template.to_owned(),
+                params,
             })
             .await
-            .map_err(|e| ServiceError::Internal(format!("sending the login code: {e}")))?;
+            .map_err(|e| ServiceError::Internal(format!("sending an SMS code: {e}")))?;
         tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, purpose, "sms code sent");
         Ok(())
     }

@@ -303,6 +303,26 @@ struct CachedOcsp {
 /// How long an OCSP response is valid (nextUpdate); pre-signed ones are re-signed at half.
 const OCSP_VALIDITY: Duration = Duration::from_secs(3600);
 
+/// A hosted key ready to sign, with its certificate and chain ([`CertificateAuthority::hosted_signing`]).
+pub struct HostedKey {
+    /// The certificate's record.
+    pub record: CertificateRecord,
+    /// The key.
+    pub signer: Arc<dyn Signer>,
+    /// The certificate (DER).
+    pub certificate_der: Vec<u8>,
+    /// Issuing CA, then root (DER).
+    pub chain: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for HostedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedKey")
+            .field("serial", &self.record.serial)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The CA service.
 pub struct CertificateAuthority {
     keys: Arc<dyn KeyStore>,
@@ -1044,6 +1064,46 @@ impl CertificateAuthority {
             Err(e) => return Err(e.into()),
         };
         Ok((rec, signer))
+    }
+
+    /// What signing with a hosted key needs: [`CertificateAuthority::hosted_signer`]'s checks
+    /// and signer, the certificate's DER (unsealed under the holder's `vault_subject`, for
+    /// electronic signing) and its chain (issuing CA, root). The caller must have the holder's
+    /// confirmed intent for what it signs (issue 6 item 3).
+    pub async fn hosted_signing(
+        &self,
+        serial: &str,
+        holder: AccountId,
+        vault_subject: SubjectId,
+    ) -> Result<HostedKey, CaError> {
+        let (record, signer) = self.hosted_signer(serial, holder).await?;
+        let der = self
+            .vault
+            .open_record(
+                vault_subject,
+                &SUBSCRIBER_CERTIFICATE,
+                record.serial.as_bytes(),
+                &record.sealed_der,
+            )
+            .await
+            .map_err(|e| CaError::Internal(e.to_string()))?;
+        let certificate_der = der
+            .expose(yinxin_domain::pi::Purpose::ElectronicSigning)
+            .map_err(|e| CaError::Internal(e.to_string()))?
+            .clone();
+        let chain = self
+            .issuing_cas()
+            .find(|ca| ca.record.id == record.ca_id)
+            .map(|ca| vec![ca.record.certificate.clone(), ca.root_der.clone()])
+            .ok_or_else(|| {
+                CaError::Internal(format!("the issuing CA {} is not loaded", record.ca_id))
+            })?;
+        Ok(HostedKey {
+            record,
+            signer,
+            certificate_der,
+            chain,
+        })
     }
 
     /// Destroys a certificate's hosted key for good and records when (CERT-3: an event

@@ -61,7 +61,9 @@ impl ApiError {
             ErrorCode::SubjectShredded => StatusCode::GONE,
             ErrorCode::Conflict | ErrorCode::AlreadyExists => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated | ErrorCode::StepUpRequired => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden | ErrorCode::IdentityNotVerified => StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden | ErrorCode::IdentityNotVerified | ErrorCode::IntentRequired => {
+                StatusCode::FORBIDDEN
+            }
             ErrorCode::AccountLocked => StatusCode::LOCKED,
             ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,

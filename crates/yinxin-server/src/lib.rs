@@ -20,6 +20,7 @@ pub mod redact;
 mod relying;
 pub mod routes;
 mod seals;
+mod signing;
 mod support;
 mod tsa;
 pub mod verifications;

@@ -45,6 +45,8 @@ mod passkey;
 mod risk;
 #[path = "http/seals.rs"]
 mod seals;
+#[path = "http/signing.rs"]
+mod signing;
 #[path = "http/support.rs"]
 mod support;
 #[path = "http/tsa.rs"]

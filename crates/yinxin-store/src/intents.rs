@@ -1,0 +1,255 @@
+//! [`IntentRepo`] for both backends (migration 0020): confirmations of intent to sign and the
+//! record of every signature made with a key the service holds (issue 6 item 3).
+
+use async_trait::async_trait;
+use yinxin_domain::AccountId;
+use yinxin_domain::repo::{StoreError, StoreResult};
+use yinxin_domain::signing::{
+    IntentDigest, IntentMethod, IntentRecord, IntentRefusal, IntentRepo, SignatureFormat,
+    SignatureRecord,
+};
+
+use crate::accounts::uuid_of;
+use crate::repos::{SqlStore, db_err};
+
+const INTENT_COLUMNS: &str = "id, account_id, certificate_serial, digest_algorithm, digest, \
+     method, challenge, created_at, expires_at, confirmed_at, evidence, used_at";
+
+type IntentRow = (
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    Option<Vec<u8>>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+const SIGNATURE_COLUMNS: &str = "id, account_id, certificate_serial, intent_id, enterprise_id, \
+     seal_id, seal_authorization_id, format, digest_algorithm, digest, document_id, created_at";
+
+type SignatureRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Vec<u8>,
+    Option<String>,
+    i64,
+);
+
+fn digest_of(s: &str) -> StoreResult<IntentDigest> {
+    IntentDigest::parse(s).ok_or_else(|| StoreError::Corrupt(format!("digest algorithm {s:?}")))
+}
+
+fn intent_of(r: IntentRow) -> StoreResult<IntentRecord> {
+    let (
+        id,
+        account,
+        serial,
+        alg,
+        digest,
+        method,
+        challenge,
+        created,
+        expires,
+        confirmed,
+        ev,
+        used,
+    ) = r;
+    Ok(IntentRecord {
+        id,
+        account: uuid_of(&account, "account")?,
+        certificate_serial: serial,
+        digest_algorithm: digest_of(&alg)?,
+        digest,
+        method: IntentMethod::parse(&method)
+            .ok_or_else(|| StoreError::Corrupt(format!("intent method {method:?}")))?,
+        challenge,
+        created_at: created,
+        expires_at: expires,
+        confirmed_at: confirmed,
+        evidence: ev,
+        used_at: used,
+    })
+}
+
+fn signature_of(r: SignatureRow) -> StoreResult<SignatureRecord> {
+    let (id, account, serial, intent, enterprise, seal, auth, format, alg, digest, doc, at) = r;
+    Ok(SignatureRecord {
+        id,
+        account: uuid_of(&account, "account")?,
+        certificate_serial: serial,
+        intent,
+        enterprise: enterprise.map(|e| uuid_of(&e, "enterprise")).transpose()?,
+        seal,
+        seal_authorization: auth,
+        format: SignatureFormat::parse(&format)
+            .ok_or_else(|| StoreError::Corrupt(format!("signature format {format:?}")))?,
+        digest_algorithm: digest_of(&alg)?,
+        digest,
+        document: doc,
+        created_at: at,
+    })
+}
+
+/// Why an intent that could not be used up was refused, from its row as it stands.
+fn refusal(row: Option<(Option<i64>, Option<i64>, i64)>, at: i64) -> IntentRefusal {
+    match row {
+        Some((_, Some(_), _)) | None => IntentRefusal::Used,
+        Some((None, None, _)) => IntentRefusal::Unconfirmed,
+        Some((Some(_), None, expires)) if expires <= at => IntentRefusal::Expired,
+        // Confirmed, unused, unexpired, yet not updated: another account's, or raced; treat it as
+        // used, which refuses without saying more.
+        Some(_) => IntentRefusal::Used,
+    }
+}
+
+macro_rules! intent_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl IntentRepo for SqlStore<$db> {
+            async fn insert_intent(&self, r: &IntentRecord) -> StoreResult<()> {
+                sqlx::query(&format!(
+                    "INSERT INTO signing_intents ({INTENT_COLUMNS}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .bind(&r.id)
+                .bind(r.account.to_string())
+                .bind(&r.certificate_serial)
+                .bind(r.digest_algorithm.as_str())
+                .bind(&r.digest)
+                .bind(r.method.as_str())
+                .bind(&r.challenge)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .bind(r.confirmed_at)
+                .bind(&r.evidence)
+                .bind(r.used_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn intent(
+                &self,
+                id: &str,
+                account: AccountId,
+            ) -> StoreResult<Option<IntentRecord>> {
+                let row: Option<IntentRow> = sqlx::query_as(&format!(
+                    "SELECT {INTENT_COLUMNS} FROM signing_intents \
+                     WHERE id = $1 AND account_id = $2"
+                ))
+                .bind(id)
+                .bind(account.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(intent_of).transpose()
+            }
+
+            async fn confirm_intent(&self, id: &str, evidence: &str, at: i64) -> StoreResult<bool> {
+                let n = sqlx::query(
+                    "UPDATE signing_intents SET confirmed_at = $2, evidence = $3 \
+                     WHERE id = $1 AND confirmed_at IS NULL AND used_at IS NULL \
+                     AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(at)
+                .bind(evidence)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn record_signature(
+                &self,
+                r: &SignatureRecord,
+            ) -> StoreResult<Result<(), IntentRefusal>> {
+                let at = r.created_at;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                if let Some(intent) = &r.intent {
+                    let n = sqlx::query(
+                        "UPDATE signing_intents SET used_at = $2 \
+                         WHERE id = $1 AND account_id = $3 AND confirmed_at IS NOT NULL \
+                         AND used_at IS NULL AND expires_at > $2",
+                    )
+                    .bind(intent)
+                    .bind(at)
+                    .bind(r.account.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    if n != 1 {
+                        let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+                            "SELECT confirmed_at, used_at, expires_at FROM signing_intents \
+                             WHERE id = $1 AND account_id = $2",
+                        )
+                        .bind(intent)
+                        .bind(r.account.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                        tx.rollback().await.map_err(db_err)?;
+                        return Ok(Err(refusal(row, at)));
+                    }
+                }
+                sqlx::query(&format!(
+                    "INSERT INTO signatures ({SIGNATURE_COLUMNS}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .bind(&r.id)
+                .bind(r.account.to_string())
+                .bind(&r.certificate_serial)
+                .bind(&r.intent)
+                .bind(r.enterprise.map(|e| e.to_string()))
+                .bind(&r.seal)
+                .bind(&r.seal_authorization)
+                .bind(r.format.as_str())
+                .bind(r.digest_algorithm.as_str())
+                .bind(&r.digest)
+                .bind(&r.document)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(Ok(()))
+            }
+
+            async fn signatures_by(
+                &self,
+                account: AccountId,
+                limit: u32,
+            ) -> StoreResult<Vec<SignatureRecord>> {
+                let rows: Vec<SignatureRow> = sqlx::query_as(&format!(
+                    "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE account_id = $1 \
+                     ORDER BY created_at DESC, id LIMIT $2"
+                ))
+                .bind(account.to_string())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(signature_of).collect()
+            }
+        }
+    };
+}
+
+intent_repo!(sqlx::Sqlite);
+intent_repo!(sqlx::Postgres);
