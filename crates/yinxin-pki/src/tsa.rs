@@ -1004,6 +1004,88 @@ mod tests {
 
     backend_tests!(serials_increase_and_untrusted_clocks_are_refused);
 
+    /// A serial counter whose first reservation waits (a write lock held elsewhere, a slow
+    /// disk): the stand-in for the load under which `scripts/bench-ca … t` saw refusals.
+    #[derive(Debug)]
+    struct SlowFirst {
+        inner: Arc<dyn TimestampRepo>,
+        delay: Duration,
+        first: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl TimestampRepo for SlowFirst {
+        async fn reserve_serials(
+            &self,
+            count: u32,
+            gen_time_ms: i64,
+            tolerance_ms: i64,
+        ) -> yinxin_domain::repo::StoreResult<SerialReservation> {
+            if self.first.swap(false, Ordering::AcqRel) {
+                tokio::time::sleep(self.delay).await;
+            }
+            self.inner
+                .reserve_serials(count, gen_time_ms, tolerance_ms)
+                .await
+        }
+
+        async fn newest_gen_time(&self) -> yinxin_domain::repo::StoreResult<Option<i64>> {
+            self.inner.newest_gen_time().await
+        }
+
+        async fn last_serial(&self) -> yinxin_domain::repo::StoreResult<u64> {
+            self.inner.last_serial().await
+        }
+    }
+
+    /// Requests that arrive while a reservation waits longer than the clock tolerance are all
+    /// granted, in order: the sequencer reads the clock only after the previous reservation is
+    /// committed. (Each request reading the clock before waiting refused the early one with
+    /// timeNotAvailable once a later reading had been recorded.)
+    async fn a_slow_reservation_delays_but_never_refuses(db: &TestDb) {
+        let (f, _) = fixture(db).await;
+        let tsa = Arc::new(
+            TimestampAuthority::start(
+                f.keys.clone(),
+                db.stores.certificates.as_ref(),
+                Arc::new(SlowFirst {
+                    inner: db.stores.timestamps.clone(),
+                    delay: Duration::from_millis(1600),
+                    first: true.into(),
+                }),
+                TsaConfig::default(),
+            )
+            .await
+            .unwrap(),
+        );
+        let q = f.query("q.tsq", &["-sha256"]);
+        let ask = |tsa: Arc<TimestampAuthority>, q: Vec<u8>| {
+            tokio::spawn(async move { tsa.respond(&q, None).await.unwrap() })
+        };
+        let early = ask(tsa.clone(), q.clone());
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let late: Vec<_> = (0..5).map(|_| ask(tsa.clone(), q.clone())).collect();
+        let mut replies = vec![early.await.unwrap()];
+        for t in late {
+            replies.push(t.await.unwrap());
+        }
+        let mut issued = Vec::new();
+        for r in &replies {
+            let serial = granted_serial(r);
+            let token = read_response(&r.der).unwrap().token.unwrap();
+            let v = verify_token(&token, Some(tsa.certificate(KeyAlgorithm::EcdsaP256).unwrap()))
+                .unwrap();
+            issued.push((serial, v.gen_time));
+        }
+        issued.sort_unstable();
+        assert!(
+            issued.windows(2).all(|w| w[0].1 <= w[1].1),
+            "genTime follows the serials: {issued:?}"
+        );
+    }
+
+    backend_tests!(a_slow_reservation_delays_but_never_refuses);
+
     /// Bad requests get a TimeStampResp with status rejection and the failure RFC 3161 names,
     /// which `openssl ts -reply -text` reads; the TSA goes on granting.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
