@@ -241,6 +241,13 @@ pub static SIGNATURE_IMAGE: PiField = field!("signing.signature_image", "签名�
 pub static SEAL_IMAGE: PiField = field!("signing.seal_image", "电子印章图像", "Electronic seal image",
     C::Enterprise, sensitive: false, [P::ElectronicSigning, P::SubjectAccess],
     B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-3", "ACC-2"]);
+/// A document uploaded for signing, and each signed version of it (SIGN-1): the file as it is,
+/// with whatever personal information it holds. Sealed in its record (`documents`) under the
+/// account that uploaded it; the row keeps its digests, size and page count only.
+pub static SIGNING_DOCUMENT: PiField = field!("signing.document", "签署文件（原文及签署后的文件）",
+    "Document for signing (original and signed versions)", C::Document, sensitive: false,
+    [P::ElectronicSigning, P::SubjectAccess],
+    B::Contract, ACCOUNT_LIFETIME, Disposition::Erase, Storage::Sealed, ["SIGN-1", "SIGN-4"]);
 /// A passkey registered for login: its credential id, public key, authenticator model and flags
 /// (ACC-3). Public-key material only: the fingerprint or face that unlocks it stays on the
 /// user's device and never reaches the service (see BIOMETRIC_FINGERPRINT_IRIS).
@@ -300,6 +307,7 @@ pub static INVENTORY: &[&PiField] = &[
     &HANDWRITTEN_SIGNATURE,
     &SIGNATURE_IMAGE,
     &SEAL_IMAGE,
+    &SIGNING_DOCUMENT,
     &ACCOUNT_PASSKEY,
     &SUPPORT_RECORD,
     &SUBSCRIBER_CERTIFICATE,

@@ -26,6 +26,8 @@ pub enum Category {
     Log,
     /// An enterprise and the people who act for it (ACC-2).
     Enterprise,
+    /// Documents uploaded for signing and the signed files (SIGN-1): whatever they contain.
+    Document,
 }
 
 /// Why a field is processed (PRIV-5: data is used only for the purposes declared for it).

@@ -151,6 +151,42 @@ pub fn from_hex(t: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// A document uploaded for signing, or a signed version of one (its bytes are sealed apart).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DocumentRecord {
+    /// Random id.
+    pub id: String,
+    /// The account that uploaded it (or signed the version it comes from).
+    #[schema(value_type = String, format = Uuid)]
+    pub owner: AccountId,
+    /// The version it was signed from.
+    pub parent: Option<String>,
+    /// SHA-256 of the file, hex: what an intent binds for a SHA-256 key.
+    #[serde(with = "hex_bytes")]
+    #[schema(value_type = String)]
+    pub sha256: Vec<u8>,
+    /// SM3 of the file, hex: what an intent binds for an SM2 key.
+    #[serde(with = "hex_bytes")]
+    #[schema(value_type = String)]
+    pub sm3: Vec<u8>,
+    /// Bytes.
+    pub size: u64,
+    /// Pages.
+    pub pages: u32,
+    /// Unix second.
+    pub created_at: i64,
+}
+
+impl DocumentRecord {
+    /// The digest of the file under `alg`.
+    pub fn digest(&self, alg: IntentDigest) -> &[u8] {
+        match alg {
+            IntentDigest::Sha256 => &self.sha256,
+            IntentDigest::Sm3 => &self.sm3,
+        }
+    }
+}
+
 /// Why an intent cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntentRefusal {
@@ -175,12 +211,24 @@ pub trait IntentRepo: Send + Sync + std::fmt::Debug {
     async fn confirm_intent(&self, id: &str, evidence: &str, at: i64) -> StoreResult<bool>;
 
     /// In one transaction: uses up the record's intent (confirmed, unused, unexpired at
-    /// `record.created_at`) and stores the record. `Err(refusal)` inside `Ok` when the intent
-    /// cannot be used, and then nothing is written. A record without an intent is stored as is.
+    /// `record.created_at`), stores the signed document if there is one (its record and its
+    /// sealed bytes), and stores the record. `Err(refusal)` inside `Ok` when the intent cannot
+    /// be used, and then nothing is written. A record without an intent is stored as is.
     async fn record_signature(
         &self,
         record: &SignatureRecord,
+        signed: Option<(&DocumentRecord, &[u8])>,
     ) -> StoreResult<Result<(), IntentRefusal>>;
+
+    /// Stores an uploaded document and its sealed bytes.
+    async fn insert_document(&self, d: &DocumentRecord, sealed: &[u8]) -> StoreResult<()>;
+
+    /// A document of `owner`, with its sealed bytes.
+    async fn document(
+        &self,
+        id: &str,
+        owner: AccountId,
+    ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>>;
 
     /// The signatures `account` made, newest first, at most `limit`.
     async fn signatures_by(

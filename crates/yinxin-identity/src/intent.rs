@@ -27,10 +27,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use yinxin_domain::account::{AccountKind, AccountRecord};
-use yinxin_domain::inventory::PERSON_MOBILE;
+use yinxin_domain::inventory::{PERSON_MOBILE, SIGNING_DOCUMENT};
 use yinxin_domain::pi::{Purpose, mask};
 use yinxin_domain::signing::{
-    IntentDigest, IntentMethod, IntentRecord, IntentRefusal, SignatureRecord, to_hex,
+    DocumentRecord, IntentDigest, IntentMethod, IntentRecord, IntentRefusal, SignatureRecord,
+    to_hex,
 };
 use yinxin_domain::{DomainError, ErrorCode};
 use zeroize::Zeroizing;
@@ -416,10 +417,25 @@ impl Accounts {
         Ok(intent)
     }
 
-    /// Records a signature, using up its intent in the same transaction; refused (and nothing
-    /// written) if the intent was used, or expired, meanwhile.
-    pub async fn record_signature(&self, record: &SignatureRecord) -> ServiceResult<()> {
-        match self.repo.record_signature(record).await? {
+    /// Records a signature, using up its intent in the same transaction, with the signed
+    /// document (sealed under `signer`'s subject, bound to its id) when there is one; refused
+    /// (and nothing written) if the intent was used, or expired, meanwhile.
+    pub async fn record_signature(
+        &self,
+        record: &SignatureRecord,
+        signed: Option<(&AccountRecord, &DocumentRecord, &[u8])>,
+    ) -> ServiceResult<()> {
+        let sealed = match signed {
+            Some((owner, d, bytes)) => Some((
+                d,
+                self.vault
+                    .seal_record(owner.subject, &SIGNING_DOCUMENT, d.id.as_bytes(), bytes)
+                    .await?,
+            )),
+            None => None,
+        };
+        let signed = sealed.as_ref().map(|(d, s)| (*d, s.as_slice()));
+        match self.repo.record_signature(record, signed).await? {
             Ok(()) => {
                 tracing::info!(
                     account = %record.account,
@@ -433,6 +449,44 @@ impl Accounts {
             }
             Err(r) => Err(intent_refused(r).into()),
         }
+    }
+
+    /// Stores a document uploaded by `owner` for signing, sealed under their subject.
+    pub async fn store_document(
+        &self,
+        owner: &AccountRecord,
+        d: &DocumentRecord,
+        bytes: &[u8],
+    ) -> ServiceResult<()> {
+        let sealed = self
+            .vault
+            .seal_record(owner.subject, &SIGNING_DOCUMENT, d.id.as_bytes(), bytes)
+            .await?;
+        self.repo.insert_document(d, &sealed).await?;
+        tracing::info!(account = %owner.id, document = %d.id, size = d.size, "document stored");
+        Ok(())
+    }
+
+    /// One of `owner`'s documents and its bytes; another account's is `NOT_FOUND`.
+    pub async fn document(
+        &self,
+        owner: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<(DocumentRecord, Zeroizing<Vec<u8>>)> {
+        let (d, sealed) =
+            self.repo
+                .document(id, owner.id)
+                .await?
+                .ok_or_else(|| -> ServiceError {
+                    DomainError::new(ErrorCode::NotFound, "document: no such document of yours")
+                        .into()
+                })?;
+        let plain = self
+            .vault
+            .open_record(owner.subject, &SIGNING_DOCUMENT, d.id.as_bytes(), &sealed)
+            .await?;
+        let bytes = Zeroizing::new(plain.expose(Purpose::ElectronicSigning)?.clone());
+        Ok((d, bytes))
     }
 
     /// The signatures `account` made, newest first.

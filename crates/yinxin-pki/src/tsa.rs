@@ -1073,8 +1073,11 @@ mod tests {
         for r in &replies {
             let serial = granted_serial(r);
             let token = read_response(&r.der).unwrap().token.unwrap();
-            let v = verify_token(&token, Some(tsa.certificate(KeyAlgorithm::EcdsaP256).unwrap()))
-                .unwrap();
+            let v = verify_token(
+                &token,
+                Some(tsa.certificate(KeyAlgorithm::EcdsaP256).unwrap()),
+            )
+            .unwrap();
             issued.push((serial, v.gen_time));
         }
         issued.sort_unstable();

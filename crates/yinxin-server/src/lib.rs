@@ -8,6 +8,7 @@
 
 mod accounts;
 mod certificates;
+mod documents;
 mod enterprises;
 pub mod error;
 mod extract;

@@ -49,6 +49,7 @@ fn category(c: Category, l: Lang) -> &'static str {
         Category::Location => pick(l, "位置信息", "Location"),
         Category::Log => pick(l, "日志信息", "Logs"),
         Category::Enterprise => pick(l, "企业信息", "Enterprise"),
+        Category::Document => pick(l, "签署文件", "Documents for signing"),
     }
 }
 

@@ -39,7 +39,9 @@ use yinxin_domain::{AccountId, DomainError, ErrorCode, SealId};
 use yinxin_identity::{IntentChallenge, IntentConfirmation, IntentConfirmed};
 use yinxin_pki::ca::{CaError, CertificateAuthority, HostedKey};
 use yinxin_pki::cms::{self, DigestAlgorithm};
-use yinxin_sign::cades;
+use yinxin_pki::tsa::TimestampAuthority;
+use yinxin_sign::timestamp::TimestampSource;
+use yinxin_sign::{SignError, cades};
 
 use crate::AppState;
 use crate::certificates::ca;
@@ -98,12 +100,12 @@ pub struct IntentRequest {
 
 /// A key resolved for signing, and what allows its use.
 pub(crate) struct KeyUse {
-    key: HostedKey,
-    digest: IntentDigest,
-    enterprise: Option<AccountId>,
-    seal: Option<(SealId, SealAuthorization)>,
+    pub(crate) key: HostedKey,
+    pub(crate) digest: IntentDigest,
+    pub(crate) enterprise: Option<AccountId>,
+    pub(crate) seal: Option<(SealId, SealAuthorization)>,
     /// Whether a confirmed intent is needed (everything but `auto_sign`).
-    needs_intent: bool,
+    pub(crate) needs_intent: bool,
 }
 
 fn unix_now() -> i64 {
@@ -129,7 +131,7 @@ fn intent_digest(alg: KeyAlgorithm) -> Result<IntentDigest, ApiError> {
     }
 }
 
-fn pki_digest(d: IntentDigest) -> DigestAlgorithm {
+pub(crate) fn pki_digest(d: IntentDigest) -> DigestAlgorithm {
     match d {
         IntentDigest::Sha256 => DigestAlgorithm::Sha256,
         IntentDigest::Sm3 => DigestAlgorithm::Sm3,
@@ -137,7 +139,11 @@ fn pki_digest(d: IntentDigest) -> DigestAlgorithm {
 }
 
 /// Resolves the key the caller asks for, checking every authorization but the intent.
-async fn key_use(state: &AppState, caller: &Caller, k: &KeyChoice) -> Result<KeyUse, ApiError> {
+pub(crate) async fn key_use(
+    state: &AppState,
+    caller: &Caller,
+    k: &KeyChoice,
+) -> Result<KeyUse, ApiError> {
     let ca: &Arc<CertificateAuthority> = ca(state)?;
     let serial = k.certificate.trim().to_ascii_lowercase();
     let (holder, subject, enterprise, seal, needs_intent) = match (&k.enterprise, &k.seal) {
@@ -347,7 +353,7 @@ pub struct CmsSigned {
 }
 
 /// What a signature needs before it is made: the intent checked (unless `auto_sign`).
-async fn check_intent(
+pub(crate) async fn check_intent(
     state: &AppState,
     caller: &Caller,
     u: &KeyUse,
@@ -401,15 +407,62 @@ pub(crate) async fn own_timestamp(
     })
 }
 
+/// The service's own TSA as a [`TimestampSource`] for code running on a blocking thread (the
+/// PAdES signer asks for tokens synchronously): each call waits for the TSA's answer on the
+/// runtime it was made on. Never call it from an async task.
+pub(crate) struct TsaSource {
+    tsa: Arc<TimestampAuthority>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl TsaSource {
+    /// Over `tsa`, on the current runtime (call it on the runtime, use it off).
+    pub(crate) fn new(tsa: Arc<TimestampAuthority>) -> Self {
+        Self {
+            tsa,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// The TSA certificates (DER), for validation data.
+    pub(crate) fn certificates(&self) -> Vec<Vec<u8>> {
+        self.tsa
+            .algorithms()
+            .into_iter()
+            .filter_map(|a| self.tsa.certificate(a).ok().map(<[u8]>::to_vec))
+            .collect()
+    }
+}
+
+impl TimestampSource for TsaSource {
+    fn timestamp(&self, hash: DigestAlgorithm, digest: &[u8]) -> Result<Vec<u8>, SignError> {
+        let nonce = uuid::Uuid::new_v4();
+        let request = yinxin_pki::tsp::request(hash, digest, Some(&nonce.as_bytes()[..8]), true)?;
+        let reply = self
+            .runtime
+            .block_on(self.tsa.respond(&request, None))
+            .map_err(|e| SignError::Timestamp(e.to_string()))?;
+        yinxin_sign::timestamp::token_from_response(&reply.der)
+    }
+}
+
 /// Runs a signing closure on a blocking thread (a PKCS#11 key blocks).
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, yinxin_sign::SignError> + Send + 'static,
+pub(crate) async fn blocking_sign<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SignError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(ErrorCode::Internal, e.to_string()))?
         .map_err(|e| match e {
-            yinxin_sign::SignError::Invalid(m) => ApiError::new(ErrorCode::InvalidInput, m),
+            SignError::Invalid(m) => ApiError::new(ErrorCode::InvalidInput, m),
+            SignError::Timestamp(m) => {
+                tracing::warn!(error = %m, "signature timestamp refused");
+                ApiError::new(
+                    ErrorCode::ProviderUnavailable,
+                    "timestamp: the timestamp authority cannot issue a token now; nothing was \
+                     signed; retry later",
+                )
+            }
             other => ApiError::internal(ErrorCode::Internal, other.to_string()),
         })
 }
@@ -422,8 +475,13 @@ pub(crate) async fn record(
     intent: Option<String>,
     format: SignatureFormat,
     digest: Vec<u8>,
-    document: Option<String>,
+    signed: Option<(
+        &yinxin_domain::account::AccountRecord,
+        &yinxin_domain::signing::DocumentRecord,
+        &[u8],
+    )>,
 ) -> Result<String, ApiError> {
+    let document = signed.map(|(_, d, _)| d.id.clone());
     let record = SignatureRecord {
         id: uuid::Uuid::new_v4().to_string(),
         account: caller.account.id,
@@ -438,7 +496,7 @@ pub(crate) async fn record(
         document,
         created_at: unix_now(),
     };
-    state.accounts.record_signature(&record).await?;
+    state.accounts.record_signature(&record, signed).await?;
     Ok(record.id)
 }
 
@@ -486,7 +544,7 @@ async fn sign_cms(
         u.key.chain.clone(),
         digest.clone(),
     );
-    let mut der = blocking(move || {
+    let mut der = blocking_sign(move || {
         cades::sign(
             &cades::Request {
                 input: cades::Input::Digest(&d),

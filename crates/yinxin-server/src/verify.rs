@@ -456,7 +456,7 @@ fn unreadable(field: &'static str, e: &SignError) -> ApiError {
     DomainError::invalid(field, e.to_string()).into()
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

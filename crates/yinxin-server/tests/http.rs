@@ -31,6 +31,8 @@ use yinxin_store::{Backend, backend_tests};
 mod certificates;
 #[path = "http/consent.rs"]
 mod consent;
+#[path = "http/documents.rs"]
+mod documents;
 #[path = "http/enterprise.rs"]
 mod enterprise;
 #[path = "http/guardian.rs"]

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use yinxin_domain::AccountId;
 use yinxin_domain::repo::{StoreError, StoreResult};
 use yinxin_domain::signing::{
-    IntentDigest, IntentMethod, IntentRecord, IntentRefusal, IntentRepo, SignatureFormat,
-    SignatureRecord,
+    DocumentRecord, IntentDigest, IntentMethod, IntentRecord, IntentRefusal, IntentRepo,
+    SignatureFormat, SignatureRecord,
 };
 
 use crate::accounts::uuid_of;
@@ -103,6 +103,54 @@ fn signature_of(r: SignatureRow) -> StoreResult<SignatureRecord> {
     })
 }
 
+const DOCUMENT_COLUMNS: &str = "id, owner_id, parent_id, sha256, sm3, size, pages, created_at";
+
+type DocumentRow = (
+    String,
+    String,
+    Option<String>,
+    Vec<u8>,
+    Vec<u8>,
+    i64,
+    i64,
+    i64,
+);
+
+fn document_of(r: DocumentRow) -> StoreResult<DocumentRecord> {
+    let (id, owner, parent, sha256, sm3, size, pages, at) = r;
+    Ok(DocumentRecord {
+        id,
+        owner: uuid_of(&owner, "account")?,
+        parent,
+        sha256,
+        sm3,
+        size: u64::try_from(size)
+            .map_err(|_| StoreError::Corrupt(format!("document size {size}")))?,
+        pages: u32::try_from(pages)
+            .map_err(|_| StoreError::Corrupt(format!("document pages {pages}")))?,
+        created_at: at,
+    })
+}
+
+/// The document insert, bound; executed on a pool or inside a transaction.
+macro_rules! insert_document {
+    ($d:expr, $sealed:expr) => {
+        sqlx::query(&format!(
+            "INSERT INTO documents ({DOCUMENT_COLUMNS}, content_sealed) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&$d.id)
+        .bind($d.owner.to_string())
+        .bind(&$d.parent)
+        .bind(&$d.sha256)
+        .bind(&$d.sm3)
+        .bind(i64::try_from($d.size).unwrap_or(i64::MAX))
+        .bind(i64::from($d.pages))
+        .bind($d.created_at)
+        .bind($sealed)
+    };
+}
+
 /// Why an intent that could not be used up was refused, from its row as it stands.
 fn refusal(row: Option<(Option<i64>, Option<i64>, i64)>, at: i64) -> IntentRefusal {
     match row {
@@ -178,6 +226,7 @@ macro_rules! intent_repo {
             async fn record_signature(
                 &self,
                 r: &SignatureRecord,
+                signed: Option<(&DocumentRecord, &[u8])>,
             ) -> StoreResult<Result<(), IntentRefusal>> {
                 let at = r.created_at;
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -208,6 +257,12 @@ macro_rules! intent_repo {
                         return Ok(Err(refusal(row, at)));
                     }
                 }
+                if let Some((d, sealed)) = signed {
+                    insert_document!(d, sealed)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
                 sqlx::query(&format!(
                     "INSERT INTO signatures ({SIGNATURE_COLUMNS}) VALUES \
                      ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -229,6 +284,44 @@ macro_rules! intent_repo {
                 .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(Ok(()))
+            }
+
+            async fn insert_document(&self, d: &DocumentRecord, sealed: &[u8]) -> StoreResult<()> {
+                insert_document!(d, sealed)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn document(
+                &self,
+                id: &str,
+                owner: AccountId,
+            ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>> {
+                let row: Option<(
+                    String,
+                    String,
+                    Option<String>,
+                    Vec<u8>,
+                    Vec<u8>,
+                    i64,
+                    i64,
+                    i64,
+                    Vec<u8>,
+                )> = sqlx::query_as(&format!(
+                    "SELECT {DOCUMENT_COLUMNS}, content_sealed FROM documents \
+                         WHERE id = $1 AND owner_id = $2"
+                ))
+                .bind(id)
+                .bind(owner.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(|(a, b, c, d, e, f, g, h, sealed)| {
+                    Ok((document_of((a, b, c, d, e, f, g, h))?, sealed))
+                })
+                .transpose()
             }
 
             async fn signatures_by(

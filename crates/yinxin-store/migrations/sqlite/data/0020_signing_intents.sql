@@ -35,3 +35,18 @@ CREATE TABLE signatures (
     CHECK (intent_id IS NOT NULL OR seal_authorization_id IS NOT NULL)
 );
 CREATE INDEX signatures_by_account ON signatures (account_id, created_at);
+
+-- Documents uploaded for signing and their signed versions: the file sealed by the vault under
+-- the owner's subject (field 'signing.document'), bound to the row's id.
+CREATE TABLE documents (
+    id              TEXT    PRIMARY KEY,
+    owner_id        TEXT    NOT NULL REFERENCES accounts (id),
+    parent_id       TEXT    REFERENCES documents (id),
+    sha256          BLOB    NOT NULL,
+    sm3             BLOB    NOT NULL,
+    size            INTEGER NOT NULL,
+    pages           INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    content_sealed  BLOB    NOT NULL
+);
+CREATE INDEX documents_by_owner ON documents (owner_id, created_at);
