@@ -9,10 +9,9 @@ use std::time::{Duration, SystemTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use yinxin_crypto::software::SoftwareKey;
 use yinxin_crypto::{KeyAlgorithm, Signer};
-use yinxin_pki::cert::{CertificateSpec, issue, random_serial};
-use yinxin_pki::name::NameBuilder;
+use yinxin_pki::cert::simple_certificate;
 use yinxin_pki::ocsp::{CertIdHash, CertStatus, ResponderIdentity, build_response, parse_request};
-use yinxin_pki::profile::{Profile, ProfileKind};
+use yinxin_pki::profile::ProfileKind;
 
 /// A request made by `openssl ocsp -issuer … -cert …` (default: SHA-1, with nonce).
 const REQUEST: &[u8] = include_bytes!("../../../fuzz/corpus/ocsp_request/sha1-nonce.der");
@@ -33,30 +32,10 @@ fn certificate(
     subject_key: &dyn Signer,
     issuer: Option<(&str, &dyn Signer)>,
 ) -> Vec<u8> {
-    let profile = Profile::builtin(kind);
-    let name = |cn: &str| or_exit(NameBuilder::new().common_name(cn).build(), "name");
-    let issuer = issuer.map(|(cn, signer)| yinxin_pki::cert::Issuer {
-        name: name(cn),
-        signer,
-        urls: None,
-    });
-    let (_, der) = or_exit(
-        issue(
-            &CertificateSpec {
-                profile: &profile,
-                subject: name(cn),
-                subject_public_key: subject_key.public_key_der(),
-                not_before: SystemTime::now(),
-                validity: profile.default_validity,
-                extra_extensions: vec![],
-            },
-            issuer.as_ref(),
-            Some(subject_key),
-            or_exit(random_serial(), "serial"),
-        ),
+    or_exit(
+        simple_certificate(kind, cn, subject_key, issuer),
         "certificate",
-    );
-    der
+    )
 }
 
 fn ocsp(c: &mut Criterion) {

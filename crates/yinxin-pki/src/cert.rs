@@ -194,6 +194,42 @@ pub(crate) fn der_time(t: SystemTime, what: &str) -> Result<Time, PkiError> {
         .map_err(|e| PkiError::Invalid(format!("{what} cannot be encoded: {e}")))
 }
 
+/// A certificate of the built-in profile `kind` for `subject_key`, named `CN=<cn>`, valid from now
+/// for the profile's default validity, issued by `issuer` (its common name and key) or
+/// self-signed: the short form for tests, benchmarks and fuzz seeds, where a hierarchy is needed
+/// and its details are not the point.
+pub fn simple_certificate(
+    kind: crate::profile::ProfileKind,
+    cn: &str,
+    subject_key: &dyn Signer,
+    issuer: Option<(&str, &dyn Signer)>,
+) -> Result<Vec<u8>, PkiError> {
+    let profile = crate::profile::Profile::builtin(kind);
+    let name = |cn: &str| crate::name::NameBuilder::new().common_name(cn).build();
+    let issuer = match issuer {
+        Some((icn, signer)) => Some(Issuer {
+            name: name(icn)?,
+            signer,
+            urls: None,
+        }),
+        None => None,
+    };
+    let (_, der) = issue(
+        &CertificateSpec {
+            profile: &profile,
+            subject: name(cn)?,
+            subject_public_key: subject_key.public_key_der(),
+            not_before: std::time::SystemTime::now(),
+            validity: profile.default_validity,
+            extra_extensions: vec![],
+        },
+        issuer.as_ref(),
+        Some(subject_key),
+        random_serial()?,
+    )?;
+    Ok(der)
+}
+
 /// Builds and signs a certificate. `issuer: None` makes it self-signed by `self_signer`
 /// (a root). Returns the certificate and its DER.
 pub fn issue(
