@@ -15,6 +15,7 @@ mod dialect;
 mod enterprises;
 mod group_commit;
 mod inline;
+mod ledger;
 mod passkeys;
 mod repos;
 mod risk;
