@@ -46,3 +46,19 @@ CREATE TABLE ledger_checkpoints (
     note       TEXT    NOT NULL,
     signed_at  BIGINT  NOT NULL
 );
+
+-- Append-only, whatever code asks: a leaf, a node or a checkpoint is never changed or removed.
+-- (Someone who can drop these triggers can still edit the tables; the start-up check and the
+-- signed checkpoints are what catch that.)
+CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the evidence log is append-only: % on % refused (EVID-1)', TG_OP, TG_TABLE_NAME;
+END
+$$;
+
+CREATE TRIGGER ledger_leaves_append_only BEFORE UPDATE OR DELETE ON ledger_leaves
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();

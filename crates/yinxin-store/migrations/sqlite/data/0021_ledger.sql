@@ -46,3 +46,31 @@ CREATE TABLE ledger_checkpoints (
     note       TEXT    NOT NULL,
     signed_at  INTEGER NOT NULL
 );
+
+-- Append-only, whatever code asks: a leaf, a node or a checkpoint is never changed or removed.
+-- (Someone who can drop these triggers can still edit the tables; the start-up check and the
+-- signed checkpoints are what catch that.)
+CREATE TRIGGER ledger_leaves_append_only BEFORE UPDATE ON ledger_leaves
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a leaf is never changed (EVID-1)');
+END;
+CREATE TRIGGER ledger_leaves_never_deleted BEFORE DELETE ON ledger_leaves
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a leaf is never removed (EVID-1)');
+END;
+CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE ON ledger_nodes
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a node is never changed (EVID-1)');
+END;
+CREATE TRIGGER ledger_nodes_never_deleted BEFORE DELETE ON ledger_nodes
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a node is never removed (EVID-1)');
+END;
+CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE ON ledger_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a checkpoint is never changed (EVID-1)');
+END;
+CREATE TRIGGER ledger_checkpoints_never_deleted BEFORE DELETE ON ledger_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'the evidence log is append-only: a checkpoint is never removed (EVID-1)');
+END;
