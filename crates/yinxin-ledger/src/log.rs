@@ -44,6 +44,14 @@ pub enum LedgerError {
     Entry(#[from] EntryError),
 }
 
+/// A proof request refused by the tree's rules, as a refusal of the same field.
+fn refusal(e: tree::ProofError) -> LedgerError {
+    match e {
+        tree::ProofError::Input { field, reason } => LedgerError::Input { field, reason },
+        other => LedgerError::Inconsistent(other.to_string()),
+    }
+}
+
 fn input(field: &'static str, reason: impl Into<String>) -> LedgerError {
     LedgerError::Input {
         field,
@@ -298,13 +306,8 @@ impl Log {
         Ok(c)
     }
 
-    async fn check_size(&self, field: &'static str, size: u64) -> Result<(), LedgerError> {
-        if size == 0 {
-            return Err(input(
-                field,
-                "a tree size of 0 has no proofs; sizes start at 1",
-            ));
-        }
+    /// Refuses a `size` beyond the tree, naming `field`.
+    async fn within_tree(&self, field: &'static str, size: u64) -> Result<(), LedgerError> {
         let current = self.size().await?;
         if size > current {
             return Err(input(
@@ -358,13 +361,8 @@ impl Log {
         index: u64,
         size: u64,
     ) -> Result<InclusionProof, LedgerError> {
-        self.check_size("size", size).await?;
-        if index >= size {
-            return Err(input(
-                "index",
-                format!("{index} is beyond the tree of {size} leaves (indexes start at 0)"),
-            ));
-        }
+        tree::inclusion_position(index, size).map_err(refusal)?;
+        self.within_tree("size", size).await?;
         let leaf = NodeId { level: 0, index };
         let (path, tail) = self
             .range_hashes(&tree::inclusion_ranges(index, size), &[leaf])
@@ -388,19 +386,8 @@ impl Log {
         from: u64,
         to: u64,
     ) -> Result<Vec<NodeHash>, LedgerError> {
-        if from == 0 {
-            return Err(input(
-                "from",
-                "a tree size of 0 has no proofs; sizes start at 1",
-            ));
-        }
-        if from > to {
-            return Err(input(
-                "from",
-                format!("{from} is larger than to ({to}); a log only grows"),
-            ));
-        }
-        self.check_size("to", to).await?;
+        tree::consistency_sizes(from, to).map_err(refusal)?;
+        self.within_tree("to", to).await?;
         let (proof, _) = self
             .range_hashes(&tree::consistency_ranges(from, to), &[])
             .await?;

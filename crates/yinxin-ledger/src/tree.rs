@@ -273,6 +273,71 @@ fn input(field: &'static str, reason: impl Into<String>) -> ProofError {
     }
 }
 
+/// Whether a tree of `size` leaves has a leaf `index`: the refusal names `size` or `index`.
+pub fn inclusion_position(index: u64, size: u64) -> Result<(), ProofError> {
+    if size == 0 {
+        return Err(input(
+            "size",
+            "a tree size of 0 has no proofs; sizes start at 1",
+        ));
+    }
+    if index >= size {
+        return Err(input(
+            "index",
+            format!("{index} is beyond the tree of {size} leaves (indexes start at 0)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a consistency proof from size `from` to size `to` exists: the refusal names `from`.
+pub fn consistency_sizes(from: u64, to: u64) -> Result<(), ProofError> {
+    if from == 0 {
+        return Err(input(
+            "from",
+            "a tree size of 0 has no proofs; sizes start at 1",
+        ));
+    }
+    if from > to {
+        return Err(input(
+            "from",
+            format!("{from} is larger than to ({to}); a log only grows"),
+        ));
+    }
+    Ok(())
+}
+
+/// The walk up the tree that both RFC 9162 verifications make (§2.1.3.2, §2.1.4.2): `f` is the
+/// node's index and `s` the last index at the current level; for each proof hash, `step` is told
+/// whether it is the left sibling. The proof must end exactly at the root (`s` reaching 0).
+fn walk(
+    mut f: u64,
+    mut s: u64,
+    proof: &[NodeHash],
+    mut step: impl FnMut(&NodeHash, bool),
+) -> Result<(), ProofError> {
+    for p in proof {
+        if s == 0 {
+            return Err(ProofError::Length);
+        }
+        if f & 1 == 1 || f == s {
+            step(p, true);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            step(p, false);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    if s != 0 {
+        return Err(ProofError::Length);
+    }
+    Ok(())
+}
+
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2): leaf `index` with hash `leaf` is in the tree
 /// of `size` leaves whose root is `root`.
 pub fn verify_inclusion(
@@ -282,36 +347,15 @@ pub fn verify_inclusion(
     proof: &[NodeHash],
     root: &NodeHash,
 ) -> Result<(), ProofError> {
-    if size == 0 {
-        return Err(input("size", "an empty tree includes no leaf"));
-    }
-    if index >= size {
-        return Err(input(
-            "index",
-            format!("leaf {index} is beyond a tree of {size} leaves"),
-        ));
-    }
-    let (mut f, mut s) = (index, size - 1);
+    inclusion_position(index, size)?;
     let mut r = *leaf;
-    for p in proof {
-        if s == 0 {
-            return Err(ProofError::Length);
-        }
-        if f & 1 == 1 || f == s {
-            r = node_hash(p, &r);
-            while f & 1 == 0 && f != 0 {
-                f >>= 1;
-                s >>= 1;
-            }
+    walk(index, size - 1, proof, |p, on_left| {
+        r = if on_left {
+            node_hash(p, &r)
         } else {
-            r = node_hash(&r, p);
-        }
-        f >>= 1;
-        s >>= 1;
-    }
-    if s != 0 {
-        return Err(ProofError::Length);
-    }
+            node_hash(&r, p)
+        };
+    })?;
     if r != *root {
         return Err(ProofError::Mismatch);
     }
@@ -327,18 +371,7 @@ pub fn verify_consistency(
     to_root: &NodeHash,
     proof: &[NodeHash],
 ) -> Result<(), ProofError> {
-    if from == 0 {
-        return Err(input(
-            "from",
-            "a consistency proof starts at a size of 1 or more",
-        ));
-    }
-    if from > to {
-        return Err(input(
-            "from",
-            format!("size {from} is larger than the later size {to}"),
-        ));
-    }
+    consistency_sizes(from, to)?;
     if from == to {
         if !proof.is_empty() {
             return Err(ProofError::Length);
@@ -361,26 +394,14 @@ pub fn verify_consistency(
         s >>= 1;
     }
     let (mut fr, mut sr) = (*first, *first);
-    for c in rest {
-        if s == 0 {
-            return Err(ProofError::Length);
-        }
-        if f & 1 == 1 || f == s {
+    walk(f, s, rest, |c, on_left| {
+        if on_left {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            while f & 1 == 0 && f != 0 {
-                f >>= 1;
-                s >>= 1;
-            }
         } else {
             sr = node_hash(&sr, c);
         }
-        f >>= 1;
-        s >>= 1;
-    }
-    if s != 0 {
-        return Err(ProofError::Length);
-    }
+    })?;
     if fr != *from_root || sr != *to_root {
         return Err(ProofError::Mismatch);
     }
