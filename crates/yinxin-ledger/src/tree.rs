@@ -80,6 +80,28 @@ pub fn fold(nodes: &[NodeHash]) -> Option<NodeHash> {
     Some(rest.iter().rev().fold(*last, |acc, n| node_hash(n, &acc)))
 }
 
+/// One step down RFC 6962's recursion over `[lo, hi)` (`hi - lo ≥ 2`), split at `k`: into the
+/// first `k` leaves (`left`) or the rest; returns the part not entered — the sibling whose hash
+/// the proof carries.
+fn descend(lo: &mut u64, hi: &mut u64, k: u64, left: bool) -> Range {
+    let mid = *lo + k;
+    if left {
+        let sibling = Range {
+            begin: mid,
+            end: *hi,
+        };
+        *hi = mid;
+        sibling
+    } else {
+        let sibling = Range {
+            begin: *lo,
+            end: mid,
+        };
+        *lo = mid;
+        sibling
+    }
+}
+
 /// The ranges whose hashes make the inclusion proof of leaf `index` in a tree of `size` leaves,
 /// in proof order (from the leaf up), RFC 9162 §2.1.3.1. The caller checks `index < size`.
 pub fn inclusion_ranges(index: u64, size: u64) -> Vec<Range> {
@@ -87,19 +109,8 @@ pub fn inclusion_ranges(index: u64, size: u64) -> Vec<Range> {
     let (mut lo, mut hi) = (0u64, size);
     while hi - lo > 1 {
         let k = split(hi - lo);
-        if index < lo + k {
-            out.push(Range {
-                begin: lo + k,
-                end: hi,
-            });
-            hi = lo + k;
-        } else {
-            out.push(Range {
-                begin: lo,
-                end: lo + k,
-            });
-            lo += k;
-        }
+        let left = index < lo + k;
+        out.push(descend(&mut lo, &mut hi, k, left));
     }
     out.reverse();
     out
@@ -114,18 +125,9 @@ pub fn consistency_ranges(from: u64, to: u64) -> Vec<Range> {
     let mut whole = true;
     while m < hi - lo {
         let k = split(hi - lo);
-        if m <= k {
-            out.push(Range {
-                begin: lo + k,
-                end: hi,
-            });
-            hi = lo + k;
-        } else {
-            out.push(Range {
-                begin: lo,
-                end: lo + k,
-            });
-            lo += k;
+        let left = m <= k;
+        out.push(descend(&mut lo, &mut hi, k, left));
+        if !left {
             m -= k;
             whole = false;
         }
