@@ -512,6 +512,58 @@ async fn a_checkpoint_that_does_not_extend_the_last_is_refused(db: &TestDb) {
     );
 }
 
+/// Issue 7 acceptance, PRIV-16: a subject's records are committed to with salts kept beside the
+/// records; after erasure (record and salt gone) their leaves still verify, and nothing the log
+/// holds — leaves, nodes, checkpoints, on SQLite the whole database file — carries their PI or
+/// even the unsalted hash of a record.
+async fn after_erasure_the_leaves_verify_and_reveal_nothing(db: &TestDb) {
+    use sha2::{Digest, Sha256};
+    let log = Log::new(db.stores.ledger.clone(), log_key(), None);
+    let name = "张三丰-synthetic-测试".as_bytes();
+    let id_number = b"11010519491231002X";
+    let record = [&name[..], &id_number[..]].concat();
+    let salt = Salt::random();
+    let consent = Entry {
+        time_ms: 7,
+        body: EntryBody::ConsentGiven {
+            consent: Commitment::to(&salt, &record),
+        },
+    };
+    log.submit(&[consent.clone()], 7).await.unwrap();
+    submit_and_sequence(&log, 0, 3, 8).await;
+    let cp = log.sign_checkpoint(9).await.unwrap();
+
+    // The record and its salt open leaf 0 while they exist.
+    let leaf = log.entry(0).await.unwrap();
+    let EntryBody::ConsentGiven { consent: k } = Entry::decode(&leaf).unwrap().body else {
+        panic!("leaf 0 is the consent");
+    };
+    assert!(k.opens_to(&salt, &record));
+    drop(salt); // erasure: the record's row and its salt are deleted (PRIV-16).
+
+    let p = log.inclusion_proof(0, cp.size).await.unwrap();
+    verify_inclusion(0, cp.size, &p.leaf_hash, &p.path, &cp.root).unwrap();
+
+    let unsalted: [u8; 32] = Sha256::digest(&record).into();
+    let forbidden: [&[u8]; 3] = [name, id_number, &unsalted];
+    let mut held = Vec::new();
+    for i in 0..cp.size {
+        held.extend(log.entry(i).await.unwrap());
+    }
+    held.extend(cp.note.as_bytes());
+    if let Some(file) = db.sqlite_data_file() {
+        db.stores.close().await;
+        held.extend(std::fs::read(file).unwrap());
+    }
+    for f in forbidden {
+        assert!(
+            !held.windows(f.len()).any(|w| w == f),
+            "the log holds {} bytes of the erased record",
+            f.len()
+        );
+    }
+}
+
 backend_tests!(
     append_restart_append_and_the_checkpoints_are_consistent,
     one_sequencer_per_database,
@@ -519,6 +571,7 @@ backend_tests!(
     a_leaf_edited_in_the_database_fails_the_start_up_check,
     an_interior_node_edited_in_the_database_is_found,
     a_checkpoint_that_does_not_extend_the_last_is_refused,
+    after_erasure_the_leaves_verify_and_reveal_nothing,
 );
 
 #[tokio::test]
