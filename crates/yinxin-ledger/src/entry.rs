@@ -24,8 +24,9 @@ use sha2::{Digest, Sha256};
 /// version: every leaf already in the log was hashed over its bytes.
 pub const ENTRY_VERSION: u8 = 1;
 
-/// A 32-byte random salt, kept with the record it blinds (and erased with it: PRIV-16).
-#[derive(Clone, PartialEq, Eq)]
+/// A 32-byte random salt, kept with the record it blinds (and erased with it: PRIV-16). Wiped
+/// from memory on drop.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct Salt(pub [u8; 32]);
 
 impl Salt {

@@ -521,7 +521,7 @@ async fn after_erasure_the_leaves_verify_and_reveal_nothing(db: &TestDb) {
     let log = Log::new(db.stores.ledger.clone(), log_key(), None);
     let name = "张三丰-synthetic-测试".as_bytes();
     let id_number = b"11010519491231002X";
-    let record = [&name[..], &id_number[..]].concat();
+    let record = [name, &id_number[..]].concat();
     let salt = Salt::random();
     let consent = Entry {
         time_ms: 7,
@@ -529,7 +529,7 @@ async fn after_erasure_the_leaves_verify_and_reveal_nothing(db: &TestDb) {
             consent: Commitment::to(&salt, &record),
         },
     };
-    log.submit(&[consent.clone()], 7).await.unwrap();
+    log.submit(std::slice::from_ref(&consent), 7).await.unwrap();
     submit_and_sequence(&log, 0, 3, 8).await;
     let cp = log.sign_checkpoint(9).await.unwrap();
 
@@ -539,7 +539,7 @@ async fn after_erasure_the_leaves_verify_and_reveal_nothing(db: &TestDb) {
         panic!("leaf 0 is the consent");
     };
     assert!(k.opens_to(&salt, &record));
-    drop(salt); // erasure: the record's row and its salt are deleted (PRIV-16).
+    drop(salt); // erasure: the record's row and its salt are deleted, the salt wiped (PRIV-16).
 
     let p = log.inclusion_proof(0, cp.size).await.unwrap();
     verify_inclusion(0, cp.size, &p.leaf_hash, &p.path, &cp.root).unwrap();
