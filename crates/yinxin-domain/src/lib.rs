@@ -28,6 +28,7 @@ pub mod ids;
 pub mod image;
 pub mod inventory;
 pub mod keys;
+pub mod ledger;
 pub mod passkey;
 pub mod pi;
 pub mod relying;

@@ -13,6 +13,7 @@ use sqlx::{ConnectOptions, Connection, Pool, Postgres, Sqlite};
 use yinxin_domain::account::AccountRepo;
 use yinxin_domain::certificate::CertificateRepo;
 use yinxin_domain::keys::SigningKeyRepo;
+use yinxin_domain::ledger::LedgerRepo;
 use yinxin_domain::repo::{HealthRepo, KeyRepo, PiRepo};
 use yinxin_domain::timestamp::TimestampRepo;
 
@@ -235,6 +236,8 @@ pub struct Stores {
     pub certificates: Arc<dyn CertificateRepo>,
     /// The timestamp authority's serial counter (SIGN-1).
     pub timestamps: Arc<dyn TimestampRepo>,
+    /// The evidence log (issue 7, EVID-1).
+    pub ledger: Arc<dyn LedgerRepo>,
     backend: Backend,
     config: StoreConfig,
     data: AnyPool,
@@ -255,19 +258,20 @@ impl Stores {
             Arc<dyn AccountRepo>,
             Arc<dyn CertificateRepo>,
             Arc<dyn TimestampRepo>,
+            Arc<dyn LedgerRepo>,
         );
-        let (pi, health, accounts, certificates, timestamps): DataRepos = match &data {
+        let (pi, health, accounts, certificates, timestamps, ledger): DataRepos = match &data {
             AnyPool::Sqlite(p) => {
                 let path = sqlite_path(&config.data.url);
                 let s = Arc::new(
                     SqlStore::sqlite(p.clone(), path.as_deref(), true)
                         .map_err(|e| unstartable(&config.data, e))?,
                 );
-                (s.clone(), s.clone(), s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s)
             }
             AnyPool::Postgres(p) => {
                 let s = Arc::new(SqlStore::new(p.clone()));
-                (s.clone(), s.clone(), s.clone(), s.clone(), s)
+                (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s)
             }
         };
         let (keys, signing_keys): (Arc<dyn KeyRepo>, Arc<dyn SigningKeyRepo>) = match &keystore {
@@ -293,6 +297,7 @@ impl Stores {
             accounts,
             certificates,
             timestamps,
+            ledger,
             backend,
             config: config.clone(),
             data,

@@ -5,7 +5,7 @@
 //! not exist" detection, locking) lives in [`dialect`]. Everything else in yinxin sees only
 //! `Arc<dyn PiRepo>`, `Arc<dyn KeyRepo>`, `Arc<dyn HealthRepo>` and `Arc<dyn AccountRepo>` (which includes
 //! `EnterpriseRepo`, `SupportRepo`, `PasskeyRepo`, `LoginEventRepo`, `VerificationRepo` and
-//! `WarrantyRepo`), `Arc<dyn CertificateRepo>`, `Arc<dyn TimestampRepo>`, and on the key-store database `Arc<dyn KeyRepo>` and
+//! `WarrantyRepo`), `Arc<dyn CertificateRepo>`, `Arc<dyn TimestampRepo>`, `Arc<dyn LedgerRepo>` (the evidence log), and on the key-store database `Arc<dyn KeyRepo>` and
 //! `Arc<dyn SigningKeyRepo>`.
 
 mod accounts;
@@ -16,6 +16,7 @@ mod enterprises;
 mod group_commit;
 mod inline;
 mod intents;
+mod ledger;
 mod passkeys;
 mod repos;
 mod risk;

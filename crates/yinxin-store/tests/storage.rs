@@ -743,6 +743,84 @@ async fn seals_and_signature_images_are_scoped_to_their_owner(db: &TestDb) {
     assert!(repo.signature_images_of(agent.id).await.unwrap().is_empty());
 }
 
+/// Issue 7: a ledger batch is written only at the size it was computed on and under a valid
+/// lease; the lease is one node's at a time; nodes are read back by id, missing ones as None.
+async fn ledger_batches_are_fenced_by_size_and_lease(db: &TestDb) {
+    use yinxin_domain::ledger::{Integration, NodeId, StoredCheckpoint};
+    let repo = &db.stores.ledger;
+    let empty = repo.tree_state().await.unwrap();
+    assert_eq!(empty.size, 0);
+    repo.enqueue(&[vec![1], vec![2], vec![3]], 5).await.unwrap();
+    let pending = repo.pending(2).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|p| p.entry.clone()).collect::<Vec<_>>(),
+        vec![vec![1], vec![2]]
+    );
+    assert!(repo.take_lease("a", 1_000, 500).await.unwrap());
+    assert!(!repo.take_lease("b", 1_200, 500).await.unwrap());
+    let node = |level, index| NodeId { level, index };
+    let batch = Integration {
+        old_size: 0,
+        pending: pending.iter().map(|p| p.id).collect(),
+        leaves: vec![vec![1], vec![2]],
+        nodes: vec![
+            (node(0, 0), [1; 32]),
+            (node(0, 1), [2; 32]),
+            (node(1, 0), [3; 32]),
+        ],
+        new_root: [3; 32],
+        now_ms: 1_100,
+    };
+    // Not the lease holder: nothing written.
+    assert!(matches!(
+        repo.integrate("b", &batch).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The holder, after its lease ran out: nothing written.
+    let late = Integration {
+        now_ms: 1_600,
+        ..batch.clone()
+    };
+    assert!(matches!(
+        repo.integrate("a", &late).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(repo.tree_state().await.unwrap(), empty);
+    repo.integrate("a", &batch).await.unwrap();
+    // The same batch again: the tree moved on.
+    assert!(matches!(
+        repo.integrate("a", &batch).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let state = repo.tree_state().await.unwrap();
+    assert_eq!((state.size, state.root), (2, [3; 32]));
+    assert_eq!(repo.pending(10).await.unwrap().len(), 1);
+    assert_eq!(repo.leaves(0, 10).await.unwrap(), vec![vec![1], vec![2]]);
+    assert_eq!(repo.leaves(1, 1).await.unwrap(), vec![vec![2]]);
+    assert_eq!(
+        repo.nodes(&[node(1, 0), node(2, 0), node(0, 1)])
+            .await
+            .unwrap(),
+        vec![Some([3; 32]), None, Some([2; 32])]
+    );
+    repo.release_lease("a").await.unwrap();
+    assert!(repo.take_lease("b", 1_200, 500).await.unwrap());
+
+    assert_eq!(repo.latest_checkpoint().await.unwrap(), None);
+    let c = StoredCheckpoint {
+        size: 2,
+        root: [3; 32],
+        note: "note".into(),
+        signed_at: 9,
+    };
+    repo.insert_checkpoint(&c).await.unwrap();
+    assert!(matches!(
+        repo.insert_checkpoint(&c).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(repo.latest_checkpoint().await.unwrap(), Some(c));
+}
+
 backend_tests!(
     fields_round_trip_and_reindex,
     index_is_scoped_by_field_and_shared_by_subjects,
@@ -756,6 +834,7 @@ backend_tests!(
     certificate_rows_commit_in_groups_and_refusals_stay_their_own,
     tsa_serials_only_move_forward,
     seals_and_signature_images_are_scoped_to_their_owner,
+    ledger_batches_are_fenced_by_size_and_lease,
 );
 
 /// The key store is read before migrations (to check the master key before writing anything):

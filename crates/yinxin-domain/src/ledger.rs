@@ -1,0 +1,136 @@
+//! The evidence log as stored (EVID-1, EVID-2, PRIV-7, PRIV-19; issue 7): entries waiting to be
+//! sequenced, the leaves in order, every complete node of the Merkle tree, the tree's current
+//! size and root, the signed checkpoints, and the lease that makes one node the sequencer.
+//!
+//! The tree math lives in `yinxin-ledger`; this module only says what is stored, so that the
+//! store crate can implement it once for SQLite and PostgreSQL. Nothing stored here is personal
+//! information: an entry is a canonical encoding of hashes and salted commitments (docs/LEDGER.md).
+
+use async_trait::async_trait;
+
+use crate::repo::StoreResult;
+
+/// A SHA-256 value: a leaf hash, a node hash or a root.
+pub type NodeHash = [u8; 32];
+
+/// A complete subtree of the Merkle tree: the `2^level` leaves starting at `index * 2^level`.
+/// Level 0 is a leaf hash; level `k` is the hash of two level `k - 1` nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId {
+    /// Height above the leaves (0 for a leaf).
+    pub level: u8,
+    /// Position among the nodes of that level, from the left.
+    pub index: u64,
+}
+
+impl NodeId {
+    /// The largest level a node may have: 2^56 leaves is more than any log will hold, and it
+    /// keeps [`NodeId::key`] within a positive `i64`.
+    pub const MAX_LEVEL: u8 = 56;
+
+    /// The node's single-integer key as stored: `level << 56 | index`. NEVER change this packing:
+    /// every stored node would become unreachable.
+    pub fn key(self) -> Option<i64> {
+        if self.level > Self::MAX_LEVEL || self.index >= (1u64 << 56) {
+            return None;
+        }
+        i64::try_from((u64::from(self.level) << 56) | self.index).ok()
+    }
+
+    /// The node of a stored key.
+    pub fn from_key(key: i64) -> Option<Self> {
+        let k = u64::try_from(key).ok()?;
+        let level = u8::try_from(k >> 56).ok()?;
+        Some(Self {
+            level,
+            index: k & ((1u64 << 56) - 1),
+        })
+    }
+}
+
+/// An entry submitted to the log and not yet sequenced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingEntry {
+    /// Its queue position (assigned by the database; only its order matters).
+    pub id: i64,
+    /// The encoded entry (the leaf data once sequenced).
+    pub entry: Vec<u8>,
+}
+
+/// The tree's size and root as last integrated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeState {
+    /// Number of leaves.
+    pub size: u64,
+    /// The RFC 6962 root of those leaves (SHA-256 of nothing for the empty tree).
+    pub root: NodeHash,
+}
+
+/// One batch the sequencer integrates, written in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Integration {
+    /// The tree size the batch was computed on; the write is refused if the tree has moved.
+    pub old_size: u64,
+    /// The pending entries the batch consumes (deleted from the queue in the same transaction).
+    pub pending: Vec<i64>,
+    /// The new leaves' data, for indexes `old_size ..`.
+    pub leaves: Vec<Vec<u8>>,
+    /// Every complete node the new leaves complete (their own leaf hashes included).
+    pub nodes: Vec<(NodeId, NodeHash)>,
+    /// The root of the tree after the batch.
+    pub new_root: NodeHash,
+    /// Unix milliseconds now: the sequencer's lease must still be valid at this time.
+    pub now_ms: i64,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// The tree size it commits to.
+    pub size: u64,
+    /// The root at that size.
+    pub root: NodeHash,
+    /// The C2SP signed note, as published.
+    pub note: String,
+    /// Unix milliseconds of signing.
+    pub signed_at: i64,
+}
+
+/// Storage of the evidence log. Append-only: nothing here changes or removes a leaf, a node or
+/// a checkpoint.
+#[async_trait]
+pub trait LedgerRepo: Send + Sync + std::fmt::Debug {
+    /// Queues encoded entries for the sequencer, in one transaction.
+    async fn enqueue(&self, entries: &[Vec<u8>], queued_at_ms: i64) -> StoreResult<()>;
+
+    /// Up to `limit` pending entries, oldest first.
+    async fn pending(&self, limit: u32) -> StoreResult<Vec<PendingEntry>>;
+
+    /// The current size and root.
+    async fn tree_state(&self) -> StoreResult<TreeState>;
+
+    /// The stored hashes of `ids`, in the same order (`None` for a node not stored).
+    async fn nodes(&self, ids: &[NodeId]) -> StoreResult<Vec<Option<NodeHash>>>;
+
+    /// The data of up to `count` leaves from index `first`, in order.
+    async fn leaves(&self, first: u64, count: u32) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// Writes a batch in one transaction: the leaves, the nodes, the new size and root, and
+    /// removes the consumed pending entries. Refused as [`StoreError::Conflict`](crate::repo::StoreError)
+    /// if the tree is no longer at `old_size` or `holder` does not hold a valid lease at `now_ms`
+    /// (another sequencer took over): nothing is written then.
+    async fn integrate(&self, holder: &str, batch: &Integration) -> StoreResult<()>;
+
+    /// Takes (or renews) the sequencer lease for `holder` until `now_ms + ttl_ms`, if nobody
+    /// else holds a valid one. Whether `holder` holds it now.
+    async fn take_lease(&self, holder: &str, now_ms: i64, ttl_ms: i64) -> StoreResult<bool>;
+
+    /// Gives the lease up, if `holder` has it.
+    async fn release_lease(&self, holder: &str) -> StoreResult<()>;
+
+    /// The checkpoint of the largest size, if any.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
+
+    /// Records a signed checkpoint. A second checkpoint of the same size is a conflict.
+    async fn insert_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
+}
