@@ -452,6 +452,38 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
     assert!(pades.iter().any(|r| r["document"] == v2.as_str()
         && r["intent"] == seal_intent.as_str()
         && r["seal_authorization"] == grant["id"]));
+
+    // With the location permission on, the location the signer marks is written (/Location).
+    let (s, perm) = app
+        .send_as(
+            app.http
+                .put(format!("{}/api/v1/me/permissions/location", app.base))
+                .json(&json!({"granted": true})),
+            &token,
+        )
+        .await;
+    assert_eq!(s, 200, "{perm}");
+    let (_, v2_info) = app.get_as(&format!("/api/v1/documents/{v2}"), &token).await;
+    let located_intent = confirmed_intent(
+        &app,
+        &token,
+        &mobile,
+        json!({"certificate": serial, "digest_algorithm": "sha256", "digest": v2_info["sha256"], "method": "sms"}),
+    )
+    .await;
+    let (s, third) = app
+        .post_as(
+            &format!("/api/v1/documents/{v2}/signatures"),
+            &token,
+            &json!({"certificate": serial, "intent_id": located_intent, "location": "Beijing Haidian",
+                "level": "B-B"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{third}");
+    let (_, bytes) = content(&app, &token, third["document"]["id"].as_str().unwrap()).await;
+    let tail = String::from_utf8_lossy(&bytes[signed.len()..]).into_owned();
+    assert!(tail.contains("/Location (Beijing Haidian)"), "{tail}");
+    assert!(!String::from_utf8_lossy(&signed).contains("/Location"));
     assert_eq!(app.json("/healthz").await.0, 200);
 }
 
