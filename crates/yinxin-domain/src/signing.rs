@@ -142,7 +142,7 @@ pub fn to_hex(b: &[u8]) -> String {
 
 /// Bytes from hexadecimal (either case, even length), or `None`.
 pub fn from_hex(t: &str) -> Option<Vec<u8>> {
-    if t.len() % 2 != 0 || !t.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if !t.len().is_multiple_of(2) || !t.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     (0..t.len())

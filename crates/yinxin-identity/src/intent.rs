@@ -143,7 +143,7 @@ impl Accounts {
         if digest.len() != want {
             return Err(DomainError::invalid(
                 "digest",
-                &format!(
+                format!(
                     "a {} digest is {want} bytes ({} hex digits), not {}",
                     algorithm.as_str(),
                     want * 2,
@@ -190,7 +190,7 @@ impl Accounts {
             IntentMethod::Sms => {
                 let mobile = self.intent_mobile(account).await?;
                 self.repo.insert_intent(&record).await?;
-                let digest_hex = to_hex(&digest[..4]);
+                let digest_hex = to_hex(digest.get(..4).unwrap_or_default());
                 self.send_code_with(
                     &mobile,
                     &format!("intent:{id}"),

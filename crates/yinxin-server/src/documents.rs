@@ -410,7 +410,7 @@ async fn sign_document(
             location,
             name: None,
             signer_certificate_der: &cert,
-            chain: &chain[..1],
+            chain: chain.get(..1).unwrap_or_default(),
             contents_capacity: None,
         };
         let source = tsa.map(crate::signing::TsaSource::new);
@@ -433,10 +433,10 @@ async fn sign_document(
                 },
             )?;
         }
-        if level == PadesLevel::BLta {
-            if let Some(s) = &source {
-                out = pades::add_document_timestamp(&out, s, hash)?;
-            }
+        if level == PadesLevel::BLta
+            && let Some(s) = &source
+        {
+            out = pades::add_document_timestamp(&out, s, hash)?;
         }
         Ok(out)
     })

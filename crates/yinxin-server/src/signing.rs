@@ -549,7 +549,7 @@ async fn sign_cms(
             &cades::Request {
                 input: cades::Input::Digest(&d),
                 signer_certificate_der: &cert,
-                chain: &chain[..1],
+                chain: chain.get(..1).unwrap_or_default(),
                 signing_time: Some(std::time::SystemTime::now()),
             },
             signer.as_ref(),

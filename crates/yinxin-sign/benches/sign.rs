@@ -121,7 +121,9 @@ fn big_pdf(pages: usize, bytes: usize) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
@@ -137,7 +139,10 @@ fn big_pdf(pages: usize, bytes: usize) -> Vec<u8> {
 
 fn cms(c: &mut Criterion) {
     let mut g = c.benchmark_group("cms_over_digest");
-    for (alg, label) in [(KeyAlgorithm::EcdsaP256, "p256"), (KeyAlgorithm::Sm2, "sm2")] {
+    for (alg, label) in [
+        (KeyAlgorithm::EcdsaP256, "p256"),
+        (KeyAlgorithm::Sm2, "sm2"),
+    ] {
         let h = Hierarchy::new(alg);
         let hash = DigestAlgorithm::for_key(alg);
         let digest = hash.digest(b"the document");
