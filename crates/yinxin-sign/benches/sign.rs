@@ -93,48 +93,9 @@ impl Hierarchy {
 
 /// A PDF of `pages` A4 pages whose content streams add up to about `bytes`.
 fn big_pdf(pages: usize, bytes: usize) -> Vec<u8> {
-    let per_page = bytes / pages;
     let line = "BT /F1 10 Tf 72 720 Td (yinxin benchmark text, page filler) Tj ET\n";
-    let filler: String = line.repeat(per_page / line.len() + 1);
-    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 3 + 2 * i)).collect();
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} /MediaBox [0 0 595 842] >>",
-            kids.join(" ")
-        ),
-    ];
-    for i in 0..pages {
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>",
-            4 + 2 * i
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{filler}\nendstream",
-            filler.len()
-        ));
-    }
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    let filler = line.repeat(bytes / pages / line.len() + 1);
+    yinxin_sign::pdf::text_document(&vec![filler; pages])
 }
 
 fn cms(c: &mut Criterion) {

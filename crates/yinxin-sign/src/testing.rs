@@ -166,48 +166,13 @@ pub(crate) fn assert_qpdf_check(pdf: &Path) {
     assert!(!out.contains("WARNING"), "qpdf --check warns: {out}");
 }
 
-/// A minimal PDF of `pages` pages (A4), hand-written, classic xref table.
+/// A minimal PDF of `pages` pages (A4), classic xref table, "Contract page N" on each.
 pub(crate) fn minimal_pdf(pages: usize) -> Vec<u8> {
-    let mut objects: Vec<String> = Vec::new();
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objects.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {pages} /MediaBox [0 0 595 842] >>",
-        kids.join(" ")
-    ));
-    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
-    for i in 0..pages {
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-            5 + 2 * i
-        ));
-        let text = format!("BT /F1 24 Tf 72 720 Td (Contract page {}) Tj ET", i + 1);
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{text}\nendstream",
-            text.len()
-        ));
-    }
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    crate::pdf::text_document(
+        &(1..=pages)
+            .map(|i| format!("BT /F1 24 Tf 72 720 Td (Contract page {i}) Tj ET"))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The same document rewritten by qpdf with object streams and an xref stream.

@@ -14,50 +14,16 @@ use yinxin_store::testing::TestDb;
 
 use crate::certificates::verified_person;
 use crate::idv::{clean_person, consent_to, fixtures, registered_enterprise, verify};
-use crate::{TestApp, outbox_codes};
+use crate::TestApp;
+use crate::signing::{refused, sms_intent};
 
 /// A PDF of `n` A4 pages (classic xref table).
 fn pdf_of_pages(n: usize) -> Vec<u8> {
-    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 3 + 2 * i)).collect();
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {n} /MediaBox [0 0 595 842] >>",
-            kids.join(" ")
-        ),
-    ];
-    for i in 0..n {
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>",
-            4 + 2 * i
-        ));
-        let text = format!("BT /F1 12 Tf 72 720 Td (page {}) Tj ET", i + 1);
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{text}\nendstream",
-            text.len()
-        ));
-    }
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    yinxin_sign::pdf::text_document(
+        &(1..=n)
+            .map(|i| format!("BT /F1 12 Tf 72 720 Td (page {i}) Tj ET"))
+            .collect::<Vec<_>>(),
+    )
 }
 
 async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, Value) {
@@ -107,35 +73,6 @@ fn tool(cmd: &str, args: &[&str], file: &Path) -> (bool, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
-}
-
-fn refused(got: &(u16, Value), status: u16, code: &str, field: &str) {
-    let (s, v) = got;
-    assert_eq!(
-        (*s, v["code"].as_str()),
-        (status, Some(code)),
-        "{field}: {v}"
-    );
-    assert!(
-        v["message"].as_str().unwrap_or_default().contains(field),
-        "{field}: {v}"
-    );
-}
-
-async fn confirmed_intent(app: &TestApp, token: &str, mobile: &str, body: Value) -> String {
-    let (s, i) = app.post_as("/api/v1/signing/intents", token, &body).await;
-    assert_eq!(s, 201, "{i}");
-    let id = i["intent_id"].as_str().unwrap().to_owned();
-    let code = outbox_codes(app, mobile).await.pop().unwrap();
-    let (s, c) = app
-        .post_as(
-            &format!("/api/v1/signing/intents/{id}/confirm"),
-            token,
-            &json!({ "code": code }),
-        )
-        .await;
-    assert_eq!(s, 200, "{c}");
-    id
 }
 
 async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
@@ -240,11 +177,11 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         "intent_id",
     );
     // An intent for another digest does not sign this document.
-    let wrong = confirmed_intent(
+    let wrong = sms_intent(
         &app,
         &token,
         &mobile,
-        json!({"certificate": serial, "digest_algorithm": "sha256", "digest": "00".repeat(32), "method": "sms"}),
+        &json!({"certificate": serial, "digest_algorithm": "sha256", "digest": "00".repeat(32), "method": "sms"}),
     )
     .await;
     refused(
@@ -254,11 +191,11 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         "INTENT_REQUIRED",
         "digest",
     );
-    let intent = confirmed_intent(
+    let intent = sms_intent(
         &app,
         &token,
         &mobile,
-        json!({"certificate": serial, "digest_algorithm": "sha256", "digest": sha256, "method": "sms"}),
+        &json!({"certificate": serial, "digest_algorithm": "sha256", "digest": sha256, "method": "sms"}),
     )
     .await;
     // Placement refusals name the field, and leave the intent usable.
@@ -374,11 +311,11 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         "intent_id",
     );
     let (_, v1_info) = app.get_as(&format!("/api/v1/documents/{v1}"), &token).await;
-    let seal_intent = confirmed_intent(
+    let seal_intent = sms_intent(
         &app,
         &token,
         &mobile,
-        json!({"certificate": eserial, "enterprise": ent, "seal": seal_id, "purpose": "contract_signing",
+        &json!({"certificate": eserial, "enterprise": ent, "seal": seal_id, "purpose": "contract_signing",
             "digest_algorithm": "sha256", "digest": v1_info["sha256"], "method": "sms"}),
     )
     .await;
@@ -464,11 +401,11 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         .await;
     assert_eq!(s, 200, "{perm}");
     let (_, v2_info) = app.get_as(&format!("/api/v1/documents/{v2}"), &token).await;
-    let located_intent = confirmed_intent(
+    let located_intent = sms_intent(
         &app,
         &token,
         &mobile,
-        json!({"certificate": serial, "digest_algorithm": "sha256", "digest": v2_info["sha256"], "method": "sms"}),
+        &json!({"certificate": serial, "digest_algorithm": "sha256", "digest": v2_info["sha256"], "method": "sms"}),
     )
     .await;
     let (s, third) = app

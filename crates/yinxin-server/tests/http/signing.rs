@@ -34,7 +34,7 @@ fn code_of(v: &Value) -> (&str, &str) {
 }
 
 /// Asserts a refusal: status, code, and a message naming `field`.
-fn refused(got: &(u16, Value), status: u16, code: &str, field: &str) {
+pub(crate) fn refused(got: &(u16, Value), status: u16, code: &str, field: &str) {
     let (s, v) = got;
     let (c, m) = code_of(v);
     assert_eq!((*s, c), (status, code), "{v}");
@@ -67,7 +67,7 @@ async fn openssl_verifies(app: &TestApp, alg: &str, signature: &[u8], content: &
 }
 
 /// Starts an SMS intent and confirms it with the code from the outbox; the intent id.
-async fn sms_intent(app: &TestApp, token: &str, mobile: &str, body: &Value) -> String {
+pub(crate) async fn sms_intent(app: &TestApp, token: &str, mobile: &str, body: &Value) -> String {
     let (s, i) = app.post_as("/api/v1/signing/intents", token, body).await;
     assert_eq!(s, 201, "{i}");
     let id = i["intent_id"].as_str().unwrap().to_owned();

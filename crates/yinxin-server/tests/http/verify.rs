@@ -18,27 +18,7 @@ use super::certificates::{openssl_csr, verified_person};
 
 /// A one-page PDF (classic xref table).
 fn one_page_pdf() -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595 842] >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>".to_owned(),
-        "<< /Length 2 >>\nstream\nq\n\nendstream".to_owned(),
-    ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-    );
-    out
+    yinxin_sign::pdf::text_document(&["q Q".to_owned()])
 }
 
 async fn post_pdf(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
