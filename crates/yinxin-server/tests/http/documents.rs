@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
 
+use crate::TestApp;
 use crate::certificates::verified_person;
 use crate::idv::{clean_person, consent_to, fixtures, registered_enterprise, verify};
-use crate::TestApp;
 use crate::signing::{refused, sms_intent};
 
 /// A PDF of `n` A4 pages (classic xref table).
