@@ -341,6 +341,7 @@ pub trait AccountRepo:
     + crate::relying::RelyingAppRepo
     + crate::seal::SealRepo
     + crate::signing::IntentRepo
+    + crate::envelope::EnvelopeRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -7,6 +7,7 @@
 
 mod consent;
 mod enterprise;
+mod envelope;
 mod guardian;
 pub mod idv;
 mod intent;
@@ -28,6 +29,7 @@ pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,
 };
+pub use envelope::{ENVELOPE_FIELDS_MAX, ENVELOPE_SIGNERS_MAX, SignerSpec};
 pub use guardian::{GuardianConsentRequest, Relationship};
 pub use intent::{
     IntentChallenge, IntentConfirmation, IntentConfirmed, intent_challenge, intent_refused,

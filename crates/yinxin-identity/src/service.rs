@@ -64,6 +64,13 @@ pub struct AccountsConfig {
     /// Provider template code of the intent-to-sign message (parameters `code` and `digest`,
     /// the first eight hex digits of what is signed).
     pub sms_intent_template: &'static str,
+    /// Provider template code of the envelope notice (parameter `envelope`, the first eight
+    /// characters of its id): it is the recipient's turn to sign (issue 6 item 6).
+    pub sms_envelope_template: &'static str,
+    /// Longest life of an envelope, in seconds (and the default).
+    pub envelope_max_seconds: i64,
+    /// Shortest life of an envelope, in seconds.
+    pub envelope_min_seconds: i64,
     /// Seconds a confirmation of intent may be confirmed and then used (issue 6 item 3).
     pub intent_seconds: i64,
     /// Confirmations of intent an account may start per hour.
@@ -95,6 +102,9 @@ impl Default for AccountsConfig {
             sms_code_max_attempts: 5,
             sms_login_template: "SMS_LOGIN",
             sms_intent_template: "SMS_SIGN_INTENT",
+            sms_envelope_template: "SMS_ENVELOPE_TURN",
+            envelope_max_seconds: 30 * 86_400,
+            envelope_min_seconds: 60,
             intent_seconds: 300,
             intents_per_account_per_hour: 120,
             agent_authorization_max_days: 730,
@@ -820,6 +830,30 @@ impl Accounts {
             .await
             .map_err(|e| ServiceError::Internal(format!("sending an SMS code: {e}")))?;
         tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, purpose, "sms code sent");
+        Ok(())
+    }
+
+    /// Sends a notice (no code) with `template` and its parameters to `mobile`; the number is
+    /// neither logged nor kept.
+    pub(crate) async fn send_notice(
+        &self,
+        mobile: &str,
+        template: &str,
+        params: &[(&str, &str)],
+    ) -> ServiceResult<()> {
+        let receipt = self
+            .sms
+            .send(&SmsMessage {
+                mobile: mobile.to_owned(),
+                template: template.to_owned(),
+                params: params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("sending an SMS notice: {e}")))?;
+        tracing::info!(gateway = self.sms.name(), provider_id = %receipt.provider_id, template, "sms notice sent");
         Ok(())
     }
 

@@ -32,7 +32,7 @@ use crate::AppState;
 use crate::enterprises::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Caller};
-use crate::signing::{KeyChoice, blocking_sign, check_intent, key_use, pki_digest, record};
+use crate::signing::{KeyChoice, KeyUse, blocking_sign, check_intent, key_use, pki_digest, record};
 
 /// The largest document accepted (32 MiB).
 pub const DOCUMENT_MAX: usize = 32 * 1024 * 1024;
@@ -58,7 +58,7 @@ fn unix_now() -> i64 {
 
 /// The record of a file about to be stored: its digests, size and pages (read by the signing
 /// reader, whose refusals name `field`).
-fn describe(
+pub(crate) fn describe(
     bytes: &[u8],
     owner: yinxin_domain::AccountId,
     parent: Option<String>,
@@ -224,7 +224,7 @@ fn rgba(png: &[u8]) -> Result<Rgba, ApiError> {
     })
 }
 
-fn short_text(field: &str, v: &Option<String>) -> Result<(), ApiError> {
+pub(crate) fn short_text(field: &str, v: &Option<String>) -> Result<(), ApiError> {
     match v {
         Some(t) if t.trim().is_empty() || t.chars().count() > 200 => {
             Err(DomainError::invalid(field, "1 to 200 characters").into())
@@ -256,8 +256,131 @@ async fn sign_document(
     let (doc, bytes) = state.accounts.document(&caller.account, &id).await?;
     let u = key_use(&state, &caller, &req.key).await?;
     let digest = doc.digest(u.digest).to_vec();
-    let intent = check_intent(&state, &caller, &u, req.intent_id.as_deref(), &digest).await?;
-    if req.location.is_some()
+    let intent = check_intent(&state, &caller, &u, req.intent_id.as_deref(), &digest)
+        .await?
+        .map(|i| i.id);
+    let placement = Placement {
+        kind: req.appearance.unwrap_or(if req.rect.is_some() {
+            AppearanceKind::Image
+        } else {
+            AppearanceKind::Invisible
+        }),
+        page: req.page.unwrap_or(1),
+        rect: req.rect,
+    };
+    let options = SignOptions {
+        signature_image: req.signature_image.clone(),
+        level: req.level.unwrap_or(PadesLevel::BT),
+        reason: req.reason.clone(),
+        location: req.location.clone(),
+    };
+    let level = options.level;
+    let signed = sign_pdf(&state, &caller, &u, &bytes, &placement, options).await?;
+    let new = describe(&signed, caller.account.id, Some(doc.id.clone()))?;
+    let signature_id = record(
+        &state,
+        &caller,
+        &u,
+        intent,
+        SignatureFormat::Pades,
+        digest,
+        Some((&caller.account, &new, &signed)),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PdfSigned {
+            signature_id,
+            level,
+            document: new,
+        }),
+    ))
+}
+
+/// Where a signature goes: how it shows, on which page (from 1), in which rectangle.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Placement {
+    pub(crate) kind: AppearanceKind,
+    pub(crate) page: usize,
+    pub(crate) rect: Option<[f64; 4]>,
+}
+
+/// The rest of a PDF signature's request.
+#[derive(Clone, Debug)]
+pub(crate) struct SignOptions {
+    pub(crate) signature_image: Option<String>,
+    pub(crate) level: PadesLevel,
+    pub(crate) reason: Option<String>,
+    pub(crate) location: Option<String>,
+}
+
+/// The pages of a stored document.
+pub(crate) fn pages_of(bytes: &[u8]) -> Result<Vec<yinxin_sign::pdf::Page>, ApiError> {
+    Document::parse(bytes)
+        .and_then(|d| d.pages())
+        .map_err(|e| ApiError::internal(ErrorCode::Internal, format!("stored document: {e}")))
+}
+
+/// Checks that `p` lies on `pages` (refusals name `page` or `rect`): the page number and the
+/// rectangle (zero for an invisible signature).
+pub(crate) fn check_placement(
+    pages: &[yinxin_sign::pdf::Page],
+    p: &Placement,
+    prefix: &str,
+) -> Result<(usize, [f64; 4]), DomainError> {
+    let page_field = format!("{prefix}page");
+    let rect_field = format!("{prefix}rect");
+    let page_no = p.page;
+    let Some(page) = page_no.checked_sub(1).and_then(|i| pages.get(i)) else {
+        return Err(DomainError::invalid(
+            &page_field,
+            format!("the document has {} page(s), counted from 1", pages.len()),
+        ));
+    };
+    if p.kind == AppearanceKind::CrossPageSeal && pages.len() < page_no + 1 {
+        return Err(DomainError::invalid(
+            &page_field,
+            "a cross-page seal needs at least two pages from this page on",
+        ));
+    }
+    if p.kind == AppearanceKind::Invisible {
+        return Ok((page_no, [0.0; 4]));
+    }
+    let r = p.rect.ok_or_else(|| {
+        DomainError::invalid(&rect_field, "a visible signature needs its rectangle")
+    })?;
+    let m = page.media_box;
+    let on_page = r.iter().all(|v| v.is_finite())
+        && r[0] < r[2]
+        && r[1] < r[3]
+        && r[0] >= m[0]
+        && r[1] >= m[1]
+        && r[2] <= m[2]
+        && r[3] <= m[3];
+    if !on_page {
+        return Err(DomainError::invalid(
+            &rect_field,
+            format!(
+                "[llx, lly, urx, ury] must lie on page {page_no}, whose box is [{}, {}, {}, {}]",
+                m[0], m[1], m[2], m[3]
+            ),
+        ));
+    }
+    Ok((page_no, r))
+}
+
+/// Makes a PAdES signature over `bytes` with `u` at `p`, to `o.level`: the location permission,
+/// the placement and the appearance checked first (refusals name the field), then the signature,
+/// its timestamp, /DSS and the document timestamp as the level asks. Nothing is stored.
+pub(crate) async fn sign_pdf(
+    state: &AppState,
+    caller: &Caller,
+    u: &KeyUse,
+    bytes: &[u8],
+    p: &Placement,
+    o: SignOptions,
+) -> Result<Vec<u8>, ApiError> {
+    if o.location.is_some()
         && !state
             .accounts
             .permission_granted(caller.account.id, Permission::Location)
@@ -270,50 +393,10 @@ async fn sign_document(
         ));
     }
 
-    // Placement: checked here so that the refusal names the field.
-    let kind = req.appearance.unwrap_or(if req.rect.is_some() {
-        AppearanceKind::Image
-    } else {
-        AppearanceKind::Invisible
-    });
-    let page_no = req.page.unwrap_or(1);
-    let pages = Document::parse(&bytes)
-        .and_then(|d| d.pages())
-        .map_err(|e| ApiError::internal(ErrorCode::Internal, format!("stored document: {e}")))?;
-    let Some(page) = page_no.checked_sub(1).and_then(|i| pages.get(i)) else {
-        return Err(DomainError::invalid(
-            "page",
-            format!("the document has {} page(s), counted from 1", pages.len()),
-        )
-        .into());
-    };
-    let rect = if kind == AppearanceKind::Invisible {
-        [0.0; 4]
-    } else {
-        let r = req.rect.ok_or_else(|| {
-            DomainError::invalid("rect", "a visible signature needs its rectangle")
-        })?;
-        let m = page.media_box;
-        let on_page = r.iter().all(|v| v.is_finite())
-            && r[0] < r[2]
-            && r[1] < r[3]
-            && r[0] >= m[0]
-            && r[1] >= m[1]
-            && r[2] <= m[2]
-            && r[3] <= m[3];
-        if !on_page {
-            return Err(DomainError::invalid(
-                "rect",
-                format!(
-                    "[llx, lly, urx, ury] must lie on page {page_no}, whose box is [{}, {}, {}, {}]",
-                    m[0], m[1], m[2], m[3]
-                ),
-            )
-            .into());
-        }
-        r
-    };
-    let appearance = match (kind, &u.seal, &req.signature_image) {
+    let pages = pages_of(bytes)?;
+    let (page_no, rect) = check_placement(&pages, p, "")?;
+    let kind = p.kind;
+    let appearance = match (kind, &u.seal, &o.signature_image) {
         (AppearanceKind::Invisible, _, None) => Appearance::Invisible,
         (_, Some(_), Some(_)) => {
             return Err(
@@ -360,15 +443,7 @@ async fn sign_document(
             Appearance::Image(rgba(&png)?)
         }
     };
-    if kind == AppearanceKind::CrossPageSeal && pages.len() < page_no + 1 {
-        return Err(DomainError::invalid(
-            "page",
-            "a cross-page seal needs at least two pages from this page on",
-        )
-        .into());
-    }
-
-    let level = req.level.unwrap_or(PadesLevel::BT);
+    let level = o.level;
     let tsa = if level >= PadesLevel::BT {
         Some(state.tsa.clone().ok_or_else(|| {
             ApiError::new(
@@ -381,7 +456,7 @@ async fn sign_document(
     };
     let crls = if level >= PadesLevel::BLt {
         vec![
-            crate::certificates::ca(&state)?
+            crate::certificates::ca(state)?
                 .crl(&u.key.record.ca_id)
                 .await
                 .map_err(ApiError::from)?,
@@ -395,8 +470,8 @@ async fn sign_document(
         u.key.chain.clone(),
     );
     let hash = pki_digest(u.digest);
-    let name = req.reason.clone();
-    let location = req.location.clone();
+    let name = o.reason.clone();
+    let location = o.location.clone();
     let field = format!("Signature{}", uuid::Uuid::new_v4().simple());
     let parent = bytes.to_vec();
     let signed = blocking_sign(move || {
@@ -441,23 +516,5 @@ async fn sign_document(
         Ok(out)
     })
     .await?;
-    let new = describe(&signed, caller.account.id, Some(doc.id.clone()))?;
-    let signature_id = record(
-        &state,
-        &caller,
-        &u,
-        intent,
-        SignatureFormat::Pades,
-        digest,
-        Some((&caller.account, &new, &signed)),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PdfSigned {
-            signature_id,
-            level,
-            document: new,
-        }),
-    ))
+    Ok(signed)
 }

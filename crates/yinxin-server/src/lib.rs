@@ -10,6 +10,7 @@ mod accounts;
 mod certificates;
 mod documents;
 mod enterprises;
+mod envelopes;
 pub mod error;
 mod extract;
 mod metrics;

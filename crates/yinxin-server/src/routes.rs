@@ -67,7 +67,9 @@ fn api() -> OpenApiRouter<AppState> {
     let r = crate::enterprises::routes(crate::accounts::routes(r));
     let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
     let r = crate::verify::routes(crate::tsa::routes(crate::relying::routes(r)));
-    let r = crate::documents::routes(crate::signing::routes(crate::seals::routes(r)));
+    let r = crate::envelopes::routes(crate::documents::routes(crate::signing::routes(
+        crate::seals::routes(r),
+    )));
     crate::passkeys::routes(crate::support::routes(r))
 }
 

@@ -33,7 +33,8 @@ use utoipa_axum::routes;
 use yinxin_crypto::KeyAlgorithm;
 use yinxin_domain::seal::{SealAuthorization, SealPurpose};
 use yinxin_domain::signing::{
-    IntentDigest, IntentMethod, SignatureFormat, SignatureRecord, from_hex,
+    DocumentRecord, IntentDigest, IntentMethod, IntentRecord, SignatureFormat, SignatureRecord,
+    from_hex,
 };
 use yinxin_domain::{AccountId, DomainError, ErrorCode, SealId};
 use yinxin_identity::{IntentChallenge, IntentConfirmation, IntentConfirmed};
@@ -359,7 +360,7 @@ pub(crate) async fn check_intent(
     u: &KeyUse,
     intent_id: Option<&str>,
     digest: &[u8],
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<IntentRecord>, ApiError> {
     if !u.needs_intent {
         return Ok(None);
     }
@@ -374,7 +375,7 @@ pub(crate) async fn check_intent(
         .accounts
         .intent_for(&caller.account, id, &u.key.record.serial, u.digest, digest)
         .await?;
-    Ok(Some(intent.id))
+    Ok(Some(intent))
 }
 
 /// A token from the service's own TSA over `digest` under `hash`, or the refusal (nothing is
@@ -467,22 +468,16 @@ pub(crate) async fn blocking_sign<T: Send + 'static>(
         })
 }
 
-/// The record of a signature about to be released, and its storing (which uses up the intent).
-pub(crate) async fn record(
-    state: &AppState,
+/// The record of a signature `caller` is about to make with `u`.
+pub(crate) fn signature_record(
     caller: &Caller,
     u: &KeyUse,
     intent: Option<String>,
     format: SignatureFormat,
     digest: Vec<u8>,
-    signed: Option<(
-        &yinxin_domain::account::AccountRecord,
-        &yinxin_domain::signing::DocumentRecord,
-        &[u8],
-    )>,
-) -> Result<String, ApiError> {
-    let document = signed.map(|(_, d, _)| d.id.clone());
-    let record = SignatureRecord {
+    document: Option<&DocumentRecord>,
+) -> SignatureRecord {
+    SignatureRecord {
         id: uuid::Uuid::new_v4().to_string(),
         account: caller.account.id,
         certificate_serial: u.key.record.serial.clone(),
@@ -493,9 +488,27 @@ pub(crate) async fn record(
         format,
         digest_algorithm: u.digest,
         digest,
-        document,
+        document: document.map(|d| d.id.clone()),
         created_at: unix_now(),
-    };
+    }
+}
+
+/// Records a signature (using up its intent), with the signed document when there is one; the
+/// record's id.
+pub(crate) async fn record(
+    state: &AppState,
+    caller: &Caller,
+    u: &KeyUse,
+    intent: Option<String>,
+    format: SignatureFormat,
+    digest: Vec<u8>,
+    signed: Option<(
+        &yinxin_domain::account::AccountRecord,
+        &DocumentRecord,
+        &[u8],
+    )>,
+) -> Result<String, ApiError> {
+    let record = signature_record(caller, u, intent, format, digest, signed.map(|(_, d, _)| d));
     state.accounts.record_signature(&record, signed).await?;
     Ok(record.id)
 }
@@ -537,7 +550,9 @@ async fn sign_cms(
             .into());
         }
     };
-    let intent = check_intent(&state, &caller, &u, req.intent_id.as_deref(), &digest).await?;
+    let intent = check_intent(&state, &caller, &u, req.intent_id.as_deref(), &digest)
+        .await?
+        .map(|i| i.id);
     let (signer, cert, chain, d) = (
         u.key.signer.clone(),
         u.key.certificate_der.clone(),

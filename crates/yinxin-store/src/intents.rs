@@ -30,7 +30,7 @@ type IntentRow = (
     Option<i64>,
 );
 
-const SIGNATURE_COLUMNS: &str = "id, account_id, certificate_serial, intent_id, enterprise_id, \
+pub(crate) const SIGNATURE_COLUMNS: &str = "id, account_id, certificate_serial, intent_id, enterprise_id, \
      seal_id, seal_authorization_id, format, digest_algorithm, digest, document_id, created_at";
 
 type SignatureRow = (
@@ -103,7 +103,8 @@ fn signature_of(r: SignatureRow) -> StoreResult<SignatureRecord> {
     })
 }
 
-const DOCUMENT_COLUMNS: &str = "id, owner_id, parent_id, sha256, sm3, size, pages, created_at";
+pub(crate) const DOCUMENT_COLUMNS: &str =
+    "id, owner_id, parent_id, sha256, sm3, size, pages, created_at";
 
 type DocumentRow = (
     String,
@@ -136,8 +137,9 @@ fn document_of(r: DocumentRow) -> StoreResult<DocumentRecord> {
 macro_rules! insert_document {
     ($d:expr, $sealed:expr) => {
         sqlx::query(&format!(
-            "INSERT INTO documents ({DOCUMENT_COLUMNS}, content_sealed) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO documents ({}, content_sealed) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            $crate::intents::DOCUMENT_COLUMNS
         ))
         .bind(&$d.id)
         .bind($d.owner.to_string())
@@ -151,8 +153,79 @@ macro_rules! insert_document {
     };
 }
 
+pub(crate) use insert_document;
+
+/// Inside the transaction `$tx`: uses up the record's intent, stores the signed document if
+/// there is one, and stores the record; the value is `Err(refusal)` (the caller rolls back) when
+/// the intent cannot be used. Shared by [`IntentRepo::record_signature`] and the envelope store,
+/// whose signature moves the envelope in the same transaction.
+macro_rules! record_in_tx {
+    ($tx:ident, $r:expr, $signed:expr) => {
+        'record: {
+            let r: &yinxin_domain::signing::SignatureRecord = $r;
+            let at = r.created_at;
+            if let Some(intent) = &r.intent {
+                let n = sqlx::query(
+                    "UPDATE signing_intents SET used_at = $2 \
+                     WHERE id = $1 AND account_id = $3 AND confirmed_at IS NOT NULL \
+                     AND used_at IS NULL AND expires_at > $2",
+                )
+                .bind(intent)
+                .bind(at)
+                .bind(r.account.to_string())
+                .execute(&mut *$tx)
+                .await
+                .map_err($crate::repos::db_err)?
+                .rows_affected();
+                if n != 1 {
+                    let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+                        "SELECT confirmed_at, used_at, expires_at FROM signing_intents \
+                         WHERE id = $1 AND account_id = $2",
+                    )
+                    .bind(intent)
+                    .bind(r.account.to_string())
+                    .fetch_optional(&mut *$tx)
+                    .await
+                    .map_err($crate::repos::db_err)?;
+                    break 'record Err($crate::intents::refusal(row, at));
+                }
+            }
+            let signed: Option<(&yinxin_domain::signing::DocumentRecord, &[u8])> = $signed;
+            if let Some((d, sealed)) = signed {
+                $crate::intents::insert_document!(d, sealed)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err($crate::repos::db_err)?;
+            }
+            sqlx::query(&format!(
+                "INSERT INTO signatures ({}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                $crate::intents::SIGNATURE_COLUMNS
+            ))
+            .bind(&r.id)
+            .bind(r.account.to_string())
+            .bind(&r.certificate_serial)
+            .bind(&r.intent)
+            .bind(r.enterprise.map(|e| e.to_string()))
+            .bind(&r.seal)
+            .bind(&r.seal_authorization)
+            .bind(r.format.as_str())
+            .bind(r.digest_algorithm.as_str())
+            .bind(&r.digest)
+            .bind(&r.document)
+            .bind(at)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::repos::db_err)?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use record_in_tx;
+
 /// Why an intent that could not be used up was refused, from its row as it stands.
-fn refusal(row: Option<(Option<i64>, Option<i64>, i64)>, at: i64) -> IntentRefusal {
+pub(crate) fn refusal(row: Option<(Option<i64>, Option<i64>, i64)>, at: i64) -> IntentRefusal {
     match row {
         Some((_, Some(_), _)) | None => IntentRefusal::Used,
         Some((None, None, _)) => IntentRefusal::Unconfirmed,
@@ -228,62 +301,17 @@ macro_rules! intent_repo {
                 r: &SignatureRecord,
                 signed: Option<(&DocumentRecord, &[u8])>,
             ) -> StoreResult<Result<(), IntentRefusal>> {
-                let at = r.created_at;
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                if let Some(intent) = &r.intent {
-                    let n = sqlx::query(
-                        "UPDATE signing_intents SET used_at = $2 \
-                         WHERE id = $1 AND account_id = $3 AND confirmed_at IS NOT NULL \
-                         AND used_at IS NULL AND expires_at > $2",
-                    )
-                    .bind(intent)
-                    .bind(at)
-                    .bind(r.account.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                    if n != 1 {
-                        let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
-                            "SELECT confirmed_at, used_at, expires_at FROM signing_intents \
-                             WHERE id = $1 AND account_id = $2",
-                        )
-                        .bind(intent)
-                        .bind(r.account.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                match record_in_tx!(tx, r, signed) {
+                    Ok(()) => {
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(Ok(()))
+                    }
+                    Err(refusal) => {
                         tx.rollback().await.map_err(db_err)?;
-                        return Ok(Err(refusal(row, at)));
+                        Ok(Err(refusal))
                     }
                 }
-                if let Some((d, sealed)) = signed {
-                    insert_document!(d, sealed)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                sqlx::query(&format!(
-                    "INSERT INTO signatures ({SIGNATURE_COLUMNS}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                ))
-                .bind(&r.id)
-                .bind(r.account.to_string())
-                .bind(&r.certificate_serial)
-                .bind(&r.intent)
-                .bind(r.enterprise.map(|e| e.to_string()))
-                .bind(&r.seal)
-                .bind(&r.seal_authorization)
-                .bind(r.format.as_str())
-                .bind(r.digest_algorithm.as_str())
-                .bind(&r.digest)
-                .bind(&r.document)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                tx.commit().await.map_err(db_err)?;
-                Ok(Ok(()))
             }
 
             async fn insert_document(&self, d: &DocumentRecord, sealed: &[u8]) -> StoreResult<()> {

@@ -13,6 +13,7 @@ mod certificates;
 mod connect;
 mod dialect;
 mod enterprises;
+mod envelopes;
 mod group_commit;
 mod inline;
 mod intents;

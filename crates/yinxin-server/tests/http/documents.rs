@@ -18,7 +18,7 @@ use crate::idv::{clean_person, consent_to, fixtures, registered_enterprise, veri
 use crate::signing::{refused, sms_intent};
 
 /// A PDF of `n` A4 pages (classic xref table).
-fn pdf_of_pages(n: usize) -> Vec<u8> {
+pub(crate) fn pdf_of_pages(n: usize) -> Vec<u8> {
     yinxin_sign::pdf::text_document(
         &(1..=n)
             .map(|i| format!("BT /F1 12 Tf 72 720 Td (page {i}) Tj ET"))
@@ -26,7 +26,7 @@ fn pdf_of_pages(n: usize) -> Vec<u8> {
     )
 }
 
-async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, Value) {
     let r = app
         .http
         .post(format!("{}/api/v1/documents", app.base))
@@ -40,9 +40,14 @@ async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, Value) {
 }
 
 async fn content(app: &TestApp, token: &str, id: &str) -> (u16, Vec<u8>) {
+    content_of(app, token, &format!("/api/v1/documents/{id}/content")).await
+}
+
+/// The bytes at `path` (a PDF), with the status.
+pub(crate) async fn content_of(app: &TestApp, token: &str, path: &str) -> (u16, Vec<u8>) {
     let r = app
         .http
-        .get(format!("{}/api/v1/documents/{id}/content", app.base))
+        .get(format!("{}{path}", app.base))
         .bearer_auth(token)
         .send()
         .await
@@ -50,7 +55,7 @@ async fn content(app: &TestApp, token: &str, id: &str) -> (u16, Vec<u8>) {
     (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
 }
 
-async fn verify_pdf(app: &TestApp, pdf: Vec<u8>) -> Value {
+pub(crate) async fn verify_pdf(app: &TestApp, pdf: Vec<u8>) -> Value {
     let r = app
         .http
         .post(format!("{}/api/v1/verify/pdf", app.base))
@@ -63,7 +68,7 @@ async fn verify_pdf(app: &TestApp, pdf: Vec<u8>) -> Value {
     r.json().await.unwrap()
 }
 
-fn tool(cmd: &str, args: &[&str], file: &Path) -> (bool, String) {
+pub(crate) fn tool(cmd: &str, args: &[&str], file: &Path) -> (bool, String) {
     let out = Command::new(cmd).args(args).arg(file).output().unwrap();
     (
         out.status.success(),

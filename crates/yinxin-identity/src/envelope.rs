@@ -1,0 +1,480 @@
+//! Envelopes: sending one document to several signers, their turns, and the audit trail (issue 6
+//! item 6; SIGN-1, SIGN-3, ACC-2).
+//!
+//! This module decides *who* may do what to an envelope; making the PDF signature is the
+//! server's (it holds the keys and the PDF code), and the store makes each signature's changes
+//! in one transaction ([`EnvelopeRepo::envelope_signed`]).
+//!
+//! - **Who sees it**: its owner and its signers (the account who signs, or the agent who applies
+//!   the enterprise's seal); anyone else gets `NOT_FOUND`, as for a document.
+//! - **Whose turn**: [`Envelope::turn`]. A signer out of turn is refused (`CONFLICT`, naming the
+//!   signer who comes first).
+//! - **The document's versions** are sealed under the owner's subject: the envelope is the
+//!   owner's record, which its signers read while they take part in it.
+//! - **Expiry** is applied when an envelope is read: one still `sent` after `expires_at` is
+//!   closed as `expired` (with its event) before anything else happens to it; the store's
+//!   compare-and-set also refuses a signature after expiry.
+//! - **Notices**: when it becomes a signer's turn (all at once in parallel order), an SMS with the
+//!   template `sms_envelope_template` goes to their real-name mobile, and a `notified` event is
+//!   written; a signer without a mobile gets no SMS (the event says nothing was sent by its
+//!   absence).
+
+use yinxin_domain::account::{AccountKind, AccountRecord};
+use yinxin_domain::envelope::{
+    Envelope, EnvelopeEvent, EnvelopeEventKind, EnvelopeField, EnvelopeOrder, EnvelopeRefusal,
+    EnvelopeSigner, EnvelopeSigning, EnvelopeState, FieldKind,
+};
+use yinxin_domain::inventory::{PERSON_MOBILE, SIGNING_DOCUMENT};
+use yinxin_domain::pi::Purpose;
+use yinxin_domain::signing::{DocumentRecord, SignatureRecord};
+use yinxin_domain::{AccountId, DomainError, ErrorCode};
+use zeroize::Zeroizing;
+
+use crate::intent::intent_refused;
+use crate::service::{Accounts, ServiceError, ServiceResult, now};
+
+/// The most signers an envelope has.
+pub const ENVELOPE_SIGNERS_MAX: usize = 20;
+/// The most fields a signer has.
+pub const ENVELOPE_FIELDS_MAX: usize = 10;
+
+/// A signer to send an envelope to.
+#[derive(Clone, Debug)]
+pub struct SignerSpec {
+    /// The person who signs (or the agent who seals for `enterprise`).
+    pub account: AccountId,
+    /// The enterprise whose seal is applied.
+    pub enterprise: Option<AccountId>,
+    /// The fields, already checked to lie on the document's pages.
+    pub fields: Vec<EnvelopeField>,
+}
+
+fn not_found() -> ServiceError {
+    DomainError::new(ErrorCode::NotFound, "envelope: no such envelope of yours").into()
+}
+
+fn signer_field(i: usize, what: &str) -> String {
+    format!("signers[{i}].{what}")
+}
+
+impl Accounts {
+    /// Sends `document` (one of `owner`'s) to `signers` in `order`, open until `expires_at`, and
+    /// notifies whoever may sign first.
+    pub async fn send_envelope(
+        &self,
+        owner: &AccountRecord,
+        document: &str,
+        order: EnvelopeOrder,
+        expires_at: Option<i64>,
+        signers: Vec<SignerSpec>,
+    ) -> ServiceResult<(Envelope, Vec<EnvelopeEvent>)> {
+        let at = now();
+        if signers.is_empty() || signers.len() > ENVELOPE_SIGNERS_MAX {
+            return Err(DomainError::invalid(
+                "signers",
+                format!("an envelope has 1 to {ENVELOPE_SIGNERS_MAX} signers"),
+            )
+            .into());
+        }
+        let expires_at = expires_at.unwrap_or(at + self.config.envelope_max_seconds);
+        let (min, max) = (
+            self.config.envelope_min_seconds,
+            self.config.envelope_max_seconds,
+        );
+        if expires_at < at + min || expires_at > at + max {
+            return Err(DomainError::invalid(
+                "expires_at",
+                format!("a Unix second {min} s to {max} s from now"),
+            )
+            .into());
+        }
+        self.repo
+            .document(document, owner.id)
+            .await?
+            .ok_or_else(|| -> ServiceError {
+                DomainError::new(ErrorCode::NotFound, "document: no such document of yours").into()
+            })?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in signers.iter().enumerate() {
+            if s.fields.is_empty() || s.fields.len() > ENVELOPE_FIELDS_MAX {
+                return Err(DomainError::invalid(
+                    &signer_field(i, "fields"),
+                    format!("a signer has 1 to {ENVELOPE_FIELDS_MAX} fields"),
+                )
+                .into());
+            }
+            if !seen.insert((s.account, s.enterprise)) {
+                return Err(DomainError::invalid(
+                    &signer_field(i, "account"),
+                    "is listed twice for the same role; give one signer all their fields",
+                )
+                .into());
+            }
+            let person = self.repo.account(s.account).await?;
+            if !person.is_some_and(|a| a.kind == AccountKind::Personal) {
+                return Err(DomainError::invalid(
+                    &signer_field(i, "account"),
+                    "not a personal account: a person signs, or seals as an enterprise's agent",
+                )
+                .into());
+            }
+            if let Some(ent) = s.enterprise {
+                let e = self.repo.account(ent).await?;
+                if !e.is_some_and(|a| a.kind == AccountKind::Enterprise) {
+                    return Err(DomainError::invalid(
+                        &signer_field(i, "enterprise"),
+                        "not an enterprise account",
+                    )
+                    .into());
+                }
+            }
+            for (j, f) in s.fields.iter().enumerate() {
+                let sealing = f.kind != FieldKind::Signature;
+                if sealing != s.enterprise.is_some() {
+                    return Err(DomainError::invalid(
+                        &signer_field(i, &format!("fields[{j}].kind")),
+                        if sealing {
+                            "a seal is applied for an enterprise: give the signer's enterprise"
+                        } else {
+                            "an enterprise signs with its seal: `seal` or `cross_page_seal`"
+                        },
+                    )
+                    .into());
+                }
+            }
+        }
+        let envelope = Envelope {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner: owner.id,
+            document: document.to_owned(),
+            current: document.to_owned(),
+            order,
+            state: EnvelopeState::Sent,
+            created_at: at,
+            expires_at,
+            closed_at: None,
+            signers: signers
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| EnvelopeSigner {
+                    position: u32::try_from(i).unwrap_or(u32::MAX),
+                    account: s.account,
+                    enterprise: s.enterprise,
+                    fields: s.fields,
+                    signed_fields: 0,
+                    declined: false,
+                })
+                .collect(),
+        };
+        self.repo.insert_envelope(&envelope).await?;
+        tracing::info!(account = %owner.id, envelope = %envelope.id, signers = envelope.signers.len(), "envelope sent");
+        let first: Vec<EnvelopeSigner> = envelope.turn(at).into_iter().cloned().collect();
+        self.notify(&envelope, &first, at).await?;
+        let events = self.repo.events(&envelope.id).await?;
+        Ok((envelope, events))
+    }
+
+    /// Tells each of `signers` it is their turn, by SMS, and records it.
+    async fn notify(&self, e: &Envelope, signers: &[EnvelopeSigner], at: i64) -> ServiceResult<()> {
+        for s in signers {
+            let Some(account) = self.repo.account(s.account).await? else {
+                continue;
+            };
+            let Some(mobile) = self
+                .vault
+                .get_string(account.subject, &PERSON_MOBILE)
+                .await?
+            else {
+                continue;
+            };
+            let mobile = Zeroizing::new(mobile.expose(Purpose::ElectronicSigning)?.to_string());
+            let short: String = e.id.chars().take(8).collect();
+            self.send_notice(
+                &mobile,
+                self.config.sms_envelope_template,
+                &[("envelope", &short)],
+            )
+            .await?;
+            self.repo
+                .push_event(
+                    &e.id,
+                    EnvelopeEventKind::Notified,
+                    Some(s.account),
+                    Some(s.position),
+                    None,
+                    at,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The envelope `id` if `account` owns it or signs in it, with expiry applied.
+    pub async fn envelope_for(&self, account: &AccountRecord, id: &str) -> ServiceResult<Envelope> {
+        let e = self.repo.envelope(id).await?.ok_or_else(not_found)?;
+        if e.owner != account.id && e.signer_of(account.id).is_empty() {
+            return Err(not_found());
+        }
+        let at = now();
+        if e.state == EnvelopeState::Sent && e.state_at(at) == EnvelopeState::Expired {
+            self.repo
+                .close_envelope(id, EnvelopeState::Expired, None, None, at)
+                .await?;
+            tracing::info!(envelope = %id, "envelope expired");
+            return self.repo.envelope(id).await?.ok_or_else(not_found);
+        }
+        Ok(e)
+    }
+
+    /// The trail of an envelope `account` may see.
+    pub async fn envelope_events(
+        &self,
+        account: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<(Envelope, Vec<EnvelopeEvent>)> {
+        let e = self.envelope_for(account, id).await?;
+        let events = self.repo.events(id).await?;
+        Ok((e, events))
+    }
+
+    /// The envelopes `account` sent or signs in, newest first.
+    pub async fn envelopes_of(&self, account: &AccountRecord) -> ServiceResult<Vec<Envelope>> {
+        Ok(self.repo.envelopes_of(account.id, 200).await?)
+    }
+
+    /// The envelope's current version and its bytes (opened under the owner's subject).
+    pub async fn envelope_document(
+        &self,
+        e: &Envelope,
+    ) -> ServiceResult<(DocumentRecord, Zeroizing<Vec<u8>>)> {
+        let owner = self
+            .repo
+            .account(e.owner)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("an envelope without its owner".into()))?;
+        self.document(&owner, &e.current).await
+    }
+
+    /// The record of the envelope's current version (digests, size, pages), without its bytes.
+    pub async fn envelope_record(&self, e: &Envelope) -> ServiceResult<DocumentRecord> {
+        Ok(self
+            .repo
+            .document(&e.current, e.owner)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("an envelope without its version".into()))?
+            .0)
+    }
+
+    /// Records that `account` read the current version.
+    pub async fn envelope_viewed(
+        &self,
+        account: &AccountRecord,
+        e: &Envelope,
+    ) -> ServiceResult<()> {
+        let position = e.signer_of(account.id).first().map(|s| s.position);
+        self.repo
+            .push_event(
+                &e.id,
+                EnvelopeEventKind::Viewed,
+                Some(account.id),
+                position,
+                Some(&e.current),
+                now(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The signer `account` acts as for this signature (for `enterprise` as its agent, or as
+    /// themself), if it is their turn: the refusal says why not.
+    pub fn signer_turn<'a>(
+        &self,
+        account: &AccountRecord,
+        e: &'a Envelope,
+        enterprise: Option<AccountId>,
+    ) -> ServiceResult<&'a EnvelopeSigner> {
+        let at = now();
+        let state = e.state_at(at);
+        if state != EnvelopeState::Sent {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "envelope: it is {}; nothing more is signed in it",
+                    state.as_str()
+                ),
+            )
+            .into());
+        }
+        let Some(signer) = e
+            .signers
+            .iter()
+            .find(|s| s.account == account.id && s.enterprise == enterprise)
+        else {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                if enterprise.is_some() {
+                    "enterprise: you are not this envelope's signer for that enterprise"
+                } else {
+                    "certificate: this envelope asks you to seal for an enterprise, not to sign \
+                     as yourself"
+                },
+            )
+            .into());
+        };
+        if signer.done() {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                "envelope: you have signed every field given to you",
+            )
+            .into());
+        }
+        let turn = e.turn(at);
+        if !turn.iter().any(|s| s.position == signer.position) {
+            let first = turn.first().map(|s| s.position).unwrap_or_default();
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "envelope: it is not your turn; the signer at position {first} signs first"
+                ),
+            )
+            .into());
+        }
+        Ok(signer)
+    }
+
+    /// Stores a signature made in `e` by `signer` over `from` (the version it was made over),
+    /// with the new version, in one transaction, then notifies whoever's turn it has become.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn envelope_signed(
+        &self,
+        e: &Envelope,
+        signer: &EnvelopeSigner,
+        from: &str,
+        record: &SignatureRecord,
+        version: &DocumentRecord,
+        bytes: &[u8],
+        intent_confirmed_at: Option<i64>,
+    ) -> ServiceResult<()> {
+        let owner = self
+            .repo
+            .account(e.owner)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("an envelope without its owner".into()))?;
+        let sealed = self
+            .vault
+            .seal_record(
+                owner.subject,
+                &SIGNING_DOCUMENT,
+                version.id.as_bytes(),
+                bytes,
+            )
+            .await?;
+        let completes = e.signers.iter().all(|s| {
+            if s.position == signer.position {
+                s.signed_fields as usize + 1 >= s.fields.len()
+            } else {
+                s.done()
+            }
+        });
+        let signing = EnvelopeSigning {
+            envelope: &e.id,
+            position: signer.position,
+            from_version: from,
+            signed_fields: signer.signed_fields,
+            record,
+            version: (version, &sealed),
+            intent_confirmed_at,
+            completes,
+        };
+        match self.repo.envelope_signed(&signing).await? {
+            Ok(()) => {}
+            Err(EnvelopeRefusal::Intent(r)) => return Err(intent_refused(r).into()),
+            Err(EnvelopeRefusal::Moved) => {
+                return Err(DomainError::new(
+                    ErrorCode::Conflict,
+                    "envelope: it changed while you signed (another signature, or it closed); \
+                     read it again and confirm a new intent for its current version",
+                )
+                .into());
+            }
+        }
+        tracing::info!(envelope = %e.id, position = signer.position, signature = %record.id, completes, "envelope signed");
+        if !completes {
+            let before: Vec<u32> = e.turn(now()).iter().map(|s| s.position).collect();
+            if let Some(after) = self.repo.envelope(&e.id).await? {
+                let next: Vec<EnvelopeSigner> = after
+                    .turn(now())
+                    .into_iter()
+                    .filter(|s| !before.contains(&s.position))
+                    .cloned()
+                    .collect();
+                self.notify(&after, &next, now()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A signer declines: the envelope ends, declined.
+    pub async fn decline_envelope(
+        &self,
+        account: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<Envelope> {
+        let e = self.envelope_for(account, id).await?;
+        let Some(signer) = e.signer_of(account.id).into_iter().find(|s| !s.done()) else {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "envelope: only a signer with fields left to sign may decline",
+            )
+            .into());
+        };
+        self.close(&e, EnvelopeState::Declined, account, Some(signer.position))
+            .await
+    }
+
+    /// The owner cancels a sent envelope.
+    pub async fn cancel_envelope(
+        &self,
+        account: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<Envelope> {
+        let e = self.envelope_for(account, id).await?;
+        if e.owner != account.id {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "envelope: only the one who sent it may cancel it",
+            )
+            .into());
+        }
+        self.close(&e, EnvelopeState::Cancelled, account, None)
+            .await
+    }
+
+    async fn close(
+        &self,
+        e: &Envelope,
+        state: EnvelopeState,
+        account: &AccountRecord,
+        position: Option<u32>,
+    ) -> ServiceResult<Envelope> {
+        if !self
+            .repo
+            .close_envelope(&e.id, state, Some(account.id), position, now())
+            .await?
+        {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "envelope: it is {} already",
+                    self.repo
+                        .envelope(&e.id)
+                        .await?
+                        .map_or("closed", |x| x.state.as_str())
+                ),
+            )
+            .into());
+        }
+        tracing::info!(envelope = %e.id, state = state.as_str(), "envelope closed");
+        self.repo.envelope(&e.id).await?.ok_or_else(not_found)
+    }
+}

@@ -1,0 +1,45 @@
+-- Issue 6 item 6: envelopes — one document, several signers in order or in parallel, and the
+-- audit trail of every event. Ids, kinds, positions, page geometry and times only: no name, no
+-- number, no document (the versions are rows of `documents`, sealed under the owner's subject).
+CREATE TABLE envelopes (
+    id              TEXT    PRIMARY KEY,
+    owner_id        TEXT    NOT NULL REFERENCES accounts (id),
+    document_id     TEXT    NOT NULL REFERENCES documents (id),
+    -- The version the next signature is made over; moved only by a compare-and-set.
+    current_id      TEXT    NOT NULL,
+    signing_order   TEXT    NOT NULL CHECK (signing_order IN ('sequential', 'parallel')),
+    state           TEXT    NOT NULL CHECK (state IN ('sent', 'completed', 'declined', 'expired', 'cancelled')),
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    closed_at       INTEGER
+);
+CREATE INDEX envelopes_by_owner ON envelopes (owner_id, created_at);
+
+CREATE TABLE envelope_signers (
+    envelope_id     TEXT    NOT NULL REFERENCES envelopes (id),
+    position        INTEGER NOT NULL,
+    account_id      TEXT    NOT NULL REFERENCES accounts (id),
+    enterprise_id   TEXT    REFERENCES accounts (id),
+    -- The fields, as JSON: [{"kind", "page", "rect"}]; geometry only.
+    fields          TEXT    NOT NULL,
+    signed_fields   INTEGER NOT NULL DEFAULT 0,
+    declined        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (envelope_id, position)
+);
+CREATE INDEX envelope_signers_by_account ON envelope_signers (account_id);
+
+-- The audit trail: appended only.
+CREATE TABLE envelope_events (
+    envelope_id     TEXT    NOT NULL REFERENCES envelopes (id),
+    seq             INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    kind            TEXT    NOT NULL,
+    account_id      TEXT,
+    position        INTEGER,
+    reference       TEXT,
+    PRIMARY KEY (envelope_id, seq)
+);
+CREATE TRIGGER envelope_events_no_update BEFORE UPDATE ON envelope_events
+BEGIN SELECT RAISE(ABORT, 'the envelope trail is append-only'); END;
+CREATE TRIGGER envelope_events_no_delete BEFORE DELETE ON envelope_events
+BEGIN SELECT RAISE(ABORT, 'the envelope trail is append-only'); END;
