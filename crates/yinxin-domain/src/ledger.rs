@@ -133,4 +133,12 @@ pub trait LedgerRepo: Send + Sync + std::fmt::Debug {
 
     /// Records a signed checkpoint. A second checkpoint of the same size is a conflict.
     async fn insert_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
+
+    /// The key id that signs `origin`'s checkpoints: `proposed` is recorded if none is yet
+    /// (the first start), and whatever is recorded is returned — so two nodes starting at once
+    /// agree on one key.
+    async fn log_key(&self, origin: &str, proposed: &str, at: i64) -> StoreResult<String>;
+
+    /// The key id recorded for `origin`, if any.
+    async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>>;
 }

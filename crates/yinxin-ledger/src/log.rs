@@ -42,6 +42,9 @@ pub enum LedgerError {
     /// An entry that cannot be encoded.
     #[error("{0}")]
     Entry(#[from] EntryError),
+    /// The checkpoint key could not be made or opened in the key store.
+    #[error("checkpoint key: {0}")]
+    Key(String),
 }
 
 /// A proof request refused by the tree's rules, as a refusal of the same field.
@@ -125,6 +128,39 @@ impl Log {
             holder,
             lease_ttl_ms: 30_000,
         }
+    }
+
+    /// The log of `origin` with its checkpoint key from `keys`: the key recorded for the origin
+    /// (`LedgerRepo::log_key`), or on the first start a new Ed25519 key labelled
+    /// `ledger/<origin>`, recorded so that every node and restart signs with it. If two nodes
+    /// start at once, both generate, one is recorded, and both use that one (the other key stays
+    /// unused in the store).
+    pub async fn open(
+        repo: Arc<dyn LedgerRepo>,
+        keys: &dyn yinxin_crypto::KeyStore,
+        origin: &str,
+        holder: Option<String>,
+        now_s: i64,
+    ) -> Result<Self, LedgerError> {
+        let key_err = |e: yinxin_crypto::CryptoError| LedgerError::Key(e.to_string());
+        let id = match repo.stored_log_key(origin).await? {
+            Some(id) => id,
+            None => {
+                let made = keys
+                    .generate(
+                        yinxin_crypto::KeyAlgorithm::Ed25519,
+                        &format!("ledger/{origin}"),
+                    )
+                    .await
+                    .map_err(key_err)?;
+                repo.log_key(origin, made.id.as_str(), now_s).await?
+            }
+        };
+        let signer = keys
+            .signer(&yinxin_crypto::KeyId::new(id))
+            .await
+            .map_err(key_err)?;
+        Ok(Self::new(repo, LogKey::new(origin, signer)?, holder))
     }
 
     /// The verifier key to publish (C2SP vkey).

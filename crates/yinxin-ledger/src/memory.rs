@@ -21,6 +21,7 @@ struct State {
     tree: TreeState,
     lease: Option<(String, i64)>,
     checkpoints: BTreeMap<u64, StoredCheckpoint>,
+    keys: HashMap<String, String>,
 }
 
 /// The ledger's storage in memory.
@@ -40,6 +41,7 @@ impl Default for MemoryLedger {
             },
             lease: None,
             checkpoints: BTreeMap::new(),
+            keys: HashMap::new(),
         }))
     }
 }
@@ -173,5 +175,17 @@ impl LedgerRepo for MemoryLedger {
         }
         s.checkpoints.insert(checkpoint.size, checkpoint.clone());
         Ok(())
+    }
+
+    async fn log_key(&self, origin: &str, proposed: &str, _at: i64) -> StoreResult<String> {
+        let mut s = self.state()?;
+        Ok(s.keys
+            .entry(origin.to_owned())
+            .or_insert_with(|| proposed.to_owned())
+            .clone())
+    }
+
+    async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
+        Ok(self.state()?.keys.get(origin).cloned())
     }
 }

@@ -11,6 +11,7 @@ mod certificates;
 mod documents;
 mod enterprises;
 mod envelopes;
+mod log;
 pub mod error;
 mod extract;
 mod metrics;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub certificate_queries_per_minute: u32,
     /// The timestamp authority (SIGN-1); `None` answers 503 on `/pki/tsa`.
     pub tsa: Option<Arc<TimestampAuthority>>,
+    /// The evidence log (EVID-1); `None` answers 503 on the log routes.
+    pub log: Option<Arc<yinxin_ledger::log::Log>>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The fonts signature and seal images are drawn with (SIGN-2, SIGN-3), read on first use.
@@ -87,6 +90,7 @@ impl AppState {
             ca: None,
             certificate_queries_per_minute: 60,
             tsa: None,
+            log: None,
             metrics: Arc::new(Metrics::new()),
             fonts: Arc::new(Fonts::new(FontConfig::default())),
         }
@@ -109,6 +113,12 @@ impl AppState {
     /// Serves the timestamp authority at `/pki/tsa`.
     pub fn with_tsa(mut self, tsa: Arc<TimestampAuthority>) -> Self {
         self.tsa = Some(tsa);
+        self
+    }
+
+    /// Serves the evidence log.
+    pub fn with_log(mut self, log: Arc<yinxin_ledger::log::Log>) -> Self {
+        self.log = Some(log);
         self
     }
 

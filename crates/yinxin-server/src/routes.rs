@@ -34,7 +34,8 @@ use crate::error::{ApiError, ErrorBody};
         (name = "verification", description = "Real-name identity verification, identity credentials, deposits (IDV)"),
         (name = "signatures", description = "Signature images of persons (SIGN-2), enterprise seals and the authorizations to use them (SIGN-3, ACC-2)"),
         (name = "pki", description = "Certificates: issuance, revocation, query, CA chains and CRLs (CERT); RFC 3161 timestamps (SIGN-1)"),
-        (name = "signing", description = "Electronic signatures: confirmation of intent (意愿认证), signing with hosted keys and seals, verification of PDF (PAdES) and CMS signatures (SIGN-1, SIGN-3)")
+        (name = "signing", description = "Electronic signatures: confirmation of intent (意愿认证), signing with hosted keys and seals, verification of PDF (PAdES) and CMS signatures (SIGN-1, SIGN-3); envelopes"),
+        (name = "log", description = "The evidence log: signed checkpoints, entries, inclusion and consistency proofs (EVID-1, EVID-2)")
     )
 )]
 struct ApiDoc;
@@ -67,6 +68,7 @@ fn api() -> OpenApiRouter<AppState> {
     let r = crate::enterprises::routes(crate::accounts::routes(r));
     let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
     let r = crate::verify::routes(crate::tsa::routes(crate::relying::routes(r)));
+    let r = crate::log::routes(r);
     let r = crate::envelopes::routes(crate::documents::routes(crate::signing::routes(
         crate::seals::routes(r),
     )));

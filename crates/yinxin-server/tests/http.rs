@@ -41,6 +41,8 @@ mod envelopes;
 mod guardian;
 #[path = "http/idv.rs"]
 mod idv;
+#[path = "http/log.rs"]
+mod log_routes;
 #[path = "http/objection.rs"]
 mod objection;
 #[path = "http/passkey.rs"]
@@ -115,6 +117,9 @@ fn test_accounts_config() -> AccountsConfig {
         ..AccountsConfig::default()
     }
 }
+
+/// The test server's evidence-log origin.
+const LOG_ORIGIN: &str = "test.yinxin.invalid/log";
 
 /// A running server on a loopback port.
 struct TestApp {
@@ -265,10 +270,19 @@ impl TestApp {
         let verifications = test_verifications(&accounts, &sims).await;
         let ca = test_ca(db, &vault).await;
         let tsa = test_tsa(db, &vault).await;
+        let keys = yinxin_crypto::software::SoftwareKeyStore::new(
+            db.stores.signing_keys.clone(),
+            vault.service_secret("ca-keystore"),
+        );
+        let log =
+            yinxin_ledger::log::Log::open(db.stores.ledger.clone(), &keys, LOG_ORIGIN, None, 0)
+                .await
+                .unwrap();
         let state = AppState::new(vault, db.stores.health.clone(), accounts, verifications)
             .with_outbox(outbox)
             .with_ca(ca, 20)
-            .with_tsa(tsa);
+            .with_tsa(tsa)
+            .with_log(Arc::new(log));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -257,6 +257,41 @@ macro_rules! ledger_repo {
                 .map_err(db_err)?;
                 Ok(())
             }
+
+            async fn log_key(
+                &self,
+                origin: &str,
+                proposed: &str,
+                at: i64,
+            ) -> StoreResult<String> {
+                sqlx::query(
+                    "INSERT INTO ledger_keys (origin, key_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (origin) DO NOTHING",
+                )
+                .bind(origin)
+                .bind(proposed)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let (key,): (String,) =
+                    sqlx::query_as("SELECT key_id FROM ledger_keys WHERE origin = $1")
+                        .bind(origin)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                Ok(key)
+            }
+
+            async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT key_id FROM ledger_keys WHERE origin = $1")
+                        .bind(origin)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                Ok(row.map(|(k,)| k))
+            }
         }
     };
 }

@@ -136,6 +136,9 @@ pub struct Config {
     pub crl_validity_secs: u64,
     /// Public certificate queries allowed per address per minute (CERT-5).
     pub certificate_queries_per_minute: u32,
+    /// The evidence log's origin: the first line of its checkpoints and its key's name (C2SP,
+    /// a schema-less URL). Default: `public_base_url` without its scheme, then `/log`.
+    pub log_origin: Option<String>,
     /// The TSA policy OID written in every timestamp token (SIGN-1, RFC 3161).
     pub tsa_policy_oid: String,
     /// How far (ms) the clock may be behind the newest timestamp issued before the TSA refuses
@@ -253,6 +256,15 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// The evidence log's origin.
+    pub fn log_origin(&self) -> String {
+        self.log_origin.clone().unwrap_or_else(|| {
+            let base = self.public_base_url();
+            let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+            format!("{host}/log")
+        })
     }
 
     /// The passkey relying party.
@@ -398,6 +410,7 @@ impl Default for Config {
             aliyun_sms_access_key_secret: None,
             aliyun_sms_sign_name: None,
             public_base_url: None,
+            log_origin: None,
             controller_name: yinxin_identity::Controller::default().name,
             controller_email: yinxin_identity::Controller::default().email,
             webauthn_rp_id: "localhost".into(),

@@ -65,6 +65,9 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
     let (ca, where_keys, keys) = start_ca(&opened, ca_config, token).await?;
     // After the CA: its first start makes the hierarchies whose TSA certificates this loads.
+    // The evidence log: its key from the CA's key store; its stored tree checked against its
+    // last signed checkpoint before anything is served (issue 7 item 6).
+    let log = open_log(&opened, keys.as_ref(), &config.log_origin()).await?;
     let tsa = yinxin_pki::tsa::TimestampAuthority::start(
         keys,
         opened.stores.certificates.as_ref(),
@@ -91,6 +94,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    lines.push(format!("  log:        {} (GET /log/checkpoint)", log.vkey()));
     announce(&opened, addr, &sms_line, &lines);
     let mut state = AppState::new(
         opened.vault.clone(),
@@ -103,9 +107,12 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     }
     let ca = Arc::new(ca);
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
+    let log = Arc::new(log);
+    let sequencer = tokio::spawn(run_sequencer(log.clone()));
     state = state
         .with_ca(ca, config.certificate_queries_per_minute)
         .with_tsa(Arc::new(tsa))
+        .with_log(log)
         .with_fonts(yinxin_sign::image::FontConfig {
             kai: config.font_kai.clone(),
             ming: config.font_ming.clone(),
@@ -120,12 +127,78 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .await
         .context("server failed")?;
     sweep.abort();
+    sequencer.abort();
     opened.stores.close().await;
     if let Some(sim) = sim {
         sim.shutdown().await;
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Opens the evidence log and runs its start-up check: a stored tree that does not match its last
+/// signed checkpoint stops the server, naming what differs.
+async fn open_log(
+    opened: &Opened,
+    keys: &dyn yinxin_crypto::KeyStore,
+    origin: &str,
+) -> anyhow::Result<yinxin_ledger::log::Log> {
+    let log = yinxin_ledger::log::Log::open(
+        opened.stores.ledger.clone(),
+        keys,
+        origin,
+        None,
+        unix_ms() / 1000,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("evidence log ({origin}): {e}"))?;
+    let report = log
+        .verify_stored_tree(yinxin_ledger::log::TreeCheck::Leaves)
+        .await
+        .map_err(|e| anyhow::anyhow!("evidence log: {e}; the server does not start over it"))?;
+    tracing::info!(
+        leaves = report.leaves,
+        checkpoint = report.checkpoint_size,
+        "evidence log checked against its last checkpoint"
+    );
+    Ok(log)
+}
+
+/// The sequencer: integrates pending entries every 100 ms and signs a checkpoint when the tree
+/// grew, at most every 2 s. Only the node holding the lease does either; the others keep trying
+/// and take over when it expires. Errors are logged, and the loop goes on.
+async fn run_sequencer(log: Arc<yinxin_ledger::log::Log>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_signed = 0i64;
+    let mut dirty = true;
+    loop {
+        tick.tick().await;
+        let now = unix_ms();
+        match log.sequence(4096, now).await {
+            Ok(n) if n > 0 => dirty = true,
+            Ok(_) | Err(yinxin_ledger::log::LedgerError::NotSequencer) => {}
+            Err(e) => tracing::error!(error = %e, "evidence log: sequencing failed"),
+        }
+        if dirty && now - last_signed >= 2000 {
+            match log.sign_checkpoint(now).await {
+                Ok(c) => {
+                    dirty = false;
+                    last_signed = now;
+                    tracing::debug!(size = c.size, "evidence log checkpoint");
+                }
+                Err(yinxin_ledger::log::LedgerError::NotSequencer) => {}
+                Err(e) => tracing::error!(error = %e, "evidence log: checkpoint refused"),
+            }
+        }
+    }
 }
 
 /// Every minute, destroys the one-time keys of event certificates that expired (CERT-3): an

@@ -1,0 +1,121 @@
+//! Issue 7 item 3 over HTTP: the evidence log's checkpoint, key, entries and proofs — each proof
+//! checked against a checkpoint signed by the published key — and the refusals of requests
+//! outside the tree (an index beyond it, a size of 0, `from` > `to`, …), each a 400 naming the
+//! parameter, with the server still serving.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+use yinxin_ledger::note::NoteVerifier;
+use yinxin_ledger::tree;
+use yinxin_store::backend_tests;
+use yinxin_store::testing::TestDb;
+
+use crate::TestApp;
+use crate::signing::refused;
+
+async fn text(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn hash_of(v: &Value) -> [u8; 32] {
+    let b = yinxin_domain::signing::from_hex(v.as_str().unwrap()).unwrap();
+    b.try_into().unwrap()
+}
+
+fn path_of(v: &Value) -> Vec<[u8; 32]> {
+    v["path"].as_array().unwrap().iter().map(hash_of).collect()
+}
+
+/// Appends `n` timestamp entries, integrates them and signs a checkpoint; its (size, root).
+async fn append(app: &TestApp, n: usize, at: i64) -> (u64, [u8; 32]) {
+    let log = app.state.log.clone().unwrap();
+    let entries: Vec<Entry> = (0..n)
+        .map(|i| Entry {
+            time_ms: at + i as i64,
+            body: EntryBody::Timestamp {
+                token: Commitment::to(&Salt::random(), format!("token {at} {i}").as_bytes()),
+            },
+        })
+        .collect();
+    log.submit(&entries, at).await.unwrap();
+    log.sequence(1000, at).await.unwrap();
+    let c = log.sign_checkpoint(at).await.unwrap();
+    (c.size, c.root)
+}
+
+async fn the_log_is_served_with_proofs_that_verify(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let (s, vkey) = text(&app, "/log/key").await;
+    assert_eq!(s, 200);
+    let verifier = NoteVerifier::parse(vkey.trim()).unwrap();
+    assert_eq!(verifier.name(), crate::LOG_ORIGIN);
+    let (s, none) = text(&app, "/log/checkpoint").await;
+    assert_eq!(s, 404, "{none}");
+
+    let now = 1_800_000_000_000;
+    let (size, root) = append(&app, 5, now).await;
+    let (s, note) = text(&app, "/log/checkpoint").await;
+    assert_eq!(s, 200);
+    let c = verifier.open(&note).unwrap();
+    assert_eq!((c.origin.as_str(), c.size, c.root), (crate::LOG_ORIGIN, size, root));
+    assert_eq!(size, 5);
+
+    // Each entry: its leaf hash is the RFC 6962 hash of its encoding, and its inclusion proof
+    // leads to the signed root.
+    for i in 0..5u64 {
+        let (s, e) = app.json(&format!("/api/v1/log/entries/{i}")).await;
+        assert_eq!(s, 200, "{e}");
+        assert_eq!(e["type"], "timestamp");
+        assert_eq!(e["time_ms"], now + i as i64);
+        let bytes = STANDARD.decode(e["entry"].as_str().unwrap()).unwrap();
+        assert_eq!(tree::leaf_hash(&bytes), hash_of(&e["leaf_hash"]));
+        let (s, p) = app
+            .json(&format!("/api/v1/log/proof/inclusion?index={i}&size=5"))
+            .await;
+        assert_eq!(s, 200, "{p}");
+        tree::verify_inclusion(i, 5, &hash_of(&p["leaf_hash"]), &path_of(&p), &c.root).unwrap();
+        // A proof for another leaf does not verify this one.
+        let other = tree::leaf_hash(b"not in the log");
+        assert!(tree::verify_inclusion(i, 5, &other, &path_of(&p), &c.root).is_err());
+    }
+
+    // More entries, a second checkpoint, and the consistency proof between the two.
+    let (size2, _) = append(&app, 3, now + 1000).await;
+    let (_, note2) = text(&app, "/log/checkpoint").await;
+    let c2 = verifier.open(&note2).unwrap();
+    assert_eq!((size2, c2.size), (8, 8));
+    let (s, p) = app
+        .json("/api/v1/log/proof/consistency?from=5&to=8")
+        .await;
+    assert_eq!(s, 200, "{p}");
+    tree::verify_consistency(5, 8, &c.root, &c2.root, &path_of(&p)).unwrap();
+    assert!(tree::verify_consistency(5, 8, &c2.root, &c.root, &path_of(&p)).is_err());
+
+    // Requests outside the tree name the parameter.
+    for (path, field) in [
+        ("/api/v1/log/entries/8", "index"),
+        ("/api/v1/log/entries/abc", "index"),
+        ("/api/v1/log/proof/inclusion?index=8&size=8", "index"),
+        ("/api/v1/log/proof/inclusion?index=0&size=0", "size"),
+        ("/api/v1/log/proof/inclusion?index=0&size=99", "size"),
+        ("/api/v1/log/proof/inclusion?index=0", "size"),
+        ("/api/v1/log/proof/inclusion?index=-1&size=2", "index"),
+        ("/api/v1/log/proof/consistency?from=6&to=5", "from"),
+        ("/api/v1/log/proof/consistency?from=0&to=5", "from"),
+        ("/api/v1/log/proof/consistency?from=2&to=99", "to"),
+        ("/api/v1/log/proof/consistency?to=5", "from"),
+    ] {
+        refused(&app.json(path).await, 400, "INVALID_INPUT", field);
+    }
+    assert_eq!(app.json("/healthz").await.0, 200);
+}
+
+backend_tests!(the_log_is_served_with_proofs_that_verify);
