@@ -80,7 +80,10 @@ async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, 
         .latest_checkpoint()
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "checkpoint: none signed yet"))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], c.note))
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        c.note,
+    ))
 }
 
 /// The verifier key (C2SP vkey) of the log's checkpoints.

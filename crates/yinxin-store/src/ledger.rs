@@ -258,12 +258,7 @@ macro_rules! ledger_repo {
                 Ok(())
             }
 
-            async fn log_key(
-                &self,
-                origin: &str,
-                proposed: &str,
-                at: i64,
-            ) -> StoreResult<String> {
+            async fn log_key(&self, origin: &str, proposed: &str, at: i64) -> StoreResult<String> {
                 sqlx::query(
                     "INSERT INTO ledger_keys (origin, key_id, created_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (origin) DO NOTHING",

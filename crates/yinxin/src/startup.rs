@@ -94,7 +94,10 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    lines.push(format!("  log:        {} (GET /log/checkpoint)", log.vkey()));
+    lines.push(format!(
+        "  log:        {} (GET /log/checkpoint)",
+        log.vkey()
+    ));
     announce(&opened, addr, &sms_line, &lines);
     let mut state = AppState::new(
         opened.vault.clone(),

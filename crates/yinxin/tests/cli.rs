@@ -321,6 +321,97 @@ fn a_master_key_that_does_not_open_the_data_is_refused_with_nothing_written() {
     assert_eq!(snapshot(&data), before);
 }
 
+/// SQL run on the data database of `data` (SQLite), as an operator with a shell would.
+fn sql(data: &Path, statements: &[&str]) {
+    use sqlx::ConnectOptions;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(data.join("yinxin.db"))
+            .connect()
+            .await
+            .unwrap();
+        for q in statements {
+            sqlx::query(q).execute(&mut c).await.unwrap();
+        }
+    });
+}
+
+/// Issue 7 item 6: the log's entries integrated and checkpointed by the running server; a leaf
+/// then edited by hand in the database (its guard trigger dropped first) makes the next start
+/// stop with the start-up check's message, before anything is served.
+#[test]
+fn an_evidence_log_edited_by_hand_stops_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    assert!(s.banner.contains("log:        "), "{}", s.banner);
+    let entry = |n: u8| {
+        let e = yinxin_ledger::entry::Entry {
+            time_ms: 1_800_000_000_000,
+            body: yinxin_ledger::entry::EntryBody::Timestamp {
+                token: yinxin_ledger::entry::Commitment([n; 32]),
+            },
+        };
+        e.encode()
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let inserts: Vec<String> = (1..=3)
+        .map(|n| {
+            format!(
+                "INSERT INTO ledger_pending (entry, queued_at) VALUES (x'{}', 0)",
+                entry(n)
+            )
+        })
+        .collect();
+    sql(
+        &data,
+        &inserts.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    // The sequencer integrates them and signs a checkpoint of 3 within a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (st, note) = s.get("/log/checkpoint");
+        if st == 200 && note.lines().nth(1) == Some("3") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint of 3: {st} {note}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (st, e) = s.get("/api/v1/log/entries/2");
+    assert_eq!(st, 200, "{e}");
+    assert!(s.stop().success());
+    // A clean restart passes the check.
+    let s = Server::start(yinxin().args(["serve", "--data-dir"]).arg(&data));
+    assert!(s.stop().success());
+
+    sql(
+        &data,
+        &[
+            "DROP TRIGGER ledger_leaves_append_only",
+            &format!(
+                "UPDATE ledger_leaves SET entry = x'{}' WHERE idx = 1",
+                entry(9)
+            ),
+        ],
+    );
+    let o = run(yinxin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data));
+    assert_eq!(o.status.code(), Some(1));
+    let line = stderr_line(&o);
+    assert!(
+        line.contains("does not match its last signed checkpoint"),
+        "{line}"
+    );
+}
+
 #[test]
 fn a_data_directory_that_is_not_writable_is_refused() {
     use std::os::unix::fs::PermissionsExt;

@@ -65,7 +65,10 @@ async fn the_log_is_served_with_proofs_that_verify(db: &TestDb) {
     let (s, note) = text(&app, "/log/checkpoint").await;
     assert_eq!(s, 200);
     let c = verifier.open(&note).unwrap();
-    assert_eq!((c.origin.as_str(), c.size, c.root), (crate::LOG_ORIGIN, size, root));
+    assert_eq!(
+        (c.origin.as_str(), c.size, c.root),
+        (crate::LOG_ORIGIN, size, root)
+    );
     assert_eq!(size, 5);
 
     // Each entry: its leaf hash is the RFC 6962 hash of its encoding, and its inclusion proof
@@ -92,9 +95,7 @@ async fn the_log_is_served_with_proofs_that_verify(db: &TestDb) {
     let (_, note2) = text(&app, "/log/checkpoint").await;
     let c2 = verifier.open(&note2).unwrap();
     assert_eq!((size2, c2.size), (8, 8));
-    let (s, p) = app
-        .json("/api/v1/log/proof/consistency?from=5&to=8")
-        .await;
+    let (s, p) = app.json("/api/v1/log/proof/consistency?from=5&to=8").await;
     assert_eq!(s, 200, "{p}");
     tree::verify_consistency(5, 8, &c.root, &c2.root, &path_of(&p)).unwrap();
     assert!(tree::verify_consistency(5, 8, &c2.root, &c.root, &path_of(&p)).is_err());
