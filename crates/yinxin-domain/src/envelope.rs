@@ -221,6 +221,8 @@ pub struct EnvelopeSigning<'a> {
     pub intent_confirmed_at: Option<i64>,
     /// Whether this signature completes the envelope.
     pub completes: bool,
+    /// The signature's evidence entry, queued with it.
+    pub evidence: &'a crate::ledger::EvidenceEntry,
 }
 
 /// Why a signature in an envelope was not stored.

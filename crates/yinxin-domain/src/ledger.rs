@@ -96,6 +96,23 @@ pub struct StoredCheckpoint {
     pub signed_at: i64,
 }
 
+/// An evidence entry queued in the same transaction as the record it is evidence of, with the
+/// record's salt (stored beside it in `evidence_salts`, so that the record can later be shown to
+/// match its leaf, and erased with it: PRIV-16).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceEntry {
+    /// What kind of record (`signature`, …).
+    pub kind: &'static str,
+    /// The record's id.
+    pub record_id: String,
+    /// The record's salt.
+    pub salt: [u8; 32],
+    /// The entry, encoded (yinxin-ledger's canonical encoding).
+    pub entry: Vec<u8>,
+    /// Unix milliseconds of queueing.
+    pub queued_at_ms: i64,
+}
+
 /// Storage of the evidence log. Append-only: nothing here changes or removes a leaf, a node or
 /// a checkpoint.
 #[async_trait]
@@ -141,4 +158,8 @@ pub trait LedgerRepo: Send + Sync + std::fmt::Debug {
 
     /// The key id recorded for `origin`, if any.
     async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>>;
+
+    /// The salt of the record `kind`/`record_id` whose entry was queued with it, if any (and
+    /// not erased).
+    async fn evidence_salt(&self, kind: &str, record_id: &str) -> StoreResult<Option<[u8; 32]>>;
 }

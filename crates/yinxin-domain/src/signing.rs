@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use crate::enterprise::wire_enum;
 use crate::ids::AccountId;
+use crate::ledger::EvidenceEntry;
 use crate::repo::StoreResult;
 
 wire_enum!(
@@ -213,11 +214,13 @@ pub trait IntentRepo: Send + Sync + std::fmt::Debug {
     /// In one transaction: uses up the record's intent (confirmed, unused, unexpired at
     /// `record.created_at`), stores the signed document if there is one (its record and its
     /// sealed bytes), and stores the record. `Err(refusal)` inside `Ok` when the intent cannot
-    /// be used, and then nothing is written. A record without an intent is stored as is.
+    /// be used, and then nothing is written. A record without an intent is stored as is. The
+    /// evidence entry (and its salt) is queued for the log in the same transaction.
     async fn record_signature(
         &self,
         record: &SignatureRecord,
         signed: Option<(&DocumentRecord, &[u8])>,
+        evidence: &EvidenceEntry,
     ) -> StoreResult<Result<(), IntentRefusal>>;
 
     /// Stores an uploaded document and its sealed bytes.

@@ -354,6 +354,7 @@ impl Accounts {
         version: &DocumentRecord,
         bytes: &[u8],
         intent_confirmed_at: Option<i64>,
+        evidence: &yinxin_domain::ledger::EvidenceEntry,
     ) -> ServiceResult<()> {
         let owner = self
             .repo
@@ -385,6 +386,7 @@ impl Accounts {
             version: (version, &sealed),
             intent_confirmed_at,
             completes,
+            evidence,
         };
         match self.repo.envelope_signed(&signing).await? {
             Ok(()) => {}

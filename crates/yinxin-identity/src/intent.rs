@@ -419,11 +419,13 @@ impl Accounts {
 
     /// Records a signature, using up its intent in the same transaction, with the signed
     /// document (sealed under `signer`'s subject, bound to its id) when there is one; refused
-    /// (and nothing written) if the intent was used, or expired, meanwhile.
+    /// (and nothing written) if the intent was used, or expired, meanwhile. Its evidence entry is
+    /// queued for the log in the same transaction.
     pub async fn record_signature(
         &self,
         record: &SignatureRecord,
         signed: Option<(&AccountRecord, &DocumentRecord, &[u8])>,
+        evidence: &yinxin_domain::ledger::EvidenceEntry,
     ) -> ServiceResult<()> {
         let sealed = match signed {
             Some((owner, d, bytes)) => Some((
@@ -435,7 +437,7 @@ impl Accounts {
             None => None,
         };
         let signed = sealed.as_ref().map(|(d, s)| (*d, s.as_slice()));
-        match self.repo.record_signature(record, signed).await? {
+        match self.repo.record_signature(record, signed, evidence).await? {
             Ok(()) => {
                 tracing::info!(
                     account = %record.account,

@@ -185,6 +185,11 @@ impl LedgerRepo for MemoryLedger {
             .clone())
     }
 
+    async fn evidence_salt(&self, _kind: &str, _record_id: &str) -> StoreResult<Option<[u8; 32]>> {
+        // Records and their salts live in the SQL stores; the in-memory log holds leaves only.
+        Ok(None)
+    }
+
     async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
         Ok(self.state()?.keys.get(origin).cloned())
     }

@@ -32,7 +32,9 @@ use crate::AppState;
 use crate::enterprises::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Caller};
-use crate::signing::{KeyChoice, KeyUse, blocking_sign, check_intent, key_use, pki_digest, record};
+use crate::signing::{
+    KeyChoice, KeyUse, blocking_sign, check_intent, key_use, pki_digest, record, signature_record,
+};
 
 /// The largest document accepted (32 MiB).
 pub const DOCUMENT_MAX: usize = 32 * 1024 * 1024;
@@ -277,16 +279,16 @@ async fn sign_document(
     let level = options.level;
     let signed = sign_pdf(&state, &caller, &u, &bytes, &placement, options).await?;
     let new = describe(&signed, caller.account.id, Some(doc.id.clone()))?;
-    let signature_id = record(
-        &state,
+    let r = signature_record(
         &caller,
         &u,
         intent,
         SignatureFormat::Pades,
         digest,
-        Some((&caller.account, &new, &signed)),
-    )
-    .await?;
+        Some(&new),
+    );
+    record(&state, &r, Some((&caller.account, &new, &signed)), &signed).await?;
+    let signature_id = r.id;
     Ok((
         StatusCode::CREATED,
         Json(PdfSigned {

@@ -36,7 +36,7 @@ use crate::documents::{
 use crate::enterprises::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Caller};
-use crate::signing::{KeyChoice, check_intent, key_use, signature_record};
+use crate::signing::{KeyChoice, check_intent, key_use, signature_evidence, signature_record};
 
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -297,6 +297,7 @@ async fn sign_envelope(
         digest,
         Some(&new),
     );
+    let evidence = signature_evidence(&record, &signed)?;
     state
         .accounts
         .envelope_signed(
@@ -307,6 +308,7 @@ async fn sign_envelope(
             &new,
             &signed,
             intent.and_then(|i| i.confirmed_at),
+            &evidence,
         )
         .await?;
     let envelope = state.accounts.envelope_for(&caller.account, &id).await?;

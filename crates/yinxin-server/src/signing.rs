@@ -493,24 +493,93 @@ pub(crate) fn signature_record(
     }
 }
 
-/// Records a signature (using up its intent), with the signed document when there is one; the
-/// record's id.
+/// The part salt `part` of a record's salt: `SHA-256(salt || part)`, so that each commitment of
+/// an entry has its own salt and one stored salt opens them all (docs/LEDGER.md).
+pub(crate) fn part_salt(salt: &[u8; 32], part: u8) -> yinxin_ledger::entry::Salt {
+    let mut input = salt.to_vec();
+    input.push(part);
+    let d = DigestAlgorithm::Sha256.digest(&input);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&d);
+    yinxin_ledger::entry::Salt(out)
+}
+
+/// The evidence entry of a signature (issue 7 item 2; EVID-1): type 4 for a person's signature,
+/// type 5 for a seal, committing under part salts 1, 2, 3 of a fresh salt to — the signature
+/// (`signed`: the CMS DER, or the signed PDF), the digest signed, and the intent's id (for a
+/// seal applied under `auto_sign`, the authorization's id); for a seal, part 1 commits to the
+/// seal use instead: `seal id \n authorization id \n agent account id \n` then the signature.
+/// No PI: ids, digests and the signature, each hidden behind its salted hash.
+pub(crate) fn signature_evidence(
+    record: &SignatureRecord,
+    signed: &[u8],
+) -> Result<yinxin_domain::ledger::EvidenceEntry, ApiError> {
+    use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+    let salt = Salt::random().0;
+    let document = Commitment::to(&part_salt(&salt, 2), &record.digest);
+    let allowed_by = record
+        .intent
+        .as_deref()
+        .or(record.seal_authorization.as_deref())
+        .unwrap_or_default();
+    let intent = Commitment::to(&part_salt(&salt, 3), allowed_by.as_bytes());
+    let body = match &record.seal {
+        Some(seal) => {
+            let mut seal_use = format!(
+                "{seal}\n{}\n{}\n",
+                record.seal_authorization.as_deref().unwrap_or_default(),
+                record.account
+            )
+            .into_bytes();
+            seal_use.extend_from_slice(signed);
+            EntryBody::SealUse {
+                seal_use: Commitment::to(&part_salt(&salt, 1), &seal_use),
+                document,
+                intent,
+            }
+        }
+        None => EntryBody::Signature {
+            signature: Commitment::to(&part_salt(&salt, 1), signed),
+            document,
+            intent,
+        },
+    };
+    let entry = Entry {
+        time_ms: record.created_at.saturating_mul(1000),
+        body,
+    }
+    .encode()
+    .map_err(|e| ApiError::internal(ErrorCode::Internal, format!("evidence entry: {e}")))?;
+    Ok(yinxin_domain::ledger::EvidenceEntry {
+        kind: "signature",
+        record_id: record.id.clone(),
+        salt,
+        entry,
+        queued_at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    })
+}
+
+/// Records a signature (using up its intent), with the signed document when there is one, and
+/// queues its evidence entry (`signature`: the CMS DER or the signed PDF).
 pub(crate) async fn record(
     state: &AppState,
-    caller: &Caller,
-    u: &KeyUse,
-    intent: Option<String>,
-    format: SignatureFormat,
-    digest: Vec<u8>,
+    record: &SignatureRecord,
     signed: Option<(
         &yinxin_domain::account::AccountRecord,
         &DocumentRecord,
         &[u8],
     )>,
-) -> Result<String, ApiError> {
-    let record = signature_record(caller, u, intent, format, digest, signed.map(|(_, d, _)| d));
-    state.accounts.record_signature(&record, signed).await?;
-    Ok(record.id)
+    signature: &[u8],
+) -> Result<(), ApiError> {
+    let evidence = signature_evidence(record, signature)?;
+    state
+        .accounts
+        .record_signature(record, signed, &evidence)
+        .await?;
+    Ok(())
 }
 
 /// Makes a detached CMS signature (SIGN-1) with a hosted key: over `content`, or over `digest`
@@ -581,16 +650,16 @@ async fn sign_cms(
             .map_err(|e| ApiError::internal(ErrorCode::Internal, e.to_string()))?;
         level = "B-T";
     }
-    let id = record(
-        &state,
+    let r = signature_record(
         &caller,
         &u,
         intent,
         SignatureFormat::Cms,
         digest.clone(),
         None,
-    )
-    .await?;
+    );
+    record(&state, &r, None, &der).await?;
+    let id = r.id;
     Ok(Json(CmsSigned {
         signature_id: id,
         signature: STANDARD.encode(&der),

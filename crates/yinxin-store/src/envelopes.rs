@@ -291,7 +291,7 @@ macro_rules! envelope_repo {
                     tx.rollback().await.map_err(db_err)?;
                     return Ok(Err(EnvelopeRefusal::Moved));
                 }
-                if let Err(r) = record_in_tx!(tx, s.record, Some((version, sealed))) {
+                if let Err(r) = record_in_tx!(tx, s.record, Some((version, sealed)), s.evidence) {
                     tx.rollback().await.map_err(db_err)?;
                     return Ok(Err(EnvelopeRefusal::Intent(r)));
                 }

@@ -160,7 +160,7 @@ pub(crate) use insert_document;
 /// the intent cannot be used. Shared by [`IntentRepo::record_signature`] and the envelope store,
 /// whose signature moves the envelope in the same transaction.
 macro_rules! record_in_tx {
-    ($tx:ident, $r:expr, $signed:expr) => {
+    ($tx:ident, $r:expr, $signed:expr, $evidence:expr) => {
         'record: {
             let r: &yinxin_domain::signing::SignatureRecord = $r;
             let at = r.created_at;
@@ -217,6 +217,20 @@ macro_rules! record_in_tx {
             .execute(&mut *$tx)
             .await
             .map_err($crate::repos::db_err)?;
+            let evidence: &yinxin_domain::ledger::EvidenceEntry = $evidence;
+            sqlx::query("INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)")
+                .bind(evidence.kind)
+                .bind(&evidence.record_id)
+                .bind(evidence.salt.as_slice())
+                .execute(&mut *$tx)
+                .await
+                .map_err($crate::repos::db_err)?;
+            sqlx::query("INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)")
+                .bind(&evidence.entry)
+                .bind(evidence.queued_at_ms)
+                .execute(&mut *$tx)
+                .await
+                .map_err($crate::repos::db_err)?;
             Ok(())
         }
     };
@@ -300,9 +314,10 @@ macro_rules! intent_repo {
                 &self,
                 r: &SignatureRecord,
                 signed: Option<(&DocumentRecord, &[u8])>,
+                evidence: &yinxin_domain::ledger::EvidenceEntry,
             ) -> StoreResult<Result<(), IntentRefusal>> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                match record_in_tx!(tx, r, signed) {
+                match record_in_tx!(tx, r, signed, evidence) {
                     Ok(()) => {
                         tx.commit().await.map_err(db_err)?;
                         Ok(Ok(()))

@@ -278,6 +278,27 @@ macro_rules! ledger_repo {
                 Ok(key)
             }
 
+            async fn evidence_salt(
+                &self,
+                kind: &str,
+                record_id: &str,
+            ) -> StoreResult<Option<[u8; 32]>> {
+                let row: Option<(Vec<u8>,)> = sqlx::query_as(
+                    "SELECT salt FROM evidence_salts WHERE kind = $1 AND record_id = $2",
+                )
+                .bind(kind)
+                .bind(record_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(|(s,)| {
+                    s.try_into().map_err(|_| {
+                        StoreError::Corrupt("an evidence salt of the wrong length".into())
+                    })
+                })
+                .transpose()
+            }
+
             async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
                 let row: Option<(String,)> =
                     sqlx::query_as("SELECT key_id FROM ledger_keys WHERE origin = $1")

@@ -321,6 +321,50 @@ async fn a_persons_key_signs_only_with_a_fresh_confirmed_intent(db: &TestDb) {
         .unwrap();
     openssl_verifies(&app, "p256", &der2, &document).await;
 
+    // Each signature queued its evidence entry with its record (issue 7 item 2): sequenced into
+    // the log, the entry of this one opens, with the salt stored beside the record, to the digest
+    // signed, the intent and the signature — and shows none of them in the clear.
+    let log = app.state.log.clone().unwrap();
+    log.sequence(100, 1_900_000_000_000).await.unwrap();
+    let size = log.size().await.unwrap();
+    assert!(size >= 2, "every signature so far is in the log: {size}");
+    let salt = db
+        .stores
+        .ledger
+        .evidence_salt("signature", signed2["signature_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .expect("the salt beside the record");
+    let part = |n: u8| {
+        let mut h = Sha256::new();
+        h.update(salt);
+        h.update([n]);
+        yinxin_ledger::entry::Salt(h.finalize().into())
+    };
+    let digest_bytes = Sha256::digest(&document).to_vec();
+    let mut found = 0;
+    for i in 0..size {
+        let bytes = log.entry(i).await.unwrap();
+        let e = yinxin_ledger::entry::Entry::decode(&bytes).unwrap();
+        if let yinxin_ledger::entry::EntryBody::Signature {
+            signature,
+            document: d,
+            intent,
+        } = e.body
+        {
+            if d.opens_to(&part(2), &digest_bytes) {
+                assert!(intent.opens_to(&part(3), id2.as_bytes()));
+                assert!(signature.opens_to(&part(1), &der2));
+                found += 1;
+            }
+            assert!(
+                !bytes.windows(32).any(|w| w == digest_bytes.as_slice()),
+                "a digest in the clear"
+            );
+        }
+    }
+    assert_eq!(found, 1, "exactly one entry is this signature's");
+
     // An expired confirmation (written as the store would hold it) is refused.
     let (_, me) = app.get_as("/api/v1/me", &token).await;
     let account = me["account_id"].as_str().unwrap().parse().unwrap();
