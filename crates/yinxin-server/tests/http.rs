@@ -975,29 +975,35 @@ async fn wrong_passwords_lock_the_account(db: &TestDb) {
     );
 }
 
-/// The codes the outbox holds for `mobile`, oldest first (notices, which carry no code, left
-/// out).
-async fn outbox_codes(app: &TestApp, mobile: &str) -> Vec<String> {
+/// The messages the outbox holds for `mobile`, oldest first; each checked to show the number
+/// only masked.
+async fn outbox_messages(app: &TestApp, mobile: &str) -> Vec<Value> {
     let (s, body) = app
         .json(&format!("/api/v1/dev/sms-outbox?mobile={mobile}"))
         .await;
     assert_eq!(s, 200, "{body}");
-    body["messages"]
-        .as_array()
-        .unwrap()
+    let messages = body["messages"].as_array().unwrap().clone();
+    for m in &messages {
+        assert_eq!(
+            m["to_masked"].as_str().unwrap(),
+            format!("{}****{}", &mobile[..3], &mobile[7..])
+        );
+        assert!(
+            !m.to_string().contains(mobile),
+            "the outbox holds the number: {m}"
+        );
+    }
+    messages
+}
+
+/// The codes the outbox holds for `mobile`, oldest first (notices, which carry no code, left
+/// out).
+async fn outbox_codes(app: &TestApp, mobile: &str) -> Vec<String> {
+    outbox_messages(app, mobile)
+        .await
         .iter()
         .filter(|m| m["params"][0][0] == "code")
-        .map(|m| {
-            assert_eq!(
-                m["to_masked"].as_str().unwrap(),
-                format!("{}****{}", &mobile[..3], &mobile[7..])
-            );
-            assert!(
-                !m.to_string().contains(mobile),
-                "the outbox holds the number: {m}"
-            );
-            m["params"][0][1].as_str().unwrap().to_owned()
-        })
+        .map(|m| m["params"][0][1].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -14,8 +14,8 @@ use yinxin_store::testing::TestDb;
 
 use crate::TestApp;
 use crate::certificates::verified_person;
-use crate::idv::{clean_person, consent_to, fixtures, registered_enterprise, verify};
-use crate::signing::{refused, sms_intent};
+use crate::idv::{clean_person, fixtures};
+use crate::signing::{refused, sealing_enterprise, sms_intent};
 
 /// A PDF of `n` A4 pages (classic xref table).
 pub(crate) fn pdf_of_pages(n: usize) -> Vec<u8> {
@@ -84,12 +84,6 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
     let app = TestApp::start(db).await;
     let f = fixtures(&app).await;
     let mobile = clean_person(&f)["mobile"].as_str().unwrap().to_owned();
-    let e = f["enterprises"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e.get("note").is_none() && e["expected"]["enterprise"] == "match")
-        .expect("a clean enterprise");
     let (token, stranger) = verified_person(&app).await;
     let (s, cert) = app
         .post_as(
@@ -260,33 +254,7 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
     );
 
     // The enterprise seals next, across the pages, to B-LTA — with its own authorization.
-    let ent = registered_enterprise(&app, &token, e).await;
-    consent_to(&app, &token, "idv_enterprise").await;
-    let (s, v) = verify(
-        &app,
-        &token,
-        &json!({"method": "enterprise", "enterprise_id": ent}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let (s, ecert) = app
-        .post_as(
-            "/api/v1/certificates",
-            &token,
-            &json!({"hosted_key": "p256", "profile": "enterprise_signing", "algorithm": "p256", "enterprise": ent}),
-        )
-        .await;
-    assert_eq!(s, 201, "{ecert}");
-    let eserial = ecert["serial"].as_str().unwrap().to_owned();
-    let (s, seal) = app
-        .post_as(
-            &format!("/api/v1/enterprises/{ent}/seals"),
-            &token,
-            &json!({"category": "contract"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{seal}");
-    let seal_id = seal["id"].as_str().unwrap().to_owned();
+    let (ent, eserial, seal_id) = sealing_enterprise(&app, &f, &token, "p256").await;
     let v1_path = format!("/api/v1/documents/{v1}/signatures");
     let sealing = json!({"certificate": eserial, "enterprise": ent, "seal": seal_id,
         "purpose": "contract_signing", "appearance": "cross_page_seal", "page": 1,

@@ -12,8 +12,8 @@ use yinxin_store::testing::TestDb;
 
 use crate::TestApp;
 use crate::documents::{content_of, pdf_of_pages, tool, upload, verify_pdf};
-use crate::idv::{carrier, consent_to, fixtures, registered_enterprise, signed_up_as, verify};
-use crate::signing::{refused, sms_intent};
+use crate::idv::{carrier, clean_persons, consent_to, fixtures, signed_up_as, verify};
+use crate::signing::{hosted_certificate, refused, sealing_enterprise, sms_intent};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -22,40 +22,13 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// The fixture persons whose every check matches.
-fn clean_persons(f: &Value) -> Vec<&Value> {
-    f["persons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| {
-            p.get("note").is_none()
-                && p["expected"]["carrier"] == "match"
-                && p["expected"]["bank_card"] == "match"
-                && p["expected"]["face"] == "match"
-        })
-        .collect()
-}
-
-/// The notices (not codes) the outbox holds for `mobile`: their first parameter.
+/// The notices (not codes) the outbox holds for `mobile`.
 async fn notices(app: &TestApp, mobile: &str) -> Vec<Value> {
-    let (s, body) = app
-        .json(&format!("/api/v1/dev/sms-outbox?mobile={mobile}"))
-        .await;
-    assert_eq!(s, 200, "{body}");
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
+    crate::outbox_messages(app, mobile)
+        .await
+        .into_iter()
         .filter(|m| m["params"][0][0] == "envelope")
-        .cloned()
         .collect()
-}
-
-async fn hosted(app: &TestApp, token: &str, body: Value) -> String {
-    let (s, cert) = app.post_as("/api/v1/certificates", token, &body).await;
-    assert_eq!(s, 201, "{cert}");
-    cert["serial"].as_str().unwrap().to_owned()
 }
 
 fn kinds(view: &Value) -> Vec<String> {
@@ -84,16 +57,16 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
     let [(id_a, token_a, mobile_a), (id_b, token_b, mobile_b)] =
         <[_; 2]>::try_from(people).unwrap();
     let (_, stranger) = app.signed_up(7).await;
-    let serial_a = hosted(
+    let serial_a = hosted_certificate(
         &app,
         &token_a,
-        json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}),
+        &json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}),
     )
     .await;
-    let serial_b = hosted(
+    let serial_b = hosted_certificate(
         &app,
         &token_b,
-        json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}),
+        &json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"}),
     )
     .await;
     let (s, image) = app
@@ -107,36 +80,7 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
     let image_b = image["id"].as_str().unwrap().to_owned();
 
     // The enterprise, its certificate, its seal, and A's authorization to apply it.
-    let e = f["enterprises"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e.get("note").is_none() && e["expected"]["enterprise"] == "match")
-        .expect("a clean enterprise");
-    let ent = registered_enterprise(&app, &token_a, e).await;
-    consent_to(&app, &token_a, "idv_enterprise").await;
-    let (s, v) = verify(
-        &app,
-        &token_a,
-        &json!({"method": "enterprise", "enterprise_id": ent}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let eserial = hosted(
-        &app,
-        &token_a,
-        json!({"hosted_key": "p256", "profile": "enterprise_signing", "algorithm": "p256", "enterprise": ent}),
-    )
-    .await;
-    let (s, seal) = app
-        .post_as(
-            &format!("/api/v1/enterprises/{ent}/seals"),
-            &token_a,
-            &json!({"category": "contract"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{seal}");
-    let seal_id = seal["id"].as_str().unwrap().to_owned();
+    let (ent, eserial, seal_id) = sealing_enterprise(&app, &f, &token_a, "p256").await;
     let (s, grant) = app
         .post_as(
             &format!("/api/v1/enterprises/{ent}/seals/{seal_id}/authorizations"),

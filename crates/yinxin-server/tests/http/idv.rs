@@ -50,18 +50,26 @@ async fn control(app: &TestApp, i: usize, change: Value) {
     assert_eq!(r.status(), 200);
 }
 
-/// The first person whose every check is expected to match.
-pub(crate) fn clean_person(f: &Value) -> &Value {
+/// The fixture persons whose every check is expected to match.
+pub(crate) fn clean_persons(f: &Value) -> Vec<&Value> {
     f["persons"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| {
+        .filter(|p| {
             p.get("note").is_none()
                 && p["expected"]["carrier"] == "match"
                 && p["expected"]["bank_card"] == "match"
                 && p["expected"]["face"] == "match"
         })
+        .collect()
+}
+
+/// The first person whose every check is expected to match.
+pub(crate) fn clean_person(f: &Value) -> &Value {
+    clean_persons(f)
+        .first()
+        .copied()
         .expect("a person whose checks all match")
 }
 

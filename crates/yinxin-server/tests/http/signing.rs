@@ -83,7 +83,53 @@ pub(crate) async fn sms_intent(app: &TestApp, token: &str, mobile: &str, body: &
     id
 }
 
-async fn hosted_certificate(app: &TestApp, token: &str, body: &Value) -> String {
+/// The first fixture enterprise whose check matches.
+pub(crate) fn clean_enterprise(f: &Value) -> &Value {
+    f["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e.get("note").is_none() && e["expected"]["enterprise"] == "match")
+        .expect("a clean enterprise")
+}
+
+/// The clean fixture enterprise registered and verified by `token`'s person (its legal
+/// representative), with a hosted `alg` certificate and a contract seal: (enterprise, serial,
+/// seal). Nobody is authorized to apply the seal yet.
+pub(crate) async fn sealing_enterprise(
+    app: &TestApp,
+    f: &Value,
+    token: &str,
+    alg: &str,
+) -> (String, String, String) {
+    let ent = registered_enterprise(app, token, clean_enterprise(f)).await;
+    consent_to(app, token, "idv_enterprise").await;
+    let (s, v) = verify(
+        app,
+        token,
+        &json!({"method": "enterprise", "enterprise_id": ent}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let serial = hosted_certificate(
+        app,
+        token,
+        &json!({"hosted_key": alg, "profile": "enterprise_signing", "algorithm": alg, "enterprise": ent}),
+    )
+    .await;
+    let (s, seal) = app
+        .post_as(
+            &format!("/api/v1/enterprises/{ent}/seals"),
+            token,
+            &json!({"category": "contract"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{seal}");
+    let seal_id = seal["id"].as_str().unwrap().to_owned();
+    (ent, serial, seal_id)
+}
+
+pub(crate) async fn hosted_certificate(app: &TestApp, token: &str, body: &Value) -> String {
     let (s, cert) = app.post_as("/api/v1/certificates", token, body).await;
     assert_eq!(s, 201, "{cert}");
     cert["serial"].as_str().unwrap().to_owned()
@@ -495,34 +541,9 @@ async fn seals_are_applied_under_their_authorization_only(db: &TestDb) {
     let app = TestApp::start(db).await;
     let f = fixtures(&app).await;
     let mobile = clean_person(&f)["mobile"].as_str().unwrap().to_owned();
-    let e = f["enterprises"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e.get("note").is_none() && e["expected"]["enterprise"] == "match")
-        .expect("a clean enterprise");
     let (token, stranger) = verified_person(&app).await;
-    let ent = registered_enterprise(&app, &token, e).await;
-    consent_to(&app, &token, "idv_enterprise").await;
-    let (s, v) = verify(
-        &app,
-        &token,
-        &json!({"method": "enterprise", "enterprise_id": ent}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let serial = hosted_certificate(
-        &app,
-        &token,
-        &json!({"hosted_key": "sm2", "profile": "enterprise_signing", "algorithm": "sm2", "enterprise": ent}),
-    )
-    .await;
+    let (ent, serial, seal_id) = sealing_enterprise(&app, &f, &token, "sm2").await;
     let seals = format!("/api/v1/enterprises/{ent}/seals");
-    let (s, seal) = app
-        .post_as(&seals, &token, &json!({"category": "contract"}))
-        .await;
-    assert_eq!(s, 201, "{seal}");
-    let seal_id = seal["id"].as_str().unwrap().to_owned();
     let digest = "5a".repeat(32);
     let body = |purpose: &str, intent: Option<&str>| {
         let mut b = json!({"certificate": serial, "enterprise": ent, "seal": seal_id,
