@@ -1223,6 +1223,27 @@ impl CertificateAuthority {
         }
     }
 
+    /// An OCSP response (DER) for the certificate `serial` (hex, as recorded) of issuing CA
+    /// `ca_id`, with a SHA-256 CertID: the validation data a B-LT signature carries in its /DSS
+    /// (ETSI EN 319 142-1), signed by the same delegated responder that answers `/pki/ocsp`.
+    pub async fn ocsp_for(&self, ca_id: &str, serial: &str) -> Result<Vec<u8>, CaError> {
+        let ca = self
+            .issuing_cas()
+            .find(|c| c.record.id == ca_id)
+            .ok_or(CaError::NotFound)?;
+        let serial = hex::decode(serial)
+            .map_err(|_| CaError::Internal(format!("a recorded serial {serial:?} is not hex")))?;
+        let id = ca
+            .responder
+            .cert_id(crate::ocsp::CertIdHash::Sha256, &serial)?;
+        let req = OcspRequest {
+            cert_ids: vec![id],
+            nonce: None,
+            signed: false,
+        };
+        self.ocsp_answer(&req).await?.ok_or(CaError::NotFound)
+    }
+
     async fn ocsp_answer(&self, req: &OcspRequest) -> Result<Option<Vec<u8>>, CaError> {
         let Some(first) = req.cert_ids.first() else {
             return Ok(None);

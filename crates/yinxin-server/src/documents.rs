@@ -456,15 +456,20 @@ pub(crate) async fn sign_pdf(
     } else {
         None
     };
-    let crls = if level >= PadesLevel::BLt {
-        vec![
-            crate::certificates::ca(state)?
-                .crl(&u.key.record.ca_id)
-                .await
-                .map_err(ApiError::from)?,
-        ]
+    // B-LT: the issuing CA's CRL and an OCSP response for the signer's certificate, from the
+    // CA itself (its delegated responder), into /DSS.
+    let (crls, ocsp_responses) = if level >= PadesLevel::BLt {
+        let ca = crate::certificates::ca(state)?;
+        (
+            vec![ca.crl(&u.key.record.ca_id).await.map_err(ApiError::from)?],
+            vec![
+                ca.ocsp_for(&u.key.record.ca_id, &u.key.record.serial)
+                    .await
+                    .map_err(ApiError::from)?,
+            ],
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let (signer, cert, chain) = (
         u.key.signer.clone(),
@@ -505,7 +510,7 @@ pub(crate) async fn sign_pdf(
                 &out,
                 &pades::ValidationData {
                     certificates,
-                    ocsp_responses: Vec::new(),
+                    ocsp_responses,
                     crls,
                 },
             )?;

@@ -301,6 +301,36 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
     let (s, signed) = content(&app, &token, &v2).await;
     assert_eq!(s, 200);
     assert!(signed.starts_with(&original), "incremental updates only");
+    // B-LT put the CA's OCSP response for the seal's certificate in /DSS: OpenSSL reads it as
+    // a successful response saying "good" for that serial.
+    {
+        use yinxin_sign::pdf::{Document, Limits, Object, decode};
+        let doc = Document::parse(&signed).unwrap();
+        let dss = doc
+            .dict(doc.catalog().unwrap().get(b"DSS").unwrap(), "dss")
+            .unwrap();
+        let Object::Array(ocsps) = doc.resolve(dss.get(b"OCSPs").unwrap()).unwrap() else {
+            panic!("/OCSPs is not an array");
+        };
+        assert_eq!(ocsps.len(), 1);
+        let Object::Stream(st) = doc.resolve(&ocsps[0]).unwrap() else {
+            panic!("an OCSP entry that is not a stream");
+        };
+        std::fs::write(p("dss-ocsp.der"), decode(&st, &Limits::default()).unwrap()).unwrap();
+        let (ok, out) = tool(
+            "openssl",
+            &["ocsp", "-noverify", "-resp_text", "-respin"],
+            &p("dss-ocsp.der"),
+        );
+        assert!(ok, "openssl ocsp: {out}");
+        assert!(out.contains("Response Status: successful"), "{out}");
+        assert!(out.contains("Cert Status: good"), "{out}");
+        assert!(
+            out.to_ascii_lowercase()
+                .contains(&format!("serial number: {}", eserial.to_ascii_lowercase())),
+            "{out}"
+        );
+    }
 
     // Every signature intact, by the service's verifier…
     let report = verify_pdf(&app, signed.clone()).await;
