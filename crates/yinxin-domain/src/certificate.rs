@@ -154,7 +154,11 @@ pub trait CertificateRepo: Send + Sync + std::fmt::Debug {
     /// Every CA record, oldest first.
     async fn cas(&self) -> StoreResult<Vec<CaRecord>>;
     /// Records an issued certificate. A serial that exists is a [`crate::repo::StoreError::Conflict`].
-    async fn insert_certificate(&self, record: &CertificateRecord) -> StoreResult<()>;
+    async fn insert_certificate(
+        &self,
+        record: &CertificateRecord,
+        evidence: Option<&crate::ledger::EvidenceEntry>,
+    ) -> StoreResult<()>;
     /// The certificate of a serial (lower-case hex).
     async fn certificate(&self, serial: &str) -> StoreResult<Option<CertificateRecord>>;
     /// The certificate of a SHA-256 fingerprint (lower-case hex).

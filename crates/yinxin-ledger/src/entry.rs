@@ -38,6 +38,18 @@ impl Salt {
     }
 }
 
+impl Salt {
+    /// The salt of part `n` of a record: `SHA-256(salt || n)`. An entry's commitments each use
+    /// their own part salt, so that one stored salt per record opens them all and no two
+    /// commitments share a salt (docs/LEDGER.md).
+    pub fn part(&self, n: u8) -> Salt {
+        let mut h = Sha256::new();
+        h.update(self.0);
+        h.update([n]);
+        Salt(h.finalize().into())
+    }
+}
+
 impl std::fmt::Debug for Salt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Salt(…)")

@@ -354,6 +354,43 @@ fn from_unix(s: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(s).unwrap_or(0))
 }
 
+/// The evidence entry of an issuance (issue 7 item 2; EVID-1): type 1, or type 2 for a renewal,
+/// committing under part salt 1 of a fresh salt to the certificate's DER and, for a renewal,
+/// under part salt 2 to the renewed certificate's serial (hex, as recorded). Stored with the
+/// record, in its transaction, salt beside it (`evidence_salts`, kind `certificate`, the serial).
+fn issuance_evidence(
+    record: &CertificateRecord,
+    der: &[u8],
+) -> Result<yinxin_domain::ledger::EvidenceEntry, CaError> {
+    use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+    let salt = Salt::random();
+    let certificate = Commitment::to(&salt.part(1), der);
+    let body = match &record.renews {
+        Some(old) => EntryBody::CertificateRenewed {
+            certificate,
+            renews: Commitment::to(&salt.part(2), old.as_bytes()),
+        },
+        None => EntryBody::CertificateIssued { certificate },
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let entry = Entry {
+        time_ms: now_ms,
+        body,
+    }
+    .encode()
+    .map_err(|e| CaError::Internal(format!("evidence entry: {e}")))?;
+    Ok(yinxin_domain::ledger::EvidenceEntry {
+        kind: "certificate",
+        record_id: record.serial.clone(),
+        salt: salt.0,
+        entry,
+        queued_at_ms: now_ms,
+    })
+}
+
 /// When a certificate record may first be deleted (CERT-7): the inventory's retention rule of the
 /// subscriber certificate — so many years after expiry (366-day years, so that leap days never
 /// make it early) — read from the declaration, so that the rule stated in the privacy notice is
@@ -891,7 +928,8 @@ impl CertificateAuthority {
             retain_until: retain_until(not_after),
             revocation: None,
         };
-        match self.repo.insert_certificate(&record).await {
+        let evidence = issuance_evidence(&record, &der)?;
+        match self.repo.insert_certificate(&record, Some(&evidence)).await {
             Ok(()) => Ok((record, der)),
             // The serial is 126 random bits: a conflict is the one-renewal index.
             Err(StoreError::Conflict(_)) if record.renews.is_some() => Err(CaError::Refused(

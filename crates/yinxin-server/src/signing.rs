@@ -493,17 +493,6 @@ pub(crate) fn signature_record(
     }
 }
 
-/// The part salt `part` of a record's salt: `SHA-256(salt || part)`, so that each commitment of
-/// an entry has its own salt and one stored salt opens them all (docs/LEDGER.md).
-pub(crate) fn part_salt(salt: &[u8; 32], part: u8) -> yinxin_ledger::entry::Salt {
-    let mut input = salt.to_vec();
-    input.push(part);
-    let d = DigestAlgorithm::Sha256.digest(&input);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&d);
-    yinxin_ledger::entry::Salt(out)
-}
-
 /// The evidence entry of a signature (issue 7 item 2; EVID-1): type 4 for a person's signature,
 /// type 5 for a seal, committing under part salts 1, 2, 3 of a fresh salt to — the signature
 /// (`signed`: the CMS DER, or the signed PDF), the digest signed, and the intent's id (for a
@@ -515,14 +504,14 @@ pub(crate) fn signature_evidence(
     signed: &[u8],
 ) -> Result<yinxin_domain::ledger::EvidenceEntry, ApiError> {
     use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
-    let salt = Salt::random().0;
-    let document = Commitment::to(&part_salt(&salt, 2), &record.digest);
+    let salt = Salt::random();
+    let document = Commitment::to(&salt.part(2), &record.digest);
     let allowed_by = record
         .intent
         .as_deref()
         .or(record.seal_authorization.as_deref())
         .unwrap_or_default();
-    let intent = Commitment::to(&part_salt(&salt, 3), allowed_by.as_bytes());
+    let intent = Commitment::to(&salt.part(3), allowed_by.as_bytes());
     let body = match &record.seal {
         Some(seal) => {
             let mut seal_use = format!(
@@ -533,13 +522,13 @@ pub(crate) fn signature_evidence(
             .into_bytes();
             seal_use.extend_from_slice(signed);
             EntryBody::SealUse {
-                seal_use: Commitment::to(&part_salt(&salt, 1), &seal_use),
+                seal_use: Commitment::to(&salt.part(1), &seal_use),
                 document,
                 intent,
             }
         }
         None => EntryBody::Signature {
-            signature: Commitment::to(&part_salt(&salt, 1), signed),
+            signature: Commitment::to(&salt.part(1), signed),
             document,
             intent,
         },
@@ -553,7 +542,7 @@ pub(crate) fn signature_evidence(
     Ok(yinxin_domain::ledger::EvidenceEntry {
         kind: "signature",
         record_id: record.id.clone(),
-        salt,
+        salt: salt.0,
         entry,
         queued_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -5,6 +5,7 @@ use yinxin_domain::AccountId;
 use yinxin_domain::certificate::{
     CaRecord, CaRole, CertificateRecord, CertificateRepo, Revocation, RevokedSerial,
 };
+use yinxin_domain::ledger::EvidenceEntry;
 use yinxin_domain::relying::{AppDisclosureRecord, RelyingAppRecord, RelyingAppRepo};
 use yinxin_domain::repo::{StoreError, StoreResult};
 
@@ -331,13 +332,36 @@ macro_rules! certificate_repo {
                 rows.into_iter().map(ca_of).collect()
             }
 
-            async fn insert_certificate(&self, c: &CertificateRecord) -> StoreResult<()> {
+            async fn insert_certificate(
+                &self,
+                c: &CertificateRecord,
+                evidence: Option<&EvidenceEntry>,
+            ) -> StoreResult<()> {
                 if let Some(writer) = &self.certificate_writer {
-                    return writer.insert(c).await;
+                    return writer.insert(c, evidence).await;
                 }
-                Self::insert_certificate_row(&self.pool, c)
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                Self::insert_certificate_row(&mut *tx, c)
                     .await
-                    .map_err(db_err)
+                    .map_err(db_err)?;
+                if let Some(e) = evidence {
+                    sqlx::query(
+                        "INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)",
+                    )
+                    .bind(e.kind)
+                    .bind(&e.record_id)
+                    .bind(e.salt.as_slice())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    sqlx::query("INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)")
+                        .bind(&e.entry)
+                        .bind(e.queued_at_ms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
             }
 
             async fn certificate(&self, serial: &str) -> StoreResult<Option<CertificateRecord>> {

@@ -22,6 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 use yinxin_domain::certificate::CertificateRecord;
+use yinxin_domain::ledger::EvidenceEntry;
 use yinxin_domain::repo::{StoreError, StoreResult};
 
 use crate::certificates::INSERT_CERTIFICATE;
@@ -31,6 +32,7 @@ const MAX_BATCH: usize = 256;
 
 struct Job {
     record: CertificateRecord,
+    evidence: Option<EvidenceEntry>,
     done: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -57,12 +59,17 @@ impl CertificateWriter {
     }
 
     /// Inserts `record`; returns once the transaction holding it has committed (or failed).
-    pub(crate) async fn insert(&self, record: &CertificateRecord) -> StoreResult<()> {
+    pub(crate) async fn insert(
+        &self,
+        record: &CertificateRecord,
+        evidence: Option<&EvidenceEntry>,
+    ) -> StoreResult<()> {
         let stopped = || StoreError::Unavailable("the certificate writer has stopped".into());
         let (done, answer) = oneshot::channel();
         self.jobs
             .send(Job {
                 record: record.clone(),
+                evidence: evidence.cloned(),
                 done,
             })
             .await
@@ -203,7 +210,25 @@ fn insert_all(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResu
             c.key_destroyed_at,
         ]);
         match inserted {
-            Ok(_) => results.push(Ok(())),
+            Ok(_) => {
+                // The record's evidence entry and salt, in the same transaction; a failure here
+                // fails the batch (it is not a refusal of this row alone).
+                if let Some(e) = &job.evidence {
+                    conn.prepare_cached(
+                        "INSERT INTO evidence_salts (kind, record_id, salt) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(rusqlite::params![
+                        e.kind,
+                        e.record_id,
+                        e.salt.as_slice()
+                    ])?;
+                    conn.prepare_cached(
+                        "INSERT INTO ledger_pending (entry, queued_at) VALUES (?1, ?2)",
+                    )?
+                    .execute(rusqlite::params![e.entry, e.queued_at_ms])?;
+                }
+                results.push(Ok(()))
+            }
             // SQLite aborted this statement alone and kept the transaction (a constraint):
             // this row fails, the others go on. If the transaction is gone (a trigger's
             // RAISE(ROLLBACK), a full disk), the rows before were rolled back with it, and
@@ -256,6 +281,7 @@ mod tests {
             .into_iter()
             .map(|record| Job {
                 record,
+                evidence: None,
                 done: oneshot::channel().0,
             })
             .collect()

@@ -408,7 +408,7 @@ async fn insert_at_once(
         .cloned()
         .map(|r| {
             let repo = repo.clone();
-            tokio::spawn(async move { repo.insert_certificate(&r).await })
+            tokio::spawn(async move { repo.insert_certificate(&r, None).await })
         })
         .collect();
     let mut results = Vec::new();
@@ -478,7 +478,7 @@ async fn certificate_rows_commit_in_groups_and_refusals_stay_their_own(db: &Test
         assert!(results.iter().filter(|r| r.is_ok()).count() < 100);
         // Rows go in again once nothing poisons them.
         let late = certificate("cc", "fp-cc");
-        repo.insert_certificate(&late).await.unwrap();
+        repo.insert_certificate(&late, None).await.unwrap();
         assert_eq!(repo.certificate("cc").await.unwrap(), Some(late));
     }
 }

@@ -464,6 +464,45 @@ async fn hosted_keys_event_certificates_and_renewal(db: &TestDb) {
         "{renewed}"
     );
     assert_eq!(renewed["hosted_key"], true);
+    // Every issuance queued its evidence with its record (issue 7 item 2): the renewal's entry
+    // opens, with the salt stored beside the record, to its DER and to the serial it renews.
+    {
+        use base64::Engine;
+        use yinxin_ledger::entry::{Entry, EntryBody, Salt};
+        let log = app.state.log.clone().unwrap();
+        log.sequence(1000, 1_900_000_000_000).await.unwrap();
+        let new_serial = renewed["serial"].as_str().unwrap();
+        let salt = Salt(
+            db.stores
+                .ledger
+                .evidence_salt("certificate", new_serial)
+                .await
+                .unwrap()
+                .expect("the salt beside the certificate record"),
+        );
+        let pem = renewed["certificate_pem"].as_str().unwrap();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let mut issued = 0;
+        let mut found = 0;
+        for i in 0..log.size().await.unwrap() {
+            match Entry::decode(&log.entry(i).await.unwrap()).unwrap().body {
+                EntryBody::CertificateIssued { .. } => issued += 1,
+                EntryBody::CertificateRenewed {
+                    certificate,
+                    renews,
+                } if certificate.opens_to(&salt.part(1), &der) => {
+                    assert!(renews.opens_to(&salt.part(2), serial.as_bytes()));
+                    found += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(found, 1, "the renewal's entry");
+        assert!(issued >= 1, "the issuance it renews: {issued}");
+    }
     let (s, v) = app
         .post_as(&renewal, &token, &json!({"same_key": true}))
         .await;
