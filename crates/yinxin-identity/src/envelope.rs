@@ -143,6 +143,16 @@ impl Accounts {
                 }
             }
         }
+        // Every envelope sends SMS notices to people the sender names: bounded per sender.
+        self.rate_limit(
+            "envelope-account",
+            &owner.id.to_string(),
+            self.config.envelopes_per_account_per_hour,
+            3600,
+            at,
+            "too many envelopes sent by this account",
+        )
+        .await?;
         let envelope = Envelope {
             id: uuid::Uuid::new_v4().to_string(),
             owner: owner.id,

@@ -71,6 +71,8 @@ pub struct AccountsConfig {
     pub envelope_max_seconds: i64,
     /// Shortest life of an envelope, in seconds.
     pub envelope_min_seconds: i64,
+    /// Envelopes an account may send per hour (each sends SMS notices to its signers).
+    pub envelopes_per_account_per_hour: u32,
     /// Seconds a confirmation of intent may be confirmed and then used (issue 6 item 3).
     pub intent_seconds: i64,
     /// Confirmations of intent an account may start per hour.
@@ -105,6 +107,7 @@ impl Default for AccountsConfig {
             sms_envelope_template: "SMS_ENVELOPE_TURN",
             envelope_max_seconds: 30 * 86_400,
             envelope_min_seconds: 60,
+            envelopes_per_account_per_hour: 60,
             intent_seconds: 300,
             intents_per_account_per_hour: 120,
             agent_authorization_max_days: 730,

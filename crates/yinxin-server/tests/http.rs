@@ -114,6 +114,7 @@ fn test_accounts_config() -> AccountsConfig {
         sms_per_mobile_per_hour: 3,
         sms_per_address_per_hour: 200,
         envelope_min_seconds: 1,
+        envelopes_per_account_per_hour: 6,
         ..AccountsConfig::default()
     }
 }

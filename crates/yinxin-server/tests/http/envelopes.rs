@@ -565,6 +565,20 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         .await;
     assert_eq!(expired["envelope"]["state"], "expired");
     assert_eq!(kinds(&expired).last().map(String::as_str), Some("expired"));
+
+    // Sending is limited per account (each envelope sends SMS notices): five sent so far, the
+    // test's limit is six an hour; the seventh is refused and notifies nobody.
+    let again = envelope("sequential", json!([person_b]));
+    let (s, _) = app.post_as("/api/v1/envelopes", &token_a, &again).await;
+    assert_eq!(s, 201);
+    let before = notices(&app, &mobile_b).await.len();
+    refused(
+        &app.post_as("/api/v1/envelopes", &token_a, &again).await,
+        429,
+        "RATE_LIMITED",
+        "too many envelopes",
+    );
+    assert_eq!(notices(&app, &mobile_b).await.len(), before);
     assert_eq!(app.json("/healthz").await.0, 200);
 }
 
