@@ -179,43 +179,61 @@ impl Accounts {
         self.repo.insert_envelope(&envelope).await?;
         tracing::info!(account = %owner.id, envelope = %envelope.id, signers = envelope.signers.len(), "envelope sent");
         let first: Vec<EnvelopeSigner> = envelope.turn(at).into_iter().cloned().collect();
-        self.notify(&envelope, &first, at).await?;
+        self.notify(&envelope, &first, at).await;
         let events = self.repo.events(&envelope.id).await?;
         Ok((envelope, events))
     }
 
-    /// Tells each of `signers` it is their turn, by SMS, and records it.
-    async fn notify(&self, e: &Envelope, signers: &[EnvelopeSigner], at: i64) -> ServiceResult<()> {
+    /// Tells each of `signers` it is their turn, by SMS, and records it. Best effort: it runs
+    /// after what it announces is stored, so a failure is logged (ids only) and not returned —
+    /// the signer still finds the envelope in their list.
+    async fn notify(&self, e: &Envelope, signers: &[EnvelopeSigner], at: i64) {
         for s in signers {
-            let Some(account) = self.repo.account(s.account).await? else {
-                continue;
-            };
-            let Some(mobile) = self
-                .vault
-                .get_string(account.subject, &PERSON_MOBILE)
-                .await?
-            else {
-                continue;
-            };
-            let mobile = Zeroizing::new(mobile.expose(Purpose::ElectronicSigning)?.to_string());
-            let short: String = e.id.chars().take(8).collect();
-            self.send_notice(
-                &mobile,
-                self.config.sms_envelope_template,
-                &[("envelope", &short)],
+            if let Err(err) = self.notify_one(e, s, at).await {
+                tracing::warn!(envelope = %e.id, position = s.position, error = %err, "envelope notice not sent");
+            }
+        }
+    }
+
+    async fn notify_one(&self, e: &Envelope, s: &EnvelopeSigner, at: i64) -> ServiceResult<()> {
+        let Some(account) = self.repo.account(s.account).await? else {
+            return Ok(());
+        };
+        let Some(mobile) = self
+            .vault
+            .get_string(account.subject, &PERSON_MOBILE)
+            .await?
+        else {
+            return Ok(());
+        };
+        let mobile = Zeroizing::new(mobile.expose(Purpose::ElectronicSigning)?.to_string());
+        // However many senders name them, a person gets a bounded number of notices.
+        self.rate_limit(
+            "envelope-notice-mobile",
+            &mobile,
+            self.config.envelope_notices_per_mobile_per_hour,
+            3600,
+            at,
+            "too many envelope notices to this number",
+        )
+        .await?;
+        let short: String = e.id.chars().take(8).collect();
+        self.send_notice(
+            &mobile,
+            self.config.sms_envelope_template,
+            &[("envelope", &short)],
+        )
+        .await?;
+        self.repo
+            .push_event(
+                &e.id,
+                EnvelopeEventKind::Notified,
+                Some(s.account),
+                Some(s.position),
+                None,
+                at,
             )
             .await?;
-            self.repo
-                .push_event(
-                    &e.id,
-                    EnvelopeEventKind::Notified,
-                    Some(s.account),
-                    Some(s.position),
-                    None,
-                    at,
-                )
-                .await?;
-        }
         Ok(())
     }
 
@@ -249,7 +267,18 @@ impl Accounts {
 
     /// The envelopes `account` sent or signs in, newest first.
     pub async fn envelopes_of(&self, account: &AccountRecord) -> ServiceResult<Vec<Envelope>> {
-        Ok(self.repo.envelopes_of(account.id, 200).await?)
+        let at = now();
+        let mut out = self.repo.envelopes_of(account.id, 200).await?;
+        for e in &mut out {
+            if e.state == EnvelopeState::Sent && e.state_at(at) == EnvelopeState::Expired {
+                self.repo
+                    .close_envelope(&e.id, EnvelopeState::Expired, None, None, at)
+                    .await?;
+                e.state = EnvelopeState::Expired;
+                e.closed_at = Some(at);
+            }
+        }
+        Ok(out)
     }
 
     /// The envelope's current version and its bytes (opened under the owner's subject).
@@ -312,6 +341,13 @@ impl Accounts {
                     "envelope: it is {}; nothing more is signed in it",
                     state.as_str()
                 ),
+            )
+            .into());
+        }
+        if e.signer_of(account.id).is_empty() {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "envelope: you are not one of its signers",
             )
             .into());
         }
@@ -402,6 +438,21 @@ impl Accounts {
             Ok(()) => {}
             Err(EnvelopeRefusal::Intent(r)) => return Err(intent_refused(r).into()),
             Err(EnvelopeRefusal::Moved) => {
+                let state = self
+                    .repo
+                    .envelope(&e.id)
+                    .await?
+                    .map_or(EnvelopeState::Sent, |x| x.state_at(now()));
+                if state != EnvelopeState::Sent {
+                    return Err(DomainError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "envelope: it is {} now; nothing more is signed in it",
+                            state.as_str()
+                        ),
+                    )
+                    .into());
+                }
                 return Err(DomainError::new(
                     ErrorCode::Conflict,
                     "envelope: it changed while you signed (another signature, or it closed); \
@@ -413,14 +464,15 @@ impl Accounts {
         tracing::info!(envelope = %e.id, position = signer.position, signature = %record.id, completes, "envelope signed");
         if !completes {
             let before: Vec<u32> = e.turn(now()).iter().map(|s| s.position).collect();
-            if let Some(after) = self.repo.envelope(&e.id).await? {
+            // Stored already: a failure to read it back only skips the notices.
+            if let Ok(Some(after)) = self.repo.envelope(&e.id).await {
                 let next: Vec<EnvelopeSigner> = after
                     .turn(now())
                     .into_iter()
                     .filter(|s| !before.contains(&s.position))
                     .cloned()
                     .collect();
-                self.notify(&after, &next, now()).await?;
+                self.notify(&after, &next, now()).await;
             }
         }
         Ok(())

@@ -73,6 +73,8 @@ pub struct AccountsConfig {
     pub envelope_min_seconds: i64,
     /// Envelopes an account may send per hour (each sends SMS notices to its signers).
     pub envelopes_per_account_per_hour: u32,
+    /// Envelope notices a mobile number receives per hour, whoever sends (beyond: no SMS).
+    pub envelope_notices_per_mobile_per_hour: u32,
     /// Seconds a confirmation of intent may be confirmed and then used (issue 6 item 3).
     pub intent_seconds: i64,
     /// Confirmations of intent an account may start per hour.
@@ -108,6 +110,7 @@ impl Default for AccountsConfig {
             envelope_max_seconds: 30 * 86_400,
             envelope_min_seconds: 60,
             envelopes_per_account_per_hour: 60,
+            envelope_notices_per_mobile_per_hour: 20,
             intent_seconds: 300,
             intents_per_account_per_hour: 120,
             agent_authorization_max_days: 730,

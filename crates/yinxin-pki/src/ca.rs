@@ -376,8 +376,9 @@ fn issuance_evidence(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
+    // The entry's time is the record's (as for signatures).
     let entry = Entry {
-        time_ms: now_ms,
+        time_ms: record.issued_at.saturating_mul(1000),
         body,
     }
     .encode()

@@ -112,6 +112,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
+    let log_at_stop = log.clone();
     state = state
         .with_ca(ca, config.certificate_queries_per_minute)
         .with_tsa(Arc::new(tsa))
@@ -131,6 +132,10 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .context("server failed")?;
     sweep.abort();
     sequencer.abort();
+    // Another node may take the sequencer over at once, not after the lease runs out.
+    if let Err(e) = log_at_stop.step_down().await {
+        tracing::warn!(error = %e, "evidence log: the sequencer lease was not released");
+    }
     opened.stores.close().await;
     if let Some(sim) = sim {
         sim.shutdown().await;

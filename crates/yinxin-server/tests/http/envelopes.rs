@@ -549,6 +549,16 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
     assert_eq!(s, 201, "{exp}");
     let exp_id = exp["envelope"]["id"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    // The list shows it expired (and closes it, with its event)…
+    let (_, listed) = app.get_as("/api/v1/envelopes", &token_b).await;
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == exp_id.as_str())
+        .unwrap();
+    assert_eq!(mine["state"], "expired", "{mine}");
+    // …and nothing is signed in it.
     refused(
         &app.post_as(
             &format!("/api/v1/envelopes/{exp_id}/sign"),
