@@ -345,21 +345,7 @@ macro_rules! certificate_repo {
                     .await
                     .map_err(db_err)?;
                 if let Some(e) = evidence {
-                    sqlx::query(
-                        "INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)",
-                    )
-                    .bind(e.kind)
-                    .bind(&e.record_id)
-                    .bind(e.salt.as_slice())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    sqlx::query("INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)")
-                        .bind(&e.entry)
-                        .bind(e.queued_at_ms)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                    crate::ledger::queue_evidence!(tx, e);
                 }
                 tx.commit().await.map_err(db_err)
             }

@@ -214,18 +214,10 @@ fn insert_all(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResu
                 // The record's evidence entry and salt, in the same transaction; a failure here
                 // fails the batch (it is not a refusal of this row alone).
                 if let Some(e) = &job.evidence {
-                    conn.prepare_cached(
-                        "INSERT INTO evidence_salts (kind, record_id, salt) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(rusqlite::params![
-                        e.kind,
-                        e.record_id,
-                        e.salt.as_slice()
-                    ])?;
-                    conn.prepare_cached(
-                        "INSERT INTO ledger_pending (entry, queued_at) VALUES (?1, ?2)",
-                    )?
-                    .execute(rusqlite::params![e.entry, e.queued_at_ms])?;
+                    conn.prepare_cached(crate::ledger::INSERT_EVIDENCE_SALT)?
+                        .execute(rusqlite::params![e.kind, e.record_id, e.salt.as_slice()])?;
+                    conn.prepare_cached(crate::ledger::INSERT_PENDING)?
+                        .execute(rusqlite::params![e.entry, e.queued_at_ms])?;
                 }
                 results.push(Ok(()))
             }

@@ -217,20 +217,7 @@ macro_rules! record_in_tx {
             .execute(&mut *$tx)
             .await
             .map_err($crate::repos::db_err)?;
-            let evidence: &yinxin_domain::ledger::EvidenceEntry = $evidence;
-            sqlx::query("INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)")
-                .bind(evidence.kind)
-                .bind(&evidence.record_id)
-                .bind(evidence.salt.as_slice())
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::repos::db_err)?;
-            sqlx::query("INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)")
-                .bind(&evidence.entry)
-                .bind(evidence.queued_at_ms)
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::repos::db_err)?;
+            $crate::ledger::queue_evidence!($tx, $evidence);
             Ok(())
         }
     };

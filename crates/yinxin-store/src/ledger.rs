@@ -35,6 +35,37 @@ fn key_of(id: NodeId) -> StoreResult<i64> {
         .ok_or_else(|| StoreError::Corrupt(format!("ledger node {id:?} beyond the key space")))
 }
 
+/// The row of a record's evidence salt (migration 0024); `$`-numbered, so rusqlite (the
+/// certificate writer) binds it by position as sqlx does.
+pub(crate) const INSERT_EVIDENCE_SALT: &str =
+    "INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)";
+
+/// A pending entry of the log.
+pub(crate) const INSERT_PENDING: &str =
+    "INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)";
+
+/// Queues an evidence entry and stores its salt, inside the record's transaction `$tx`.
+macro_rules! queue_evidence {
+    ($tx:ident, $e:expr) => {{
+        let e: &yinxin_domain::ledger::EvidenceEntry = $e;
+        sqlx::query($crate::ledger::INSERT_EVIDENCE_SALT)
+            .bind(e.kind)
+            .bind(&e.record_id)
+            .bind(e.salt.as_slice())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::repos::db_err)?;
+        sqlx::query($crate::ledger::INSERT_PENDING)
+            .bind(&e.entry)
+            .bind(e.queued_at_ms)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::repos::db_err)?;
+    }};
+}
+
+pub(crate) use queue_evidence;
+
 macro_rules! ledger_repo {
     ($db:ty) => {
         #[async_trait]
