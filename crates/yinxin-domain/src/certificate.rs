@@ -168,8 +168,15 @@ pub trait CertificateRepo: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Option<CertificateRecord>>;
     /// A holder's certificates, newest first.
     async fn certificates_of(&self, holder: AccountId) -> StoreResult<Vec<CertificateRecord>>;
-    /// Marks a certificate revoked; `false` if it was already revoked or does not exist.
-    async fn revoke(&self, serial: &str, revocation: &Revocation) -> StoreResult<bool>;
+    /// Marks a certificate revoked and queues the revocation's evidence entry with its salt in
+    /// the same transaction (issue 7 item 2); `false` (and nothing written) if it was already
+    /// revoked or does not exist.
+    async fn revoke(
+        &self,
+        serial: &str,
+        revocation: &Revocation,
+        evidence: &crate::ledger::EvidenceEntry,
+    ) -> StoreResult<bool>;
     /// The revoked, unexpired-at-`now` certificates of an issuing CA, for its CRL.
     async fn revoked_of(&self, ca_id: &str, now: i64) -> StoreResult<Vec<RevokedSerial>>;
     /// Records that a hosted key was destroyed, on every certificate of that key (a same-key

@@ -109,8 +109,25 @@ pub struct EvidenceEntry {
     pub salt: [u8; 32],
     /// The entry, encoded (yinxin-ledger's canonical encoding).
     pub entry: Vec<u8>,
+    /// Its RFC 6962 leaf hash, stored beside the salt: how the record's proof bundle finds its
+    /// leaf once sequenced.
+    pub leaf_hash: NodeHash,
     /// Unix milliseconds of queueing.
     pub queued_at_ms: i64,
+}
+
+/// A receipt from an external anchor (issue 7 item 5; EVID-1) for the checkpoint of `size`:
+/// e.g. an RFC 3161 TimeStampToken over the SHA-256 of its signed note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorReceipt {
+    /// The size of the checkpoint anchored.
+    pub size: u64,
+    /// The anchor's configured name (`rfc3161:<url>` …).
+    pub anchor: String,
+    /// What the anchor gave back (for RFC 3161, the token's DER).
+    pub receipt: Vec<u8>,
+    /// Unix milliseconds when it was received.
+    pub anchored_at: i64,
 }
 
 /// Storage of the evidence log. Append-only: nothing here changes or removes a leaf, a node or
@@ -162,4 +179,29 @@ pub trait LedgerRepo: Send + Sync + std::fmt::Debug {
     /// The salt of the record `kind`/`record_id` whose entry was queued with it, if any (and
     /// not erased).
     async fn evidence_salt(&self, kind: &str, record_id: &str) -> StoreResult<Option<[u8; 32]>>;
+
+    /// The leaf hash of the entry queued with the record `kind`/`record_id`, if recorded (rows
+    /// from before migration 0025 have none) and not erased.
+    async fn evidence_leaf(&self, kind: &str, record_id: &str) -> StoreResult<Option<NodeHash>>;
+
+    /// The index of the first leaf whose hash is `leaf_hash`, if it is in the tree (an index
+    /// over the level-0 nodes: one lookup).
+    async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>>;
+
+    /// The checkpoint of the smallest size at least `size`, if any; with `anchored`, only
+    /// among checkpoints that have an anchor receipt.
+    async fn checkpoint_from(
+        &self,
+        size: u64,
+        anchored: bool,
+    ) -> StoreResult<Option<StoredCheckpoint>>;
+
+    /// Records an anchor receipt (of a checkpoint already stored).
+    async fn insert_anchor(&self, receipt: &AnchorReceipt) -> StoreResult<()>;
+
+    /// The receipts of the checkpoint of `size`, oldest first.
+    async fn anchors(&self, size: u64) -> StoreResult<Vec<AnchorReceipt>>;
+
+    /// The largest checkpoint size `anchor` has a receipt for.
+    async fn last_anchored(&self, anchor: &str) -> StoreResult<Option<u64>>;
 }

@@ -276,6 +276,30 @@ impl Entry {
         Ok(out)
     }
 
+    /// This entry as the evidence of the record `kind`/`record_id` blinded by `salt`, ready to be
+    /// queued in the record's own transaction: encoded, with its RFC 6962 leaf hash (stored
+    /// beside the salt, so that the record's proof bundle finds its leaf), queued now.
+    pub fn evidence(
+        &self,
+        kind: &'static str,
+        record_id: String,
+        salt: &Salt,
+    ) -> Result<yinxin_domain::ledger::EvidenceEntry, EntryError> {
+        let entry = self.encode()?;
+        let queued_at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        Ok(yinxin_domain::ledger::EvidenceEntry {
+            kind,
+            record_id,
+            salt: salt.0,
+            leaf_hash: crate::tree::leaf_hash(&entry),
+            entry,
+            queued_at_ms,
+        })
+    }
+
     /// Reads an encoded entry, refusing anything that is not exactly one canonical encoding.
     pub fn decode(bytes: &[u8]) -> Result<Self, EntryError> {
         let (&version, rest) = bytes

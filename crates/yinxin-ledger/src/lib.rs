@@ -11,8 +11,13 @@
 //! - [`log`] — the log over a [`LedgerRepo`](yinxin_domain::ledger::LedgerRepo): submit,
 //!   sequence (one sequencer per database, by a lease row), checkpoints refused unless they
 //!   extend the previous one, proofs, the start-up check.
+//! - [`bundle`] — proof bundles: a C2SP tlog-proof carrying the entry, with the anchors'
+//!   receipts; checked offline against the log's key.
+//! - [`anchor`] — external anchors of checkpoints (an RFC 3161 TSA, …).
 //! - [`memory`] — the storage in memory, for tests.
 
+pub mod anchor;
+pub mod bundle;
 pub mod entry;
 pub mod log;
 pub mod memory;

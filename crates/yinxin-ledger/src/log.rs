@@ -6,9 +6,16 @@
 use std::sync::Arc;
 
 use rand::RngCore;
-use yinxin_domain::ledger::{Integration, LedgerRepo, NodeHash, NodeId, StoredCheckpoint};
+use yinxin_domain::ledger::{
+    AnchorReceipt, Integration, LedgerRepo, NodeHash, NodeId, StoredCheckpoint,
+};
 use yinxin_domain::repo::StoreError;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::anchor::{Anchor, AnchorOutcome};
+use crate::bundle::{BUNDLE_FORMAT, Bundle, BundleAnchor, TlogProof};
 use crate::entry::{Entry, EntryError};
 use crate::note::{Checkpoint, LogKey, NoteError, NoteVerifier};
 use crate::tree::{self, Frontier, Range};
@@ -45,6 +52,9 @@ pub enum LedgerError {
     /// The checkpoint key could not be made or opened in the key store.
     #[error("checkpoint key: {0}")]
     Key(String),
+    /// What was asked for is not in the log (yet): the message names the parameter.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// A proof request refused by the tree's rules, as a refusal of the same field.
@@ -428,6 +438,120 @@ impl Log {
             .range_hashes(&tree::consistency_ranges(from, to), &[])
             .await?;
         Ok(proof)
+    }
+
+    /// The proof bundle of the leaf whose hash is `leaf_hash` (docs/LEDGER.md "Proof bundles"):
+    /// the entry, its audit path to a signed checkpoint — the first anchored checkpoint that
+    /// holds it, so that the anchors' receipts are over the very checkpoint in the bundle, or
+    /// else the latest — and those receipts. [`LedgerError::NotFound`] while the leaf is not yet
+    /// integrated or not yet under a signed checkpoint (each takes a second or two).
+    pub async fn bundle(&self, leaf_hash: &NodeHash) -> Result<Bundle, LedgerError> {
+        let index = self.repo.leaf_index(leaf_hash).await?.ok_or_else(|| {
+            LedgerError::NotFound(
+                "leaf_hash: no leaf of this hash is in the log (an entry is integrated within \
+                 a second of its record)"
+                    .into(),
+            )
+        })?;
+        let checkpoint = match self.repo.checkpoint_from(index + 1, true).await? {
+            Some(c) => c,
+            None => self
+                .repo
+                .latest_checkpoint()
+                .await?
+                .filter(|c| c.size > index)
+                .ok_or_else(|| {
+                    LedgerError::NotFound(
+                        "leaf_hash: the leaf is not yet under a signed checkpoint; retry in a \
+                         few seconds"
+                            .into(),
+                    )
+                })?,
+        };
+        let path = self.inclusion_proof(index, checkpoint.size).await?.path;
+        let anchors = self
+            .repo
+            .anchors(checkpoint.size)
+            .await?
+            .into_iter()
+            .map(|a| BundleAnchor {
+                anchor: a.anchor,
+                receipt: B64.encode(&a.receipt),
+                anchored_at: a.anchored_at,
+            })
+            .collect();
+        let proof = TlogProof {
+            extra: Some(self.entry(index).await?),
+            index,
+            path,
+            checkpoint: checkpoint.note,
+        };
+        Ok(Bundle {
+            format: BUNDLE_FORMAT.into(),
+            tlog_proof: proof.render(),
+            anchors,
+            log_key: self.vkey(),
+        })
+    }
+
+    /// The proof bundle of the record `kind`/`record_id` (a `signature`, a `certificate`, …),
+    /// through the leaf hash stored beside its salt. The caller checks who may ask.
+    pub async fn bundle_of(&self, kind: &str, record_id: &str) -> Result<Bundle, LedgerError> {
+        let leaf = self
+            .repo
+            .evidence_leaf(kind, record_id)
+            .await?
+            .ok_or_else(|| {
+                LedgerError::NotFound(format!("{kind}: no evidence entry is recorded for it"))
+            })?;
+        self.bundle(&leaf).await
+    }
+
+    /// Hands the latest signed checkpoint to every anchor without a receipt for it, and stores
+    /// the receipts (issue 7 item 5). Only the sequencer does (another node gets
+    /// [`LedgerError::NotSequencer`]), so several nodes do not anchor the same checkpoint. An
+    /// anchor that fails is reported and retried at the next call; the others go on.
+    pub async fn anchor_latest(
+        &self,
+        anchors: &[std::sync::Arc<dyn Anchor>],
+        now_ms: i64,
+    ) -> Result<Vec<AnchorOutcome>, LedgerError> {
+        self.lease(now_ms).await?;
+        let Some(latest) = self.repo.latest_checkpoint().await? else {
+            return Ok(Vec::new());
+        };
+        let mut outcomes = Vec::with_capacity(anchors.len());
+        for a in anchors {
+            let name = a.name().to_owned();
+            if self.repo.last_anchored(&name).await? >= Some(latest.size) {
+                outcomes.push(AnchorOutcome::UpToDate { anchor: name });
+                continue;
+            }
+            match a.anchor(&latest.note).await {
+                Ok(receipt) => {
+                    self.repo
+                        .insert_anchor(&AnchorReceipt {
+                            size: latest.size,
+                            anchor: name.clone(),
+                            receipt,
+                            anchored_at: now_ms,
+                        })
+                        .await?;
+                    outcomes.push(AnchorOutcome::Anchored {
+                        anchor: name,
+                        size: latest.size,
+                    });
+                }
+                Err(reason) => {
+                    tracing::warn!(anchor = %name, %reason, "checkpoint not anchored");
+                    outcomes.push(AnchorOutcome::Failed {
+                        anchor: name,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(outcomes)
     }
 
     /// The data of leaf `index`.

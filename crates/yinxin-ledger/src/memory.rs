@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use yinxin_domain::ledger::{
-    Integration, LedgerRepo, NodeHash, NodeId, PendingEntry, StoredCheckpoint, TreeState,
+    AnchorReceipt, Integration, LedgerRepo, NodeHash, NodeId, PendingEntry, StoredCheckpoint,
+    TreeState,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
 
@@ -22,6 +23,7 @@ struct State {
     lease: Option<(String, i64)>,
     checkpoints: BTreeMap<u64, StoredCheckpoint>,
     keys: HashMap<String, String>,
+    anchors: Vec<AnchorReceipt>,
 }
 
 /// The ledger's storage in memory.
@@ -42,6 +44,7 @@ impl Default for MemoryLedger {
             lease: None,
             checkpoints: BTreeMap::new(),
             keys: HashMap::new(),
+            anchors: Vec::new(),
         }))
     }
 }
@@ -192,5 +195,60 @@ impl LedgerRepo for MemoryLedger {
 
     async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
         Ok(self.state()?.keys.get(origin).cloned())
+    }
+
+    async fn evidence_leaf(&self, _kind: &str, _record_id: &str) -> StoreResult<Option<NodeHash>> {
+        Ok(None)
+    }
+
+    async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>> {
+        let s = self.state()?;
+        Ok((0..s.tree.size)
+            .find(|&i| s.nodes.get(&NodeId { level: 0, index: i }) == Some(leaf_hash)))
+    }
+
+    async fn checkpoint_from(
+        &self,
+        size: u64,
+        anchored: bool,
+    ) -> StoreResult<Option<StoredCheckpoint>> {
+        let s = self.state()?;
+        Ok(s.checkpoints
+            .range(size..)
+            .map(|(_, c)| c)
+            .find(|c| !anchored || s.anchors.iter().any(|a| a.size == c.size))
+            .cloned())
+    }
+
+    async fn insert_anchor(&self, receipt: &AnchorReceipt) -> StoreResult<()> {
+        let mut s = self.state()?;
+        if !s.checkpoints.contains_key(&receipt.size) {
+            return Err(StoreError::Conflict(format!(
+                "no checkpoint of size {} to anchor",
+                receipt.size
+            )));
+        }
+        s.anchors.push(receipt.clone());
+        Ok(())
+    }
+
+    async fn anchors(&self, size: u64) -> StoreResult<Vec<AnchorReceipt>> {
+        Ok(self
+            .state()?
+            .anchors
+            .iter()
+            .filter(|a| a.size == size)
+            .cloned()
+            .collect())
+    }
+
+    async fn last_anchored(&self, anchor: &str) -> StoreResult<Option<u64>> {
+        Ok(self
+            .state()?
+            .anchors
+            .iter()
+            .filter(|a| a.anchor == anchor)
+            .map(|a| a.size)
+            .max())
     }
 }

@@ -564,7 +564,158 @@ async fn after_erasure_the_leaves_verify_and_reveal_nothing(db: &TestDb) {
     }
 }
 
+/// An anchor that records what it was given and signs nothing: its receipt is the note's
+/// SHA-256 (what an RFC 3161 token's imprint would be), or it fails when told to.
+#[derive(Debug, Default)]
+struct Notary {
+    seen: std::sync::Mutex<Vec<String>>,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl yinxin_ledger::anchor::Anchor for Notary {
+    fn name(&self) -> &str {
+        "test:notary"
+    }
+
+    async fn anchor(&self, note: &str) -> Result<Vec<u8>, String> {
+        use sha2::{Digest, Sha256};
+        if self.failing.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("the notary is closed".into());
+        }
+        self.seen.lock().unwrap().push(note.to_owned());
+        Ok(Sha256::digest(note.as_bytes()).to_vec())
+    }
+}
+
+/// Issue 7 items 3 and 5: a leaf's bundle is found by its hash (and a record's through the leaf
+/// hash stored beside its salt); it verifies offline with the published key and fails with any
+/// other key or any changed byte; it is proved against the first *anchored* checkpoint that
+/// holds the leaf, carrying that checkpoint's receipts; the anchor is asked once per
+/// checkpoint, a failing anchor is retried; only the sequencer anchors.
+async fn bundles_prove_a_leaf_against_an_anchored_checkpoint(db: &TestDb) {
+    use yinxin_ledger::anchor::{Anchor, AnchorOutcome};
+    use yinxin_ledger::bundle::{Bundle, TlogProof};
+    let log = Log::new(db.stores.ledger.clone(), log_key(), Some("node-a".into()));
+    let v = NoteVerifier::parse(&log.vkey()).unwrap();
+    submit_and_sequence(&log, 0, 5, 1_000).await;
+    let wanted = log.entry(3).await.unwrap();
+    let leaf = yinxin_ledger::tree::leaf_hash(&wanted);
+
+    // Integrated but not under a checkpoint yet: not found, naming the parameter.
+    match log.bundle(&leaf).await {
+        Err(LedgerError::NotFound(m)) => assert!(m.starts_with("leaf_hash:"), "{m}"),
+        other => panic!("expected not found, got {other:?}"),
+    }
+    match log.bundle(&[0u8; 32]).await {
+        Err(LedgerError::NotFound(m)) => assert!(m.contains("no leaf"), "{m}"),
+        other => panic!("expected not found, got {other:?}"),
+    }
+    let five = log.sign_checkpoint(1_001).await.unwrap();
+    let b = log.bundle(&leaf).await.unwrap();
+    assert!(b.anchors.is_empty());
+    let (_, proof) = Bundle::parse(b.to_json().as_bytes()).unwrap();
+    let report = proof.verify(&v).unwrap();
+    assert_eq!((report.index, report.checkpoint.size), (3, 5));
+    assert_eq!(report.leaf_hash, leaf);
+    assert_eq!(proof.extra.as_deref(), Some(wanted.as_slice()));
+
+    // Anchored: the receipt is over the checkpoint's note; asked once; and a bundle made after
+    // the log grew is still proved against the anchored checkpoint, with its receipt.
+    let notary = Arc::new(Notary::default());
+    let anchors: Vec<Arc<dyn Anchor>> = vec![notary.clone()];
+    let out = log.anchor_latest(&anchors, 1_002).await.unwrap();
+    assert_eq!(
+        out,
+        vec![AnchorOutcome::Anchored {
+            anchor: "test:notary".into(),
+            size: 5
+        }]
+    );
+    assert_eq!(notary.seen.lock().unwrap().as_slice(), [five.note.clone()]);
+    let out = log.anchor_latest(&anchors, 1_003).await.unwrap();
+    assert!(matches!(out[0], AnchorOutcome::UpToDate { .. }), "{out:?}");
+    submit_and_sequence(&log, 5, 4, 1_004).await;
+    let nine = log.sign_checkpoint(1_005).await.unwrap();
+    let b = log.bundle(&leaf).await.unwrap();
+    let (parsed, proof) = Bundle::parse(b.to_json().as_bytes()).unwrap();
+    assert_eq!(proof.verify(&v).unwrap().checkpoint.size, 5);
+    let receipts = parsed.receipts();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].0, "test:notary");
+    {
+        use sha2::{Digest, Sha256};
+        assert_eq!(receipts[0].1, Sha256::digest(five.note.as_bytes()).to_vec());
+    }
+    // A leaf after the anchored checkpoint is proved against the latest one, no receipt yet.
+    let late = yinxin_ledger::tree::leaf_hash(&log.entry(7).await.unwrap());
+    let b7 = log.bundle(&late).await.unwrap();
+    assert!(b7.anchors.is_empty());
+    let (_, p7) = Bundle::parse(b7.to_json().as_bytes()).unwrap();
+    assert_eq!(p7.verify(&v).unwrap().checkpoint.size, nine.size);
+
+    // A failing anchor is reported, stores nothing, and is asked again next time.
+    notary
+        .failing
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let out = log.anchor_latest(&anchors, 1_006).await.unwrap();
+    assert!(matches!(&out[0], AnchorOutcome::Failed { reason, .. } if reason.contains("closed")));
+    assert!(
+        db.stores
+            .ledger
+            .anchors(nine.size)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    notary
+        .failing
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    let out = log.anchor_latest(&anchors, 1_007).await.unwrap();
+    assert!(
+        matches!(out[0], AnchorOutcome::Anchored { size: 9, .. }),
+        "{out:?}"
+    );
+
+    // Only the sequencer anchors.
+    let other = Log::new(db.stores.ledger.clone(), log_key(), Some("node-b".into()));
+    assert!(matches!(
+        other.anchor_latest(&anchors, 1_008).await,
+        Err(LedgerError::NotSequencer)
+    ));
+
+    // Another key, a changed entry, a changed path hash, another index: each refused, named.
+    let other_key = NoteVerifier::parse(&other.vkey()).unwrap();
+    assert_eq!(proof.verify(&other_key).unwrap_err().field, "checkpoint");
+    let mut changed = proof.clone();
+    changed.extra.as_mut().unwrap()[12] ^= 1;
+    assert_eq!(changed.verify(&v).unwrap_err().field, "inclusion");
+    let mut changed = proof.clone();
+    changed.path[0][0] ^= 1;
+    assert_eq!(changed.verify(&v).unwrap_err().field, "inclusion");
+    let moved = TlogProof {
+        index: 2,
+        ..proof.clone()
+    };
+    assert_eq!(moved.verify(&v).unwrap_err().field, "inclusion");
+    let bare = TlogProof {
+        extra: None,
+        ..proof.clone()
+    };
+    assert_eq!(bare.verify(&v).unwrap_err().field, "extra");
+    // The bare tlog-proof text verifies on its own too (the C2SP form).
+    let (_, again) = Bundle::parse(proof.render().as_bytes()).unwrap();
+    assert_eq!(again.verify(&v).unwrap().index, 3);
+
+    // A record's bundle goes through the leaf hash stored beside its salt.
+    match log.bundle_of("signature", "no-such-record").await {
+        Err(LedgerError::NotFound(m)) => assert!(m.starts_with("signature:"), "{m}"),
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
 backend_tests!(
+    bundles_prove_a_leaf_against_an_anchored_checkpoint,
     append_restart_append_and_the_checkpoints_are_consistent,
     one_sequencer_per_database,
     bad_requests_name_the_field,

@@ -372,24 +372,38 @@ fn issuance_evidence(
         },
         None => EntryBody::CertificateIssued { certificate },
     };
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
     // The entry's time is the record's (as for signatures).
-    let entry = Entry {
+    Entry {
         time_ms: record.issued_at.saturating_mul(1000),
         body,
     }
-    .encode()
-    .map_err(|e| CaError::Internal(format!("evidence entry: {e}")))?;
-    Ok(yinxin_domain::ledger::EvidenceEntry {
-        kind: "certificate",
-        record_id: record.serial.clone(),
-        salt: salt.0,
-        entry,
-        queued_at_ms: now_ms,
-    })
+    .evidence("certificate", record.serial.clone(), &salt)
+    .map_err(|e| CaError::Internal(format!("evidence entry: {e}")))
+}
+
+/// The evidence entry of a revocation (issue 7 item 2; EVID-1): type 3, committing under part
+/// salt 1 of a fresh salt to the revocation record `serial \n revoked_at \n reason \n by \n`
+/// (the serial as recorded, hex; Unix seconds; the reason's stable name; who revoked), with the
+/// RFC 5280 CRLReason code in the clear (a reason is no PI). The serial stands for the
+/// certificate, as in a renewal's entry: the record's DER is sealed PI-bearing data. Salt in
+/// `evidence_salts (kind = 'revocation', record_id = serial)`.
+fn revocation_evidence(
+    serial: &str,
+    r: &Revocation,
+    reason: RevocationReason,
+) -> Result<yinxin_domain::ledger::EvidenceEntry, CaError> {
+    use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+    let salt = Salt::random();
+    let record = format!("{serial}\n{}\n{}\n{}\n", r.at, r.reason, r.by);
+    Entry {
+        time_ms: r.at.saturating_mul(1000),
+        body: EntryBody::CertificateRevoked {
+            certificate: Commitment::to(&salt.part(1), record.as_bytes()),
+            reason: reason.code(),
+        },
+    }
+    .evidence("revocation", serial.to_owned(), &salt)
+    .map_err(|e| CaError::Internal(format!("evidence entry: {e}")))
 }
 
 /// When a certificate record may first be deleted (CERT-7): the inventory's retention rule of the
@@ -1046,7 +1060,8 @@ impl CertificateAuthority {
             reason: reason.as_str().to_owned(),
             by,
         };
-        if !self.repo.revoke(serial, &revocation).await? {
+        let evidence = revocation_evidence(serial, &revocation, reason)?;
+        if !self.repo.revoke(serial, &revocation, &evidence).await? {
             return Err(CaError::AlreadyRevoked);
         }
         if let Ok(mut crls) = self.crls.lock() {

@@ -398,14 +398,26 @@ pub(crate) async fn own_timestamp(
         .respond(&request, None)
         .await
         .map_err(|e| ApiError::internal(ErrorCode::Internal, e.to_string()))?;
-    yinxin_sign::timestamp::token_from_response(&reply.der).map_err(|e| {
-        tracing::warn!(error = %e, "signature timestamp refused");
-        ApiError::new(
-            ErrorCode::ProviderUnavailable,
-            "timestamp: the timestamp authority cannot issue a token now; nothing was signed; \
-             retry later",
-        )
-    })
+    yinxin_sign::timestamp::token_from_response(&reply.der).map_err(timestamp_refused)
+}
+
+/// The refusal of a signature whose timestamp the TSA refused. It carries the TSA's own status
+/// text and failure info (RFC 3161 §2.4.2: what any TSA client is told; no secret), so that a
+/// caller — and a test that failed — can tell a clock not trusted (`timeNotAvailable`) from a
+/// system failure.
+fn timestamp_refused(e: SignError) -> ApiError {
+    tracing::warn!(error = %e, "signature timestamp refused");
+    let why = match e {
+        SignError::Timestamp(m) => m,
+        other => other.to_string(),
+    };
+    ApiError::new(
+        ErrorCode::ProviderUnavailable,
+        format!(
+            "timestamp: the timestamp authority cannot issue a token now ({why}); nothing was \
+             signed; retry later"
+        ),
+    )
 }
 
 /// The service's own TSA as a [`TimestampSource`] for code running on a blocking thread (the
@@ -456,14 +468,7 @@ pub(crate) async fn blocking_sign<T: Send + 'static>(
         .map_err(|e| ApiError::internal(ErrorCode::Internal, e.to_string()))?
         .map_err(|e| match e {
             SignError::Invalid(m) => ApiError::new(ErrorCode::InvalidInput, m),
-            SignError::Timestamp(m) => {
-                tracing::warn!(error = %m, "signature timestamp refused");
-                ApiError::new(
-                    ErrorCode::ProviderUnavailable,
-                    "timestamp: the timestamp authority cannot issue a token now; nothing was \
-                     signed; retry later",
-                )
-            }
+            e @ SignError::Timestamp(_) => timestamp_refused(e),
             other => ApiError::internal(ErrorCode::Internal, other.to_string()),
         })
 }
@@ -533,22 +538,12 @@ pub(crate) fn signature_evidence(
             intent,
         },
     };
-    let entry = Entry {
+    Entry {
         time_ms: record.created_at.saturating_mul(1000),
         body,
     }
-    .encode()
-    .map_err(|e| ApiError::internal(ErrorCode::Internal, format!("evidence entry: {e}")))?;
-    Ok(yinxin_domain::ledger::EvidenceEntry {
-        kind: "signature",
-        record_id: record.id.clone(),
-        salt: salt.0,
-        entry,
-        queued_at_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0),
-    })
+    .evidence("signature", record.id.clone(), &salt)
+    .map_err(|e| ApiError::internal(ErrorCode::Internal, format!("evidence entry: {e}")))
 }
 
 /// Records a signature (using up its intent), with the signed document when there is one, and

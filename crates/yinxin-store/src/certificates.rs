@@ -376,7 +376,13 @@ macro_rules! certificate_repo {
                 rows.into_iter().map(cert_of).collect()
             }
 
-            async fn revoke(&self, serial: &str, r: &Revocation) -> StoreResult<bool> {
+            async fn revoke(
+                &self,
+                serial: &str,
+                r: &Revocation,
+                evidence: &EvidenceEntry,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
                 let n = sqlx::query(
                     "UPDATE certificates SET revoked_at = $1, revocation_reason = $2, \
                      revoked_by = $3 WHERE serial = $4 AND revoked_at IS NULL",
@@ -385,11 +391,16 @@ macro_rules! certificate_repo {
                 .bind(&r.reason)
                 .bind(&r.by)
                 .bind(serial)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?
                 .rows_affected();
-                Ok(n == 1)
+                if n != 1 {
+                    return Ok(false);
+                }
+                crate::ledger::queue_evidence!(tx, evidence);
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
             }
 
             async fn revoked_of(&self, ca_id: &str, now: i64) -> StoreResult<Vec<RevokedSerial>> {

@@ -215,7 +215,12 @@ fn insert_all(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResu
                 // fails the batch (it is not a refusal of this row alone).
                 if let Some(e) = &job.evidence {
                     conn.prepare_cached(crate::ledger::INSERT_EVIDENCE_SALT)?
-                        .execute(rusqlite::params![e.kind, e.record_id, e.salt.as_slice()])?;
+                        .execute(rusqlite::params![
+                            e.kind,
+                            e.record_id,
+                            e.salt.as_slice(),
+                            e.leaf_hash.as_slice()
+                        ])?;
                     conn.prepare_cached(crate::ledger::INSERT_PENDING)?
                         .execute(rusqlite::params![e.entry, e.queued_at_ms])?;
                 }

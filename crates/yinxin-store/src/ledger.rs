@@ -7,7 +7,8 @@
 
 use async_trait::async_trait;
 use yinxin_domain::ledger::{
-    Integration, LedgerRepo, NodeHash, NodeId, PendingEntry, StoredCheckpoint, TreeState,
+    AnchorReceipt, Integration, LedgerRepo, NodeHash, NodeId, PendingEntry, StoredCheckpoint,
+    TreeState,
 };
 use yinxin_domain::repo::{StoreError, StoreResult};
 
@@ -30,6 +31,17 @@ fn hash_of(v: Vec<u8>, what: &str) -> StoreResult<NodeHash> {
         .map_err(|_| StoreError::Corrupt(format!("ledger {what} is {} bytes, not 32", v.len())))
 }
 
+fn checkpoint_of(
+    (size, root, note, signed_at): (i64, Vec<u8>, String, i64),
+) -> StoreResult<StoredCheckpoint> {
+    Ok(StoredCheckpoint {
+        size: size_of(size, "checkpoint size")?,
+        root: hash_of(root, "checkpoint root")?,
+        note,
+        signed_at,
+    })
+}
+
 fn key_of(id: NodeId) -> StoreResult<i64> {
     id.key()
         .ok_or_else(|| StoreError::Corrupt(format!("ledger node {id:?} beyond the key space")))
@@ -38,7 +50,7 @@ fn key_of(id: NodeId) -> StoreResult<i64> {
 /// The row of a record's evidence salt (migration 0024); `$`-numbered, so rusqlite (the
 /// certificate writer) binds it by position as sqlx does.
 pub(crate) const INSERT_EVIDENCE_SALT: &str =
-    "INSERT INTO evidence_salts (kind, record_id, salt) VALUES ($1, $2, $3)";
+    "INSERT INTO evidence_salts (kind, record_id, salt, leaf_hash) VALUES ($1, $2, $3, $4)";
 
 /// A pending entry of the log.
 pub(crate) const INSERT_PENDING: &str =
@@ -52,6 +64,7 @@ macro_rules! queue_evidence {
             .bind(e.kind)
             .bind(&e.record_id)
             .bind(e.salt.as_slice())
+            .bind(e.leaf_hash.as_slice())
             .execute(&mut *$tx)
             .await
             .map_err($crate::repos::db_err)?;
@@ -263,15 +276,7 @@ macro_rules! ledger_repo {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
-                row.map(|(size, root, note, signed_at)| {
-                    Ok(StoredCheckpoint {
-                        size: size_of(size, "checkpoint size")?,
-                        root: hash_of(root, "checkpoint root")?,
-                        note,
-                        signed_at,
-                    })
-                })
-                .transpose()
+                row.map(checkpoint_of).transpose()
             }
 
             async fn insert_checkpoint(&self, c: &StoredCheckpoint) -> StoreResult<()> {
@@ -328,6 +333,104 @@ macro_rules! ledger_repo {
                     })
                 })
                 .transpose()
+            }
+
+            async fn evidence_leaf(
+                &self,
+                kind: &str,
+                record_id: &str,
+            ) -> StoreResult<Option<NodeHash>> {
+                let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+                    "SELECT leaf_hash FROM evidence_salts WHERE kind = $1 AND record_id = $2",
+                )
+                .bind(kind)
+                .bind(record_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.and_then(|(h,)| h)
+                    .map(|h| hash_of(h, "evidence leaf hash"))
+                    .transpose()
+            }
+
+            async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>> {
+                // The condition repeats the partial index's (migration 0025) so it serves this.
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM ledger_nodes WHERE hash = $1 AND id < 72057594037927936 \
+                     ORDER BY id LIMIT 1",
+                )
+                .bind(leaf_hash.as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(|(i,)| size_of(i, "leaf index")).transpose()
+            }
+
+            async fn checkpoint_from(
+                &self,
+                size: u64,
+                anchored: bool,
+            ) -> StoreResult<Option<StoredCheckpoint>> {
+                let sql = if anchored {
+                    "SELECT size, root, note, signed_at FROM ledger_checkpoints c \
+                     WHERE size >= $1 AND EXISTS \
+                     (SELECT 1 FROM ledger_anchors a WHERE a.size = c.size) \
+                     ORDER BY size LIMIT 1"
+                } else {
+                    "SELECT size, root, note, signed_at FROM ledger_checkpoints \
+                     WHERE size >= $1 ORDER BY size LIMIT 1"
+                };
+                let row: Option<(i64, Vec<u8>, String, i64)> = sqlx::query_as(sql)
+                    .bind(db_i64(size, "checkpoint size")?)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.map(checkpoint_of).transpose()
+            }
+
+            async fn insert_anchor(&self, a: &AnchorReceipt) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO ledger_anchors (size, anchor, receipt, anchored_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(db_i64(a.size, "checkpoint size")?)
+                .bind(&a.anchor)
+                .bind(&a.receipt)
+                .bind(a.anchored_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn anchors(&self, size: u64) -> StoreResult<Vec<AnchorReceipt>> {
+                let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+                    "SELECT anchor, receipt, anchored_at FROM ledger_anchors WHERE size = $1 \
+                     ORDER BY id",
+                )
+                .bind(db_i64(size, "checkpoint size")?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(anchor, receipt, anchored_at)| AnchorReceipt {
+                        size,
+                        anchor,
+                        receipt,
+                        anchored_at,
+                    })
+                    .collect())
+            }
+
+            async fn last_anchored(&self, anchor: &str) -> StoreResult<Option<u64>> {
+                let (size,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(size) FROM ledger_anchors WHERE anchor = $1")
+                        .bind(anchor)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                size.map(|s| size_of(s, "anchored size")).transpose()
             }
 
             async fn stored_log_key(&self, origin: &str) -> StoreResult<Option<String>> {
