@@ -233,6 +233,11 @@ pub trait IntentRepo: Send + Sync + std::fmt::Debug {
         owner: AccountId,
     ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>>;
 
+    /// The signature `id`, if `account` made it (another account's is `None`: authorization
+    /// by object).
+    async fn signature(&self, id: &str, account: AccountId)
+    -> StoreResult<Option<SignatureRecord>>;
+
     /// The signatures `account` made, newest first, at most `limit`.
     async fn signatures_by(
         &self,

@@ -491,6 +491,18 @@ impl Accounts {
         Ok((d, bytes))
     }
 
+    /// The signature `id` if `account` made it; another account's, or none, is
+    /// `NOT_FOUND` alike (no probing of ids).
+    pub async fn signature(
+        &self,
+        id: &str,
+        account: &AccountRecord,
+    ) -> ServiceResult<SignatureRecord> {
+        self.repo.signature(id, account.id).await?.ok_or_else(|| {
+            DomainError::new(ErrorCode::NotFound, "signature: no such signature of yours").into()
+        })
+    }
+
     /// The signatures `account` made, newest first.
     pub async fn signatures_by(
         &self,

@@ -211,7 +211,7 @@ pub struct ProofReport {
 }
 
 /// An external anchor's receipt for the bundle's checkpoint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleAnchor {
     /// The anchor (`rfc3161:<url>`).
@@ -223,7 +223,7 @@ pub struct BundleAnchor {
 }
 
 /// A bundle file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     /// [`BUNDLE_FORMAT`].

@@ -440,19 +440,24 @@ impl Log {
         Ok(proof)
     }
 
+    /// The index of the first leaf whose hash is `leaf_hash`; [`LedgerError::NotFound`] if none.
+    pub async fn find_leaf(&self, leaf_hash: &NodeHash) -> Result<u64, LedgerError> {
+        self.repo.leaf_index(leaf_hash).await?.ok_or_else(|| {
+            LedgerError::NotFound(
+                "leaf_hash: no leaf of this hash is in the log (an entry is integrated within \
+                 a second of its record)"
+                    .into(),
+            )
+        })
+    }
+
     /// The proof bundle of the leaf whose hash is `leaf_hash` (docs/LEDGER.md "Proof bundles"):
     /// the entry, its audit path to a signed checkpoint — the first anchored checkpoint that
     /// holds it, so that the anchors' receipts are over the very checkpoint in the bundle, or
     /// else the latest — and those receipts. [`LedgerError::NotFound`] while the leaf is not yet
     /// integrated or not yet under a signed checkpoint (each takes a second or two).
     pub async fn bundle(&self, leaf_hash: &NodeHash) -> Result<Bundle, LedgerError> {
-        let index = self.repo.leaf_index(leaf_hash).await?.ok_or_else(|| {
-            LedgerError::NotFound(
-                "leaf_hash: no leaf of this hash is in the log (an entry is integrated within \
-                 a second of its record)"
-                    .into(),
-            )
-        })?;
+        let index = self.find_leaf(leaf_hash).await?;
         let checkpoint = match self.repo.checkpoint_from(index + 1, true).await? {
             Some(c) => c,
             None => self
@@ -505,6 +510,15 @@ impl Log {
                 LedgerError::NotFound(format!("{kind}: no evidence entry is recorded for it"))
             })?;
         self.bundle(&leaf).await
+    }
+
+    /// The salt stored beside the record `kind`/`record_id`, if not erased (for its owner).
+    pub async fn evidence_salt(
+        &self,
+        kind: &str,
+        record_id: &str,
+    ) -> Result<Option<[u8; 32]>, LedgerError> {
+        Ok(self.repo.evidence_salt(kind, record_id).await?)
     }
 
     /// Hands the latest signed checkpoint to every anchor without a receipt for it, and stores

@@ -40,6 +40,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_certificate))
         .routes(routes!(renew_certificate))
         .routes(routes!(destroy_hosted_key))
+        .routes(routes!(certificate_evidence))
         .routes(routes!(chain_pem))
         .routes(routes!(crl))
         .routes(routes!(ocsp_post))
@@ -682,6 +683,33 @@ async fn query_certificate(
         _ => None,
     };
     Ok(Json(view(&r, pem)))
+}
+
+/// A certificate's evidence, for its holder (issue 7 item 3; EVID-2): the proof bundle of its
+/// issuance (or renewal) entry and, once revoked, of its revocation entry, each with the salt
+/// that opens its commitments. Another account's certificate is `404` as a missing one is.
+#[utoipa::path(get, path = "/api/v1/certificates/{serial}/evidence", tag = "pki",
+    params(("serial" = String, Path, description = "Serial, hex")),
+    responses(
+        (status = 200, description = "Issuance first, then the revocation if any", body = Vec<crate::log::RecordEvidence>),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such certificate of yours, or its entry is not yet under a signed checkpoint (retry in a few seconds)", body = ErrorBody)
+    ))]
+async fn certificate_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+) -> Result<Json<Vec<crate::log::RecordEvidence>>, ApiError> {
+    let serial = normalize_serial(&serial)?;
+    let r = ca(&state)?.public_record(&serial).await?;
+    if r.holder != caller.account.id {
+        return Err(CaError::NotFound.into());
+    }
+    let mut out = vec![crate::log::record_evidence(&state, "certificate", &serial).await?];
+    if r.revocation.is_some() {
+        out.push(crate::log::record_evidence(&state, "revocation", &serial).await?);
+    }
+    Ok(Json(out))
 }
 
 /// The CA, once the caller's address is within the public-query limit (CERT-5). A serial is 126

@@ -7,6 +7,7 @@
 //! an [`error::ApiError`] whose body is `{"code", "message"}`.
 
 mod accounts;
+pub mod anchor;
 mod certificates;
 mod documents;
 mod enterprises;

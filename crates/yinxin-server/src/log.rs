@@ -6,8 +6,13 @@
 //! - `GET /log/key`: the verifier key (C2SP vkey) that checks it.
 //! - `GET /api/v1/log/entries/{index}`: one leaf's entry (canonical encoding, base64), its leaf
 //!   hash, type and time.
-//! - `GET /api/v1/log/proof/inclusion?index=&size=`: the audit path of leaf `index` in the tree of
-//!   `size` leaves (RFC 9162 §2.1.3).
+//! - `GET /api/v1/log/proof/inclusion?index=&size=` (or `leaf_hash=` instead of `index`): the
+//!   audit path of a leaf in the tree of `size` leaves (RFC 9162 §2.1.3).
+//! - `GET /api/v1/log/bundle?leaf_hash=`: the leaf's proof bundle (a C2SP tlog-proof carrying
+//!   the entry, with the receipts of the checkpoint's external anchors), which `yinxin verify
+//!   proof` checks offline against the published key. A record's owner gets their record's
+//!   bundle, with the salt that opens its commitments, from the record's own route
+//!   (`/api/v1/signing/signatures/{id}/evidence`, `/api/v1/certificates/{serial}/evidence`).
 //! - `GET /api/v1/log/proof/consistency?from=&to=`: the consistency proof between the trees of
 //!   `from` and `to` leaves (RFC 9162 §2.1.4).
 //!
@@ -28,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yinxin_domain::signing::to_hex;
 use yinxin_domain::{DomainError, ErrorCode};
+use yinxin_ledger::bundle::Bundle;
 use yinxin_ledger::entry::Entry;
 use yinxin_ledger::log::{LedgerError, Log};
 use yinxin_ledger::tree;
@@ -42,18 +48,20 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(entry))
         .routes(routes!(inclusion))
         .routes(routes!(consistency))
+        .routes(routes!(bundle))
 }
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         match e {
             LedgerError::Input { field, reason } => DomainError::invalid(field, reason).into(),
+            LedgerError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
             other => ApiError::internal(ErrorCode::Internal, other.to_string()),
         }
     }
 }
 
-fn the_log(state: &AppState) -> Result<Arc<Log>, ApiError> {
+pub(crate) fn the_log(state: &AppState) -> Result<Arc<Log>, ApiError> {
     state.log.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::ProviderUnavailable,
@@ -138,11 +146,21 @@ async fn entry(
     }))
 }
 
-/// `index` and `size`.
+/// A leaf hash from the query (64 hex digits), or the refusal naming it.
+fn leaf_hash(v: &str) -> Result<yinxin_domain::ledger::NodeHash, ApiError> {
+    hex::decode(v)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| DomainError::invalid("leaf_hash", "64 hexadecimal digits (SHA-256)").into())
+}
+
+/// `index` (or `leaf_hash`) and `size`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct InclusionQuery {
     /// The leaf, from 0.
     index: Option<String>,
+    /// Instead of `index`: the leaf's RFC 6962 hash, hex (the first leaf of that hash).
+    leaf_hash: Option<String>,
     /// The tree size the proof is for (at least index + 1, at most the current size).
     size: Option<String>,
 }
@@ -165,14 +183,24 @@ pub struct InclusionAnswer {
     params(InclusionQuery),
     responses(
         (status = 200, body = InclusionAnswer),
-        (status = 400, description = "index or size missing, not a number, or outside the tree: the message names it", body = ErrorBody)))]
+        (status = 400, description = "index or size missing, not a number, or outside the tree: the message names it", body = ErrorBody),
+        (status = 404, description = "No leaf of that hash", body = ErrorBody)))]
 async fn inclusion(
     State(state): State<AppState>,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<InclusionAnswer>, ApiError> {
-    let index = number("index", q.index.as_deref())?;
+    let log = the_log(&state)?;
+    let index = match (&q.index, &q.leaf_hash) {
+        (Some(_), Some(_)) => {
+            return Err(
+                DomainError::invalid("leaf_hash", "give index or leaf_hash, not both").into(),
+            );
+        }
+        (None, Some(h)) => log.find_leaf(&leaf_hash(h)?).await?,
+        (index, None) => number("index", index.as_deref())?,
+    };
     let size = number("size", q.size.as_deref())?;
-    let p = the_log(&state)?.inclusion_proof(index, size).await?;
+    let p = log.inclusion_proof(index, size).await?;
     Ok(Json(InclusionAnswer {
         index: p.index,
         size: p.size,
@@ -219,4 +247,64 @@ async fn consistency(
         to,
         path: path.iter().map(|h| to_hex(h)).collect(),
     }))
+}
+
+/// `leaf_hash`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BundleQuery {
+    /// The leaf's RFC 6962 hash, hex.
+    leaf_hash: Option<String>,
+}
+
+/// The proof bundle of a leaf (docs/LEDGER.md "Proof bundles"): `yinxin verify proof FILE
+/// --key <GET /log/key>` checks it offline.
+#[utoipa::path(get, path = "/api/v1/log/bundle", tag = "log",
+    params(BundleQuery),
+    responses(
+        (status = 200, body = Bundle),
+        (status = 400, description = "leaf_hash missing or not 64 hex digits", body = ErrorBody),
+        (status = 404, description = "No such leaf, or not yet under a signed checkpoint (retry in a few seconds)", body = ErrorBody)))]
+async fn bundle(
+    State(state): State<AppState>,
+    Query(q): Query<BundleQuery>,
+) -> Result<Json<Bundle>, ApiError> {
+    let h = q
+        .leaf_hash
+        .as_deref()
+        .ok_or_else(|| DomainError::invalid("leaf_hash", "is required"))?;
+    Ok(Json(the_log(&state)?.bundle(&leaf_hash(h)?).await?))
+}
+
+/// A record's evidence, for its owner: the proof bundle of its entry and the salt that opens
+/// the entry's commitments (docs/LEDGER.md: part salt n = SHA-256(salt ‖ n)). Shown the record
+/// and this salt, anyone can check the record against its leaf; the log alone reveals nothing.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RecordEvidence {
+    /// The record's kind (`signature`, `certificate`, `revocation`).
+    pub kind: String,
+    /// The record's id (a signature's id, a certificate's serial).
+    pub record_id: String,
+    /// The record's salt, hex.
+    pub salt: String,
+    /// The proof bundle of its entry.
+    pub bundle: Bundle,
+}
+
+/// The evidence of the record `kind`/`id` (the caller has checked that the caller owns it).
+pub(crate) async fn record_evidence(
+    state: &AppState,
+    kind: &str,
+    id: &str,
+) -> Result<RecordEvidence, ApiError> {
+    let log = the_log(state)?;
+    let bundle = log.bundle_of(kind, id).await?;
+    let salt = log.evidence_salt(kind, id).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::NotFound, format!("{kind}: its salt was erased"))
+    })?;
+    Ok(RecordEvidence {
+        kind: kind.to_owned(),
+        record_id: id.to_owned(),
+        salt: to_hex(&salt),
+        bundle,
+    })
 }

@@ -58,6 +58,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(begin_intent))
         .routes(routes!(confirm_intent))
         .routes(routes!(my_signatures))
+        .routes(routes!(signature_evidence_of))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(sign_cms))
@@ -660,4 +661,25 @@ async fn my_signatures(
     caller: Caller,
 ) -> Result<Json<Vec<SignatureRecord>>, ApiError> {
     Ok(Json(state.accounts.signatures_by(&caller.account).await?))
+}
+
+/// A signature's evidence, for the one who made it (issue 7 item 3; EVID-2): the proof bundle
+/// of its entry in the evidence log and the salt that opens the entry's commitments to the
+/// signature, the digest signed and the intent (docs/LEDGER.md). Another account's signature
+/// is `404` as a missing one is.
+#[utoipa::path(get, path = "/api/v1/signing/signatures/{id}/evidence", tag = "signing",
+    params(("id" = String, Path, description = "The signature's id")),
+    responses(
+        (status = 200, body = crate::log::RecordEvidence),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such signature of yours, or its entry is not yet under a signed checkpoint (retry in a few seconds)", body = ErrorBody)))]
+async fn signature_evidence_of(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<crate::log::RecordEvidence>, ApiError> {
+    let record = state.accounts.signature(&id, &caller.account).await?;
+    Ok(Json(
+        crate::log::record_evidence(&state, "signature", &record.id).await?,
+    ))
 }

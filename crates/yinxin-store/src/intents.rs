@@ -354,6 +354,22 @@ macro_rules! intent_repo {
                 .transpose()
             }
 
+            async fn signature(
+                &self,
+                id: &str,
+                account: AccountId,
+            ) -> StoreResult<Option<SignatureRecord>> {
+                let row: Option<SignatureRow> = sqlx::query_as(&format!(
+                    "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id = $1 AND account_id = $2"
+                ))
+                .bind(id)
+                .bind(account.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(signature_of).transpose()
+            }
+
             async fn signatures_by(
                 &self,
                 account: AccountId,

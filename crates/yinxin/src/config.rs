@@ -139,6 +139,12 @@ pub struct Config {
     /// The evidence log's origin: the first line of its checkpoints and its key's name (C2SP,
     /// a schema-less URL). Default: `public_base_url` without its scheme, then `/log`.
     pub log_origin: Option<String>,
+    /// RFC 3161 TSAs that anchor the evidence log's checkpoints (issue 7 item 5; EVID-1): URLs,
+    /// separated by commas or spaces (a third party's TSA; the service's own `/pki/tsa` works
+    /// too but proves less). Empty: no anchoring.
+    pub log_anchor_urls: String,
+    /// How often (seconds) the latest checkpoint is sent to the anchors.
+    pub log_anchor_seconds: u64,
     /// The TSA policy OID written in every timestamp token (SIGN-1, RFC 3161).
     pub tsa_policy_oid: String,
     /// How far (ms) the clock may be behind the newest timestamp issued before the TSA refuses
@@ -265,6 +271,23 @@ impl Config {
             let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
             format!("{host}/log")
         })
+    }
+
+    /// The evidence log's external anchors; a URL that is not http(s), or a period of 0, names
+    /// the setting.
+    pub fn log_anchors(&self) -> Result<Vec<Arc<dyn yinxin_ledger::anchor::Anchor>>, ConfigError> {
+        if self.log_anchor_seconds == 0 {
+            return Err(ConfigError("log_anchor_seconds: is at least 1".into()));
+        }
+        self.log_anchor_urls
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                yinxin_server::anchor::Rfc3161Anchor::new(u, Duration::from_secs(30))
+                    .map(|a| Arc::new(a) as Arc<dyn yinxin_ledger::anchor::Anchor>)
+                    .map_err(|e| ConfigError(format!("log_anchor_urls: {e}")))
+            })
+            .collect()
     }
 
     /// The passkey relying party.
@@ -411,6 +434,8 @@ impl Default for Config {
             aliyun_sms_sign_name: None,
             public_base_url: None,
             log_origin: None,
+            log_anchor_urls: String::new(),
+            log_anchor_seconds: 3600,
             controller_name: yinxin_identity::Controller::default().name,
             controller_email: yinxin_identity::Controller::default().email,
             webauthn_rp_id: "localhost".into(),
@@ -653,6 +678,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.log_anchors()?;
         self.accounts().password.check().map_err(|e| {
             ConfigError(format!(
                 "{e} (argon2_memory_kib must be at least 8 × argon2_parallelism, argon2_iterations at least 1)"

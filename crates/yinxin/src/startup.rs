@@ -112,6 +112,14 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
+    let anchors = config.log_anchors()?;
+    let anchoring = (!anchors.is_empty()).then(|| {
+        tokio::spawn(run_anchors(
+            log.clone(),
+            anchors,
+            Duration::from_secs(config.log_anchor_seconds),
+        ))
+    });
     let log_at_stop = log.clone();
     state = state
         .with_ca(ca, config.certificate_queries_per_minute)
@@ -132,6 +140,9 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .context("server failed")?;
     sweep.abort();
     sequencer.abort();
+    if let Some(a) = anchoring {
+        a.abort();
+    }
     // Another node may take the sequencer over at once, not after the lease runs out.
     if let Err(e) = log_at_stop.step_down().await {
         tracing::warn!(error = %e, "evidence log: the sequencer lease was not released");
@@ -205,6 +216,33 @@ async fn run_sequencer(log: Arc<yinxin_ledger::log::Log>) {
                 Err(yinxin_ledger::log::LedgerError::NotSequencer) => {}
                 Err(e) => tracing::error!(error = %e, "evidence log: checkpoint refused"),
             }
+        }
+    }
+}
+
+/// Every `period`, sends the latest signed checkpoint to each external anchor that has no
+/// receipt for it (issue 7 item 5; EVID-1); only the sequencer's node does. The first round
+/// waits for the first checkpoint of this start (a few seconds).
+async fn run_anchors(
+    log: Arc<yinxin_ledger::log::Log>,
+    anchors: Vec<Arc<dyn yinxin_ledger::anchor::Anchor>>,
+    period: Duration,
+) {
+    tokio::time::sleep(Duration::from_secs(3).min(period)).await;
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match log.anchor_latest(&anchors, unix_ms()).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    if let yinxin_ledger::anchor::AnchorOutcome::Anchored { anchor, size } = o {
+                        tracing::info!(%anchor, size, "evidence log checkpoint anchored");
+                    }
+                }
+            }
+            Err(yinxin_ledger::log::LedgerError::NotSequencer) => {}
+            Err(e) => tracing::error!(error = %e, "evidence log: anchoring failed"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `yinxin verify pdf FILE` and `yinxin verify cms SIGNATURE` (issue 6 item 7): the reports of
-//! `POST /api/v1/verify/*`, offline. Trusted roots are the ones given with `--trust` (a PEM file
+//! `POST /api/v1/verify/*`, offline. `yinxin verify proof BUNDLE --key VKEY` (issue 7 item 3)
+//! checks an evidence log proof bundle offline against the log key the relying party trusts. Trusted roots are the ones given with `--trust` (a PEM file
 //! of certificates, e.g. the service's `/pki/chain.pem`; repeatable; intermediates may be in it
 //! too); without one, no chain is trusted. Revocation needs the service's records, so offline it
 //! is `unknown` (a certificate's status is what `/pki/ocsp` answers).
@@ -48,6 +49,23 @@ pub enum VerifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// An evidence log proof bundle (GET /api/v1/log/bundle, or a record's /evidence), or a bare
+    /// C2SP tlog-proof: the checkpoint's signature by the log key, the entry's inclusion, and
+    /// every anchor's RFC 3161 receipt over that checkpoint.
+    Proof {
+        /// The bundle (JSON) or tlog-proof (text).
+        file: PathBuf,
+        /// The log's verifier key (C2SP vkey, as GET /log/key gives it), or a file holding it.
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+        /// A PEM file of certificates trusted for the anchors' TSAs (roots; intermediates may be
+        /// in it too); without one, no anchor's TSA is trusted.
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -82,6 +100,12 @@ fn trust(files: &[PathBuf]) -> anyhow::Result<Trust> {
 /// Runs the command: prints the report; an error if the document is not valid.
 pub fn run(command: &VerifyCommand) -> anyhow::Result<()> {
     let (report, json) = match command {
+        VerifyCommand::Proof {
+            file,
+            key,
+            trust: t,
+            json,
+        } => return proof(file, key, &trust(t)?, *json),
         VerifyCommand::Pdf {
             file,
             trust: t,
@@ -200,4 +224,154 @@ fn print_report(r: &VerificationReport) {
         }
     }
     println!("valid: {}", yes(r.valid));
+}
+
+/// What `yinxin verify proof` found.
+#[derive(Debug, serde::Serialize)]
+struct ProofView {
+    valid: bool,
+    problem: Option<String>,
+    origin: Option<String>,
+    checkpoint_size: Option<u64>,
+    root: Option<String>,
+    index: Option<u64>,
+    leaf_hash: Option<String>,
+    entry_type: Option<String>,
+    entry_time: Option<String>,
+    commitments: Vec<String>,
+    anchors: Vec<AnchorView>,
+}
+
+/// One anchor receipt as checked.
+#[derive(Debug, serde::Serialize)]
+struct AnchorView {
+    anchor: String,
+    /// The token verifies and its imprint is the SHA-256 of the bundle's checkpoint note.
+    valid: bool,
+    time: Option<String>,
+    tsa: Option<String>,
+    tsa_trusted: bool,
+    problem: Option<String>,
+}
+
+fn proof(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()> {
+    use yinxin_ledger::bundle::Bundle;
+    let key_text = match std::fs::read_to_string(key) {
+        Ok(text) => text.trim().to_owned(),
+        Err(_) => key.trim().to_owned(),
+    };
+    let verifier = yinxin_ledger::note::NoteVerifier::parse(&key_text)
+        .map_err(|e| anyhow::anyhow!("--key: not a log verifier key ({e})"))?;
+    let bytes = read(file)?;
+    let (bundle, proof) = Bundle::parse(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a proof bundle: {e}", file.display()))?;
+    let mut view = ProofView {
+        valid: false,
+        problem: None,
+        origin: None,
+        checkpoint_size: None,
+        root: None,
+        index: None,
+        leaf_hash: None,
+        entry_type: None,
+        entry_time: None,
+        commitments: Vec::new(),
+        anchors: Vec::new(),
+    };
+    match proof.verify(&verifier) {
+        Ok(r) => {
+            view.valid = true;
+            view.origin = Some(r.checkpoint.origin.clone());
+            view.checkpoint_size = Some(r.checkpoint.size);
+            view.root = Some(hex::encode(r.checkpoint.root));
+            view.index = Some(r.index);
+            view.leaf_hash = Some(hex::encode(r.leaf_hash));
+            view.entry_type = Some(r.entry.body.type_name().to_owned());
+            view.entry_time = Some(yinxin_sign::chain::rfc3339(
+                std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(
+                        u64::try_from(r.entry.time_ms).unwrap_or_default(),
+                    ),
+            ));
+            view.commitments = r
+                .entry
+                .body
+                .commitments()
+                .iter()
+                .map(|c| hex::encode(c.0))
+                .collect();
+        }
+        Err(e) => view.problem = Some(e.to_string()),
+    }
+    for (anchor, receipt, _) in bundle.receipts() {
+        let r = yinxin_sign::timestamp::check_token(&receipt, proof.checkpoint.as_bytes());
+        let (tsa, tsa_trusted) = match &r.tsa_certificate_der {
+            Some(der) => {
+                let chain =
+                    yinxin_sign::chain::build(der, &trust.intermediates, &trust.anchors, r.time);
+                (
+                    yinxin_sign::chain::describe(der).map(|c| c.subject),
+                    chain.trusted,
+                )
+            }
+            None => (None, false),
+        };
+        view.anchors.push(AnchorView {
+            anchor,
+            valid: r.ok(),
+            time: r.time.map(yinxin_sign::chain::rfc3339),
+            tsa,
+            tsa_trusted,
+            problem: r.problem,
+        });
+    }
+    if view.anchors.iter().any(|a| !a.valid) {
+        view.valid = false;
+        view.problem
+            .get_or_insert_with(|| "an anchor's receipt is not over this checkpoint".into());
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        print_proof(&view);
+    }
+    if !view.valid {
+        bail!("not valid (see the report above)");
+    }
+    Ok(())
+}
+
+fn print_proof(v: &ProofView) {
+    if let (Some(origin), Some(size), Some(root)) = (&v.origin, v.checkpoint_size, &v.root) {
+        println!("checkpoint:    {origin}, size {size}, root {root} (signed by the key given)");
+    }
+    if let (Some(index), Some(leaf)) = (v.index, &v.leaf_hash) {
+        println!("leaf:          index {index}, hash {leaf} (included: yes)");
+    }
+    if let (Some(t), Some(at)) = (&v.entry_type, &v.entry_time) {
+        println!("entry:         {t} at {at}");
+    }
+    for c in &v.commitments {
+        println!("  commitment:  {c}");
+    }
+    if v.anchors.is_empty() {
+        println!("anchors:       none in the bundle");
+    }
+    for a in &v.anchors {
+        println!(
+            "anchor:        {} at {} (valid: {}, TSA {} trusted: {})",
+            a.anchor,
+            a.time.as_deref().unwrap_or("?"),
+            yes(a.valid),
+            a.tsa.as_deref().unwrap_or("?"),
+            yes(a.tsa_trusted)
+        );
+        if let Some(p) = &a.problem {
+            println!("  problem:     {p}");
+        }
+    }
+    if let Some(p) = &v.problem {
+        println!("problem:       {p}");
+    }
+    println!("valid: {}", yes(v.valid));
 }

@@ -261,6 +261,31 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
         assert!(status.contains(&format!("{l}: revoked")), "{alg}: {status}");
         assert!(status.contains("Reason: keyCompromise"), "{alg}: {status}");
         assert_eq!(public["revocation_reason"], "key_compromise");
+        // Its evidence (issue 7 items 2, 3), for the holder only: the issuance's bundle, then
+        // the revocation's, whose entry carries keyCompromise (1) and opens, with its salt, to
+        // the revocation record; a stranger gets 404 as for a missing certificate.
+        let evidence_path = format!("/api/v1/certificates/{serial}/evidence");
+        let evidence = crate::log_routes::owner_evidence(&app, &evidence_path, &token).await;
+        let kinds: Vec<&str> = evidence.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(kinds, ["certificate", "revocation"]);
+        let (_, me) = app.get_as("/api/v1/me", &token).await;
+        let record = format!(
+            "{serial}\n{}\nkey_compromise\nholder:{}\n",
+            public["revoked_at"],
+            me["account_id"].as_str().unwrap()
+        );
+        match &evidence[1].2.body {
+            yinxin_ledger::entry::EntryBody::CertificateRevoked {
+                certificate,
+                reason,
+            } => {
+                assert_eq!(*reason, 1);
+                assert!(certificate.opens_to(&evidence[1].1.part(1), record.as_bytes()));
+            }
+            other => panic!("a revocation entry: {other:?}"),
+        }
+        let (s, v) = app.get_as(&evidence_path, &stranger).await;
+        assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
         let issuer = public["issuer"].as_str().unwrap();
         let crl = app
             .http

@@ -119,4 +119,99 @@ async fn the_log_is_served_with_proofs_that_verify(db: &TestDb) {
     assert_eq!(app.json("/healthz").await.0, 200);
 }
 
-backend_tests!(the_log_is_served_with_proofs_that_verify);
+/// Issue 7 item 3: a record's evidence as its owner gets it from `path` (after the log has
+/// integrated and checkpointed what was queued): every bundle verifies offline with the
+/// published key, the public bundle of the same leaf and the inclusion proof by leaf hash
+/// agree with it. Each item's kind, salt and entry.
+pub(crate) async fn owner_evidence(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+) -> Vec<(String, Salt, Entry)> {
+    use yinxin_ledger::bundle::Bundle;
+    let log = app.state.log.clone().unwrap();
+    let at = 1_900_000_000_000;
+    while log.sequence(1000, at).await.unwrap() > 0 {}
+    log.sign_checkpoint(at).await.unwrap();
+    let verifier = NoteVerifier::parse(&log.vkey()).unwrap();
+    let (s, got) = app.get_as(path, token).await;
+    assert_eq!(s, 200, "{got}");
+    let items = match got {
+        Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let text = serde_json::to_vec(&item["bundle"]).unwrap();
+        let (_, proof) = Bundle::parse(&text).unwrap();
+        let report = proof.verify(&verifier).unwrap();
+        let leaf = yinxin_domain::signing::to_hex(&report.leaf_hash);
+        let (s, public) = app
+            .json(&format!("/api/v1/log/bundle?leaf_hash={leaf}"))
+            .await;
+        assert_eq!((s, &public), (200, &item["bundle"]));
+        let size = report.checkpoint.size;
+        let (s, p) = app
+            .json(&format!(
+                "/api/v1/log/proof/inclusion?leaf_hash={leaf}&size={size}"
+            ))
+            .await;
+        assert_eq!((s, p["index"].as_u64()), (200, Some(report.index)), "{p}");
+        let salt = yinxin_domain::signing::from_hex(item["salt"].as_str().unwrap()).unwrap();
+        out.push((
+            item["kind"].as_str().unwrap().to_owned(),
+            Salt(salt.try_into().unwrap()),
+            report.entry,
+        ));
+    }
+    out
+}
+
+/// Bundles and leaf-hash lookups refuse what is not a leaf hash (400, naming it) and answer 404
+/// for a hash not in the log.
+async fn bundle_requests_are_checked(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    append(&app, 2, 1_800_000_000_000).await;
+    let absent = "00".repeat(32);
+    for (path, status, code, field) in [
+        ("/api/v1/log/bundle", 400, "INVALID_INPUT", "leaf_hash"),
+        (
+            "/api/v1/log/bundle?leaf_hash=xyz",
+            400,
+            "INVALID_INPUT",
+            "leaf_hash",
+        ),
+        (
+            "/api/v1/log/bundle?leaf_hash=abcd",
+            400,
+            "INVALID_INPUT",
+            "leaf_hash",
+        ),
+        (
+            &format!("/api/v1/log/bundle?leaf_hash={absent}"),
+            404,
+            "NOT_FOUND",
+            "leaf_hash",
+        ),
+        (
+            &format!("/api/v1/log/proof/inclusion?leaf_hash={absent}&size=2"),
+            404,
+            "NOT_FOUND",
+            "leaf_hash",
+        ),
+        (
+            &format!("/api/v1/log/proof/inclusion?index=0&leaf_hash={absent}&size=2"),
+            400,
+            "INVALID_INPUT",
+            "leaf_hash",
+        ),
+    ] {
+        refused(&app.json(path).await, status, code, field);
+    }
+    assert_eq!(app.json("/healthz").await.0, 200);
+}
+
+backend_tests!(
+    the_log_is_served_with_proofs_that_verify,
+    bundle_requests_are_checked
+);

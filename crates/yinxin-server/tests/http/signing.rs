@@ -410,6 +410,33 @@ async fn a_persons_key_signs_only_with_a_fresh_confirmed_intent(db: &TestDb) {
         }
     }
     assert_eq!(found, 1, "exactly one entry is this signature's");
+    // Its owner gets its proof bundle and salt (issue 7 item 3); the bundle verifies offline
+    // and the salt opens the entry; a stranger gets 404 as for a signature that does not exist.
+    let sid = signed2["signature_id"].as_str().unwrap();
+    let evidence_path = format!("/api/v1/signing/signatures/{sid}/evidence");
+    let evidence = crate::log_routes::owner_evidence(&app, &evidence_path, &token).await;
+    let [(kind, salt, entry)] = evidence.as_slice() else {
+        panic!("one record: {evidence:?}");
+    };
+    assert_eq!(kind, "signature");
+    let yinxin_ledger::entry::EntryBody::Signature {
+        signature,
+        document: d,
+        ..
+    } = &entry.body
+    else {
+        panic!("a signature entry: {entry:?}");
+    };
+    assert!(d.opens_to(&salt.part(2), &digest_bytes) && signature.opens_to(&salt.part(1), &der2));
+    for (who, path) in [
+        (&stranger, evidence_path.clone()),
+        (
+            &token,
+            "/api/v1/signing/signatures/no-such-id/evidence".to_owned(),
+        ),
+    ] {
+        refused(&app.get_as(&path, who).await, 404, "NOT_FOUND", "signature");
+    }
 
     // An expired confirmation (written as the store would hold it) is refused.
     let (_, me) = app.get_as("/api/v1/me", &token).await;
