@@ -412,6 +412,163 @@ fn an_evidence_log_edited_by_hand_stops_the_server() {
     );
 }
 
+/// Issue 7 items 3 and 5: a server whose checkpoints are anchored by another service's RFC 3161
+/// TSA (a second `yinxin serve`, the "third party"); a leaf's proof bundle, fetched by its hash,
+/// carries the anchor's token over the very checkpoint it is proved against; `yinxin verify
+/// proof` accepts it offline with the log's key and the TSA's chain, and `openssl ts -verify`
+/// accepts the token over the checkpoint's note; a changed entry, another log's key, or a
+/// receipt over another checkpoint are each refused (exit 1).
+#[test]
+fn a_proof_bundle_with_its_anchor_verifies_offline() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let tmp = tempfile::tempdir().unwrap();
+    let third = Server::start(
+        yinxin()
+            .args(["serve", "--data-dir"])
+            .arg(tmp.path().join("t")),
+    );
+    let data = tmp.path().join("d");
+    let s = Server::start(
+        yinxin()
+            .env("YINXIN_LOG_ANCHOR_URLS", format!("{}/pki/tsa", third.base))
+            .env("YINXIN_LOG_ANCHOR_SECONDS", "1")
+            .args(["serve", "--data-dir"])
+            .arg(&data),
+    );
+    let entry = yinxin_ledger::entry::Entry {
+        time_ms: 1_800_000_000_000,
+        body: yinxin_ledger::entry::EntryBody::Timestamp {
+            token: yinxin_ledger::entry::Commitment([7; 32]),
+        },
+    }
+    .encode()
+    .unwrap();
+    let leaf: String = yinxin_ledger::tree::leaf_hash(&entry)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let hexed: String = entry.iter().map(|b| format!("{b:02x}")).collect();
+    sql(
+        &data,
+        &[&format!(
+            "INSERT INTO ledger_pending (entry, queued_at) VALUES (x'{hexed}', 0)"
+        )],
+    );
+    // Integrated, checkpointed, then anchored within a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let bundle = loop {
+        let (st, b) = s.get(&format!("/api/v1/log/bundle?leaf_hash={leaf}"));
+        if st == 200 {
+            let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+            if v["anchors"].as_array().is_some_and(|a| !a.is_empty()) {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "no anchored bundle: {st} {b}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        bundle["anchors"][0]["anchor"],
+        format!("rfc3161:{}/pki/tsa", third.base)
+    );
+    let (_, key) = s.get("/log/key");
+    let (_, other_key) = third.get("/log/key");
+    let mut chain = String::new();
+    for alg in ["p256", "sm2"] {
+        let (st, pem) = third.get(&format!("/pki/chain.pem?alg={alg}"));
+        assert_eq!(st, 200);
+        chain.push_str(&pem);
+    }
+    let f = |n: &str| tmp.path().join(n);
+    std::fs::write(f("chain.pem"), &chain).unwrap();
+    std::fs::write(f("key"), &key).unwrap();
+    std::fs::write(f("b.json"), bundle.to_string()).unwrap();
+    let verify = |file: &str, key: &str| {
+        run(yinxin()
+            .args(["verify", "proof", "--json", "--trust"])
+            .arg(f("chain.pem"))
+            .args(["--key", key])
+            .arg(f(file)))
+    };
+    let o = verify("b.json", f("key").to_str().unwrap());
+    assert!(o.status.success(), "{o:?}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["entry_type"], "timestamp", "{report}");
+    assert_eq!(report["leaf_hash"], leaf.as_str(), "{report}");
+    assert_eq!(report["anchors"][0]["valid"], true, "{report}");
+    assert_eq!(report["anchors"][0]["tsa_trusted"], true, "{report}");
+    let o = run(yinxin()
+        .args(["verify", "proof", "--key"])
+        .arg(f("key"))
+        .arg(f("b.json")));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        text.contains(&format!("hash {leaf} (included: yes)"))
+            && text.contains("trusted: NO")
+            && text.ends_with("valid: yes\n"),
+        "{text}"
+    );
+
+    // OpenSSL: the receipt is an RFC 3161 token over the checkpoint note in the bundle.
+    let proof = bundle["tlog_proof"].as_str().unwrap();
+    let note = proof.split_once("\n\n").unwrap().1;
+    std::fs::write(f("note"), note).unwrap();
+    let token = STANDARD
+        .decode(bundle["anchors"][0]["receipt"].as_str().unwrap())
+        .unwrap();
+    std::fs::write(f("token.der"), token).unwrap();
+    let o = run(Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in"])
+        .arg(f("token.der"))
+        .arg("-data")
+        .arg(f("note"))
+        .arg("-CAfile")
+        .arg(f("chain.pem")));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Verification: OK"),
+        "{o:?}"
+    );
+
+    // Refusals: another log's key; a changed entry; a receipt that is not over this checkpoint.
+    let o = verify("b.json", other_key.trim());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let extra = proof
+        .lines()
+        .nth(1)
+        .unwrap()
+        .strip_prefix("extra ")
+        .unwrap();
+    let mut changed_entry = STANDARD.decode(extra).unwrap();
+    changed_entry[20] ^= 1;
+    let mut changed = bundle.clone();
+    changed["tlog_proof"] = proof
+        .replacen(extra, &STANDARD.encode(&changed_entry), 1)
+        .into();
+    std::fs::write(f("changed.json"), changed.to_string()).unwrap();
+    let o = verify("changed.json", key.trim());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        report["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("inclusion:"),
+        "{report}"
+    );
+    let mut foreign = bundle.clone();
+    foreign["anchors"][0]["receipt"] = STANDARD.encode(b"not a token").into();
+    std::fs::write(f("foreign.json"), foreign.to_string()).unwrap();
+    let o = verify("foreign.json", key.trim());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["anchors"][0]["valid"], false, "{report}");
+    assert!(s.stop().success());
+    assert!(third.stop().success());
+}
+
 #[test]
 fn a_data_directory_that_is_not_writable_is_refused() {
     use std::os::unix::fs::PermissionsExt;
