@@ -346,11 +346,13 @@ pub trait AccountRepo:
     + Sync
     + std::fmt::Debug
 {
-    /// Stores a new account and its registration consents in one transaction.
+    /// Stores a new account and its registration consents in one transaction, with the
+    /// consents' evidence entries queued in it (issue 7 item 2).
     async fn insert_account(
         &self,
         account: &AccountRecord,
         consents: &[ConsentRecord],
+        evidence: &[crate::ledger::EvidenceEntry],
     ) -> StoreResult<()>;
 
     /// The account, if it exists.
@@ -401,7 +403,12 @@ pub trait AccountRepo:
 
     /// Appends a consent record. A `privacy_policy` record also sets the account's
     /// `accepted_policy` (to its version if given, to none if withdrawn), in the same transaction.
-    async fn insert_consent(&self, consent: &ConsentRecord) -> StoreResult<()>;
+    /// Its evidence entry is queued in the same transaction (issue 7 item 2).
+    async fn insert_consent(
+        &self,
+        consent: &ConsentRecord,
+        evidence: &crate::ledger::EvidenceEntry,
+    ) -> StoreResult<()>;
 
     /// Stores a guardian's consent.
     async fn insert_guardian_consent(&self, c: &GuardianConsentRecord) -> StoreResult<()>;

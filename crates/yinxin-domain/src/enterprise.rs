@@ -210,6 +210,7 @@ pub trait EnterpriseRepo: Send + Sync + std::fmt::Debug {
         enterprise: &EnterpriseRecord,
         first: &AuthorizationRecord,
         consents: &[ConsentRecord],
+        evidence: &[crate::ledger::EvidenceEntry],
         warranty: Option<&ThirdPartyWarranty>,
     ) -> StoreResult<()>;
 

@@ -235,7 +235,20 @@ impl Accounts {
             text_sha256: policy.text_sha256.clone(),
             at: now(),
         };
-        self.repo.insert_consent(&record).await?;
+        // A withdrawal's entry names the grant it withdraws (the latest for the scope).
+        let withdrawn = match action {
+            ConsentAction::Given => None,
+            ConsentAction::Withdrawn => self
+                .repo
+                .consents_of(account)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|c| c.scope == scope)
+                .filter(|c| c.action == ConsentAction::Given),
+        };
+        let evidence = consent_evidence(&record, withdrawn.as_ref())?;
+        self.repo.insert_consent(&record, &evidence).await?;
         tracing::info!(%account, scope = scope.as_str(), action = action.as_str(), "consent recorded");
         Ok(record)
     }
@@ -257,6 +270,61 @@ impl Accounts {
             .find(|c| c.scope == scope)
             .is_some_and(|c| c.action == ConsentAction::Given))
     }
+}
+
+/// A consent record's canonical bytes, as its evidence entry commits to them:
+/// `id \n account \n policy_version \n scope \n action \n channel \n text_sha256 \n at \n`
+/// (ids as UUIDs, names as stored, Unix seconds). No PI: ids, names, a digest and a time.
+pub fn consent_bytes(c: &ConsentRecord) -> Vec<u8> {
+    format!(
+        "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        c.id,
+        c.account,
+        c.policy_version,
+        c.scope.as_str(),
+        c.action.as_str(),
+        c.channel,
+        c.text_sha256,
+        c.at
+    )
+    .into_bytes()
+}
+
+/// The evidence entry of a consent (issue 7 item 2; PRIV-1, PRIV-2, PRIV-4; docs/LEDGER.md):
+/// type 7 for a consent given — part 1 the record's bytes ([`consent_bytes`]); type 8 for a
+/// withdrawal — part 1 the bytes of the grant withdrawn (empty if there was none), part 2 the
+/// withdrawal's. Salt in `evidence_salts (kind = 'consent', record_id = the record's id)`.
+pub fn consent_evidence(
+    record: &ConsentRecord,
+    withdrawn: Option<&ConsentRecord>,
+) -> ServiceResult<yinxin_domain::ledger::EvidenceEntry> {
+    use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+    let salt = Salt::random();
+    let body = match record.action {
+        ConsentAction::Given => EntryBody::ConsentGiven {
+            consent: Commitment::to(&salt.part(1), &consent_bytes(record)),
+        },
+        ConsentAction::Withdrawn => EntryBody::ConsentWithdrawn {
+            consent: Commitment::to(
+                &salt.part(1),
+                &withdrawn.map(consent_bytes).unwrap_or_default(),
+            ),
+            withdrawal: Commitment::to(&salt.part(2), &consent_bytes(record)),
+        },
+    };
+    Entry {
+        time_ms: record.at.saturating_mul(1000),
+        body,
+    }
+    .evidence("consent", record.id.to_string(), &salt)
+    .map_err(|e| ServiceError::Internal(format!("consent evidence: {e}")))
+}
+
+/// The evidence entries of registration consents (all given).
+pub(crate) fn evidence_of_given(
+    consents: &[ConsentRecord],
+) -> ServiceResult<Vec<yinxin_domain::ledger::EvidenceEntry>> {
+    consents.iter().map(|c| consent_evidence(c, None)).collect()
 }
 
 #[cfg(test)]

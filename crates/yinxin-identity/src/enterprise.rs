@@ -304,9 +304,17 @@ impl Accounts {
             at,
             objected_at: None,
         });
+        let evidence = crate::consent::evidence_of_given(&consents)?;
         if let Err(e) = self
             .repo
-            .insert_enterprise(&account, &enterprise, &first, &consents, warranty.as_ref())
+            .insert_enterprise(
+                &account,
+                &enterprise,
+                &first,
+                &consents,
+                &evidence,
+                warranty.as_ref(),
+            )
             .await
         {
             let _ = self.vault.shred(subject).await;

@@ -24,7 +24,7 @@ mod support;
 mod third_party;
 pub mod webauthn;
 
-pub use consent::PolicyDocument;
+pub use consent::{PolicyDocument, consent_bytes, consent_evidence};
 pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,

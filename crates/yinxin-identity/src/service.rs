@@ -544,7 +544,12 @@ impl Accounts {
                 c.channel = "guardian".into();
             }
         }
-        if let Err(e) = self.repo.insert_account(&account, &consents).await {
+        let evidence = crate::consent::evidence_of_given(&consents)?;
+        if let Err(e) = self
+            .repo
+            .insert_account(&account, &consents, &evidence)
+            .await
+        {
             let _ = self.vault.shred(subject).await;
             release().await;
             return Err(e.into());

@@ -632,7 +632,10 @@ async fn bundles_prove_a_leaf_against_an_anchored_checkpoint(db: &TestDb) {
             size: 5
         }]
     );
-    assert_eq!(notary.seen.lock().unwrap().as_slice(), [five.note.clone()]);
+    assert_eq!(
+        notary.seen.lock().unwrap().as_slice(),
+        std::slice::from_ref(&five.note)
+    );
     let out = log.anchor_latest(&anchors, 1_003).await.unwrap();
     assert!(matches!(out[0], AnchorOutcome::UpToDate { .. }), "{out:?}");
     submit_and_sequence(&log, 5, 4, 1_004).await;
@@ -736,4 +739,60 @@ async fn the_memory_store_finds_a_tampered_leaf_too() {
         log.verify_stored_tree(TreeCheck::Leaves).await,
         Err(LedgerError::TreeMismatch(_))
     ));
+}
+
+/// Writes the seed corpus of the `log_bundle` fuzz target (`fuzz/corpus/log_bundle/`) and the
+/// verifier key it checks against (`fuzz/fuzz_targets/log_bundle.vkey`). Run by hand:
+/// `cargo nextest run -p yinxin-ledger --run-ignored only write_fuzz_corpus`.
+#[tokio::test]
+#[ignore = "writes the fuzz seed corpus"]
+async fn write_fuzz_corpus() {
+    use base64::Engine;
+    use yinxin_ledger::bundle::{Bundle, BundleAnchor};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let out = root.join("corpus/log_bundle");
+    std::fs::create_dir_all(&out).unwrap();
+    let log = Log::new(Arc::new(MemoryLedger::default()), log_key(), None);
+    std::fs::write(root.join("fuzz_targets/log_bundle.vkey"), log.vkey() + "\n").unwrap();
+    submit_and_sequence(&log, 0, 6, 1_000).await;
+    log.sign_checkpoint(1_001).await.unwrap();
+    let leaf = yinxin_ledger::tree::leaf_hash(&log.entry(4).await.unwrap());
+    let bundle = log.bundle(&leaf).await.unwrap();
+    std::fs::write(out.join("bundle.json"), bundle.to_json()).unwrap();
+    std::fs::write(out.join("proof.tlog-proof"), &bundle.tlog_proof).unwrap();
+    let anchored = Bundle {
+        anchors: vec![BundleAnchor {
+            anchor: "rfc3161:https://tsa.example/".into(),
+            receipt: base64::engine::general_purpose::STANDARD.encode([0x30, 0x03, 2, 1, 0]),
+            anchored_at: 1_002,
+        }],
+        ..bundle.clone()
+    };
+    std::fs::write(out.join("anchored.json"), anchored.to_json()).unwrap();
+    let first = yinxin_ledger::tree::leaf_hash(&log.entry(0).await.unwrap());
+    let single = log.bundle(&first).await.unwrap();
+    std::fs::write(out.join("first.tlog-proof"), &single.tlog_proof).unwrap();
+    let t = &bundle.tlog_proof;
+    std::fs::write(out.join("truncated.tlog-proof"), &t[..t.len() / 2]).unwrap();
+}
+
+/// The committed seeds of the `log_bundle` fuzz target read as they should: the bundles and
+/// proofs verify with the committed key, the truncated one is refused.
+#[test]
+fn fuzz_seeds_read_as_expected() {
+    use yinxin_ledger::bundle::Bundle;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let vkey = std::fs::read_to_string(root.join("fuzz_targets/log_bundle.vkey")).unwrap();
+    let v = NoteVerifier::parse(vkey.trim()).unwrap();
+    let seed = |n: &str| std::fs::read(root.join("corpus/log_bundle").join(n)).unwrap();
+    for (name, index) in [
+        ("bundle.json", 4),
+        ("proof.tlog-proof", 4),
+        ("anchored.json", 4),
+        ("first.tlog-proof", 0),
+    ] {
+        let (_, proof) = Bundle::parse(&seed(name)).unwrap();
+        assert_eq!(proof.verify(&v).unwrap().index, index, "{name}");
+    }
+    assert!(Bundle::parse(&seed("truncated.tlog-proof")).is_err());
 }

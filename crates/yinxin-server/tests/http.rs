@@ -1190,6 +1190,50 @@ async fn consents_and_permissions_are_append_only(db: &TestDb) {
         trail[3],
         ("cross_border_transfer".to_owned(), "withdrawn".to_owned())
     );
+    // Each consent queued its evidence entry with its record (issue 7 item 2): in the log, the
+    // three grants open (with the salts beside the records) to their records, and the
+    // withdrawal to itself and to the grant it withdrew.
+    {
+        use yinxin_identity::consent_bytes;
+        use yinxin_ledger::entry::{Entry, EntryBody, Salt};
+        let (_, me) = app.get_as("/api/v1/me", &token).await;
+        let account = me["account_id"].as_str().unwrap().parse().unwrap();
+        let records = db.stores.accounts.consents_of(account).await.unwrap();
+        assert_eq!(records.len(), 4);
+        let log = app.state.log.clone().unwrap();
+        log.sequence(1000, 1_900_000_000_000).await.unwrap();
+        let mut entries = Vec::new();
+        for i in 0..log.size().await.unwrap() {
+            entries.push(Entry::decode(&log.entry(i).await.unwrap()).unwrap().body);
+        }
+        let mut opened = 0;
+        for (n, r) in records.iter().enumerate() {
+            let salt = Salt(
+                db.stores
+                    .ledger
+                    .evidence_salt("consent", &r.id.to_string())
+                    .await
+                    .unwrap()
+                    .expect("a salt beside every consent record"),
+            );
+            let found = entries.iter().filter(|e| match e {
+                EntryBody::ConsentGiven { consent } => {
+                    consent.opens_to(&salt.part(1), &consent_bytes(r))
+                }
+                EntryBody::ConsentWithdrawn {
+                    consent,
+                    withdrawal,
+                } => {
+                    withdrawal.opens_to(&salt.part(2), &consent_bytes(r))
+                        && consent.opens_to(&salt.part(1), &consent_bytes(&records[2]))
+                }
+                _ => false,
+            });
+            assert_eq!(found.count(), 1, "record {n}: {r:?}");
+            opened += 1;
+        }
+        assert_eq!(opened, 4);
+    }
 
     // Permissions: off by default, on, off again; the history keeps both changes.
     let put = |name: &str, granted: bool| {

@@ -178,11 +178,15 @@ macro_rules! account_repo {
                 &self,
                 a: &AccountRecord,
                 consents: &[ConsentRecord],
+                evidence: &[yinxin_domain::ledger::EvidenceEntry],
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 account_insert!(a).execute(&mut *tx).await.map_err(db_err)?;
                 for c in consents {
                     consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                for e in evidence {
+                    crate::ledger::queue_evidence!(tx, e);
                 }
                 tx.commit().await.map_err(db_err)
             }
@@ -356,9 +360,14 @@ macro_rules! account_repo {
                 Ok(row.and_then(|(t,)| t))
             }
 
-            async fn insert_consent(&self, c: &ConsentRecord) -> StoreResult<()> {
+            async fn insert_consent(
+                &self,
+                c: &ConsentRecord,
+                evidence: &yinxin_domain::ledger::EvidenceEntry,
+            ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                crate::ledger::queue_evidence!(tx, evidence);
                 if c.scope == ConsentScope::PrivacyPolicy {
                     accepted_policy_update!(c).execute(&mut *tx).await.map_err(db_err)?;
                 }

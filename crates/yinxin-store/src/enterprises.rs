@@ -122,6 +122,7 @@ macro_rules! enterprise_repo {
                 e: &EnterpriseRecord,
                 first: &AuthorizationRecord,
                 consents: &[ConsentRecord],
+                evidence: &[yinxin_domain::ledger::EvidenceEntry],
                 warranty: Option<&ThirdPartyWarranty>,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -141,6 +142,9 @@ macro_rules! enterprise_repo {
                 authorization_insert!(first).execute(&mut *tx).await.map_err(db_err)?;
                 for c in consents {
                     consent_insert!(c).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                for e in evidence {
+                    crate::ledger::queue_evidence!(tx, e);
                 }
                 if let Some(w) = warranty {
                     warranty_insert!(w).execute(&mut *tx).await.map_err(db_err)?;

@@ -613,7 +613,7 @@ async fn seals_and_signature_images_are_scoped_to_their_owner(db: &TestDb) {
         account(AccountKind::Personal),
     );
     for a in [&ent, &other, &agent] {
-        repo.insert_account(a, &[]).await.unwrap();
+        repo.insert_account(a, &[], &[]).await.unwrap();
     }
 
     let seal = SealRecord {
