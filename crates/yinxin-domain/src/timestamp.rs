@@ -26,18 +26,26 @@ pub enum SerialReservation {
     },
 }
 
+/// The evidence entries (encoded) of the tokens of one reservation, given its first serial:
+/// written in the reservation's own transaction (issue 7 item 2), so a serial is never given
+/// without its entry queued in the evidence log.
+pub type ReservationEvidence<'a> = &'a (dyn Fn(u64) -> Vec<Vec<u8>> + Send + Sync);
+
 /// Storage of the TSA's serial counter.
 #[async_trait]
 pub trait TimestampRepo: Send + Sync + std::fmt::Debug {
     /// Reserves `count` (≥ 1) consecutive serials for tokens with genTime `gen_time_ms` (Unix
     /// milliseconds), in one atomic statement: refused as [`SerialReservation::ClockBehind`] when
     /// the newest recorded genTime is later than `gen_time_ms + tolerance_ms`; otherwise the
-    /// counter moves on by `count` and the newest genTime becomes the later of the two.
+    /// counter moves on by `count`, the newest genTime becomes the later of the two, and the
+    /// entries `evidence` gives for the first serial are queued in the evidence log — all in
+    /// one transaction.
     async fn reserve_serials(
         &self,
         count: u32,
         gen_time_ms: i64,
         tolerance_ms: i64,
+        evidence: ReservationEvidence<'_>,
     ) -> StoreResult<SerialReservation>;
 
     /// The newest genTime recorded (Unix milliseconds), `None` before the first token.

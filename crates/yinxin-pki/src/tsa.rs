@@ -38,8 +38,9 @@ use x509_cert::Certificate;
 use x509_cert::name::Name;
 use yinxin_crypto::{KeyAlgorithm, KeyId, KeyStore, Signer};
 use yinxin_domain::certificate::{CaRole, CertificateRepo};
-use yinxin_domain::timestamp::{SerialReservation, TimestampRepo};
+use yinxin_domain::timestamp::{ReservationEvidence, SerialReservation, TimestampRepo};
 
+use crate::PkiError;
 use crate::cms::DigestAlgorithm;
 use crate::tsp::{
     FailureInfo, Rejection, TimestampRequest, TokenSpec, build_token, granted, parse_request,
@@ -383,6 +384,7 @@ impl TimestampAuthority {
                 time: self.time.clone(),
                 tolerance_ms: i64::try_from(self.config.clock_tolerance.as_millis()).unwrap_or(0),
                 newest_ms: self.newest_ms.clone(),
+                policy: self.config.policy,
             })
         })
     }
@@ -392,7 +394,7 @@ impl TimestampAuthority {
         let Slot {
             serial,
             gen_time: now,
-        } = self.sequencer().slot().await?;
+        } = self.sequencer().slot(req).await?;
         if now < unit.not_before || now >= unit.not_after {
             tracing::error!(tsa = %unit.id, "timestamp refused: the TSA certificate is not valid now");
             return Err(Rejection::new(
@@ -429,6 +431,74 @@ impl TimestampAuthority {
     }
 }
 
+/// The public salt of every timestamp entry's commitment: `SHA-256("yinxin/tsa-entry/v1")`.
+/// Public because a timestamp request carries no personal information (an imprint is a digest
+/// the requester chose to send) and so that **anyone holding a token can find its leaf**
+/// ([`token_leaf`]) and fetch its proof bundle by leaf hash.
+pub fn timestamp_salt() -> yinxin_ledger::entry::Salt {
+    use sha2::{Digest, Sha256};
+    yinxin_ledger::entry::Salt(Sha256::digest(b"yinxin/tsa-entry/v1").into())
+}
+
+/// The record a timestamp entry commits to: `serial \n genTime \n policy \n hash \n imprint \n`
+/// (serial decimal, genTime in Unix seconds as in the token, the policy OID dotted, the hash's
+/// name, the hashed message hex) — every field as the token's TSTInfo carries it.
+pub fn timestamp_record(
+    serial: u64,
+    gen_time_s: i64,
+    policy: &ObjectIdentifier,
+    hash: DigestAlgorithm,
+    hashed_message: &[u8],
+) -> Vec<u8> {
+    format!(
+        "{serial}\n{gen_time_s}\n{policy}\n{}\n{}\n",
+        hash.name(),
+        hex::encode(hashed_message)
+    )
+    .into_bytes()
+}
+
+/// The evidence entry of a timestamp (issue 7 item 2; SIGN-1; docs/LEDGER.md): type 6, time
+/// genTime (whole seconds, in ms), committing under [`timestamp_salt`] to [`timestamp_record`].
+/// Queued in the serial reservation's own transaction, so a batch of tokens is still one
+/// commit.
+pub fn timestamp_entry(
+    serial: u64,
+    gen_time_s: i64,
+    policy: &ObjectIdentifier,
+    hash: DigestAlgorithm,
+    hashed_message: &[u8],
+) -> yinxin_ledger::entry::Entry {
+    use yinxin_ledger::entry::{Commitment, Entry, EntryBody};
+    Entry {
+        time_ms: gen_time_s.saturating_mul(1000),
+        body: EntryBody::Timestamp {
+            token: Commitment::to(
+                &timestamp_salt(),
+                &timestamp_record(serial, gen_time_s, policy, hash, hashed_message),
+            ),
+        },
+    }
+}
+
+/// The leaf hash of a token's entry, computed from the token alone (its TSTInfo): what a
+/// holder of the token asks `GET /api/v1/log/bundle?leaf_hash=` for.
+pub fn token_leaf(token: &[u8]) -> Result<[u8; 32], PkiError> {
+    let v = crate::tsp::verify_token(token, None)?;
+    let serial = v
+        .serial
+        .iter()
+        .try_fold(0u64, |acc, b| {
+            (acc >> 56 == 0).then(|| (acc << 8) | u64::from(*b))
+        })
+        .ok_or_else(|| PkiError::Invalid("the token's serial is beyond 64 bits".into()))?;
+    let gen_time_s = unix_ms(v.gen_time).div_euclid(1000);
+    let entry = timestamp_entry(serial, gen_time_s, &v.policy, v.hash, &v.hashed_message)
+        .encode()
+        .map_err(|e| PkiError::Invalid(e.to_string()))?;
+    Ok(yinxin_ledger::tree::leaf_hash(&entry))
+}
+
 /// The most requests one reservation serves.
 const MAX_BATCH: usize = 1024;
 
@@ -441,6 +511,14 @@ struct Slot {
 
 type SlotReply = oneshot::Sender<Result<Slot, Rejection>>;
 
+/// What a request waiting for a slot tells the sequencer: its imprint, for its evidence entry.
+#[derive(Debug)]
+struct Waiting {
+    hash: DigestAlgorithm,
+    hashed_message: Vec<u8>,
+    reply: SlotReply,
+}
+
 /// What the sequencer task works with.
 struct SequencerParts {
     repo: Arc<dyn TimestampRepo>,
@@ -448,6 +526,7 @@ struct SequencerParts {
     time: Arc<dyn TimeSource>,
     tolerance_ms: i64,
     newest_ms: Arc<AtomicI64>,
+    policy: ObjectIdentifier,
 }
 
 /// The one place of a node where the clock is read for a token and serials are reserved.
@@ -464,21 +543,21 @@ struct SequencerParts {
 /// refusal. The task ends when the TSA is dropped.
 #[derive(Debug)]
 struct Sequencer {
-    queue: mpsc::Sender<SlotReply>,
+    queue: mpsc::Sender<Waiting>,
 }
 
 impl Sequencer {
     fn spawn(parts: SequencerParts) -> Self {
-        let (queue, mut waiting) = mpsc::channel::<SlotReply>(4 * MAX_BATCH);
+        let (queue, mut waiting) = mpsc::channel::<Waiting>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-                let outcome = parts.reserve(count).await;
-                for (i, reply) in (0u64..).zip(batch.drain(..)) {
+                let outcome = parts.reserve(&batch).await;
+                for (i, w) in (0u64..).zip(batch.drain(..)) {
                     // A request that gave up (its connection closed) leaves a gap in the
-                    // serials, which RFC 3161 allows: they are unique and increasing.
-                    let _ = reply.send(outcome.clone().map(|(first, gen_time)| Slot {
+                    // serials, which RFC 3161 allows: they are unique and increasing. (Its
+                    // entry is in the log all the same: a serial given out, token or not.)
+                    let _ = w.reply.send(outcome.clone().map(|(first, gen_time)| Slot {
                         serial: first + i,
                         gen_time,
                     }));
@@ -488,7 +567,7 @@ impl Sequencer {
         Self { queue }
     }
 
-    async fn slot(&self) -> Result<Slot, Rejection> {
+    async fn slot(&self, req: &TimestampRequest) -> Result<Slot, Rejection> {
         let stopped = || {
             tracing::error!("timestamp sequencer stopped");
             Rejection::new(
@@ -497,14 +576,21 @@ impl Sequencer {
             )
         };
         let (reply, answer) = oneshot::channel();
-        self.queue.send(reply).await.map_err(|_| stopped())?;
+        let waiting = Waiting {
+            hash: req.hash,
+            hashed_message: req.hashed_message.clone(),
+            reply,
+        };
+        self.queue.send(waiting).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
 impl SequencerParts {
-    /// The clock checks, then `count` serials for one genTime: the first serial and the time.
-    async fn reserve(&self, count: u32) -> Result<(u64, SystemTime), Rejection> {
+    /// The clock checks, then a serial for each of `batch`, for one genTime, with their evidence
+    /// entries: the first serial and the time.
+    async fn reserve(&self, batch: &[Waiting]) -> Result<(u64, SystemTime), Rejection> {
+        let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let untrusted = |why: &str| {
             tracing::warn!(reason = why, "timestamp refused: clock not trusted");
             Rejection::new(
@@ -519,9 +605,21 @@ impl SequencerParts {
             newest_issued: (newest != i64::MIN).then(|| from_unix_ms(newest)),
         };
         self.check.check(&reading).map_err(|why| untrusted(&why))?;
+        let gen_time_s = unix_ms(now).div_euclid(1000);
+        let policy = self.policy;
+        let evidence: ReservationEvidence<'_> = &move |first: u64| {
+            (0u64..)
+                .zip(batch)
+                .filter_map(|(i, w)| {
+                    timestamp_entry(first + i, gen_time_s, &policy, w.hash, &w.hashed_message)
+                        .encode()
+                        .ok()
+                })
+                .collect()
+        };
         match self
             .repo
-            .reserve_serials(count, unix_ms(now), self.tolerance_ms)
+            .reserve_serials(count, unix_ms(now), self.tolerance_ms, evidence)
             .await
         {
             Ok(SerialReservation::Granted {
@@ -1020,12 +1118,13 @@ mod tests {
             count: u32,
             gen_time_ms: i64,
             tolerance_ms: i64,
+            evidence: ReservationEvidence<'_>,
         ) -> yinxin_domain::repo::StoreResult<SerialReservation> {
             if self.first.swap(false, Ordering::AcqRel) {
                 tokio::time::sleep(self.delay).await;
             }
             self.inner
-                .reserve_serials(count, gen_time_ms, tolerance_ms)
+                .reserve_serials(count, gen_time_ms, tolerance_ms, evidence)
                 .await
         }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use yinxin_domain::repo::{StoreError, StoreResult};
-use yinxin_domain::timestamp::{SerialReservation, TimestampRepo};
+use yinxin_domain::timestamp::{ReservationEvidence, SerialReservation, TimestampRepo};
 
 use crate::repos::{SqlStore, db_err};
 
@@ -19,13 +19,17 @@ macro_rules! timestamp_repo {
                 count: u32,
                 gen_time_ms: i64,
                 tolerance_ms: i64,
+                evidence: ReservationEvidence<'_>,
             ) -> StoreResult<SerialReservation> {
                 if count == 0 {
                     return Err(StoreError::Corrupt("a reservation of no serials".into()));
                 }
-                // One statement: the clock rule and the counter move together, so that two nodes
-                // (or two requests) can never take the same serial, and a serial is never given
-                // to a genTime earlier than an older serial's by more than the tolerance.
+                // One transaction: the clock rule and the counter move together in one
+                // statement, so that two nodes (or two requests) can never take the same
+                // serial, and a serial is never given to a genTime earlier than an older
+                // serial's by more than the tolerance; the tokens' evidence entries are queued
+                // with them (issue 7 item 2).
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
                 let row: Option<(i64, i64)> = sqlx::query_as(
                     "UPDATE tsa_serials SET last_serial = last_serial + $1, \
                      last_gen_time_ms = CASE WHEN last_gen_time_ms > $2 \
@@ -36,15 +40,22 @@ macro_rules! timestamp_repo {
                 .bind(i64::from(count))
                 .bind(gen_time_ms)
                 .bind(tolerance_ms)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_err)?;
                 match row {
-                    Some((last, newest)) => Ok(SerialReservation::Granted {
-                        first: serial_of(last - i64::from(count) + 1)?,
-                        newest_gen_time_ms: newest,
-                    }),
+                    Some((last, newest)) => {
+                        let first = serial_of(last - i64::from(count) + 1)?;
+                        let entries = evidence(first);
+                        crate::ledger::insert_pending!($db, tx, entries, gen_time_ms);
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(SerialReservation::Granted {
+                            first,
+                            newest_gen_time_ms: newest,
+                        })
+                    }
                     None => {
+                        drop(tx);
                         let (newest,): (i64,) =
                             sqlx::query_as("SELECT last_gen_time_ms FROM tsa_serials WHERE id = 1")
                                 .fetch_optional(&self.pool)

@@ -492,15 +492,16 @@ async fn tsa_serials_only_move_forward(db: &TestDb) {
     assert_eq!(repo.newest_gen_time().await.unwrap(), None);
     assert_eq!(repo.last_serial().await.unwrap(), 0);
     let t = 1_772_352_000_000_i64;
+    let none = |_: u64| Vec::new();
     assert_eq!(
-        repo.reserve_serials(1, t, 1000).await.unwrap(),
+        repo.reserve_serials(1, t, 1000, &none).await.unwrap(),
         SerialReservation::Granted {
             first: 1,
             newest_gen_time_ms: t
         }
     );
     assert_eq!(
-        repo.reserve_serials(3, t + 5, 1000).await.unwrap(),
+        repo.reserve_serials(3, t + 5, 1000, &none).await.unwrap(),
         SerialReservation::Granted {
             first: 2,
             newest_gen_time_ms: t + 5
@@ -508,33 +509,68 @@ async fn tsa_serials_only_move_forward(db: &TestDb) {
     );
     // Back by more than the tolerance: refused, nothing taken.
     assert_eq!(
-        repo.reserve_serials(1, t - 2000, 1000).await.unwrap(),
+        repo.reserve_serials(1, t - 2000, 1000, &none)
+            .await
+            .unwrap(),
         SerialReservation::ClockBehind {
             newest_gen_time_ms: t + 5
         }
     );
     assert_eq!(
-        repo.reserve_serials(1, t + 4, 0).await.unwrap(),
+        repo.reserve_serials(1, t + 4, 0, &none).await.unwrap(),
         SerialReservation::ClockBehind {
             newest_gen_time_ms: t + 5
         }
     );
     assert_eq!(repo.last_serial().await.unwrap(), 4);
+    // The tokens' evidence entries go in with a granted reservation, told its first serial
+    // (issue 7 item 2), and not with a refused one.
+    let pending = || async { db.stores.ledger.pending(100).await.unwrap().len() };
+    assert_eq!(pending().await, 0);
+    let entries = |first: u64| {
+        vec![
+            first.to_be_bytes().to_vec(),
+            (first + 1).to_be_bytes().to_vec(),
+        ]
+    };
+    assert!(matches!(
+        repo.reserve_serials(1, t - 2000, 1000, &entries)
+            .await
+            .unwrap(),
+        SerialReservation::ClockBehind { .. }
+    ));
+    assert_eq!(pending().await, 0);
     // Within it: granted, and the newest genTime stays the newest.
     assert_eq!(
-        repo.reserve_serials(1, t - 500, 1000).await.unwrap(),
+        repo.reserve_serials(1, t - 500, 1000, &entries)
+            .await
+            .unwrap(),
         SerialReservation::Granted {
             first: 5,
             newest_gen_time_ms: t + 5
         }
     );
-    assert!(repo.reserve_serials(0, t, 1000).await.is_err());
+    let queued: Vec<Vec<u8>> = db
+        .stores
+        .ledger
+        .pending(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.entry)
+        .collect();
+    assert_eq!(queued, entries(5));
+    assert!(repo.reserve_serials(0, t, 1000, &none).await.is_err());
 
     // Concurrent reservations never share a serial.
     let tasks: Vec<_> = (0..40)
         .map(|_| {
             let repo = repo.clone();
-            tokio::spawn(async move { repo.reserve_serials(1, t + 10, 1000).await.unwrap() })
+            tokio::spawn(async move {
+                repo.reserve_serials(1, t + 10, 1000, &|_: u64| Vec::new())
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut got = Vec::new();
@@ -558,7 +594,7 @@ async fn tsa_serials_only_move_forward(db: &TestDb) {
     assert_eq!(
         again
             .timestamps
-            .reserve_serials(1, t + 20, 1000)
+            .reserve_serials(1, t + 20, 1000, &none)
             .await
             .unwrap(),
         SerialReservation::Granted {

@@ -115,6 +115,38 @@ async fn timestamps_over_http(db: &TestDb) {
         u64::from_str_radix(line.trim_start_matches("Serial number: 0x"), 16).unwrap()
     };
     let first = serial_of(&text);
+    // Its evidence entry went into the log with its serial (issue 7 item 2): the holder computes
+    // the leaf from the token alone and gets its proof bundle, which verifies offline; a token
+    // over another imprint has another leaf.
+    {
+        use yinxin_ledger::bundle::Bundle;
+        let token = yinxin_sign::timestamp::token_from_response(&body).unwrap();
+        let leaf = yinxin_pki::tsa::token_leaf(&token).unwrap();
+        let log = app.state.log.clone().unwrap();
+        let at = 1_900_000_000_000;
+        while log.sequence(1000, at).await.unwrap() > 0 {}
+        log.sign_checkpoint(at).await.unwrap();
+        let hex = yinxin_domain::signing::to_hex(&leaf);
+        let (st, b) = app
+            .json(&format!("/api/v1/log/bundle?leaf_hash={hex}"))
+            .await;
+        assert_eq!(st, 200, "{b}");
+        let (_, proof) = Bundle::parse(b.to_string().as_bytes()).unwrap();
+        let verifier = yinxin_ledger::note::NoteVerifier::parse(&log.vkey()).unwrap();
+        let report = proof.verify(&verifier).unwrap();
+        assert_eq!(report.entry.body.type_name(), "timestamp");
+        assert_eq!(report.entry.time_ms % 1000, 0, "genTime is whole seconds");
+        let other = yinxin_pki::tsa::timestamp_entry(
+            first,
+            report.entry.time_ms / 1000,
+            &yinxin_pki::tsa::DEFAULT_POLICY,
+            yinxin_pki::cms::DigestAlgorithm::Sha256,
+            &[0u8; 32],
+        )
+        .encode()
+        .unwrap();
+        assert_ne!(yinxin_ledger::tree::leaf_hash(&other), leaf);
+    }
 
     // Without certReq: verified with the served TSA certificate; the serial went up.
     let q = query(d, "q2.tsq", &["-sha256"]);
