@@ -93,7 +93,12 @@ pub trait RelyingAppRepo: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> StoreResult<Vec<CertificateRecord>>;
     /// Logs provisions.
-    async fn insert_app_disclosures(&self, d: &[AppDisclosureRecord]) -> StoreResult<()>;
+    /// Their evidence entries are queued in the same transaction (issue 7 item 2).
+    async fn insert_app_disclosures(
+        &self,
+        d: &[AppDisclosureRecord],
+        evidence: &[crate::ledger::EvidenceEntry],
+    ) -> StoreResult<()>;
     /// A subject's provisions to applications, newest first.
     async fn app_disclosures_of(&self, subject: AccountId)
     -> StoreResult<Vec<AppDisclosureRecord>>;

@@ -424,11 +424,13 @@ pub trait VerificationRepo: Send + Sync + std::fmt::Debug {
     async fn upsert_processor(&self, p: &ProcessorRecord) -> StoreResult<()>;
     /// The register, by name.
     async fn processors(&self) -> StoreResult<Vec<ProcessorRecord>>;
-    /// Stores a verification record with its disclosures, in one transaction.
+    /// Stores a verification record with its disclosures, in one transaction, with the
+    /// disclosures' evidence entries queued in it (issue 7 item 2).
     async fn insert_verification(
         &self,
         v: &VerificationRecord,
         disclosures: &[DisclosureRecord],
+        evidence: &[crate::ledger::EvidenceEntry],
     ) -> StoreResult<()>;
     /// Updates a pending record's outcome (a deposit confirmed or failed).
     async fn settle_verification(

@@ -8,6 +8,7 @@
 mod consent;
 mod enterprise;
 mod envelope;
+pub mod evidence;
 mod guardian;
 pub mod idv;
 mod intent;

@@ -288,13 +288,14 @@ impl Accounts {
             }
             values.push(v);
         }
+        let log = [Self::disclosure(
+            app,
+            &cert,
+            "certificate_information",
+            items,
+        )];
         self.repo
-            .insert_app_disclosures(&[Self::disclosure(
-                app,
-                &cert,
-                "certificate_information",
-                items,
-            )])
+            .insert_app_disclosures(&log, &crate::evidence::of_app_disclosures(&log)?)
             .await?;
         let mut values = values.into_iter();
         let (name, document_number, work_unit) = (
@@ -355,7 +356,9 @@ impl Accounts {
                 mobile: mobile.to_string(),
             });
         }
-        self.repo.insert_app_disclosures(&log).await?;
+        self.repo
+            .insert_app_disclosures(&log, &crate::evidence::of_app_disclosures(&log)?)
+            .await?;
         Ok(out)
     }
 

@@ -612,8 +612,15 @@ macro_rules! relying_app_repo {
                 rows.into_iter().map(cert_of).collect()
             }
 
-            async fn insert_app_disclosures(&self, d: &[AppDisclosureRecord]) -> StoreResult<()> {
+            async fn insert_app_disclosures(
+                &self,
+                d: &[AppDisclosureRecord],
+                evidence: &[EvidenceEntry],
+            ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for e in evidence {
+                    crate::ledger::queue_evidence!(tx, e);
+                }
                 for r in d {
                     sqlx::query(&format!(
                         "INSERT INTO app_disclosures ({APP_DISCLOSURE_COLUMNS}) \

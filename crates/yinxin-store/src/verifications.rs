@@ -229,6 +229,7 @@ macro_rules! verification_repo {
                 &self,
                 v: &VerificationRecord,
                 disclosures: &[DisclosureRecord],
+                evidence: &[yinxin_domain::ledger::EvidenceEntry],
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 sqlx::query(&format!(
@@ -264,6 +265,9 @@ macro_rules! verification_repo {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                }
+                for e in evidence {
+                    crate::ledger::queue_evidence!(tx, e);
                 }
                 tx.commit().await.map_err(db_err)
             }

@@ -509,7 +509,11 @@ impl Verifications {
         let disclosures = disclosures_of(&record, &attempts, at);
         self.accounts
             .repo
-            .insert_verification(&record, &disclosures)
+            .insert_verification(
+                &record,
+                &disclosures,
+                &crate::evidence::of_disclosures(&disclosures)?,
+            )
             .await?;
         tracing::info!(
             verification = %record.id,
@@ -916,7 +920,11 @@ impl Verifications {
         let disclosures = disclosures_of(&record, &attempts, at);
         self.accounts
             .repo
-            .insert_verification(&record, &disclosures)
+            .insert_verification(
+                &record,
+                &disclosures,
+                &crate::evidence::of_disclosures(&disclosures)?,
+            )
             .await?;
         match (answer, record.provider) {
             (Some(Answer::DepositSent { .. }), Some(provider)) => {

@@ -767,6 +767,40 @@ async fn relying_applications_read_what_holders_allow(db: &TestDb) {
         !text.contains(p["mobile"].as_str().unwrap())
             && !text.contains(p["name"].as_str().unwrap())
     );
+    // Each provision queued its evidence entry with its record (issue 7 item 2; PRIV-7): each
+    // opens, with the salt beside the record, exactly one entry of the evidence log.
+    {
+        use yinxin_domain::relying::RelyingAppRepo;
+        let (_, me) = app.get_as("/api/v1/me", &token).await;
+        let holder = me["account_id"].as_str().unwrap().parse().unwrap();
+        let records = db.stores.accounts.app_disclosures_of(holder).await.unwrap();
+        assert_eq!(records.len(), to_apps.len());
+        let log = app.state.log.clone().unwrap();
+        log.sequence(1000, 1_900_000_000_000).await.unwrap();
+        let mut leaves = Vec::new();
+        for i in 0..log.size().await.unwrap() {
+            leaves.push(yinxin_ledger::entry::Entry::decode(&log.entry(i).await.unwrap()).unwrap());
+        }
+        for r in &records {
+            let salt = yinxin_ledger::entry::Salt(
+                db.stores
+                    .ledger
+                    .evidence_salt("app_disclosure", &r.id.to_string())
+                    .await
+                    .unwrap()
+                    .expect("the salt beside the disclosure"),
+            );
+            let bytes = yinxin_identity::evidence::app_disclosure_bytes(r);
+            let opened = leaves
+                .iter()
+                .filter(|e| {
+                    matches!(&e.body, yinxin_ledger::entry::EntryBody::Disclosure { disclosure }
+                        if disclosure.opens_to(&salt.part(1), &bytes))
+                })
+                .count();
+            assert_eq!(opened, 1, "{r:?}");
+        }
+    }
 
     // The holder stops: the application reads nothing more.
     let stop = format!("/api/v1/certificates/{soon}/uses/shop");

@@ -640,7 +640,7 @@ async fn processors_and_disclosures_hold_no_values(db: &TestDb) {
     }
     let f = fixtures(&app).await;
     let p = clean_person(&f);
-    let (_, token) = signed_up_as(&app, 1, p).await;
+    let (account, token) = signed_up_as(&app, 1, p).await;
     consent_to(&app, &token, "idv_bank_card").await;
     let (s, v) = verify(&app, &token, &bank_card(p)).await;
     assert_eq!(s, 201, "{v}");
@@ -666,6 +666,46 @@ async fn processors_and_disclosures_hold_no_values(db: &TestDb) {
             "{k} leaked into the log"
         );
     }
+    // The provision queued its evidence entry with its record (issue 7 item 2; PRIV-7): in the
+    // evidence log, one entry opens with the salt beside the record to the record's bytes, and
+    // no entry holds a value sent.
+    use yinxin_domain::verification::VerificationRepo;
+    let records = db
+        .stores
+        .accounts
+        .disclosures_of(account.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    let salt = yinxin_ledger::entry::Salt(
+        db.stores
+            .ledger
+            .evidence_salt("disclosure", &records[0].id.to_string())
+            .await
+            .unwrap()
+            .expect("the salt beside the disclosure"),
+    );
+    let evidence_log = app.state.log.clone().unwrap();
+    evidence_log
+        .sequence(1000, 1_900_000_000_000)
+        .await
+        .unwrap();
+    let bytes = yinxin_identity::evidence::disclosure_bytes(&records[0]);
+    let mut opened = 0;
+    for i in 0..evidence_log.size().await.unwrap() {
+        let leaf = evidence_log.entry(i).await.unwrap();
+        for k in ["name", "id_number", "card_number", "reserved_mobile"] {
+            let v = p[k].as_str().unwrap().as_bytes();
+            assert!(!leaf.windows(v.len()).any(|w| w == v), "{k} in a leaf");
+        }
+        if let yinxin_ledger::entry::EntryBody::Disclosure { disclosure } =
+            yinxin_ledger::entry::Entry::decode(&leaf).unwrap().body
+            && disclosure.opens_to(&salt.part(1), &bytes)
+        {
+            opened += 1;
+        }
+    }
+    assert_eq!(opened, 1);
 }
 
 /// IDV-6: the credential verifies offline, with OpenSSL, against the key published at
