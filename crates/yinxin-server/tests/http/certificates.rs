@@ -770,7 +770,6 @@ async fn relying_applications_read_what_holders_allow(db: &TestDb) {
     // Each provision queued its evidence entry with its record (issue 7 item 2; PRIV-7): each
     // opens, with the salt beside the record, exactly one entry of the evidence log.
     {
-        use yinxin_domain::relying::RelyingAppRepo;
         let (_, me) = app.get_as("/api/v1/me", &token).await;
         let holder = me["account_id"].as_str().unwrap().parse().unwrap();
         let records = db.stores.accounts.app_disclosures_of(holder).await.unwrap();

@@ -669,7 +669,6 @@ async fn processors_and_disclosures_hold_no_values(db: &TestDb) {
     // The provision queued its evidence entry with its record (issue 7 item 2; PRIV-7): in the
     // evidence log, one entry opens with the salt beside the record to the record's bytes, and
     // no entry holds a value sent.
-    use yinxin_domain::verification::VerificationRepo;
     let records = db
         .stores
         .accounts
