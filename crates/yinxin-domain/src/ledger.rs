@@ -71,7 +71,8 @@ pub struct TreeState {
 pub struct Integration {
     /// The tree size the batch was computed on; the write is refused if the tree has moved.
     pub old_size: u64,
-    /// The pending entries the batch consumes (deleted from the queue in the same transaction).
+    /// The pending entries the batch consumes (deleted from the queue in the same transaction):
+    /// `pending[i]` is the entry that becomes `leaves[i]` (its id is kept on the leaf).
     pub pending: Vec<i64>,
     /// The new leaves' data, for indexes `old_size ..`.
     pub leaves: Vec<Vec<u8>>,
@@ -184,9 +185,14 @@ pub trait LedgerRepo: Send + Sync + std::fmt::Debug {
     /// from before migration 0025 have none) and not erased.
     async fn evidence_leaf(&self, kind: &str, record_id: &str) -> StoreResult<Option<NodeHash>>;
 
-    /// The index of the first leaf whose hash is `leaf_hash`, if it is in the tree (an index
-    /// over the level-0 nodes: one lookup).
+    /// The index of the leaf whose hash is `leaf_hash`, if it is in the tree and is the entry
+    /// of a record (found through the hash kept beside the record's salt and the pending id on
+    /// the leaf; the log itself has no index by hash, which would make every append a random
+    /// B-tree insert).
     async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>>;
+
+    /// The index of the leaf of the timestamp token of `serial`, if integrated.
+    async fn timestamp_leaf(&self, serial: u64) -> StoreResult<Option<u64>>;
 
     /// The checkpoint of the smallest size at least `size`, if any; with `anchored`, only
     /// among checkpoints that have an anchor receipt.

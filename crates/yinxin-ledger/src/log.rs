@@ -440,15 +440,28 @@ impl Log {
         Ok(proof)
     }
 
-    /// The index of the first leaf whose hash is `leaf_hash`; [`LedgerError::NotFound`] if none.
+    /// The index of the leaf whose hash is `leaf_hash` — the entry of a record (a token's is
+    /// found by its serial: [`Log::bundle_of_timestamp`]); [`LedgerError::NotFound`] if none.
     pub async fn find_leaf(&self, leaf_hash: &NodeHash) -> Result<u64, LedgerError> {
         self.repo.leaf_index(leaf_hash).await?.ok_or_else(|| {
             LedgerError::NotFound(
-                "leaf_hash: no leaf of this hash is in the log (an entry is integrated within \
-                 a second of its record)"
+                "leaf_hash: no record's entry of this hash is in the log (an entry is \
+                 integrated within a second of its record; a timestamp's is found by its \
+                 serial)"
                     .into(),
             )
         })
+    }
+
+    /// The proof bundle of the entry of the timestamp token of `serial` (its holder checks the
+    /// entry against the token: `tsa::token_leaf`).
+    pub async fn bundle_of_timestamp(&self, serial: u64) -> Result<Bundle, LedgerError> {
+        let index = self.repo.timestamp_leaf(serial).await?.ok_or_else(|| {
+            LedgerError::NotFound(format!(
+                "tsa_serial: no token of serial {serial} is in the log (yet)"
+            ))
+        })?;
+        self.bundle_at(index).await
     }
 
     /// The proof bundle of the leaf whose hash is `leaf_hash` (docs/LEDGER.md "Proof bundles"):
@@ -458,6 +471,19 @@ impl Log {
     /// integrated or not yet under a signed checkpoint (each takes a second or two).
     pub async fn bundle(&self, leaf_hash: &NodeHash) -> Result<Bundle, LedgerError> {
         let index = self.find_leaf(leaf_hash).await?;
+        self.bundle_at(index).await
+    }
+
+    /// The proof bundle of leaf `index` (as [`Log::bundle`]); `index` beyond the tree is
+    /// refused naming it.
+    pub async fn bundle_at(&self, index: u64) -> Result<Bundle, LedgerError> {
+        let size = self.size().await?;
+        if index >= size {
+            return Err(input(
+                "index",
+                format!("{index} is beyond the tree of {size} leaves (indexes start at 0)"),
+            ));
+        }
         let checkpoint = match self.repo.checkpoint_from(index + 1, true).await? {
             Some(c) => c,
             None => self
@@ -467,8 +493,7 @@ impl Log {
                 .filter(|c| c.size > index)
                 .ok_or_else(|| {
                     LedgerError::NotFound(
-                        "leaf_hash: the leaf is not yet under a signed checkpoint; retry in a \
-                         few seconds"
+                        "the leaf is not yet under a signed checkpoint; retry in a few seconds"
                             .into(),
                     )
                 })?,

@@ -201,10 +201,15 @@ impl LedgerRepo for MemoryLedger {
         Ok(None)
     }
 
+    /// In memory there are no records: any leaf is found by its hash, by a scan.
     async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>> {
         let s = self.state()?;
         Ok((0..s.tree.size)
             .find(|&i| s.nodes.get(&NodeId { level: 0, index: i }) == Some(leaf_hash)))
+    }
+
+    async fn timestamp_leaf(&self, _serial: u64) -> StoreResult<Option<u64>> {
+        Ok(None)
     }
 
     async fn checkpoint_from(

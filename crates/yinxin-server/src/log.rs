@@ -8,7 +8,8 @@
 //!   hash, type and time.
 //! - `GET /api/v1/log/proof/inclusion?index=&size=` (or `leaf_hash=` instead of `index`): the
 //!   audit path of a leaf in the tree of `size` leaves (RFC 9162 §2.1.3).
-//! - `GET /api/v1/log/bundle?leaf_hash=`: the leaf's proof bundle (a C2SP tlog-proof carrying
+//! - `GET /api/v1/log/bundle?leaf_hash=` (a record's entry), `?index=` or `?tsa_serial=`: the
+//!   leaf's proof bundle (a C2SP tlog-proof carrying
 //!   the entry, with the receipts of the checkpoint's external anchors), which `yinxin verify
 //!   proof` checks offline against the published key. A record's owner gets their record's
 //!   bundle, with the salt that opens its commitments, from the record's own route
@@ -249,11 +250,16 @@ async fn consistency(
     }))
 }
 
-/// `leaf_hash`.
+/// One of `leaf_hash`, `index`, `tsa_serial`.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct BundleQuery {
-    /// The leaf's RFC 6962 hash, hex.
+    /// The RFC 6962 hash (hex) of a record's entry.
     leaf_hash: Option<String>,
+    /// The leaf's index.
+    index: Option<String>,
+    /// The serial of a timestamp token (decimal): its entry (whose leaf the holder computes
+    /// from the token, `yinxin_pki::tsa::token_leaf`, to check it is the token's).
+    tsa_serial: Option<String>,
 }
 
 /// The proof bundle of a leaf (docs/LEDGER.md "Proof bundles"): `yinxin verify proof FILE
@@ -262,17 +268,28 @@ pub struct BundleQuery {
     params(BundleQuery),
     responses(
         (status = 200, body = Bundle),
-        (status = 400, description = "leaf_hash missing or not 64 hex digits", body = ErrorBody),
+        (status = 400, description = "not exactly one of leaf_hash, index, tsa_serial; or one malformed; or an index beyond the tree", body = ErrorBody),
         (status = 404, description = "No such leaf, or not yet under a signed checkpoint (retry in a few seconds)", body = ErrorBody)))]
 async fn bundle(
     State(state): State<AppState>,
     Query(q): Query<BundleQuery>,
 ) -> Result<Json<Bundle>, ApiError> {
-    let h = q
-        .leaf_hash
-        .as_deref()
-        .ok_or_else(|| DomainError::invalid("leaf_hash", "is required"))?;
-    Ok(Json(the_log(&state)?.bundle(&leaf_hash(h)?).await?))
+    let log = the_log(&state)?;
+    Ok(Json(match (&q.leaf_hash, &q.index, &q.tsa_serial) {
+        (Some(h), None, None) => log.bundle(&leaf_hash(h)?).await?,
+        (None, Some(i), None) => log.bundle_at(number("index", Some(i))?).await?,
+        (None, None, Some(s)) => {
+            log.bundle_of_timestamp(number("tsa_serial", Some(s))?)
+                .await?
+        }
+        _ => {
+            return Err(DomainError::invalid(
+                "leaf_hash",
+                "give exactly one of leaf_hash, index and tsa_serial",
+            )
+            .into());
+        }
+    }))
 }
 
 /// A record's evidence, for its owner: the proof bundle of its entry and the salt that opens

@@ -214,15 +214,17 @@ fn insert_all(conn: &Connection, jobs: &[Job]) -> rusqlite::Result<Vec<StoreResu
                 // The record's evidence entry and salt, in the same transaction; a failure here
                 // fails the batch (it is not a refusal of this row alone).
                 if let Some(e) = &job.evidence {
+                    let pending_id: i64 = conn
+                        .prepare_cached(crate::ledger::INSERT_PENDING)?
+                        .query_row(rusqlite::params![e.entry, e.queued_at_ms], |r| r.get(0))?;
                     conn.prepare_cached(crate::ledger::INSERT_EVIDENCE_SALT)?
                         .execute(rusqlite::params![
                             e.kind,
                             e.record_id,
                             e.salt.as_slice(),
-                            e.leaf_hash.as_slice()
+                            e.leaf_hash.as_slice(),
+                            pending_id
                         ])?;
-                    conn.prepare_cached(crate::ledger::INSERT_PENDING)?
-                        .execute(rusqlite::params![e.entry, e.queued_at_ms])?;
                 }
                 results.push(Ok(()))
             }

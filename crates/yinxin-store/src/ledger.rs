@@ -49,28 +49,29 @@ fn key_of(id: NodeId) -> StoreResult<i64> {
 
 /// The row of a record's evidence salt (migration 0024); `$`-numbered, so rusqlite (the
 /// certificate writer) binds it by position as sqlx does.
-pub(crate) const INSERT_EVIDENCE_SALT: &str =
-    "INSERT INTO evidence_salts (kind, record_id, salt, leaf_hash) VALUES ($1, $2, $3, $4)";
+pub(crate) const INSERT_EVIDENCE_SALT: &str = "INSERT INTO evidence_salts (kind, record_id, salt, leaf_hash, pending_id) \
+     VALUES ($1, $2, $3, $4, $5)";
 
-/// A pending entry of the log.
+/// A pending entry of the log; its id is kept beside the record's salt (migration 0025).
 pub(crate) const INSERT_PENDING: &str =
-    "INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2)";
+    "INSERT INTO ledger_pending (entry, queued_at) VALUES ($1, $2) RETURNING id";
 
 /// Queues an evidence entry and stores its salt, inside the record's transaction `$tx`.
 macro_rules! queue_evidence {
     ($tx:ident, $e:expr) => {{
         let e: &yinxin_domain::ledger::EvidenceEntry = $e;
+        let (pending_id,): (i64,) = sqlx::query_as($crate::ledger::INSERT_PENDING)
+            .bind(&e.entry)
+            .bind(e.queued_at_ms)
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err($crate::repos::db_err)?;
         sqlx::query($crate::ledger::INSERT_EVIDENCE_SALT)
             .bind(e.kind)
             .bind(&e.record_id)
             .bind(e.salt.as_slice())
             .bind(e.leaf_hash.as_slice())
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::repos::db_err)?;
-        sqlx::query($crate::ledger::INSERT_PENDING)
-            .bind(&e.entry)
-            .bind(e.queued_at_ms)
+            .bind(pending_id)
             .execute(&mut *$tx)
             .await
             .map_err($crate::repos::db_err)?;
@@ -97,8 +98,6 @@ macro_rules! insert_pending {
         }
     }};
 }
-
-pub(crate) use insert_pending;
 
 macro_rules! ledger_repo {
     ($db:ty) => {
@@ -208,12 +207,21 @@ macro_rules! ledger_repo {
                         batch.old_size
                     )));
                 }
-                for (n, chunk) in batch.leaves.chunks(ROWS_PER_STATEMENT).enumerate() {
-                    let base = old + (n * ROWS_PER_STATEMENT) as i64;
-                    let mut q =
-                        sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_leaves (idx, entry) ");
-                    q.push_values(chunk.iter().enumerate(), |mut b, (i, e)| {
-                        b.push_bind(base + i as i64).push_bind(e.as_slice());
+                if batch.pending.len() != batch.leaves.len() {
+                    return Err(StoreError::Corrupt(
+                        "a ledger batch whose leaves are not its pending entries".into(),
+                    ));
+                }
+                let rows: Vec<(i64, &Vec<u8>, i64)> = (old..)
+                    .zip(batch.leaves.iter().zip(&batch.pending))
+                    .map(|(i, (e, p))| (i, e, *p))
+                    .collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger_leaves (idx, entry, pending_id) ",
+                    );
+                    q.push_values(chunk, |mut b, (i, e, p)| {
+                        b.push_bind(*i).push_bind(e.as_slice()).push_bind(*p);
                     });
                     q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
@@ -367,12 +375,26 @@ macro_rules! ledger_repo {
             }
 
             async fn leaf_index(&self, leaf_hash: &NodeHash) -> StoreResult<Option<u64>> {
-                // The condition repeats the partial index's (migration 0025) so it serves this.
+                // Through the record beside whose salt the hash is kept, and the pending id on
+                // its leaf (migration 0025): two indexed reads, no index on the log by hash.
                 let row: Option<(i64,)> = sqlx::query_as(
-                    "SELECT id FROM ledger_nodes WHERE hash = $1 AND id < 72057594037927936 \
-                     ORDER BY id LIMIT 1",
+                    "SELECT l.idx FROM evidence_salts s JOIN ledger_leaves l \
+                     ON l.pending_id = s.pending_id WHERE s.leaf_hash = $1 \
+                     ORDER BY l.idx LIMIT 1",
                 )
                 .bind(leaf_hash.as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(|(i,)| size_of(i, "leaf index")).transpose()
+            }
+
+            async fn timestamp_leaf(&self, serial: u64) -> StoreResult<Option<u64>> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT l.idx FROM tsa_entries t JOIN ledger_leaves l \
+                     ON l.pending_id = t.pending_id WHERE t.serial = $1",
+                )
+                .bind(db_i64(serial, "serial")?)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;

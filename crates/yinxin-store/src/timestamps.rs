@@ -47,7 +47,47 @@ macro_rules! timestamp_repo {
                     Some((last, newest)) => {
                         let first = serial_of(last - i64::from(count) + 1)?;
                         let entries = evidence(first);
-                        crate::ledger::insert_pending!($db, tx, entries, gen_time_ms);
+                        // Entry i is the token of serial first + i; each entry's pending id is
+                        // kept by serial (tsa_entries), so a token's leaf is found by its
+                        // serial. RETURNING gives the rows back with their entries, matched
+                        // by content (RETURNING's row order is not promised).
+                        let position: std::collections::HashMap<&[u8], u64> = (0u64..)
+                            .zip(&entries)
+                            .map(|(i, e)| (e.as_slice(), i))
+                            .collect();
+                        for chunk in entries.chunks(crate::ledger::ROWS_PER_STATEMENT) {
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO ledger_pending (entry, queued_at) ",
+                            );
+                            q.push_values(chunk, |mut b, e| {
+                                b.push_bind(e.as_slice()).push_bind(gen_time_ms);
+                            });
+                            q.push(" RETURNING id, entry");
+                            let rows: Vec<(i64, Vec<u8>)> = q
+                                .build_query_as()
+                                .fetch_all(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                            let pairs = rows
+                                .iter()
+                                .map(|(id, e)| {
+                                    let i = position.get(e.as_slice()).ok_or_else(|| {
+                                        StoreError::Corrupt("a pending row not queued here".into())
+                                    })?;
+                                    let serial = i64::try_from(first + i).map_err(|_| {
+                                        StoreError::Corrupt("a TSA serial beyond i64".into())
+                                    })?;
+                                    Ok((serial, *id))
+                                })
+                                .collect::<StoreResult<Vec<_>>>()?;
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO tsa_entries (serial, pending_id) ",
+                            );
+                            q.push_values(&pairs, |mut b, (s, p)| {
+                                b.push_bind(*s).push_bind(*p);
+                            });
+                            q.build().execute(&mut *tx).await.map_err(db_err)?;
+                        }
                         tx.commit().await.map_err(db_err)?;
                         Ok(SerialReservation::Granted {
                             first,

@@ -115,9 +115,9 @@ async fn timestamps_over_http(db: &TestDb) {
         u64::from_str_radix(line.trim_start_matches("Serial number: 0x"), 16).unwrap()
     };
     let first = serial_of(&text);
-    // Its evidence entry went into the log with its serial (issue 7 item 2): the holder computes
-    // the leaf from the token alone and gets its proof bundle, which verifies offline; a token
-    // over another imprint has another leaf.
+    // Its evidence entry went into the log with its serial (issue 7 item 2): the holder gets the
+    // proof bundle by the token's serial and checks that its leaf is the one computed from the
+    // token alone; it verifies offline; a token over another imprint has another leaf.
     {
         use yinxin_ledger::bundle::Bundle;
         let token = yinxin_sign::timestamp::token_from_response(&body).unwrap();
@@ -126,14 +126,18 @@ async fn timestamps_over_http(db: &TestDb) {
         let at = 1_900_000_000_000;
         while log.sequence(1000, at).await.unwrap() > 0 {}
         log.sign_checkpoint(at).await.unwrap();
-        let hex = yinxin_domain::signing::to_hex(&leaf);
         let (st, b) = app
-            .json(&format!("/api/v1/log/bundle?leaf_hash={hex}"))
+            .json(&format!("/api/v1/log/bundle?tsa_serial={first}"))
             .await;
         assert_eq!(st, 200, "{b}");
         let (_, proof) = Bundle::parse(b.to_string().as_bytes()).unwrap();
         let verifier = yinxin_ledger::note::NoteVerifier::parse(&log.vkey()).unwrap();
         let report = proof.verify(&verifier).unwrap();
+        assert_eq!(report.leaf_hash, leaf, "the entry is this token's");
+        let (st, _) = app
+            .json(&format!("/api/v1/log/bundle?tsa_serial={}", first + 1000))
+            .await;
+        assert_eq!(st, 404);
         assert_eq!(report.entry.body.type_name(), "timestamp");
         assert_eq!(report.entry.time_ms % 1000, 0, "genTime is whole seconds");
         let other = yinxin_pki::tsa::timestamp_entry(
