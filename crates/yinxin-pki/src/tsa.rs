@@ -434,7 +434,7 @@ impl TimestampAuthority {
 /// The public salt of every timestamp entry's commitment: `SHA-256("yinxin/tsa-entry/v1")`.
 /// Public because a timestamp request carries no personal information (an imprint is a digest
 /// the requester chose to send) and so that **anyone holding a token can find its leaf**
-/// ([`token_leaf`]) and fetch its proof bundle by leaf hash.
+/// ([`token_leaf`]) and check it against the proof bundle fetched by serial.
 pub fn timestamp_salt() -> yinxin_ledger::entry::Salt {
     use sha2::{Digest, Sha256};
     yinxin_ledger::entry::Salt(Sha256::digest(b"yinxin/tsa-entry/v1").into())
@@ -481,8 +481,8 @@ pub fn timestamp_entry(
     }
 }
 
-/// The leaf hash of a token's entry, computed from the token alone (its TSTInfo): what a
-/// holder of the token asks `GET /api/v1/log/bundle?leaf_hash=` for.
+/// The leaf hash of a token's entry, computed from the token alone (its TSTInfo): what the
+/// holder checks the bundle of `GET /api/v1/log/bundle?tsa_serial=` against.
 pub fn token_leaf(token: &[u8]) -> Result<[u8; 32], PkiError> {
     let v = crate::tsp::verify_token(token, None)?;
     let serial = v
