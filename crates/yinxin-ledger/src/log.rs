@@ -532,7 +532,10 @@ impl Log {
             .evidence_leaf(kind, record_id)
             .await?
             .ok_or_else(|| {
-                LedgerError::NotFound(format!("{kind}: no evidence entry is recorded for it"))
+                LedgerError::NotFound(format!(
+                    "{kind}: no leaf is recorded beside it (an entry queued by an older version \
+                     of the service is in the log but not linked to its record)"
+                ))
             })?;
         self.bundle(&leaf).await
     }

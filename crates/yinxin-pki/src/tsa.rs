@@ -481,10 +481,12 @@ pub fn timestamp_entry(
     }
 }
 
-/// The leaf hash of a token's entry, computed from the token alone (its TSTInfo): what the
-/// holder checks the bundle of `GET /api/v1/log/bundle?tsa_serial=` against.
-pub fn token_leaf(token: &[u8]) -> Result<[u8; 32], PkiError> {
-    let v = crate::tsp::verify_token(token, None)?;
+/// The leaf hash of a token's entry, computed from the token (its TSTInfo): what the holder
+/// checks the bundle of `GET /api/v1/log/bundle?tsa_serial=` against. The token's signature is
+/// checked too: by the certificate inside it, or — for a token asked without `certReq` — by
+/// `tsa_certificate_der` (`GET /pki/tsa.pem`).
+pub fn token_leaf(token: &[u8], tsa_certificate_der: Option<&[u8]>) -> Result<[u8; 32], PkiError> {
+    let v = crate::tsp::verify_token(token, tsa_certificate_der)?;
     let serial = v
         .serial
         .iter()
@@ -607,13 +609,15 @@ impl SequencerParts {
         self.check.check(&reading).map_err(|why| untrusted(&why))?;
         let gen_time_s = unix_ms(now).div_euclid(1000);
         let policy = self.policy;
+        // A timestamp entry always encodes (no reason byte); were one ever refused, it would
+        // be an empty entry in its place, never a shift of the later ones onto other serials.
         let evidence: ReservationEvidence<'_> = &move |first: u64| {
             (0u64..)
                 .zip(batch)
-                .filter_map(|(i, w)| {
+                .map(|(i, w)| {
                     timestamp_entry(first + i, gen_time_s, &policy, w.hash, &w.hashed_message)
                         .encode()
-                        .ok()
+                        .unwrap_or_default()
                 })
                 .collect()
         };

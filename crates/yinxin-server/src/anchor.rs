@@ -7,7 +7,7 @@
 //! Before a receipt is stored it is checked here: the answer is a granted TimeStampResp, its
 //! token's signature verifies (by the certificate inside it), its imprint is the note's digest
 //! and its nonce is ours. Whether the TSA is to be trusted is the relying party's decision,
-//! made when the bundle is verified (`yinxin verify proof --tsa-trust`).
+//! made when the bundle is verified (`yinxin verify proof --trust`).
 
 use std::time::Duration;
 
@@ -32,8 +32,19 @@ impl Rfc3161Anchor {
     /// The TSA at `url` (http or https), with a timeout per request. Its name is
     /// `rfc3161:<url>`.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, String> {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
             return Err(format!("{url:?} is not an http(s) URL"));
+        }
+        // The name is published with every receipt (bundles, the anchors table, logs): no
+        // credentials may be in it, so none may be in the URL.
+        if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some()
+        {
+            return Err(
+                "a TSA URL with a user, a password or a query is refused: the anchor's URL is \
+                 published in every proof bundle"
+                    .into(),
+            );
         }
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -102,4 +113,28 @@ impl Anchor for Rfc3161Anchor {
 fn strip_zeros(b: &[u8]) -> &[u8] {
     let n = b.iter().take_while(|&&x| x == 0).count();
     b.get(n..).unwrap_or_default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The anchor's URL is published with every receipt: credentials or a query are refused.
+    #[test]
+    fn urls_with_credentials_are_refused() {
+        let t = Duration::from_secs(1);
+        let ok = Rfc3161Anchor::new("https://tsa.example/tsr", t).map(|a| a.name().to_owned());
+        assert_eq!(ok.as_deref(), Ok("rfc3161:https://tsa.example/tsr"));
+        for bad in [
+            "https://user:secret@tsa.example/",
+            "https://user@tsa.example/",
+            "https://tsa.example/?apikey=secret",
+            "ftp://tsa.example/",
+            "tsa.example",
+        ] {
+            let e = Rfc3161Anchor::new(bad, t).map(|_| ()).unwrap_err();
+            assert!(!e.contains("secret"), "{bad}: {e}");
+        }
+    }
 }

@@ -707,7 +707,13 @@ async fn certificate_evidence(
     }
     let mut out = vec![crate::log::record_evidence(&state, "certificate", &serial).await?];
     if r.revocation.is_some() {
-        out.push(crate::log::record_evidence(&state, "revocation", &serial).await?);
+        // The issuance's evidence stands on its own: a revocation recorded before its entry was
+        // (an older version of the service), or not yet under a checkpoint, leaves it out.
+        match crate::log::record_evidence(&state, "revocation", &serial).await {
+            Ok(e) => out.push(e),
+            Err(e) if e.code() == ErrorCode::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(Json(out))
 }

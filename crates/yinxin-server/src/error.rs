@@ -40,6 +40,11 @@ impl ApiError {
         }
     }
 
+    /// Its stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
     /// A server-side failure: the client sees a generic message, the log sees `detail`.
     pub fn internal(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {

@@ -279,8 +279,11 @@ async fn bundle(
         (Some(h), None, None) => log.bundle(&leaf_hash(h)?).await?,
         (None, Some(i), None) => log.bundle_at(number("index", Some(i))?).await?,
         (None, None, Some(s)) => {
-            log.bundle_of_timestamp(number("tsa_serial", Some(s))?)
-                .await?
+            let serial = number("tsa_serial", Some(s))?;
+            if i64::try_from(serial).is_err() {
+                return Err(DomainError::invalid("tsa_serial", "beyond any serial issued").into());
+            }
+            log.bundle_of_timestamp(serial).await?
         }
         _ => {
             return Err(DomainError::invalid(

@@ -407,10 +407,11 @@ macro_rules! ledger_repo {
                 anchored: bool,
             ) -> StoreResult<Option<StoredCheckpoint>> {
                 let sql = if anchored {
-                    "SELECT size, root, note, signed_at FROM ledger_checkpoints c \
-                     WHERE size >= $1 AND EXISTS \
-                     (SELECT 1 FROM ledger_anchors a WHERE a.size = c.size) \
-                     ORDER BY size LIMIT 1"
+                    // One indexed read of the anchors, not a probe per checkpoint (with no
+                    // anchor configured, nothing would match and every later checkpoint be
+                    // visited).
+                    "SELECT size, root, note, signed_at FROM ledger_checkpoints \
+                     WHERE size = (SELECT MIN(size) FROM ledger_anchors WHERE size >= $1)"
                 } else {
                     "SELECT size, root, note, signed_at FROM ledger_checkpoints \
                      WHERE size >= $1 ORDER BY size LIMIT 1"

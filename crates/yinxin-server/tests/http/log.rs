@@ -187,6 +187,25 @@ async fn bundle_requests_are_checked(db: &TestDb) {
             "INVALID_INPUT",
             "leaf_hash",
         ),
+        ("/api/v1/log/bundle?index=2", 400, "INVALID_INPUT", "index"),
+        (
+            "/api/v1/log/bundle?index=0&tsa_serial=1",
+            400,
+            "INVALID_INPUT",
+            "leaf_hash",
+        ),
+        (
+            "/api/v1/log/bundle?tsa_serial=18446744073709551615",
+            400,
+            "INVALID_INPUT",
+            "tsa_serial",
+        ),
+        (
+            "/api/v1/log/bundle?tsa_serial=7",
+            404,
+            "NOT_FOUND",
+            "tsa_serial",
+        ),
         (
             &format!("/api/v1/log/bundle?leaf_hash={absent}"),
             404,

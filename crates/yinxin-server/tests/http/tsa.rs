@@ -121,7 +121,7 @@ async fn timestamps_over_http(db: &TestDb) {
     {
         use yinxin_ledger::bundle::Bundle;
         let token = yinxin_sign::timestamp::token_from_response(&body).unwrap();
-        let leaf = yinxin_pki::tsa::token_leaf(&token).unwrap();
+        let leaf = yinxin_pki::tsa::token_leaf(&token, None).unwrap();
         let log = app.state.log.clone().unwrap();
         let at = 1_900_000_000_000;
         while log.sequence(1000, at).await.unwrap() > 0 {}
