@@ -80,32 +80,21 @@ macro_rules! queue_evidence {
 
 pub(crate) use queue_evidence;
 
-/// Queues encoded entries in `ledger_pending` inside the transaction `$tx`, with multi-row
-/// `INSERT`s of at most [`ROWS_PER_STATEMENT`] rows.
-macro_rules! insert_pending {
-    ($db:ty, $tx:ident, $entries:expr, $at:expr) => {{
-        let at: i64 = $at;
-        for chunk in $entries.chunks($crate::ledger::ROWS_PER_STATEMENT) {
-            let mut q =
-                sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_pending (entry, queued_at) ");
-            q.push_values(chunk, |mut b, e| {
-                b.push_bind(e.as_slice()).push_bind(at);
-            });
-            q.build()
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::repos::db_err)?;
-        }
-    }};
-}
-
 macro_rules! ledger_repo {
     ($db:ty) => {
         #[async_trait]
         impl LedgerRepo for SqlStore<$db> {
             async fn enqueue(&self, entries: &[Vec<u8>], queued_at_ms: i64) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                insert_pending!($db, tx, entries, queued_at_ms);
+                for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger_pending (entry, queued_at) ",
+                    );
+                    q.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.as_slice()).push_bind(queued_at_ms);
+                    });
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
+                }
                 tx.commit().await.map_err(db_err)
             }
 
