@@ -470,11 +470,14 @@ pub trait AccountRepo:
 
     /// Counts one hit on a rate-limit bucket (a keyed pseudonym, never a raw address or number)
     /// for the window starting at `window_start`, atomically across nodes; returns the hits in
-    /// that window including this one. Buckets of windows before `expired_before` are purged.
+    /// that window including this one. The bucket lives until `expires_at` (the end of its own
+    /// window); buckets whose windows ended before `now` are purged — never another limit's
+    /// current window, whatever its length.
     async fn hit_rate_bucket(
         &self,
         bucket: &[u8],
         window_start: i64,
-        expired_before: i64,
+        expires_at: i64,
+        now: i64,
     ) -> StoreResult<u64>;
 }

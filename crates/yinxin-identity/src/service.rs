@@ -987,7 +987,7 @@ impl Accounts {
         let window = at - at.rem_euclid(window_secs);
         let hits = self
             .repo
-            .hit_rate_bucket(&bucket, window, window - 2 * window_secs)
+            .hit_rate_bucket(&bucket, window, window + window_secs, at)
             .await?;
         if hits > u64::from(limit) {
             let retry = window + window_secs - at;

@@ -587,23 +587,27 @@ macro_rules! account_repo {
                 &self,
                 bucket: &[u8],
                 window_start: i64,
-                expired_before: i64,
+                expires_at: i64,
+                now: i64,
             ) -> StoreResult<u64> {
-                // Purge now and then (1 in 64 hits), so old buckets do not accumulate.
+                // Purge now and then (1 in 64 hits), so old buckets do not accumulate; by each
+                // bucket's own expiry (migration 0026), so a short limit never resets a long one.
                 if bucket.first().is_some_and(|b| b % 64 == 0) {
-                    sqlx::query("DELETE FROM rate_buckets WHERE window_start < $1")
-                        .bind(expired_before)
+                    sqlx::query("DELETE FROM rate_buckets WHERE expires_at < $1")
+                        .bind(now)
                         .execute(&self.pool)
                         .await
                         .map_err(db_err)?;
                 }
                 let (hits,): (i64,) = sqlx::query_as(
-                    "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
+                    "INSERT INTO rate_buckets (bucket, window_start, hits, expires_at) \
+                     VALUES ($1, $2, 1, $3) \
                      ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_buckets.hits + 1 \
                      RETURNING hits",
                 )
                 .bind(bucket)
                 .bind(window_start)
+                .bind(expires_at)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db_err)?;

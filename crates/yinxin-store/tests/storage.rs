@@ -852,8 +852,41 @@ async fn ledger_batches_are_fenced_by_size_and_lease(db: &TestDb) {
     assert_eq!(repo.latest_checkpoint().await.unwrap(), Some(c));
 }
 
+/// ACC-3: rate-limit buckets count per window across nodes, and a purge triggered by a short
+/// limit (a bucket whose first byte is 0 purges) removes only buckets whose own windows ended —
+/// an hour's counter survives a minute limit's purge (it used to be wiped: a reset anyone could
+/// trigger, caught as a flaky envelope-limit test).
+async fn rate_buckets_expire_by_their_own_window(db: &TestDb) {
+    let repo = db.stores.accounts.clone();
+    let now = 1_800_003_000;
+    let (hour, hour_start) = (vec![1u8; 32], 1_800_000_000);
+    for n in 1..=3 {
+        let hits = repo
+            .hit_rate_bucket(&hour, hour_start, hour_start + 3600, now)
+            .await;
+        assert_eq!(hits.unwrap(), n);
+    }
+    // A minute limit's bucket that purges, well past two minutes after the hour began.
+    let (minute, minute_start) = (vec![0u8; 32], now - now.rem_euclid(60));
+    let hits = repo.hit_rate_bucket(&minute, minute_start, minute_start + 60, now);
+    assert_eq!(hits.await.unwrap(), 1);
+    let hits = repo
+        .hit_rate_bucket(&hour, hour_start, hour_start + 3600, now)
+        .await;
+    assert_eq!(hits.unwrap(), 4, "the hour's counter survives");
+    // Once the hour is over, a purge removes it; the next window starts from one.
+    let later = hour_start + 3600 + 10;
+    let hits = repo.hit_rate_bucket(&minute, later - later.rem_euclid(60), later + 60, later);
+    assert_eq!(hits.await.unwrap(), 1);
+    let hits = repo
+        .hit_rate_bucket(&hour, hour_start, hour_start + 3600, later)
+        .await;
+    assert_eq!(hits.unwrap(), 1, "an ended window was purged");
+}
+
 backend_tests!(
     fields_round_trip_and_reindex,
+    rate_buckets_expire_by_their_own_window,
     index_is_scoped_by_field_and_shared_by_subjects,
     erase_removes_one_subject_only,
     vault_root_is_created_once,
