@@ -509,6 +509,7 @@ pub enum FontRole {
 pub struct Fonts {
     config: FontConfig,
     loaded: Mutex<[Option<LoadedFont>; 3]>,
+    report: Mutex<Option<crate::report::ReportFont>>,
 }
 
 impl Fonts {
@@ -517,7 +518,22 @@ impl Fonts {
         Self {
             config,
             loaded: Mutex::new([None, None, None]),
+            report: Mutex::new(None),
         }
+    }
+
+    /// The font reports are set in (the `ming` face, AR PL UMing CN), read now if not yet.
+    pub fn report(&self) -> Result<crate::report::ReportFont, crate::SignError> {
+        let mut slot = self
+            .report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(font) = slot.as_ref() {
+            return Ok(font.clone());
+        }
+        let font = crate::report::ReportFont::load(&self.config.ming, 0)?;
+        *slot = Some(font.clone());
+        Ok(font)
     }
 
     /// The configured paths.

@@ -10,6 +10,8 @@
 //!   verification.
 //! - [`chain`] — which trusted root a signer's certificate leads to, checked link by link.
 //! - [`timestamp`] — the seam to a timestamp authority, and token checks.
+//! - [`report`] — typeset reports (evidence reports, EVID-2) with an embedded CJK font subset
+//!   and attached files.
 //! - [`image`], [`seal`], [`signature`] — seal and signature images (SIGN-2, SIGN-3;
 //!   docs/SEALS.md).
 
@@ -19,6 +21,7 @@ mod error;
 pub mod image;
 pub mod pades;
 pub mod pdf;
+pub mod report;
 pub mod seal;
 pub mod signature;
 #[cfg(test)]

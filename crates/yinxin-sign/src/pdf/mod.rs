@@ -19,7 +19,7 @@ mod write;
 pub use document::{Document, Page, XrefEntry, XrefKind, rectangle};
 pub use filter::{decode, deflate};
 pub use object::{Dict, ObjRef, Object, Stream, decode_text_string, text_string};
-pub use write::{Update, Written, text_document};
+pub use write::{Update, Written, new_file, text_document};
 
 /// Bounds on what a file may make the reader do.
 #[derive(Clone, Debug)]

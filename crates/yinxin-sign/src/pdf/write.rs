@@ -185,11 +185,21 @@ pub fn text_document(pages: &[String]) -> Vec<u8> {
             content.len()
         ));
     }
+    let objects: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
+    new_file(&objects, Dict::new())
+}
+
+/// A new PDF 1.7 file of `objects` (each the bytes between `obj` and `endobj`), numbered from 1
+/// in order, with a classic cross-reference table and a trailer of /Size, /Root (object 1) and
+/// the entries of `trailer`.
+pub fn new_file(objects: &[Vec<u8>], trailer: Dict) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::with_capacity(objects.len());
     for (i, o) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend_from_slice(
@@ -198,12 +208,14 @@ pub fn text_document(pages: &[String]) -> Vec<u8> {
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
+    let mut dict = Dict::new()
+        .with(b"Size", Object::Int(objects.len() as i64 + 1))
+        .with(b"Root", Object::Ref(ObjRef::new(1)));
+    for (k, v) in trailer.0 {
+        dict.set(&k, v);
+    }
+    out.extend_from_slice(b"trailer\n");
+    Object::Dict(dict).write(&mut out);
+    out.extend_from_slice(format!("\nstartxref\n{xref}\n%%EOF\n").as_bytes());
     out
 }
