@@ -20,6 +20,9 @@ pub enum CaRole {
     Ocsp,
     /// The timestamp authority.
     Timestamping,
+    /// The service's evidence-report signer (EVID-2), under an issuing CA. Stored beside the
+    /// CAs (`service_certificates`); it signs documents, never certificates.
+    Evidence,
 }
 
 impl CaRole {
@@ -30,14 +33,21 @@ impl CaRole {
             Self::Issuing => "issuing",
             Self::Ocsp => "ocsp",
             Self::Timestamping => "timestamping",
+            Self::Evidence => "evidence",
         }
     }
 
     /// The role of a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Root, Self::Issuing, Self::Ocsp, Self::Timestamping]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Self::Root,
+            Self::Issuing,
+            Self::Ocsp,
+            Self::Timestamping,
+            Self::Evidence,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

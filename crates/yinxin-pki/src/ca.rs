@@ -291,6 +291,35 @@ struct IssuingCa {
     responder_key: String,
 }
 
+/// The record of an evidence-report signer and its chain (issuing CA, root), DER.
+#[derive(Clone, Debug)]
+struct EvidenceSigner {
+    record: CaRecord,
+    chain: Vec<Vec<u8>>,
+}
+
+/// What the service signs its evidence reports with (EVID-2): the key, its certificate and the
+/// chain up to the root (issuing CA first).
+#[derive(Clone)]
+pub struct ServiceSigner {
+    /// The key.
+    pub signer: Arc<dyn Signer>,
+    /// Its certificate (DER).
+    pub certificate_der: Vec<u8>,
+    /// The issuing CA's certificate, then the root's (DER).
+    pub chain: Vec<Vec<u8>>,
+    /// The issuing CA's id (its CRL goes into a report's validation data).
+    pub issuing_ca: String,
+}
+
+impl std::fmt::Debug for ServiceSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSigner")
+            .field("issuing_ca", &self.issuing_ca)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A pre-signed OCSP response (no nonce) for one CertID, with the status it says and when to
 /// sign it again.
 #[derive(Clone, Debug)]
@@ -332,6 +361,8 @@ pub struct CertificateAuthority {
     issuing: HashMap<KeyAlgorithm, IssuingCa>,
     /// Issuing CAs rotated out: no issuance, only the CRL and OCSP answers for what they issued.
     retired: Vec<IssuingCa>,
+    /// The evidence-report signer of each active issuing CA (EVID-2).
+    evidence: HashMap<KeyAlgorithm, EvidenceSigner>,
     crls: Mutex<HashMap<String, (Vec<u8>, SystemTime)>>,
     ocsp_cache: Mutex<HashMap<CertId, CachedOcsp>>,
 }
@@ -452,6 +483,41 @@ impl CertificateAuthority {
                 .await?;
             records.extend(new);
         }
+        // EVID-2: the evidence-report signer of each active issuing CA (read again: another
+        // node may have made one at the same moment).
+        if !admin::ensure_evidence_signers(keys.as_ref(), repo.as_ref(), &config, &records)
+            .await?
+            .is_empty()
+        {
+            records = repo.cas().await?;
+        }
+        let mut evidence = HashMap::new();
+        for r in records
+            .iter()
+            .filter(|r| r.active && r.role == CaRole::Evidence)
+        {
+            let parent = records.iter().find(|p| Some(&p.id) == r.parent.as_ref());
+            let root =
+                parent.and_then(|p| records.iter().find(|q| Some(&q.id) == p.parent.as_ref()));
+            let (Some(parent), Some(root)) = (parent, root) else {
+                return Err(CaError::Internal(format!(
+                    "CA {} has no issuing CA or root",
+                    r.id
+                )));
+            };
+            if !parent.active {
+                continue;
+            }
+            let alg = KeyAlgorithm::parse(&r.algorithm)
+                .ok_or_else(|| CaError::Internal(format!("CA {} algorithm", r.id)))?;
+            evidence.insert(
+                alg,
+                EvidenceSigner {
+                    record: r.clone(),
+                    chain: vec![parent.certificate.clone(), root.certificate.clone()],
+                },
+            );
+        }
         let mut issuing = HashMap::new();
         let mut retired = Vec::new();
         for r in records.iter().filter(|r| r.role == CaRole::Issuing) {
@@ -493,6 +559,7 @@ impl CertificateAuthority {
             config,
             issuing,
             retired,
+            evidence,
             crls: Mutex::new(HashMap::new()),
             ocsp_cache: Mutex::new(HashMap::new()),
         })
@@ -501,6 +568,17 @@ impl CertificateAuthority {
     /// How much identity goes into certificate subjects (CERT-4), for the privacy notice.
     pub fn subject_mode(&self) -> SubjectMode {
         self.config.subject_mode
+    }
+
+    /// The evidence-report signer of `alg`'s issuing CA (EVID-2).
+    pub async fn evidence_signer(&self, alg: KeyAlgorithm) -> Result<ServiceSigner, CaError> {
+        let e = self.evidence.get(&alg).ok_or(CaError::NoHierarchy(alg))?;
+        Ok(ServiceSigner {
+            signer: self.keys.signer(&KeyId::new(&e.record.key_id)).await?,
+            certificate_der: e.record.certificate.clone(),
+            chain: e.chain.clone(),
+            issuing_ca: e.record.parent.clone().unwrap_or_default(),
+        })
     }
 
     /// The algorithms with an issuing CA.
@@ -632,6 +710,7 @@ impl CertificateAuthority {
                 | ProfileKind::IssuingCa
                 | ProfileKind::OcspResponder
                 | ProfileKind::Timestamping
+                | ProfileKind::EvidenceSigning
         ) {
             return Err(CaError::InvalidField(
                 "profile",
@@ -1519,8 +1598,9 @@ mod tests {
             vec![KeyAlgorithm::Sm2, KeyAlgorithm::EcdsaP256]
         );
         // A restart loads the same hierarchies instead of making new ones.
+        // Two hierarchies of four, and an evidence-report signer under each issuing CA.
         let ca2 = ca(db, &master, SubjectMode::KeyedHash).await;
-        assert_eq!(db.stores.certificates.cas().await.unwrap().len(), 8);
+        assert_eq!(db.stores.certificates.cas().await.unwrap().len(), 10);
         assert_eq!(
             ca1.chain_pem(KeyAlgorithm::Sm2).unwrap(),
             ca2.chain_pem(KeyAlgorithm::Sm2).unwrap()

@@ -216,6 +216,26 @@ pub async fn create_issuing(
     Ok(IssuingSet { issuing, ocsp, tsa })
 }
 
+/// The service's evidence-report signer under the issuing CA that `issuing` signs for (EVID-2):
+/// a new key in `store` and its certificate (documentSigning), carrying `spec.issuing_urls`.
+pub async fn create_evidence_signer(
+    store: &dyn KeyStore,
+    spec: &HierarchySpec,
+    issuing: &Issuer<'_>,
+    now: SystemTime,
+) -> Result<CaCertificate, PkiError> {
+    check_supported(store, spec.algorithm)?;
+    one(
+        store,
+        spec,
+        ProfileKind::EvidenceSigning,
+        "Evidence Report Signer",
+        Some(issuing),
+        now,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,8 @@ pub enum ProfileKind {
     EnterpriseAgent,
     /// An event certificate (CERT-3): minutes to hours, bound to one event.
     Event,
+    /// The service's evidence-report signer (EVID-2): documents only, never to subscribers.
+    EvidenceSigning,
 }
 
 impl ProfileKind {
@@ -60,6 +62,7 @@ impl ProfileKind {
             Self::EnterpriseSigning => "enterprise_signing",
             Self::EnterpriseAgent => "enterprise_agent",
             Self::Event => "event",
+            Self::EvidenceSigning => "evidence_signing",
         }
     }
 
@@ -74,6 +77,7 @@ impl ProfileKind {
             Self::EnterpriseSigning,
             Self::EnterpriseAgent,
             Self::Event,
+            Self::EvidenceSigning,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -157,6 +161,16 @@ impl Profile {
                 false,
                 3 * 365 * DAY,
                 365 * DAY,
+                true,
+            ),
+            // RFC 9336 id-kp-documentSigning; non-repudiation: a report is the service's word.
+            ProfileKind::EvidenceSigning => (
+                None,
+                vec![DigitalSignature, NonRepudiation],
+                vec![eku::DOCUMENT_SIGNING],
+                false,
+                5 * 365 * DAY,
+                3 * 365 * DAY,
                 true,
             ),
             ProfileKind::Event => (

@@ -15,6 +15,17 @@ use crate::repos::{SqlStore, db_err};
 const CA_COLUMNS: &str =
     "id, algorithm, role, parent, key_id, token_serial, certificate, serial, created_at, active";
 
+/// The tables of CA-side records: the CAs, and the service's own certificates (migration 0027).
+const CA_TABLES: [&str; 2] = ["ca_certificates", "service_certificates"];
+
+/// Where a record of `role` is kept.
+fn ca_table(role: CaRole) -> &'static str {
+    match role {
+        CaRole::Evidence => CA_TABLES[1],
+        _ => CA_TABLES[0],
+    }
+}
+
 type CaRow = (
     String,
     String,
@@ -213,8 +224,9 @@ macro_rules! certificate_repo {
             ) -> StoreResult<()> {
                 for c in cas {
                     sqlx::query(&format!(
-                        "INSERT INTO ca_certificates ({CA_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                        "INSERT INTO {} ({CA_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        ca_table(c.role)
                     ))
                     .bind(&c.id)
                     .bind(&c.algorithm)
@@ -301,16 +313,19 @@ macro_rules! certificate_repo {
             async fn rotate_cas(&self, new: &[CaRecord], retire: &[String]) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 for id in retire {
-                    let n = sqlx::query(
-                        "UPDATE ca_certificates SET active = $1 WHERE id = $2 AND active = $3",
-                    )
-                    .bind(false)
-                    .bind(id)
-                    .bind(true)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
+                    let mut n = 0;
+                    for table in CA_TABLES {
+                        n += sqlx::query(&format!(
+                            "UPDATE {table} SET active = $1 WHERE id = $2 AND active = $3"
+                        ))
+                        .bind(false)
+                        .bind(id)
+                        .bind(true)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    }
                     if n != 1 {
                         // Dropping the transaction rolls back what was retired before it.
                         return Err(StoreError::Conflict(format!(
@@ -324,7 +339,8 @@ macro_rules! certificate_repo {
 
             async fn cas(&self) -> StoreResult<Vec<CaRecord>> {
                 let rows: Vec<CaRow> = sqlx::query_as(&format!(
-                    "SELECT {CA_COLUMNS} FROM ca_certificates ORDER BY created_at, id"
+                    "SELECT {CA_COLUMNS} FROM ca_certificates UNION ALL \
+                     SELECT {CA_COLUMNS} FROM service_certificates ORDER BY created_at, id"
                 ))
                 .fetch_all(&self.pool)
                 .await

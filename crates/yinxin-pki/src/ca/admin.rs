@@ -12,7 +12,8 @@ use yinxin_domain::certificate::{CaRecord, CaRole, CertificateRepo};
 use super::{CaConfig, CaError, CertificateAuthority, unix, urls};
 use crate::cert::Issuer;
 use crate::hierarchy::{
-    CaCertificate, HierarchySpec, IssuingSet, create_hierarchy, create_issuing,
+    CaCertificate, HierarchySpec, IssuingSet, create_evidence_signer, create_hierarchy,
+    create_issuing,
 };
 
 /// Where a CA's private key lives (CERT-10).
@@ -190,6 +191,75 @@ pub(super) async fn create_recorded_hierarchy(
     Ok(records)
 }
 
+/// Makes and records an evidence-report signer (EVID-2) for every active issuing CA of
+/// `records` that has no active one: a hierarchy made before signers existed, or an issuing CA
+/// rotated in since. Each signer is recorded on its own (a failure destroys its key); the new
+/// records are returned. Two nodes racing make one signer: the loser's id conflicts, its key is
+/// destroyed, and the caller reads the records again.
+pub(super) async fn ensure_evidence_signers(
+    keys: &dyn KeyStore,
+    repo: &dyn CertificateRepo,
+    config: &CaConfig,
+    records: &[CaRecord],
+) -> Result<Vec<CaRecord>, CaError> {
+    let mut made = Vec::new();
+    for issuing in records
+        .iter()
+        .filter(|r| r.active && r.role == CaRole::Issuing)
+    {
+        let has = records.iter().any(|r| {
+            r.active && r.role == CaRole::Evidence && r.parent.as_ref() == Some(&issuing.id)
+        });
+        if has {
+            continue;
+        }
+        let alg = KeyAlgorithm::parse(&issuing.algorithm)
+            .ok_or_else(|| CaError::Internal(format!("CA {} algorithm", issuing.id)))?;
+        let root_id = issuing
+            .parent
+            .clone()
+            .ok_or_else(|| CaError::Internal(format!("CA {} has no root", issuing.id)))?;
+        let cert = <x509_cert::Certificate as der::Decode>::from_der(&issuing.certificate)
+            .map_err(|e| CaError::Internal(format!("CA {} certificate: {e}", issuing.id)))?;
+        let spec = spec_of(config, alg, &root_id, &issuing.id);
+        let signer = keys.signer(&KeyId::new(&issuing.key_id)).await?;
+        let now = SystemTime::now();
+        let by_issuing = Issuer {
+            name: cert.tbs_certificate().subject().clone(),
+            signer: signer.as_ref(),
+            urls: Some(spec.issuing_urls.clone()),
+        };
+        let c = create_evidence_signer(keys, &spec, &by_issuing, now).await?;
+        // `p256-issuing-2` → `p256-evidence-2`; a later signer of the same CA gets a suffix.
+        let base = issuing
+            .id
+            .replacen(CaRole::Issuing.as_str(), CaRole::Evidence.as_str(), 1);
+        let taken = |id: &str| records.iter().any(|r| r.id == id);
+        let id = (1..)
+            .map(|k| {
+                if k == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}.{k}")
+                }
+            })
+            .find(|id| !taken(id))
+            .unwrap_or(base);
+        let mut record = record_of(&c, id, Some(issuing.id.clone()), CaRole::Evidence);
+        record.created_at = unix(now);
+        match repo.insert_cas(std::slice::from_ref(&record)).await {
+            Ok(()) => made.push(record),
+            // Another node starting at the same moment recorded its signer first: use that one.
+            Err(yinxin_domain::repo::StoreError::Conflict(_)) => discard(keys, &[&c]).await,
+            Err(e) => {
+                discard(keys, &[&c]).await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(made)
+}
+
 impl CertificateAuthority {
     /// Every CA of every hierarchy as recorded now (not as loaded at start), oldest first.
     pub async fn ca_infos(&self) -> Result<Vec<CaInfo>, CaError> {
@@ -342,8 +412,13 @@ mod tests {
                 "p384-timestamping-1"
             ]
         );
+        // The first hierarchy's four and its evidence-report signer (EVID-2), then the new four:
+        // the new issuing CA's signer is made at the next start.
         let recorded = db.stores.certificates.cas().await.unwrap();
-        assert_eq!(recorded.len(), 8);
+        assert_eq!(recorded.len(), 9);
+        assert!(recorded.iter().any(|r| r.id == "p256-evidence-1"
+            && r.role == CaRole::Evidence
+            && r.parent.as_deref() == Some("p256-issuing-1")));
         for alg in [KeyAlgorithm::EcdsaP384, KeyAlgorithm::EcdsaP256] {
             let err = ca.add_hierarchy(alg).await.unwrap_err();
             assert!(
@@ -425,9 +500,16 @@ mod tests {
             ids(&new),
             ["p256-issuing-2", "p256-ocsp-2", "p256-timestamping-2"]
         );
+        let mut retired = retired;
+        retired.sort();
         assert_eq!(
             retired,
-            ["p256-issuing-1", "p256-ocsp-1", "p256-timestamping-1"]
+            [
+                "p256-evidence-1",
+                "p256-issuing-1",
+                "p256-ocsp-1",
+                "p256-timestamping-1"
+            ]
         );
 
         // A restart: both hierarchies, the rotated one issuing from its new CA.
@@ -450,6 +532,58 @@ mod tests {
         };
         assert_eq!(root_of(&new_chain), root_of(&old_chain));
         assert_ne!(new_chain, old_chain);
+        // Each active issuing CA has its one evidence-report signer; the retired one's is
+        // retired with it, and another start makes none.
+        let signers = |infos: Vec<CaRecord>| {
+            let mut v: Vec<(String, Option<String>)> = infos
+                .into_iter()
+                .filter(|r| r.active && r.role == CaRole::Evidence)
+                .map(|r| (r.id, r.parent))
+                .collect();
+            v.sort();
+            v
+        };
+        let want = [
+            (
+                "p256-evidence-2".to_owned(),
+                Some("p256-issuing-2".to_owned()),
+            ),
+            (
+                "p384-evidence-1".to_owned(),
+                Some("p384-issuing-1".to_owned()),
+            ),
+        ];
+        assert_eq!(signers(db.stores.certificates.cas().await.unwrap()), want);
+        let again = start(db, &master).await;
+        assert_eq!(signers(db.stores.certificates.cas().await.unwrap()), want);
+        let evidence = again
+            .evidence_signer(KeyAlgorithm::EcdsaP256)
+            .await
+            .unwrap();
+        assert_eq!(evidence.issuing_ca, "p256-issuing-2");
+        write_pem(&p("evidence.pem"), &evidence.certificate_der);
+        write_pem(&p("evidence-issuing.pem"), &evidence.chain[0]);
+        write_pem(&p("evidence-root.pem"), &evidence.chain[1]);
+        let s = |n: &str| p(n).display().to_string();
+        let out = openssl(&[
+            "verify",
+            "-CAfile",
+            &s("evidence-root.pem"),
+            "-untrusted",
+            &s("evidence-issuing.pem"),
+            "-purpose",
+            "any",
+            &s("evidence.pem"),
+        ]);
+        assert!(out.contains("evidence.pem: OK"), "{out}");
+        let text = openssl(&["x509", "-in", &s("evidence.pem"), "-noout", "-text"]);
+        assert!(
+            text.contains("Digital Signature, Non Repudiation")
+                && (text.contains("1.3.6.1.5.5.7.3.36") || text.contains("Document Signing"))
+                && text.contains("Evidence Report Signer"),
+            "{text}"
+        );
+
         let (later, _) = ca.issue(request(KeyAlgorithm::EcdsaP256)).await.unwrap();
         assert_eq!(later.ca_id, "p256-issuing-2");
         let (p384, _) = ca.issue(request(KeyAlgorithm::EcdsaP384)).await.unwrap();
@@ -517,9 +651,16 @@ mod tests {
         // A second rotation retires the second CA only, and numbers the next one 3.
         let (new, retired) = ca.rotate_issuing(KeyAlgorithm::EcdsaP256).await.unwrap();
         assert_eq!(new[0].id, "p256-issuing-3");
+        let mut retired = retired;
+        retired.sort();
         assert_eq!(
             retired,
-            ["p256-issuing-2", "p256-ocsp-2", "p256-timestamping-2"]
+            [
+                "p256-evidence-2",
+                "p256-issuing-2",
+                "p256-ocsp-2",
+                "p256-timestamping-2"
+            ]
         );
     }
 
