@@ -26,7 +26,7 @@ use yinxin_domain::envelope::{
 };
 use yinxin_domain::inventory::{PERSON_MOBILE, SIGNING_DOCUMENT};
 use yinxin_domain::pi::Purpose;
-use yinxin_domain::signing::{DocumentRecord, SignatureRecord};
+use yinxin_domain::signing::{DocumentRecord, IntentRecord, SignatureRecord};
 use yinxin_domain::{AccountId, DomainError, ErrorCode};
 use zeroize::Zeroizing;
 
@@ -47,6 +47,18 @@ pub struct SignerSpec {
     pub enterprise: Option<AccountId>,
     /// The fields, already checked to lie on the document's pages.
     pub fields: Vec<EnvelopeField>,
+}
+
+/// What an envelope's evidence report states beyond the envelope and its trail (issue 7 item 4;
+/// EVID-2): each signature made in it with the intent it used, in the order made, and every
+/// version of the document from the one sent to the current one.
+#[derive(Clone, Debug)]
+pub struct EnvelopeFacts {
+    /// The signatures, in the order of their `signed` events, each with its intent (none for a
+    /// seal applied under an `auto_sign` authorization).
+    pub signatures: Vec<(SignatureRecord, Option<IntentRecord>)>,
+    /// The versions, the document sent first.
+    pub versions: Vec<DocumentRecord>,
 }
 
 fn not_found() -> ServiceError {
@@ -302,6 +314,58 @@ impl Accounts {
             .await?
             .ok_or_else(|| ServiceError::Internal("an envelope without its version".into()))?
             .0)
+    }
+
+    /// The signatures and versions of `e` (which the caller may see) for its evidence report,
+    /// from the `signed` events of its trail and the versions' parent links.
+    pub async fn envelope_facts(
+        &self,
+        e: &Envelope,
+        events: &[EnvelopeEvent],
+    ) -> ServiceResult<EnvelopeFacts> {
+        let broken = |what: &str| ServiceError::Internal(format!("envelope {}: {what}", e.id));
+        let mut signatures = Vec::new();
+        for ev in events
+            .iter()
+            .filter(|ev| ev.kind == EnvelopeEventKind::Signed)
+        {
+            let (Some(account), Some(id)) = (ev.account, ev.reference.as_deref()) else {
+                return Err(broken("a signed event without its signature"));
+            };
+            let record = self
+                .repo
+                .signature(id, account)
+                .await?
+                .ok_or_else(|| broken("a signed event whose signature is missing"))?;
+            let intent = match &record.intent {
+                Some(i) => self.repo.intent(i, account).await?,
+                None => None,
+            };
+            signatures.push((record, intent));
+        }
+        let mut versions = Vec::new();
+        let mut next = Some(e.current.clone());
+        while let Some(id) = next {
+            if versions.len() > signatures.len() + 1 {
+                return Err(broken("a version chain longer than its signatures"));
+            }
+            let (d, _) = self
+                .repo
+                .document(&id, e.owner)
+                .await?
+                .ok_or_else(|| broken("a version is missing"))?;
+            next = if d.id == e.document {
+                None
+            } else {
+                d.parent.clone()
+            };
+            versions.push(d);
+        }
+        versions.reverse();
+        Ok(EnvelopeFacts {
+            signatures,
+            versions,
+        })
     }
 
     /// Records that `account` read the current version.

@@ -30,7 +30,7 @@ pub use enterprise::{
     AuthorizationGrant, EnterpriseProfile, EnterpriseRegistered, EnterpriseRegistration,
     LegalRepresentative,
 };
-pub use envelope::{ENVELOPE_FIELDS_MAX, ENVELOPE_SIGNERS_MAX, SignerSpec};
+pub use envelope::{ENVELOPE_FIELDS_MAX, ENVELOPE_SIGNERS_MAX, EnvelopeFacts, SignerSpec};
 pub use guardian::{GuardianConsentRequest, Relationship};
 pub use intent::{
     IntentChallenge, IntentConfirmation, IntentConfirmed, intent_challenge, intent_refused,

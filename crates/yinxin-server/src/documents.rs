@@ -13,6 +13,8 @@
 //!   signature record. `/Location` is written only when the signer gives one *and* their location
 //!   permission is on (SIGN-4, PRIV-3).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -21,10 +23,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use yinxin_crypto::Signer;
 use yinxin_domain::account::Permission;
 use yinxin_domain::signing::{DocumentRecord, SignatureFormat};
 use yinxin_domain::{DomainError, ErrorCode, SignatureImageId};
 use yinxin_pki::cms::DigestAlgorithm;
+use yinxin_pki::tsa::TimestampAuthority;
 use yinxin_sign::pades::{self, Appearance, Rgba};
 use yinxin_sign::pdf::Document;
 
@@ -34,6 +38,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Caller};
 use crate::signing::{
     KeyChoice, KeyUse, blocking_sign, check_intent, key_use, pki_digest, record, signature_record,
+    unix_now,
 };
 
 /// The largest document accepted (32 MiB).
@@ -49,13 +54,6 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     .routes(routes!(document_info))
     .routes(routes!(document_content))
     .routes(routes!(sign_document))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// The record of a file about to be stored: its digests, size and pages (read by the signing
@@ -446,16 +444,7 @@ pub(crate) async fn sign_pdf(
         }
     };
     let level = o.level;
-    let tsa = if level >= PadesLevel::BT {
-        Some(state.tsa.clone().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ProviderUnavailable,
-                "level: the timestamp authority is not configured; only B-B is possible",
-            )
-        })?)
-    } else {
-        None
-    };
+    let tsa = tsa_for(state, level)?;
     // B-LT: the issuing CA's CRL and an OCSP response for the signer's certificate, from the
     // CA itself (its delegated responder), into /DSS.
     let (crls, ocsp_responses) = if level >= PadesLevel::BLt {
@@ -471,38 +460,92 @@ pub(crate) async fn sign_pdf(
     } else {
         (Vec::new(), Vec::new())
     };
-    let (signer, cert, chain) = (
-        u.key.signer.clone(),
-        u.key.certificate_der.clone(),
-        u.key.chain.clone(),
-    );
-    let hash = pki_digest(u.digest);
-    let name = o.reason.clone();
-    let location = o.location.clone();
-    let field = format!("Signature{}", uuid::Uuid::new_v4().simple());
-    let parent = bytes.to_vec();
-    let signed = blocking_sign(move || {
+    run_pades(PadesJob {
+        parent: bytes.to_vec(),
+        page: page_no,
+        rect,
+        appearance,
+        reason: o.reason,
+        location: o.location,
+        signer: u.key.signer.clone(),
+        certificate: u.key.certificate_der.clone(),
+        chain: u.key.chain.clone(),
+        level,
+        tsa,
+        crls,
+        ocsp_responses,
+        hash: pki_digest(u.digest),
+    })
+    .await
+}
+
+/// The TSA a signature at `level` needs (`None` for B-B); `503` when it is not configured.
+pub(crate) fn tsa_for(
+    state: &AppState,
+    level: PadesLevel,
+) -> Result<Option<Arc<TimestampAuthority>>, ApiError> {
+    if level < PadesLevel::BT {
+        return Ok(None);
+    }
+    state.tsa.clone().map(Some).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ProviderUnavailable,
+            "level: the timestamp authority is not configured; only B-B is possible",
+        )
+    })
+}
+
+/// A PAdES signature to make, with what its level needs.
+pub(crate) struct PadesJob {
+    /// The file signed.
+    pub(crate) parent: Vec<u8>,
+    /// The page (from 1) and rectangle of the appearance.
+    pub(crate) page: usize,
+    pub(crate) rect: [f64; 4],
+    pub(crate) appearance: Appearance,
+    pub(crate) reason: Option<String>,
+    pub(crate) location: Option<String>,
+    pub(crate) signer: Arc<dyn Signer>,
+    /// The signer's certificate and its chain (issuing CA first), DER.
+    pub(crate) certificate: Vec<u8>,
+    pub(crate) chain: Vec<Vec<u8>>,
+    pub(crate) level: PadesLevel,
+    /// The TSA, from B-T up.
+    pub(crate) tsa: Option<Arc<TimestampAuthority>>,
+    /// Validation data for /DSS (B-LT up), DER.
+    pub(crate) crls: Vec<Vec<u8>>,
+    pub(crate) ocsp_responses: Vec<Vec<u8>>,
+    /// The document timestamp's digest (B-LTA).
+    pub(crate) hash: DigestAlgorithm,
+}
+
+/// Signs on a blocking thread: the signature (with its timestamp from B-T), /DSS with the
+/// certificates (the TSA's too) and `job`'s CRLs and OCSP responses (B-LT), and the document
+/// timestamp (B-LTA).
+pub(crate) async fn run_pades(job: PadesJob) -> Result<Vec<u8>, ApiError> {
+    blocking_sign(move || {
+        let level = job.level;
         let request = pades::Request {
-            field_name: field,
-            page: page_no,
-            rect,
-            appearance,
+            field_name: format!("Signature{}", uuid::Uuid::new_v4().simple()),
+            page: job.page,
+            rect: job.rect,
+            appearance: job.appearance,
             signing_time: std::time::SystemTime::now(),
-            reason: name,
-            location,
+            reason: job.reason,
+            location: job.location,
             name: None,
-            signer_certificate_der: &cert,
-            chain: chain.get(..1).unwrap_or_default(),
+            signer_certificate_der: &job.certificate,
+            chain: job.chain.get(..1).unwrap_or_default(),
             contents_capacity: None,
         };
-        let source = tsa.map(crate::signing::TsaSource::new);
+        let source = job.tsa.map(crate::signing::TsaSource::new);
         let timestamps = source
             .as_ref()
             .map(|s| s as &dyn yinxin_sign::timestamp::TimestampSource);
-        let mut out = pades::sign(&parent, &request, signer.as_ref(), timestamps)?;
+        let mut out = pades::sign(&job.parent, &request, job.signer.as_ref(), timestamps)?;
         if level >= PadesLevel::BLt {
-            let mut certificates = vec![cert.clone()];
-            certificates.extend(chain.iter().cloned());
+            let mut certificates = vec![job.certificate.clone()];
+            certificates.extend(job.chain.iter().cloned());
             if let Some(s) = &source {
                 certificates.extend(s.certificates());
             }
@@ -510,18 +553,17 @@ pub(crate) async fn sign_pdf(
                 &out,
                 &pades::ValidationData {
                     certificates,
-                    ocsp_responses,
-                    crls,
+                    ocsp_responses: job.ocsp_responses,
+                    crls: job.crls,
                 },
             )?;
         }
         if level == PadesLevel::BLta
             && let Some(s) = &source
         {
-            out = pades::add_document_timestamp(&out, s, hash)?;
+            out = pades::add_document_timestamp(&out, s, job.hash)?;
         }
         Ok(out)
     })
-    .await?;
-    Ok(signed)
+    .await
 }

@@ -22,6 +22,7 @@ mod objections;
 mod passkeys;
 pub mod redact;
 mod relying;
+mod reports;
 pub mod routes;
 mod seals;
 mod signing;

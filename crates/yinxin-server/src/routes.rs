@@ -68,7 +68,7 @@ fn api() -> OpenApiRouter<AppState> {
     let r = crate::enterprises::routes(crate::accounts::routes(r));
     let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
     let r = crate::verify::routes(crate::tsa::routes(crate::relying::routes(r)));
-    let r = crate::log::routes(r);
+    let r = crate::reports::routes(crate::log::routes(r));
     let r = crate::envelopes::routes(crate::documents::routes(crate::signing::routes(
         crate::seals::routes(r),
     )));

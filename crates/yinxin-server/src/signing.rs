@@ -110,7 +110,8 @@ pub(crate) struct KeyUse {
     pub(crate) needs_intent: bool,
 }
 
-fn unix_now() -> i64 {
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -491,12 +491,21 @@ async fn verify_pdf(
         );
     }
     limited(&state, peer).await?;
-    let trust = trust_of(&state);
-    let views = blocking(move || pdf_report(&body, &trust))
+    Ok(Json(verify_document(&state, body.to_vec()).await?))
+}
+
+/// The verification of `pdf` against this service's roots and records (a PDF that cannot be
+/// read is a `400` naming `body`).
+pub(crate) async fn verify_document(
+    state: &AppState,
+    pdf: Vec<u8>,
+) -> Result<VerificationReport, ApiError> {
+    let trust = trust_of(state);
+    let views = blocking(move || pdf_report(&pdf, &trust))
         .await?
         .map_err(|e| unreadable("body", &e))?;
-    let records = records(&state, &views).await?;
-    Ok(Json(finish(views, &records)))
+    let records = records(state, &views).await?;
+    Ok(finish(views, &records))
 }
 
 /// A detached CMS signature to verify.

@@ -204,35 +204,30 @@ impl Metrics<'_> {
                 continue;
             }
             let mut start = 0;
-            while start < chars.len() {
+            while let Some(rest) = chars.get(start..).filter(|r| !r.is_empty()) {
                 let mut width = 0.0;
-                let mut i = start;
+                let mut taken = 0;
                 let mut brk = None;
-                while i < chars.len() {
-                    let w = self.advance(chars[i], size);
-                    if width + w > max && i > start {
+                for (k, &c) in rest.iter().enumerate() {
+                    let w = self.advance(c, size);
+                    if width + w > max && k > 0 {
                         break;
                     }
                     width += w;
-                    let next = chars.get(i + 1).copied();
-                    if next.is_none_or(|n| may_break_between(chars[i], n, anywhere)) {
-                        brk = Some(i + 1);
+                    taken = k + 1;
+                    let next = rest.get(k + 1).copied();
+                    if next.is_none_or(|n| may_break_between(c, n, anywhere)) {
+                        brk = Some(k + 1);
                     }
-                    i += 1;
                 }
-                let end = if i >= chars.len() {
-                    i
+                let end = if taken == rest.len() {
+                    taken
                 } else {
-                    brk.filter(|b| *b > start).unwrap_or(i)
+                    brk.unwrap_or(taken)
                 };
-                out.push(
-                    chars[start..end]
-                        .iter()
-                        .collect::<String>()
-                        .trim_end()
-                        .into(),
-                );
-                start = end;
+                let line: String = rest.iter().take(end).collect();
+                out.push(line.trim_end().into());
+                start += end;
                 while chars.get(start) == Some(&' ') {
                     start += 1;
                 }
@@ -280,7 +275,9 @@ impl<'m, 'f> Layout<'m, 'f> {
     }
 
     fn mark(&mut self, mark: Mark) {
-        self.pages.last_mut().expect("a page").push(mark);
+        if let Some(page) = self.pages.last_mut() {
+            page.push(mark);
+        }
     }
 
     /// One line of text whose baseline sits `size` below the current position.
@@ -429,7 +426,7 @@ pub fn render(report: &Report, font: &ReportFont) -> Result<Vec<u8>, SignError> 
     };
     let mut attachments: Vec<&Attachment> = report.attachments.iter().collect();
     attachments.sort_by(|a, b| a.name.cmp(&b.name));
-    for (i, a) in attachments.iter().enumerate() {
+    for a in &attachments {
         let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
         if a.name.is_empty() || !a.name.chars().all(plain) {
             return Err(SignError::Invalid(format!(
@@ -437,7 +434,11 @@ pub fn render(report: &Report, font: &ReportFont) -> Result<Vec<u8>, SignError> 
                 a.name
             )));
         }
-        if i > 0 && attachments[i - 1].name == a.name {
+    }
+    for pair in attachments.windows(2) {
+        if let [a, b] = pair
+            && a.name == b.name
+        {
             return Err(SignError::Invalid(format!(
                 "attachment name {:?} appears twice",
                 a.name

@@ -286,6 +286,38 @@ async fn certificates_go_to_verified_persons_only(db: &TestDb) {
         }
         let (s, v) = app.get_as(&evidence_path, &stranger).await;
         assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND")), "{v}");
+        // Its evidence report (issue 7 item 4): the certificate, its revocation and both log
+        // entries, the certificate attached as issued; for the holder only.
+        let report_path = format!("/api/v1/certificates/{serial}/evidence-report");
+        let (text, files) = crate::log_routes::evidence_report(&app, &report_path, &token).await;
+        for want in [
+            "数字证书出证报告",
+            "已吊销",
+            "key_compromise",
+            "签发所依身份核验",
+            &serial,
+        ] {
+            assert!(
+                text.contains(want),
+                "{alg}: the report lacks {want:?}: {text}"
+            );
+        }
+        for name in [
+            format!("certificate-{serial}.proof.json"),
+            format!("revocation-{serial}.proof.json"),
+        ] {
+            assert!(files.contains_key(&name), "{name}: {:?}", files.keys());
+        }
+        let (_, mine) = app
+            .get_as(&format!("/api/v1/certificates/{serial}"), &token)
+            .await;
+        let pem = mine["certificate_pem"].as_str().unwrap();
+        assert_eq!(
+            yinxin_pki::pem(&files[&format!("certificate-{serial}.cer")], "CERTIFICATE"),
+            pem
+        );
+        assert!(!text.contains(number), "{alg}: the ID number in the report");
+        assert_eq!(app.get_as(&report_path, &stranger).await.0, 404);
         let issuer = public["issuer"].as_str().unwrap();
         let crl = app
             .http

@@ -321,6 +321,57 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         "pdfsig: {out}"
     );
 
+    // Its evidence report (issue 7 item 4; EVID-2), for a signer in Chinese and for the owner
+    // in English: signed and timestamped by the service, every signature with its certificate,
+    // identity check, intent and digests, the proof bundle of each attached; nobody else gets
+    // it, and an unknown language is refused naming `lang`.
+    let report_path = path("/evidence-report");
+    let (zh, files) = crate::log_routes::evidence_report(&app, &report_path, &token_b).await;
+    for want in [
+        "电子签署出证报告",
+        "一、签署流程",
+        "签署方 2",
+        "意愿认证",
+        "短信验证码",
+        "运营商实名核验",
+        "企业身份核验",
+        "北京时间（UTC+8）",
+        &serial_b,
+        &eserial,
+        first["signature_id"].as_str().unwrap(),
+        second["signature_id"].as_str().unwrap(),
+        &seen["current"]["sha256"].as_str().unwrap()[..32],
+    ] {
+        assert!(zh.contains(want), "the report lacks {want:?}: {zh}");
+    }
+    for sid in [&first["signature_id"], &second["signature_id"]] {
+        let name = format!("signature-{}.proof.json", sid.as_str().unwrap());
+        assert!(files.contains_key(&name), "{name}: {:?}", files.keys());
+    }
+    let (en, _) =
+        crate::log_routes::evidence_report(&app, &format!("{report_path}?lang=en"), &token_a).await;
+    for want in [
+        "Evidence Report: Electronic Signing",
+        "Intent confirmed",
+        "All times are UTC",
+    ] {
+        assert!(en.contains(want), "the report lacks {want:?}: {en}");
+    }
+    for p in [persons[0], persons[1]] {
+        for k in ["mobile", "id_number"] {
+            let v = p[k].as_str().unwrap();
+            assert!(!zh.contains(v) && !en.contains(v), "{k} in the report");
+        }
+    }
+    assert_eq!(app.get_as(&report_path, &stranger).await.0, 404);
+    refused(
+        &app.get_as(&format!("{report_path}?lang=fr"), &token_a)
+            .await,
+        400,
+        "INVALID_INPUT",
+        "lang",
+    );
+
     // The trail: every event, in order, for the owner and the signers alike; no PI in it.
     let (_, done) = app.get_as(&path(""), &token_b).await;
     let trail = kinds(&done);

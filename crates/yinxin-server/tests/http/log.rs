@@ -167,6 +167,117 @@ pub(crate) async fn owner_evidence(
     out
 }
 
+/// An evidence report (issue 7 item 4; EVID-2) as `token` gets it from `path`, after the log
+/// has checkpointed what was queued, checked with tools the project did not write: `qpdf
+/// --check` finds it clean, `pdfsig` finds its signature valid and the document timestamp,
+/// `pdffonts` an embedded subset font; the service's own verifier says B-LTA and valid. Every
+/// attachment `pdfdetach` extracts that is a proof bundle verifies offline with the log's key,
+/// and `evidence.json` holds the same bundles with their salts. Returns the text (`pdftotext`)
+/// and the attachments by name.
+pub(crate) async fn evidence_report(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+) -> (String, std::collections::BTreeMap<String, Vec<u8>>) {
+    use crate::documents::{tool, verify_pdf};
+    use yinxin_ledger::bundle::Bundle;
+    let log = app.state.log.clone().unwrap();
+    let at = 1_900_000_000_000;
+    while log.sequence(1000, at).await.unwrap() > 0 {}
+    log.sign_checkpoint(at).await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some(
+            if status == 200 {
+                "application/pdf"
+            } else {
+                "application/json"
+            }
+            .to_owned()
+        )
+    );
+    let pdf = r.bytes().await.unwrap().to_vec();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let (ok, out) = tool("qpdf", &["--check"], &file);
+    assert!(ok && !out.contains("WARNING"), "qpdf --check: {out}");
+    let (_, out) = tool("pdfsig", &[], &file);
+    assert_eq!(
+        out.matches("Signature Validation: Signature is Valid.")
+            .count(),
+        1,
+        "pdfsig: {out}"
+    );
+    // poppler lists the document timestamp (B-LTA) as a second signature it cannot validate;
+    // the service's verifier below checks it.
+    assert!(
+        out.contains("Signature #2:") && out.contains("Total document signed"),
+        "the document timestamp: {out}"
+    );
+    let (ok, fonts) = tool("pdffonts", &[], &file);
+    assert!(ok && fonts.contains("CID TrueType"), "{fonts}");
+    let report = verify_pdf(app, pdf.clone()).await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["signatures"][0]["level"], "B-LTA", "{report}");
+    assert!(
+        report["signatures"][0]["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Evidence Report Signer"),
+        "{report}"
+    );
+    let (ok, out) = tool("pdftotext", &["-enc", "UTF-8"], &file);
+    assert!(ok, "{out}");
+    let text = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    let saved = dir.path().join("attachments");
+    std::fs::create_dir(&saved).unwrap();
+    let (ok, out) = tool(
+        "pdfdetach",
+        &["-saveall", "-o", saved.to_str().unwrap()],
+        &file,
+    );
+    assert!(ok, "{out}");
+    let mut attachments = std::collections::BTreeMap::new();
+    for f in std::fs::read_dir(&saved).unwrap() {
+        let f = f.unwrap();
+        attachments.insert(
+            f.file_name().into_string().unwrap(),
+            std::fs::read(f.path()).unwrap(),
+        );
+    }
+    let verifier = NoteVerifier::parse(&log.vkey()).unwrap();
+    let evidence: Value = serde_json::from_slice(&attachments["evidence.json"]).unwrap();
+    let records = evidence["records"].as_array().unwrap();
+    let proofs: Vec<&String> = attachments
+        .keys()
+        .filter(|n| n.ends_with(".proof.json"))
+        .collect();
+    assert_eq!(proofs.len(), records.len(), "{attachments:?}");
+    for name in proofs {
+        let (bundle, proof) = Bundle::parse(&attachments[name]).unwrap();
+        proof.verify(&verifier).unwrap();
+        let listed = records
+            .iter()
+            .find(|r| serde_json::to_value(&bundle).unwrap() == r["bundle"])
+            .unwrap_or_else(|| panic!("{name} is in evidence.json"));
+        assert!(name.starts_with(listed["kind"].as_str().unwrap()), "{name}");
+        assert_eq!(listed["salt"].as_str().unwrap().len(), 64);
+    }
+    (text, attachments)
+}
+
 /// Bundles and leaf-hash lookups refuse what is not a leaf hash (400, naming it) and answer 404
 /// for a hash not in the log.
 async fn bundle_requests_are_checked(db: &TestDb) {
