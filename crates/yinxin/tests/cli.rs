@@ -1103,15 +1103,25 @@ fn operating_the_ca_from_the_console() {
     assert_eq!(
         ids,
         [
+            "p256-evidence-1",
             "p256-issuing-1",
             "p256-ocsp-1",
             "p256-root-1",
             "p256-timestamping-1",
+            "sm2-evidence-1",
             "sm2-issuing-1",
             "sm2-ocsp-1",
             "sm2-root-1",
             "sm2-timestamping-1",
         ]
+    );
+    // Each issuing CA's evidence-report signer (EVID-2) is listed with the CAs.
+    assert_eq!(
+        (
+            first["p256-evidence-1"]["role"].as_str(),
+            first["p256-evidence-1"]["parent"].as_str()
+        ),
+        (Some("evidence"), Some("p256-issuing-1"))
     );
     let issuing1 = &first["p256-issuing-1"];
     assert_eq!(
@@ -1148,9 +1158,10 @@ fn operating_the_ca_from_the_console() {
         out.contains("p384-root-1") && out.contains("p384-issuing-1"),
         "{out}"
     );
+    // Four more, and (made by the next command's start) the new issuing CA's report signer.
     let with_p384 = cas(&data);
-    assert_eq!(with_p384.len(), 12);
-    for role in ["root", "issuing", "ocsp", "timestamping"] {
+    assert_eq!(with_p384.len(), 15);
+    for role in ["root", "issuing", "ocsp", "timestamping", "evidence"] {
         let c = &with_p384[&format!("p384-{role}-1")];
         assert_eq!(
             (c["algorithm"].as_str(), c["active"].as_bool()),
@@ -1265,6 +1276,8 @@ fn operating_the_ca_from_the_console() {
         ("p256-issuing-2", true),
         ("p256-ocsp-2", true),
         ("p256-timestamping-2", true),
+        ("p256-evidence-1", false),
+        ("p256-evidence-2", true),
         ("sm2-issuing-1", true),
     ] {
         assert_eq!(rotated[id]["active"].as_bool(), Some(active), "{id}");
@@ -1903,7 +1916,7 @@ fn ca_commands_refuse_bad_arguments_with_nothing_written() {
     );
     assert_eq!((code, err.contains("--operator")), (1, true), "{err}");
 
-    assert_eq!(cas(&data).len(), 8);
+    assert_eq!(cas(&data).len(), 10);
     let before = snapshot(&data);
     for (args, want) in [
         (

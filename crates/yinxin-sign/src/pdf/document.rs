@@ -871,14 +871,14 @@ mod tests {
         assert!(e.contains("but object 3 is there"), "{e}");
         // Encrypted.
         let bad = replace(
-            "/Root 1 0 R >>",
-            "/Root 1 0 R /Encrypt << /Filter /Standard >> >>",
+            "/Root 1 0 R>>",
+            "/Root 1 0 R /Encrypt << /Filter /Standard >>>>",
         );
         let e = Document::parse(&bad).unwrap_err();
         assert!(matches!(e, PdfError::Unsupported(_)), "{e}");
         // A /Prev loop.
         let x = find(&pdf, "\nxref\n") + 1;
-        let bad = replace("/Root 1 0 R >>", &format!("/Root 1 0 R /Prev {x} >>"));
+        let bad = replace("/Root 1 0 R>>", &format!("/Root 1 0 R /Prev {x}>>"));
         let e = Document::parse(&bad).unwrap_err().to_string();
         assert!(e.contains("loops"), "{e}");
         // Too large for the limits.
