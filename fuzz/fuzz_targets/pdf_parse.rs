@@ -1,5 +1,6 @@
 //! The PDF reader of yinxin-sign (`yinxin_sign::pdf::Document`) and the PAdES verifier over it
-//! (`yinxin_sign::pades::verify`): every uploaded PDF reaches them (issue 6 items 5 and 7).
+//! (`yinxin_sign::pades::verify`): every uploaded PDF reaches them (issue 6 items 5 and 7); and
+//! the attachment reader of evidence reports (`yinxin_sign::report::attachments`).
 //!
 //! The whole input is the file. Checked: no panic, no unbounded work (small limits); parsing and
 //! verification are deterministic; when the file parses, every object the cross-reference names
@@ -42,6 +43,13 @@ fuzz_target!(|data: &[u8]| {
         report.as_ref().ok(),
         yinxin_sign::pades::verify(data).map(|r| r.len()).as_ref().ok(),
         "verification not deterministic"
+    );
+    // The attachment reader of `yinxin verify report` (issue 7 item 4): bounded, deterministic.
+    let files = yinxin_sign::report::attachments(data).map(|f| f.len());
+    assert_eq!(
+        files.as_ref().ok(),
+        yinxin_sign::report::attachments(data).map(|f| f.len()).as_ref().ok(),
+        "attachments not deterministic"
     );
 
     // An update that adds one object.

@@ -753,6 +753,87 @@ fn to_unicode_cmap(unicode: &BTreeMap<u16, char>) -> String {
     s
 }
 
+/// The most attachments [`attachments`] reads, and the deepest name tree it walks.
+const MAX_ATTACHMENTS: usize = 1000;
+const MAX_NAME_TREE_DEPTH: usize = 8;
+
+/// The files attached to a PDF (`/Names /EmbeddedFiles`, ISO 32000-1 §7.7.4, §7.11.4): each
+/// name (the /UF file name, else /F, else the tree's key) and its decoded bytes, in the tree's
+/// order. For reading an evidence report offline (`yinxin verify report`); the file is untrusted,
+/// so the tree's depth and size are bounded and every stream is decoded within the parser's
+/// limits. A file without attachments gives none.
+pub fn attachments(pdf: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SignError> {
+    use crate::pdf::{Document, Limits, decode, decode_text_string};
+    let doc = Document::parse(pdf)?;
+    let catalog = doc.catalog()?;
+    let Some(names) = catalog.get(b"Names") else {
+        return Ok(Vec::new());
+    };
+    let names = doc.dict(names, "the catalog's /Names")?;
+    let Some(tree) = names.get(b"EmbeddedFiles") else {
+        return Ok(Vec::new());
+    };
+    let bad = |what: &str| SignError::Invalid(format!("attachments: {what}"));
+    let limits = Limits::default();
+    let mut out = Vec::new();
+    let mut stack = vec![(doc.resolve(tree)?, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_NAME_TREE_DEPTH {
+            return Err(bad("the name tree is too deep"));
+        }
+        let node = node
+            .as_dict()
+            .cloned()
+            .ok_or_else(|| bad("a name tree node is not a dictionary"))?;
+        if let Some(kids) = node.get(b"Kids") {
+            let Object::Array(kids) = doc.resolve(kids)? else {
+                return Err(bad("/Kids is not an array"));
+            };
+            for kid in kids.into_iter().rev() {
+                stack.push((doc.resolve(&kid)?, depth + 1));
+            }
+        }
+        let Some(pairs) = node.get(b"Names") else {
+            continue;
+        };
+        let Object::Array(pairs) = doc.resolve(pairs)? else {
+            return Err(bad("/Names is not an array"));
+        };
+        for pair in pairs.chunks(2) {
+            let [key, spec] = pair else {
+                return Err(bad("/Names has a key without a value"));
+            };
+            if out.len() >= MAX_ATTACHMENTS {
+                return Err(bad("more than 1000 files"));
+            }
+            let spec = doc.dict(spec, "a file specification")?;
+            let text = |k: &[u8]| match spec.get(k).map(|o| doc.resolve(o)) {
+                Some(Ok(Object::String(b))) => Some(decode_text_string(&b)),
+                _ => None,
+            };
+            let name = text(b"UF")
+                .or_else(|| text(b"F"))
+                .unwrap_or_else(|| match key {
+                    Object::String(b) => decode_text_string(b),
+                    _ => String::new(),
+                });
+            let ef = spec
+                .get(b"EF")
+                .ok_or_else(|| bad("a file specification without /EF"))?;
+            let ef = doc.dict(ef, "/EF")?;
+            let file = ef
+                .get(b"UF")
+                .or_else(|| ef.get(b"F"))
+                .ok_or_else(|| bad("/EF without /F"))?;
+            let Object::Stream(stream) = doc.resolve(file)? else {
+                return Err(bad("an embedded file is not a stream"));
+            };
+            out.push((name, decode(&stream, &limits)?));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -862,6 +943,16 @@ mod tests {
         );
         assert!(ok, "{out}");
         assert_eq!(std::fs::read(&saved).unwrap(), br#"{"leaf_index":1}"#);
+        // Our reader finds the same file, and none in a PDF without attachments.
+        assert_eq!(
+            attachments(&pdf).unwrap(),
+            [("proof-1.json".to_owned(), br#"{"leaf_index":1}"#.to_vec())]
+        );
+        assert!(
+            attachments(&crate::testing::minimal_pdf(1))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     /// The same report gives the same bytes (the subset tag comes from the glyphs).

@@ -1,6 +1,8 @@
 //! `yinxin verify pdf FILE` and `yinxin verify cms SIGNATURE` (issue 6 item 7): the reports of
 //! `POST /api/v1/verify/*`, offline. `yinxin verify proof BUNDLE --key VKEY` (issue 7 item 3)
-//! checks an evidence log proof bundle offline against the log key the relying party trusts. Trusted roots are the ones given with `--trust` (a PEM file
+//! checks an evidence log proof bundle offline against the log key the relying party trusts;
+//! `yinxin verify report REPORT.pdf --key VKEY` an evidence report (its signature and every
+//! bundle attached, issue 7 item 4). Trusted roots are the ones given with `--trust` (a PEM file
 //! of certificates, e.g. the service's `/pki/chain.pem`; repeatable; intermediates may be in it
 //! too); without one, no chain is trusted. Revocation needs the service's records, so offline it
 //! is `unknown` (a certificate's status is what `/pki/ocsp` answers).
@@ -66,6 +68,23 @@ pub enum VerifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// An evidence report (出证报告, GET /api/v1/envelopes/{id}/evidence-report or
+    /// /api/v1/certificates/{serial}/evidence-report): its signature and timestamps as `verify
+    /// pdf` checks them, and every proof bundle attached to it as `verify proof` does, each
+    /// listed in its evidence.json.
+    Report {
+        /// The report (PDF).
+        file: PathBuf,
+        /// The log's verifier key (C2SP vkey, as GET /log/key gives it), or a file holding it.
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+        /// A PEM file of trusted certificates (the service's roots, e.g. /pki/chain.pem).
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -106,6 +125,12 @@ pub fn run(command: &VerifyCommand) -> anyhow::Result<()> {
             trust: t,
             json,
         } => return proof(file, key, &trust(t)?, *json),
+        VerifyCommand::Report {
+            file,
+            key,
+            trust: t,
+            json,
+        } => return evidence_report(file, key, &trust(t)?, *json),
         VerifyCommand::Pdf {
             file,
             trust: t,
@@ -254,17 +279,41 @@ struct AnchorView {
     problem: Option<String>,
 }
 
-fn proof(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()> {
-    use yinxin_ledger::bundle::Bundle;
+/// The log verifier key given as `--key`: the key itself, or a file holding it.
+fn log_key(key: &str) -> anyhow::Result<yinxin_ledger::note::NoteVerifier> {
     let key_text = match std::fs::read_to_string(key) {
         Ok(text) => text.trim().to_owned(),
         Err(_) => key.trim().to_owned(),
     };
-    let verifier = yinxin_ledger::note::NoteVerifier::parse(&key_text)
-        .map_err(|e| anyhow::anyhow!("--key: not a log verifier key ({e})"))?;
+    yinxin_ledger::note::NoteVerifier::parse(&key_text)
+        .map_err(|e| anyhow::anyhow!("--key: not a log verifier key ({e})"))
+}
+
+fn proof(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()> {
+    let verifier = log_key(key)?;
     let bytes = read(file)?;
-    let (bundle, proof) = Bundle::parse(&bytes)
+    let view = proof_view(&bytes, &verifier, trust)
         .map_err(|e| anyhow::anyhow!("{} is not a proof bundle: {e}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        print_proof(&view);
+    }
+    if !view.valid {
+        bail!("not valid (see the report above)");
+    }
+    Ok(())
+}
+
+/// What a proof bundle comes to under `verifier` (the checkpoint, the inclusion, each anchor's
+/// receipt); an error only when the bytes are not a bundle.
+fn proof_view(
+    bytes: &[u8],
+    verifier: &yinxin_ledger::note::NoteVerifier,
+    trust: &Trust,
+) -> Result<ProofView, yinxin_ledger::bundle::BundleError> {
+    use yinxin_ledger::bundle::Bundle;
+    let (bundle, proof) = Bundle::parse(bytes)?;
     let mut view = ProofView {
         valid: false,
         problem: None,
@@ -278,7 +327,7 @@ fn proof(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()
         commitments: Vec::new(),
         anchors: Vec::new(),
     };
-    match proof.verify(&verifier) {
+    match proof.verify(verifier) {
         Ok(r) => {
             view.valid = true;
             view.origin = Some(r.checkpoint.origin.clone());
@@ -330,10 +379,97 @@ fn proof(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()
         view.problem
             .get_or_insert_with(|| "an anchor's receipt is not over this checkpoint".into());
     }
+    Ok(view)
+}
+
+/// What `yinxin verify report` found.
+#[derive(Debug, serde::Serialize)]
+struct EvidenceReportView {
+    valid: bool,
+    problems: Vec<String>,
+    /// The report's own signatures and timestamps.
+    document: VerificationReport,
+    /// Each attached proof bundle.
+    proofs: Vec<AttachedProof>,
+}
+
+/// An attached proof bundle as checked.
+#[derive(Debug, serde::Serialize)]
+struct AttachedProof {
+    attachment: String,
+    #[serde(flatten)]
+    proof: ProofView,
+}
+
+/// An evidence report: its signatures as `verify pdf` checks them, each attached
+/// `*.proof.json` as `verify proof` does, and `evidence.json` listing exactly those bundles.
+fn evidence_report(file: &Path, key: &str, trust: &Trust, json: bool) -> anyhow::Result<()> {
+    let verifier = log_key(key)?;
+    let pdf = read(file)?;
+    let document = finish(
+        pdf_report(&pdf, trust)
+            .with_context(|| format!("{} cannot be verified", file.display()))?,
+        &[],
+    );
+    let attached = yinxin_sign::report::attachments(&pdf)
+        .with_context(|| format!("{}: its attachments cannot be read", file.display()))?;
+    let mut problems = Vec::new();
+    if !document.valid {
+        problems.push("the report's signature or timestamps are not valid".to_owned());
+    }
+    let mut proofs = Vec::new();
+    let mut bundles = Vec::new();
+    for (name, bytes) in attached.iter().filter(|(n, _)| n.ends_with(".proof.json")) {
+        match proof_view(bytes, &verifier, trust) {
+            Ok(v) => {
+                if !v.valid {
+                    problems.push(format!("{name}: {}", v.problem.clone().unwrap_or_default()));
+                }
+                proofs.push(AttachedProof {
+                    attachment: name.clone(),
+                    proof: v,
+                });
+                bundles.push(serde_json::from_slice::<serde_json::Value>(bytes)?);
+            }
+            Err(e) => problems.push(format!("{name} is not a proof bundle: {e}")),
+        }
+    }
+    match attached.iter().find(|(n, _)| n == "evidence.json") {
+        Some((_, bytes)) => {
+            let listed: serde_json::Value =
+                serde_json::from_slice(bytes).context("evidence.json is not JSON")?;
+            let listed: Vec<&serde_json::Value> = listed
+                .get("records")
+                .and_then(serde_json::Value::as_array)
+                .map(|r| r.iter().filter_map(|r| r.get("bundle")).collect())
+                .unwrap_or_default();
+            if listed.len() != bundles.len() || bundles.iter().any(|b| !listed.contains(&b)) {
+                problems.push("evidence.json does not list exactly the attached bundles".into());
+            }
+        }
+        None => problems.push("no evidence.json attached".into()),
+    }
+    if proofs.is_empty() {
+        problems.push("no proof bundle attached: not an evidence report".into());
+    }
+    let view = EvidenceReportView {
+        valid: problems.is_empty(),
+        problems,
+        document,
+        proofs,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&view)?);
     } else {
-        print_proof(&view);
+        print_report(&view.document);
+        for p in &view.proofs {
+            println!("attachment {}", p.attachment);
+            print_proof(&p.proof);
+        }
+        for p in &view.problems {
+            println!("problem:       {p}");
+        }
+        println!("valid: {}", yes(view.valid));
     }
     if !view.valid {
         bail!("not valid (see the report above)");

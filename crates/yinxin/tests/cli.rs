@@ -911,13 +911,17 @@ fn call(
     })
 }
 
-fn get_bytes(s: &Server, path: &str) -> (u16, Vec<u8>) {
+fn get_bytes(s: &Server, path: &str, token: Option<&str>) -> (u16, Vec<u8>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let r = ::reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+        let mut req = ::reqwest::Client::new().get(format!("{}{path}", s.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
         (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
     })
 }
@@ -964,6 +968,77 @@ fn save_chain(s: &Server, alg: &str, dir: &Path, name: &str) -> (PathBuf, PathBu
     std::fs::write(p("root"), parts.next().unwrap()).unwrap();
     std::fs::write(p("chain"), &chain).unwrap();
     (p("issuing"), p("root"), p("chain"))
+}
+
+/// Issue 7 item 4: the certificate's evidence report (once its entry is under a checkpoint:
+/// `409` until then) passes `yinxin verify report` with the log's key and the service's roots —
+/// its signature at B-LTA and every attached bundle; with another key, or one byte of an attached
+/// bundle changed, it does not.
+fn evidence_report_verifies_offline(s: &Server, token: &str, serial: &str, dir: &Path) {
+    let path = format!("/api/v1/certificates/{serial}/evidence-report?lang=en");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pdf = loop {
+        let (st, body) = get_bytes(s, &path, Some(token));
+        if st == 200 {
+            break body;
+        }
+        assert_eq!(st, 409, "{}", String::from_utf8_lossy(&body));
+        assert!(
+            Instant::now() < deadline,
+            "the issuance never reached a checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let f = |n: &str| dir.join(n);
+    let mut chain = String::new();
+    for alg in ["p256", "sm2"] {
+        chain.push_str(&s.get(&format!("/pki/chain.pem?alg={alg}")).1);
+    }
+    std::fs::write(f("roots.pem"), chain).unwrap();
+    std::fs::write(f("log.key"), s.get("/log/key").1).unwrap();
+    std::fs::write(f("report.pdf"), &pdf).unwrap();
+    let verify = |file: &str, key: &str| {
+        run(yinxin()
+            .args(["verify", "report", "--json", "--trust"])
+            .arg(f("roots.pem"))
+            .args(["--key", key])
+            .arg(f(file)))
+    };
+    let key = f("log.key").display().to_string();
+    let o = verify("report.pdf", &key);
+    assert!(o.status.success(), "{o:?}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["document"]["signatures"][0]["level"], "B-LTA", "{v}");
+    assert_eq!(
+        v["proofs"][0]["attachment"],
+        format!("certificate-{serial}.proof.json"),
+        "{v}"
+    );
+    assert_eq!(v["proofs"][0]["entry_type"], "certificate_issued", "{v}");
+    // Another log's key: the bundles do not verify.
+    let other_signer =
+        yinxin_crypto::software::SoftwareKey::generate(yinxin_crypto::KeyAlgorithm::Ed25519)
+            .unwrap();
+    let other = yinxin_ledger::note::LogKey::new(
+        "test.yinxin.invalid/log",
+        std::sync::Arc::new(other_signer),
+    )
+    .unwrap()
+    .vkey();
+    let o = verify("report.pdf", &other);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // A PDF that is not an evidence report (no bundles), and a report with a byte changed.
+    let plain = yinxin_sign::pdf::text_document(&["BT ET".to_owned()]);
+    std::fs::write(f("plain.pdf"), plain).unwrap();
+    let o = verify("plain.pdf", &key);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let mut changed = pdf.clone();
+    let at = changed.len() / 3;
+    changed[at] ^= 0x01;
+    std::fs::write(f("changed.pdf"), changed).unwrap();
+    let o = verify("changed.pdf", &key);
+    assert_ne!(o.status.code(), Some(0), "{o:?}");
 }
 
 /// `openssl ocsp` against the server's responder for `leaf`, verified under `chain`.
@@ -1208,6 +1283,7 @@ fn operating_the_ca_from_the_console() {
     let (old_issuing, old_root, old_chain) = save_chain(&s, "p256", dir, "old");
     let (serial, issuer, leaf) = issue(&s, &token, "p256", dir, "leaf");
     assert_eq!(issuer, "p256-issuing-1");
+    evidence_report_verifies_offline(&s, &token, &serial, dir);
     let status = ocsp(&s, &old_issuing, &old_chain, &leaf);
     assert!(
         status.contains("Response verify OK") && status.contains(": good"),
@@ -1324,7 +1400,7 @@ fn operating_the_ca_from_the_console() {
         ("p256-issuing-1", &old_chain),
         ("p256-issuing-2", &new_chain),
     ] {
-        let (st, der) = get_bytes(&s, &format!("/pki/crl/{id}.crl"));
+        let (st, der) = get_bytes(&s, &format!("/pki/crl/{id}.crl"), None);
         assert_eq!(st, 200, "{id}");
         let crl = dir.join(format!("{id}.crl"));
         std::fs::write(&crl, der).unwrap();
