@@ -135,13 +135,54 @@ fn parse_utc(s: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
-/// Blocks being written.
+/// A report being written: its blocks, and the evidence attached as it is stated.
 struct Doc {
     lang: Lang,
     blocks: Vec<Block>,
+    attachments: Vec<Attachment>,
+    evidence: Vec<RecordEvidence>,
 }
 
 impl Doc {
+    fn new(lang: Lang, zh: &'static str, en: &'static str) -> Self {
+        Self {
+            lang,
+            blocks: vec![Block::Title(lang.t(zh, en).into())],
+            attachments: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// States a record's log entry and attaches its proof bundle.
+    fn entry(&mut self, (e, proof): (RecordEvidence, ProofReport)) -> Result<(), ApiError> {
+        let a = proof_attachment(self.lang, &e)?;
+        write_entry(self, &a.name, &proof);
+        self.attachments.push(a);
+        self.evidence.push(e);
+        Ok(())
+    }
+
+    /// The report, with `evidence.json` attached, titled `zh`/`en`, its footer naming `subject`.
+    fn finish(
+        mut self,
+        zh: &'static str,
+        en: &'static str,
+        subject: &str,
+    ) -> Result<Report, ApiError> {
+        let lang = self.lang;
+        self.attachments
+            .insert(0, evidence_attachment(lang, &self.evidence)?);
+        Ok(Report {
+            title: lang.t(zh, en).into(),
+            language: lang.tag().into(),
+            blocks: self.blocks,
+            attachments: self.attachments,
+            footer: footer(lang, subject),
+            page_label: page_label(lang),
+            created: std::time::SystemTime::now(),
+        })
+    }
+
     fn heading(&mut self, zh: &'static str, en: &'static str) {
         self.blocks.push(Block::Heading(self.lang.t(zh, en).into()));
     }
@@ -636,13 +677,11 @@ async fn envelope_report(
     let verification = crate::verify::verify_document(&state, current.to_vec()).await?;
     let at = crate::signing::unix_now();
 
-    let mut d = Doc {
+    let mut d = Doc::new(
         lang,
-        blocks: vec![Block::Title(
-            lang.t("电子签署出证报告", "Evidence Report: Electronic Signing")
-                .into(),
-        )],
-    };
+        "电子签署出证报告",
+        "Evidence Report: Electronic Signing",
+    );
     intro(
         &mut d,
         &format!("{} {}", lang.t("签署流程", "envelope"), e.id),
@@ -704,8 +743,6 @@ async fn envelope_report(
     }
 
     d.heading("三、签署记录", "3. Signatures");
-    let mut evidence = Vec::new();
-    let mut attachments = Vec::new();
     let position_of = |sig: &SignatureRecord| {
         events
             .iter()
@@ -802,11 +839,7 @@ async fn envelope_report(
                 ),
             ),
         }
-        let (ev, proof) = evidence_of(&state, "signature", &sig.id).await?;
-        let a = proof_attachment(lang, &ev)?;
-        write_entry(&mut d, &a.name, &proof);
-        attachments.push(a);
-        evidence.push(ev);
+        d.entry(evidence_of(&state, "signature", &sig.id).await?)?;
     }
     if facts.signatures.is_empty() {
         d.para(lang.t("尚无签署。", "Nothing has been signed yet."));
@@ -845,16 +878,7 @@ async fn envelope_report(
         });
     }
 
-    attachments.push(evidence_attachment(lang, &evidence)?);
-    let report = Report {
-        title: lang.t("电子签署出证报告", "Evidence report").into(),
-        language: lang.tag().into(),
-        blocks: d.blocks,
-        attachments,
-        footer: footer(lang, &e.id),
-        page_label: page_label(lang),
-        created: std::time::SystemTime::now(),
-    };
+    let report = d.finish("电子签署出证报告", "Evidence report", &e.id)?;
     signed_report(
         &state,
         report,
@@ -896,13 +920,7 @@ async fn certificate_report(
         )
     })?;
     let at = crate::signing::unix_now();
-    let mut d = Doc {
-        lang,
-        blocks: vec![Block::Title(
-            lang.t("数字证书出证报告", "Evidence Report: Certificate")
-                .into(),
-        )],
-    };
+    let mut d = Doc::new(lang, "数字证书出证报告", "Evidence Report: Certificate");
     intro(
         &mut d,
         &format!("{} {serial}", lang.t("数字证书", "certificate")),
@@ -959,23 +977,15 @@ async fn certificate_report(
     }
 
     d.heading("三、证据日志", "3. Evidence log");
-    let mut evidence = Vec::new();
-    let mut attachments = Vec::new();
-    let (ev, proof) = evidence_of(&state, "certificate", &serial).await?;
     d.para(lang.t("签发记录：", "Issuance:"));
-    let a = proof_attachment(lang, &ev)?;
-    write_entry(&mut d, &a.name, &proof);
-    attachments.push(a);
-    evidence.push(ev);
+    d.entry(evidence_of(&state, "certificate", &serial).await?)?;
     if r.revocation.is_some() {
-        // As for the evidence route: an older revocation without an entry is left out, said so.
+        // As for the evidence route: a revocation recorded without its entry (by an older
+        // version of the service) is left out, and the report says so.
         match evidence_of(&state, "revocation", &serial).await {
-            Ok((ev, proof)) => {
+            Ok(e) => {
                 d.para(lang.t("吊销记录：", "Revocation:"));
-                let a = proof_attachment(lang, &ev)?;
-                write_entry(&mut d, &a.name, &proof);
-                attachments.push(a);
-                evidence.push(ev);
+                d.entry(e)?;
             }
             Err(e) if e.code() == ErrorCode::Conflict => d.para(lang.t(
                 "吊销记录尚无证据日志条目。",
@@ -984,24 +994,13 @@ async fn certificate_report(
             Err(e) => return Err(e),
         }
     }
-    attachments.push(evidence_attachment(lang, &evidence)?);
-    attachments.push(Attachment {
+    d.attachments.push(Attachment {
         name: format!("certificate-{serial}.cer"),
         description: lang.t("证书（DER）", "The certificate (DER)").into(),
         mime: "application/pkix-cert".into(),
         data: der.to_vec(),
     });
-    let report = Report {
-        title: lang
-            .t("数字证书出证报告", "Certificate evidence report")
-            .into(),
-        language: lang.tag().into(),
-        blocks: d.blocks,
-        attachments,
-        footer: footer(lang, &serial),
-        page_label: page_label(lang),
-        created: std::time::SystemTime::now(),
-    };
+    let report = d.finish("数字证书出证报告", "Certificate evidence report", &serial)?;
     signed_report(
         &state,
         report,

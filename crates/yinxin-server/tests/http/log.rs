@@ -185,28 +185,13 @@ pub(crate) async fn evidence_report(
     let at = 1_900_000_000_000;
     while log.sequence(1000, at).await.unwrap() > 0 {}
     log.sign_checkpoint(at).await.unwrap();
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    assert_eq!(
-        r.headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned()),
-        Some(
-            if status == 200 {
-                "application/pdf"
-            } else {
-                "application/json"
-            }
-            .to_owned()
-        )
-    );
-    let pdf = r.bytes().await.unwrap().to_vec();
+    let (status, content_type, pdf) = crate::seals::get_bytes(app, path, token).await;
+    let want = if status == 200 {
+        "application/pdf"
+    } else {
+        "application/json"
+    };
+    assert_eq!(content_type, want);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.pdf");

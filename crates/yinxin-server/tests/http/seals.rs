@@ -33,7 +33,7 @@ fn enterprise_body(policy: &str) -> Value {
 }
 
 /// GET `path` as `token`: (status, content type, body bytes).
-async fn get_bytes(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+pub(crate) async fn get_bytes(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
     let r = app
         .http
         .get(format!("{}{path}", app.base))
