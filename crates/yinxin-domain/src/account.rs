@@ -342,6 +342,7 @@ pub trait AccountRepo:
     + crate::seal::SealRepo
     + crate::signing::IntentRepo
     + crate::envelope::EnvelopeRepo
+    + crate::staff::StaffRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -38,6 +38,7 @@ pub mod risk;
 pub mod seal;
 pub mod sensitive;
 pub mod signing;
+pub mod staff;
 pub mod support;
 pub mod third_party;
 pub mod timestamp;

@@ -63,6 +63,49 @@ pub enum Purpose {
     SubjectAccess,
 }
 
+impl Purpose {
+    /// Every purpose, in the order declared.
+    pub const ALL: [Self; 13] = [
+        Self::AccountRegistration,
+        Self::Login,
+        Self::AccountSecurity,
+        Self::RealNameVerification,
+        Self::CertificateIssuance,
+        Self::RenewalReminder,
+        Self::CertificateInformation,
+        Self::Invoicing,
+        Self::ElectronicSigning,
+        Self::CustomerSupport,
+        Self::DisputeResolution,
+        Self::LegalRecordKeeping,
+        Self::SubjectAccess,
+    ];
+
+    /// The stored and wire form (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccountRegistration => "account_registration",
+            Self::Login => "login",
+            Self::AccountSecurity => "account_security",
+            Self::RealNameVerification => "real_name_verification",
+            Self::CertificateIssuance => "certificate_issuance",
+            Self::RenewalReminder => "renewal_reminder",
+            Self::CertificateInformation => "certificate_information",
+            Self::Invoicing => "invoicing",
+            Self::ElectronicSigning => "electronic_signing",
+            Self::CustomerSupport => "customer_support",
+            Self::DisputeResolution => "dispute_resolution",
+            Self::LegalRecordKeeping => "legal_record_keeping",
+            Self::SubjectAccess => "subject_access",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// The legal basis of the processing (PIPL art. 13, 29; PRIV-2, PRIV-6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -257,6 +300,16 @@ pub fn mask(s: &str, keep_start: usize, keep_end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purposes_are_stored_as_serialized() {
+        for p in Purpose::ALL {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.as_str()));
+            assert_eq!(Purpose::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Purpose::parse("marketing"), None);
+    }
 
     #[test]
     fn mobile_normalization_strips_country_code_and_punctuation() {

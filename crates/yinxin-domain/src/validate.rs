@@ -1266,6 +1266,19 @@ const COUNTRIES: [(&str, &str); 249] = [
     ("ZA", "ZAF"), ("ZM", "ZMB"), ("ZW", "ZWE"),
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Console operators
+// ---------------------------------------------------------------------------------------------
+/// Whether `name` may name an operator at the console (`--operator`: who revokes a certificate,
+/// who grants a staff role): 1 to 64 ASCII letters, digits, `.`, `_`, `-`, `@`. It is recorded as
+/// given, so it is kept to what is safe in a record and a log line.
+pub fn is_operator_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,

@@ -477,7 +477,9 @@ impl Accounts {
             return Err(DomainError::invalid("scopes", "name at least one scope").into());
         }
         let valid_from = self.validity_window(at, g.valid_from, g.valid_until)?;
-        let agent = self.personal_account_by_username(&g.agent_username).await?;
+        let agent = self
+            .personal_account_by_username(&g.agent_username, "agent_username")
+            .await?;
         let mut scopes = g.scopes.clone();
         scopes.sort();
         scopes.dedup();
@@ -502,14 +504,15 @@ impl Accounts {
     pub(crate) async fn personal_account_by_username(
         &self,
         username: &str,
+        field: &str,
     ) -> ServiceResult<AccountRecord> {
         let unknown = || {
             DomainError::new(
                 ErrorCode::NotFound,
-                "agent_username: no personal account has this username",
+                format!("{field}: no personal account has this username"),
             )
         };
-        let username = validate::username(username).map_err(|e| invalid("agent_username", e))?;
+        let username = validate::username(username).map_err(|e| invalid(field, e))?;
         let subject = self
             .vault
             .find(&ACCOUNT_USERNAME, &username)

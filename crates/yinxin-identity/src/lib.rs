@@ -21,6 +21,7 @@ mod risk;
 mod seals;
 mod service;
 pub mod sms;
+pub mod staff;
 mod support;
 mod third_party;
 pub mod webauthn;

@@ -288,7 +288,9 @@ impl Accounts {
             return Err(DomainError::invalid("purposes", "name at least one purpose").into());
         }
         let valid_from = self.validity_window(at, g.valid_from, g.valid_until)?;
-        let agent = self.personal_account_by_username(&g.agent_username).await?;
+        let agent = self
+            .personal_account_by_username(&g.agent_username, "agent_username")
+            .await?;
         let acts = self
             .repo
             .authorizations_of_agent(agent.id)

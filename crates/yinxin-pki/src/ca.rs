@@ -206,11 +206,7 @@ struct Draft<'a> {
 /// An operator's name as recorded (`operator:<name>`): 1 to 64 ASCII letters, digits or
 /// `. _ - @`, so a record never carries spaces, markup or control characters.
 pub fn check_operator_name(name: &str) -> Result<(), CaError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-    if ok {
+    if yinxin_domain::validate::is_operator_name(name) {
         Ok(())
     } else {
         Err(CaError::Invalid(

@@ -481,6 +481,18 @@ impl Vault {
         Ok(Sensitive::new(field, plain.to_vec()))
     }
 
+    /// The declared fields `subject` has a value stored for (names only, nothing opened), in
+    /// inventory order: what a staff view or an export goes through. A stored name the
+    /// inventory no longer declares is skipped.
+    pub async fn stored_fields(&self, subject: SubjectId) -> VaultResult<Vec<&'static PiField>> {
+        let stored = self.inner.pi.fields_of(subject).await?;
+        Ok(yinxin_domain::inventory::INVENTORY
+            .iter()
+            .copied()
+            .filter(|f| stored.iter().any(|s| s.field == f.name))
+            .collect())
+    }
+
     /// Subjects whose `field` equals `value` after the field's normalization (blind index).
     pub async fn find(&self, field: &'static PiField, value: &str) -> VaultResult<Vec<SubjectId>> {
         let field = check_storable(field)?;

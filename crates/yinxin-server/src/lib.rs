@@ -26,6 +26,7 @@ mod reports;
 pub mod routes;
 mod seals;
 mod signing;
+mod staff;
 mod support;
 mod tsa;
 pub mod verifications;

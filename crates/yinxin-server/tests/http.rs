@@ -53,6 +53,8 @@ mod risk;
 mod seals;
 #[path = "http/signing.rs"]
 mod signing;
+#[path = "http/staff.rs"]
+mod staff;
 #[path = "http/support.rs"]
 mod support;
 #[path = "http/tsa.rs"]

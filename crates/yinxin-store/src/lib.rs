@@ -23,6 +23,7 @@ mod repos;
 mod risk;
 mod seals;
 mod signing_keys;
+mod staff;
 mod support;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -95,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
+    /// Administer the service from the console (issue 8): staff roles (docs/STAFF.md).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Verify signatures offline (issue 6): every signature of a PDF, or a detached CMS
     /// signature; the same report as POST /api/v1/verify/*. Exit status 1 when not valid.
     Verify {
@@ -123,6 +128,119 @@ enum Command {
         #[arg(long = "data-item", value_name = "FIELD")]
         data_items: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Staff roles (PRIV-19): grant, revoke, list. A role takes effect on the staff member's next
+    /// request; every access it allows is recorded.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Give a personal account a staff role.
+    Grant {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The account's username.
+        #[arg(long)]
+        username: String,
+        /// support, verification_reviewer, ca_operator, privacy_officer or auditor.
+        #[arg(long)]
+        role: String,
+        /// Who grants: 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'.
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+    },
+    /// Take a staff role away, at once.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The account's username.
+        #[arg(long)]
+        username: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+        /// Who revokes.
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+    },
+    /// Every grant, standing or revoked, oldest first.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl AdminCommand {
+    fn store(&self) -> &StoreArgs {
+        match self {
+            Self::Staff {
+                command:
+                    StaffCommand::Grant { store, .. }
+                    | StaffCommand::Revoke { store, .. }
+                    | StaffCommand::List { store, .. },
+            } => store,
+        }
+    }
+
+    /// The request, every argument checked before anything is opened.
+    fn request(&self) -> anyhow::Result<startup::StaffRequest> {
+        use yinxin_domain::staff::StaffRole;
+        let role = |name: &str| {
+            StaffRole::parse(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--role: {name:?} is not a staff role; one of {}",
+                    StaffRole::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        };
+        let operator = |name: &str| {
+            if yinxin_domain::validate::is_operator_name(name) {
+                Ok(name.to_owned())
+            } else {
+                Err(anyhow::anyhow!(
+                    "--operator: is 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'"
+                ))
+            }
+        };
+        let Self::Staff { command } = self;
+        Ok(match command {
+            StaffCommand::Grant {
+                username,
+                role: r,
+                operator: o,
+                ..
+            } => startup::StaffRequest::Grant {
+                username: username.clone(),
+                role: role(r)?,
+                operator: operator(o)?,
+            },
+            StaffCommand::Revoke {
+                username,
+                role: r,
+                operator: o,
+                ..
+            } => startup::StaffRequest::Revoke {
+                username: username.clone(),
+                role: role(r)?,
+                operator: operator(o)?,
+            },
+            StaffCommand::List { json, .. } => startup::StaffRequest::List { json: *json },
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +384,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { store, listen, .. } => (store, listen.clone()),
         Command::Ca { command } => (command.store(), None),
+        Command::Admin { command } => (command.store(), None),
         Command::Migrate { store }
         | Command::RotateMasterKey { store }
         | Command::RegisterApp { store, .. }
@@ -274,6 +393,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // A `ca` command's arguments are checked before the configuration is read or anything opened.
     let ca_request = match &cli.command {
         Command::Ca { command } => Some(command.request()?),
+        _ => None,
+    };
+    let staff_request = match &cli.command {
+        Command::Admin { command } => Some(command.request()?),
         _ => None,
     };
     let overrides = Overrides {
@@ -321,6 +444,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Ca { .. } => match ca_request {
                 Some(request) => startup::ca(config, request).await,
+                None => Ok(()),
+            },
+            Command::Admin { .. } => match staff_request {
+                Some(request) => startup::staff(config, request).await,
                 None => Ok(()),
             },
             Command::RegisterApp {

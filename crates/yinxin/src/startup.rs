@@ -610,6 +610,84 @@ pub async fn register_app(
     Ok(())
 }
 
+/// A `yinxin admin staff` command, checked.
+#[derive(Debug)]
+pub enum StaffRequest {
+    /// `admin staff grant`.
+    Grant {
+        username: String,
+        role: yinxin_domain::staff::StaffRole,
+        operator: String,
+    },
+    /// `admin staff revoke`.
+    Revoke {
+        username: String,
+        role: yinxin_domain::staff::StaffRole,
+        operator: String,
+    },
+    /// `admin staff list [--json]`.
+    List { json: bool },
+}
+
+/// Runs a `yinxin admin staff` command (issue 8 item 7; docs/STAFF.md).
+pub async fn staff(config: Config, request: StaffRequest) -> anyhow::Result<()> {
+    let (opened, accounts) = open_accounts(&config).await?;
+    let result = async {
+        match request {
+            StaffRequest::Grant {
+                username,
+                role,
+                operator,
+            } => {
+                let g = accounts
+                    .grant_staff_role(&username, role, &operator)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("not granted: {e}"))?;
+                println!(
+                    "yinxin: account {} holds the staff role {} (granted by {})",
+                    g.account,
+                    role.as_str(),
+                    g.granted_by
+                );
+            }
+            StaffRequest::Revoke {
+                username,
+                role,
+                operator,
+            } => {
+                accounts
+                    .revoke_staff_role(&username, role, &operator)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("not revoked: {e}"))?;
+                println!("yinxin: the staff role {} is revoked", role.as_str());
+            }
+            StaffRequest::List { json } => {
+                let grants = accounts.staff_grants().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&grants)?);
+                } else {
+                    for g in &grants {
+                        println!(
+                            "{} {} granted {} by {}{}",
+                            g.account,
+                            g.role.as_str(),
+                            g.granted_at,
+                            g.granted_by,
+                            g.revoked_at
+                                .map(|t| format!(", revoked {t}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    opened.stores.close().await;
+    result
+}
+
 pub async fn rotate_master_key(config: Config) -> anyhow::Result<()> {
     let opened = open(&config).await?;
     let pending = master_key::pending_path(&opened.key_path);

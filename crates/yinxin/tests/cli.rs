@@ -970,6 +970,103 @@ fn save_chain(s: &Server, alg: &str, dir: &Path, name: &str) -> (PathBuf, PathBu
     (p("issuing"), p("root"), p("chain"))
 }
 
+/// Issue 8 item 7: `yinxin admin staff` beside a running server — a role granted is held at the
+/// holder's next request, listed, refused a second time, and revoked at once; bad arguments are
+/// refused naming them before anything is opened.
+fn staff_roles_from_the_console(s: &Server, data: &Path, token: &str) {
+    let admin = |args: &[&str]| {
+        let o = run(yinxin()
+            .args(["admin", "staff"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(data));
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let roles = || call(s, "GET", "/api/v1/staff/me", Some(token), None).1["roles"].clone();
+    assert_eq!(roles(), serde_json::json!([]));
+    let grant = [
+        "grant",
+        "--username",
+        "ca-holder",
+        "--role",
+        "privacy_officer",
+        "--operator",
+        "ops@ca.example",
+    ];
+    let (code, out, err) = admin(&grant);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("privacy_officer"), "{out}");
+    assert_eq!(roles(), serde_json::json!(["privacy_officer"]));
+    let (code, _, err) = admin(&grant);
+    assert_eq!(code, 1);
+    assert!(err.contains("already holds"), "{err}");
+    for (args, want) in [
+        (
+            vec![
+                "grant",
+                "--username",
+                "ca-holder",
+                "--role",
+                "janitor",
+                "--operator",
+                "ops",
+            ],
+            "--role",
+        ),
+        (
+            vec![
+                "grant",
+                "--username",
+                "ca-holder",
+                "--role",
+                "auditor",
+                "--operator",
+                "a b",
+            ],
+            "--operator",
+        ),
+        (
+            vec![
+                "grant",
+                "--username",
+                "nobody-here",
+                "--role",
+                "auditor",
+                "--operator",
+                "ops",
+            ],
+            "username",
+        ),
+    ] {
+        let (code, _, err) = admin(&args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let (code, out, _) = admin(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["granted_by"], "ops@ca.example");
+    let (code, _, err) = admin(&[
+        "revoke",
+        "--username",
+        "ca-holder",
+        "--role",
+        "privacy_officer",
+        "--operator",
+        "ops",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(roles(), serde_json::json!([]));
+    let (_, out, _) = admin(&["list", "--json"]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert!(listed[0]["revoked_at"].is_i64(), "{listed}");
+}
+
 /// Issue 7 item 4: the certificate's evidence report (once its entry is under a checkpoint:
 /// `409` until then) passes `yinxin verify report` with the log's key and the service's roots —
 /// its signature at B-LTA and every attached bundle; with another key, or one byte of an attached
@@ -1284,6 +1381,7 @@ fn operating_the_ca_from_the_console() {
     let (serial, issuer, leaf) = issue(&s, &token, "p256", dir, "leaf");
     assert_eq!(issuer, "p256-issuing-1");
     evidence_report_verifies_offline(&s, &token, &serial, dir);
+    staff_roles_from_the_console(&s, &data, &token);
     let status = ocsp(&s, &old_issuing, &old_chain, &leaf);
     assert!(
         status.contains("Response verify OK") && status.contains(": good"),

@@ -1,0 +1,565 @@
+//! Staff access to personal information (issue 8 item 7; PRIV-19, PRIV-10; docs/STAFF.md).
+//!
+//! - **Roles** are granted to personal accounts by an operator from the console and revoked the
+//!   same way ([`Accounts::grant_staff_role`]); a staff member acts in one role at a time, named
+//!   in each request, and only while the grant stands.
+//! - **What a role sees** follows from the inventory: for one of the role's purposes
+//!   ([`StaffRole::purposes`]), every field the subject has a value for that the inventory
+//!   declares for that purpose — masked ([`mask_value`]). Fields of other purposes are listed as
+//!   withheld, by name. An auditor sees no personal information at all.
+//! - **Unmasking** names the purpose, the fields and the case it serves (`reference`: the id of a
+//!   support request, verification, data-subject request or legal demand); at most
+//!   [`STAFF_UNMASKS_PER_HOUR`] a staff member per hour.
+//! - **Every access**, the masked view as much as an unmasking, is a [`StaffAccessRecord`]
+//!   written with its type 10 evidence entry in one transaction, before anything is shown: an
+//!   access that cannot be recorded shows nothing. The record holds ids, field names, the purpose
+//!   and the reference — never a value.
+//! - **Review**: the privacy officer and the auditor list accesses by subject or by staff member;
+//!   each subject lists the accesses to their own data ([`Accounts::accesses_to_me`]) — the role,
+//!   purpose, fields and time, not who — except those for a legal demand, which the law may
+//!   require to be kept from them (PIPL art. 18, 35).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use yinxin_domain::account::{AccountKind, AccountRecord};
+use yinxin_domain::inventory::{ACCOUNT_USERNAME, PERSON_EMAIL};
+use yinxin_domain::pi::{Category, PiField, Purpose, mask};
+use yinxin_domain::staff::{StaffAccessFilter, StaffAccessRecord, StaffGrant, StaffRole};
+use yinxin_domain::{AccountId, DomainError, ErrorCode};
+use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+use yinxin_privacy::vault::declared_field;
+
+use crate::service::{Accounts, ServiceError, ServiceResult, now};
+
+/// The most fields a staff member may unmask per hour (each field of each request counts).
+pub const STAFF_UNMASKS_PER_HOUR: u32 = 60;
+
+/// The most accesses a review lists.
+pub const STAFF_ACCESSES_LISTED: u32 = 500;
+
+/// One field of a staff view.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StaffField {
+    /// The inventory name.
+    pub field: &'static str,
+    /// Its label (zh-CN).
+    pub label_zh: &'static str,
+    /// Its label (English).
+    pub label_en: &'static str,
+    /// The value masked (a file: its size only).
+    pub masked: String,
+}
+
+/// A subject as a staff role sees them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StaffView {
+    /// The subject's account.
+    #[schema(value_type = String, format = Uuid)]
+    pub subject: AccountId,
+    /// `personal` or `enterprise`.
+    pub kind: &'static str,
+    /// Unix second of registration.
+    pub created_at: i64,
+    /// The access recorded for this view.
+    pub access_id: String,
+    /// The fields the role may see for the purpose, masked.
+    pub fields: Vec<StaffField>,
+    /// The subject's other fields, by name only: not for this role and purpose.
+    pub withheld: Vec<&'static str>,
+}
+
+/// An unmasking to make.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmaskRequest {
+    /// The role acted in.
+    pub role: StaffRole,
+    /// One of the role's purposes.
+    #[schema(value_type = String)]
+    pub purpose: String,
+    /// The case it serves: 1 to 64 of letters, digits, `.`, `_`, `:`, `-`.
+    pub reference: String,
+    /// The inventory fields to show, 1 to 10.
+    pub fields: Vec<String>,
+}
+
+/// Values shown in full.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Unmasked {
+    /// The access recorded.
+    pub access_id: String,
+    /// Each field asked for and its value.
+    pub values: Vec<UnmaskedValue>,
+}
+
+/// One value shown.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UnmaskedValue {
+    /// The inventory name.
+    pub field: &'static str,
+    /// The value.
+    pub value: String,
+}
+
+/// An access to the caller's own data, as they see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AccessToMe {
+    /// The role of the staff member.
+    pub role: StaffRole,
+    /// Why.
+    pub purpose: Purpose,
+    /// The fields seen.
+    pub fields: Vec<String>,
+    /// Whether in full.
+    pub unmasked: bool,
+    /// Unix second.
+    pub at: i64,
+}
+
+/// `value` of `field` masked for a staff view: a name keeps its first character, a mobile its
+/// first three and last four digits, an identity document number its first three and last four,
+/// an e-mail address its first character and its domain; anything else its first and last
+/// character. A value too short for that shows at most its first character, never itself whole.
+pub fn mask_value(field: &PiField, value: &str) -> String {
+    let n = value.chars().count();
+    if field.name == PERSON_EMAIL.name
+        && let Some((local, domain)) = value.split_once('@')
+    {
+        return format!("{}@{domain}", mask(local, 1, 0));
+    }
+    let (start, end) = match field.category {
+        _ if field.name.ends_with("name") || field.name == ACCOUNT_USERNAME.name => (1, 0),
+        Category::Contact | Category::Financial => (3, 4),
+        Category::IdentityDocument | Category::Enterprise if field.name.contains("number") => {
+            (3, 4)
+        }
+        _ => (1, 1),
+    };
+    // A value too short to keep that much shows its first character at most, and never
+    // itself whole.
+    if start + end >= n {
+        return mask(value, start.min(1).min(n.saturating_sub(1)), 0);
+    }
+    mask(value, start, end)
+}
+
+fn refused(message: impl Into<String>) -> ServiceError {
+    DomainError::new(ErrorCode::Forbidden, message).into()
+}
+
+fn subject_not_found() -> ServiceError {
+    DomainError::new(ErrorCode::NotFound, "subject: no such account").into()
+}
+
+/// The staff access entry (type 10) of `r`: a fresh salt, part 1 committing to its canonical
+/// bytes; salts under kind `staff_access`.
+fn access_evidence(r: &StaffAccessRecord) -> ServiceResult<yinxin_domain::ledger::EvidenceEntry> {
+    let salt = Salt::random();
+    Entry {
+        time_ms: r.at.saturating_mul(1000),
+        body: EntryBody::StaffPiAccess {
+            access: Commitment::to(&salt.part(1), &r.canonical_bytes()),
+        },
+    }
+    .evidence("staff_access", r.id.clone(), &salt)
+    .map_err(|e| ServiceError::Internal(format!("staff access evidence: {e}")))
+}
+
+fn operator_name(operator: &str) -> ServiceResult<()> {
+    if yinxin_domain::validate::is_operator_name(operator) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            "operator",
+            "is 1 to 64 ASCII letters, digits, '.', '_', '-', '@'",
+        )
+        .into())
+    }
+}
+
+impl Accounts {
+    /// `yinxin admin staff grant`: gives the personal account `username` the role `role`,
+    /// recorded as granted by `operator`. Refused for an unknown username, an enterprise account,
+    /// or a role it already holds.
+    pub async fn grant_staff_role(
+        &self,
+        username: &str,
+        role: StaffRole,
+        operator: &str,
+    ) -> ServiceResult<StaffGrant> {
+        operator_name(operator)?;
+        let account = self
+            .personal_account_by_username(username, "username")
+            .await?;
+        let grant = StaffGrant {
+            account: account.id,
+            role,
+            granted_by: operator.to_owned(),
+            granted_at: now(),
+            revoked_at: None,
+        };
+        if !self.repo.grant_staff_role(&grant).await? {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!("role: {username:?} already holds {}", role.as_str()),
+            )
+            .into());
+        }
+        tracing::info!(account = %account.id, role = role.as_str(), operator, "staff role granted");
+        Ok(grant)
+    }
+
+    /// `yinxin admin staff revoke`: takes `role` from `username` at once (their next request
+    /// in it is refused).
+    pub async fn revoke_staff_role(
+        &self,
+        username: &str,
+        role: StaffRole,
+        operator: &str,
+    ) -> ServiceResult<()> {
+        operator_name(operator)?;
+        let account = self
+            .personal_account_by_username(username, "username")
+            .await?;
+        if !self.repo.revoke_staff_role(account.id, role, now()).await? {
+            return Err(DomainError::new(
+                ErrorCode::NotFound,
+                format!("role: {username:?} does not hold {}", role.as_str()),
+            )
+            .into());
+        }
+        tracing::info!(account = %account.id, role = role.as_str(), operator, "staff role revoked");
+        Ok(())
+    }
+
+    /// Every grant, standing or revoked (`yinxin admin staff list`).
+    pub async fn staff_grants(&self) -> ServiceResult<Vec<StaffGrant>> {
+        Ok(self.repo.staff_grants(None).await?)
+    }
+
+    /// The roles `account` holds now.
+    pub async fn staff_roles(&self, account: &AccountRecord) -> ServiceResult<Vec<StaffRole>> {
+        Ok(self
+            .repo
+            .staff_grants(Some(account.id))
+            .await?
+            .into_iter()
+            .filter(|g| g.revoked_at.is_none())
+            .map(|g| g.role)
+            .collect())
+    }
+
+    /// Refused unless `account` holds `role` now.
+    async fn acting_as(&self, account: &AccountRecord, role: StaffRole) -> ServiceResult<()> {
+        if self.staff_roles(account).await?.contains(&role) {
+            Ok(())
+        } else {
+            Err(refused(format!(
+                "role: this account does not hold the staff role {}",
+                role.as_str()
+            )))
+        }
+    }
+
+    /// `purpose` (a stored name) if it is one of `role`'s; refused naming the field otherwise.
+    fn purpose_of(role: StaffRole, purpose: Option<&str>) -> ServiceResult<Purpose> {
+        let allowed = role.purposes();
+        let Some(name) = purpose else {
+            return allowed.first().copied().ok_or_else(|| {
+                refused(format!(
+                    "role: {} sees no personal information",
+                    role.as_str()
+                ))
+            });
+        };
+        let names: Vec<&str> = allowed.iter().map(|p| p.as_str()).collect();
+        Purpose::parse(name)
+            .filter(|p| allowed.contains(p))
+            .ok_or_else(|| {
+                refused(format!(
+                    "purpose: the role {} processes personal information only for {}",
+                    role.as_str(),
+                    if names.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })
+    }
+
+    async fn subject_account(&self, subject: AccountId) -> ServiceResult<AccountRecord> {
+        self.repo
+            .account(subject)
+            .await?
+            .ok_or_else(subject_not_found)
+    }
+
+    /// Records an access (and queues its evidence) before anything is shown.
+    async fn record_access(&self, r: &StaffAccessRecord) -> ServiceResult<()> {
+        let evidence = access_evidence(r)?;
+        self.repo.record_staff_access(r, &evidence).await?;
+        tracing::info!(
+            access = %r.id,
+            staff = %r.staff,
+            role = r.role.as_str(),
+            subject = %r.subject,
+            purpose = r.purpose.as_str(),
+            unmasked = r.unmasked,
+            fields = r.fields.len(),
+            "staff access to personal information"
+        );
+        Ok(())
+    }
+
+    /// `subject` as `staff`, acting as `role` for `purpose` (default: the role's first), sees
+    /// them: the fields declared for the purpose, masked; recorded as an access.
+    pub async fn staff_view(
+        &self,
+        staff: &AccountRecord,
+        role: StaffRole,
+        purpose: Option<&str>,
+        subject: AccountId,
+    ) -> ServiceResult<StaffView> {
+        self.acting_as(staff, role).await?;
+        let purpose = Self::purpose_of(role, purpose)?;
+        let target = self.subject_account(subject).await?;
+        let stored = self.vault.stored_fields(target.subject).await?;
+        let (shown, withheld): (Vec<&'static PiField>, Vec<&'static PiField>) =
+            stored.into_iter().partition(|f| f.allows(purpose));
+        let record = StaffAccessRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            staff: staff.id,
+            role,
+            subject,
+            fields: shown.iter().map(|f| f.name.to_owned()).collect(),
+            purpose,
+            reference: "-".into(),
+            unmasked: false,
+            at: now(),
+        };
+        self.record_access(&record).await?;
+        let mut fields = Vec::with_capacity(shown.len());
+        for f in shown {
+            let Some(value) = self.vault.get(target.subject, f).await? else {
+                continue;
+            };
+            let bytes = value.expose(purpose)?;
+            let masked = match std::str::from_utf8(bytes) {
+                Ok(text) => mask_value(f, text),
+                Err(_) => format!("[{} bytes]", bytes.len()),
+            };
+            fields.push(StaffField {
+                field: f.name,
+                label_zh: f.label_zh,
+                label_en: f.label_en,
+                masked,
+            });
+        }
+        Ok(StaffView {
+            subject,
+            kind: match target.kind {
+                AccountKind::Personal => "personal",
+                AccountKind::Enterprise => "enterprise",
+            },
+            created_at: target.created_at,
+            access_id: record.id,
+            fields,
+            withheld: withheld.iter().map(|f| f.name).collect(),
+        })
+    }
+
+    /// Shows `subject`'s fields in full to `staff` for `req`'s purpose and case; refused (and
+    /// nothing recorded or shown) for a role not held, a purpose not the role's, a field not
+    /// declared for the purpose or not stored, a bad reference, or beyond the hourly limit.
+    pub async fn staff_unmask(
+        &self,
+        staff: &AccountRecord,
+        subject: AccountId,
+        req: &UnmaskRequest,
+    ) -> ServiceResult<Unmasked> {
+        self.acting_as(staff, req.role).await?;
+        let purpose = Self::purpose_of(req.role, Some(&req.purpose))?;
+        let reference_ok = !req.reference.is_empty()
+            && req.reference.len() <= 64
+            && req
+                .reference
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+        if !reference_ok {
+            return Err(DomainError::invalid(
+                "reference",
+                "the case this serves: 1 to 64 of letters, digits, '.', '_', ':', '-'",
+            )
+            .into());
+        }
+        if req.fields.is_empty() || req.fields.len() > 10 {
+            return Err(DomainError::invalid("fields", "name 1 to 10 inventory fields").into());
+        }
+        let mut fields: Vec<&'static PiField> = Vec::with_capacity(req.fields.len());
+        for (i, name) in req.fields.iter().enumerate() {
+            let field = declared_field(name).map_err(|_| {
+                DomainError::invalid(
+                    &format!("fields[{i}]"),
+                    "not a field of the inventory (GET /api/v1/privacy/inventory)",
+                )
+            })?;
+            if !field.allows(purpose) {
+                return Err(refused(format!(
+                    "fields[{i}]: the inventory does not declare {} for {}",
+                    field.name,
+                    purpose.as_str()
+                )));
+            }
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        let target = self.subject_account(subject).await?;
+        let at = now();
+        for _ in &fields {
+            self.rate_limit(
+                "staff-unmask",
+                &staff.id.to_string(),
+                STAFF_UNMASKS_PER_HOUR,
+                3600,
+                at,
+                "fields: too many values unmasked this hour",
+            )
+            .await?;
+        }
+        let mut values = Vec::with_capacity(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            let value = self.vault.get(target.subject, f).await?.ok_or_else(|| {
+                DomainError::new(
+                    ErrorCode::NotFound,
+                    format!("fields[{i}]: the subject has no {}", f.name),
+                )
+            })?;
+            let text = std::str::from_utf8(value.expose(purpose)?)
+                .map_err(|_| {
+                    DomainError::invalid(
+                        &format!("fields[{i}]"),
+                        "a file, not text: it is not shown here",
+                    )
+                })?
+                .to_owned();
+            values.push(UnmaskedValue {
+                field: f.name,
+                value: text,
+            });
+        }
+        let record = StaffAccessRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            staff: staff.id,
+            role: req.role,
+            subject,
+            fields: fields.iter().map(|f| f.name.to_owned()).collect(),
+            purpose,
+            reference: req.reference.clone(),
+            unmasked: true,
+            at,
+        };
+        self.record_access(&record).await?;
+        Ok(Unmasked {
+            access_id: record.id,
+            values,
+        })
+    }
+
+    /// The record of staff access, for the privacy officer or the auditor acting as `role`,
+    /// newest first (at most [`STAFF_ACCESSES_LISTED`]).
+    pub async fn staff_accesses(
+        &self,
+        reviewer: &AccountRecord,
+        role: StaffRole,
+        filter: StaffAccessFilter,
+    ) -> ServiceResult<Vec<StaffAccessRecord>> {
+        self.acting_as(reviewer, role).await?;
+        if !role.reviews_access() {
+            return Err(refused(format!(
+                "role: {} does not review staff access (privacy_officer and auditor do)",
+                role.as_str()
+            )));
+        }
+        Ok(self
+            .repo
+            .staff_accesses(filter, STAFF_ACCESSES_LISTED)
+            .await?)
+    }
+
+    /// The accesses by staff to `account`'s own data, newest first — without who, and without
+    /// those for a legal demand (which the law may require to be kept from the subject).
+    pub async fn accesses_to_me(&self, account: &AccountRecord) -> ServiceResult<Vec<AccessToMe>> {
+        let filter = StaffAccessFilter {
+            subject: Some(account.id),
+            staff: None,
+        };
+        Ok(self
+            .repo
+            .staff_accesses(filter, STAFF_ACCESSES_LISTED)
+            .await?
+            .into_iter()
+            .filter(|r| r.purpose != Purpose::LegalRecordKeeping)
+            .map(|r| AccessToMe {
+                role: r.role,
+                purpose: r.purpose,
+                fields: r.fields,
+                unmasked: r.unmasked,
+                at: r.at,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yinxin_domain::inventory::{INVENTORY, PERSON_DOCUMENT_NUMBER, PERSON_MOBILE, PERSON_NAME};
+
+    #[test]
+    fn masks_never_show_a_value_whole() {
+        assert_eq!(mask_value(&PERSON_NAME, "张三丰"), "张**");
+        assert_eq!(mask_value(&PERSON_MOBILE, "13812345678"), "138****5678");
+        assert_eq!(
+            mask_value(&PERSON_DOCUMENT_NUMBER, "11010519491231002X"),
+            "110***********002X"
+        );
+        assert_eq!(
+            mask_value(&PERSON_EMAIL, "zhang@example.cn"),
+            "z****@example.cn"
+        );
+        assert_eq!(mask_value(&PERSON_MOBILE, "1234"), "1***");
+        assert_eq!(mask_value(&PERSON_MOBILE, "1"), "*");
+        // Whatever the field, a value never shows whole, nor more than seven characters.
+        for f in INVENTORY {
+            for v in ["a", "ab", "abcdef", "abcdefghijklmnop"] {
+                let m = mask_value(f, v);
+                let shown = m.chars().filter(|c| *c != '*').count();
+                assert!(shown < v.len() && shown <= 7, "{}: {v} -> {m}", f.name);
+                assert_eq!(m.chars().count(), v.chars().count());
+            }
+        }
+    }
+
+    /// What a role sees is derived from the inventory: the auditor nothing, every other role
+    /// at least one field, and none of them biometric data (never stored).
+    #[test]
+    fn roles_see_what_the_inventory_declares_for_their_purposes() {
+        for role in StaffRole::ALL {
+            let seen: Vec<&str> = INVENTORY
+                .iter()
+                .filter(|f| role.may_see(f))
+                .map(|f| f.name)
+                .collect();
+            match role {
+                StaffRole::Auditor => assert!(seen.is_empty()),
+                _ => assert!(!seen.is_empty(), "{}", role.as_str()),
+            }
+            assert!(!seen.iter().any(|f| f.starts_with("biometric.")));
+        }
+        assert!(StaffRole::Support.may_see(&PERSON_EMAIL));
+        assert!(!StaffRole::Support.may_see(&PERSON_DOCUMENT_NUMBER));
+        assert!(StaffRole::VerificationReviewer.may_see(&PERSON_DOCUMENT_NUMBER));
+    }
+}
