@@ -49,10 +49,10 @@ impl StaffRole {
         }
     }
 
-    /// Whether the role may see `field` at all: the inventory declares the field for one of the
-    /// role's purposes.
+    /// Whether the role may see `field` at all: the field is stored (biometric data never is)
+    /// and the inventory declares it for one of the role's purposes.
     pub fn may_see(self, field: &PiField) -> bool {
-        self.purposes().iter().any(|p| field.allows(*p))
+        field.storable() && self.purposes().iter().any(|p| field.allows(*p))
     }
 
     /// Whether the role reviews the record of staff access (PRIV-19).

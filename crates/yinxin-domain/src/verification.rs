@@ -302,10 +302,28 @@ pub struct ProcessorRecord {
     pub processing_method: String,
     /// Where it processes (PRIV-9: on the mainland unless a transfer is consented to).
     pub location: String,
+    /// Whether it processes outside the mainland of the PRC (CERT-9, PRIV-2): then it receives a
+    /// subject's data only with their separate consent to the transfer (`cross_border_transfer`)
+    /// and a recorded security assessment.
+    #[serde(default)]
+    pub outside_prc: bool,
+    /// The reference of the transfer's security assessment (PIPL art. 38, 40: the CAC's
+    /// assessment, certification or standard contract on file), when one is recorded.
+    #[serde(default)]
+    pub security_assessment: Option<String>,
     /// The methods it serves.
     pub methods: Vec<Method>,
     /// Unix second it was first registered.
     pub registered_at: i64,
+}
+
+impl ProcessorRecord {
+    /// Whether the processor may receive a subject's data (CERT-9, PRIV-2): always on the
+    /// mainland; outside it, only with the subject's separate consent to the transfer and a
+    /// recorded security assessment.
+    pub fn may_receive(&self, transfer_consented: bool) -> bool {
+        !self.outside_prc || (transfer_consented && self.security_assessment.is_some())
+    }
 }
 
 /// One disclosure to a processor (IDV-3, PRIV-7): which data items, to whom, for whom, why,

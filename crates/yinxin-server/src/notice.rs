@@ -368,7 +368,19 @@ pub(crate) async fn privacy_notice(
             .processors()
             .await?
             .into_iter()
-            .map(|p| (p.legal_name, p.purpose, p.data_items, p.location))
+            .map(|p| {
+                // PIPL art. 39 (CERT-9): a recipient abroad is named as such in the notice.
+                let location = if p.outside_prc {
+                    format!(
+                        "{} (境外：仅经您对出境的单独同意 / outside the mainland: only with your \
+                         separate consent to the transfer)",
+                        p.location
+                    )
+                } else {
+                    p.location
+                };
+                (p.legal_name, p.purpose, p.data_items, location)
+            })
             .collect(),
         apps: state
             .accounts

@@ -137,9 +137,12 @@ struct TestApp {
 
 /// The verification service over `sims`, named `primary` and `secondary`, routed in that order
 /// for every method, each call bounded by 2 s.
+/// The providers of a test app: the simulators as `primary` and `secondary`, on the mainland;
+/// with `abroad`, both outside it (CERT-9), only `primary` with a security assessment.
 async fn test_verifications(
     accounts: &Accounts,
     sims: &[yinxin_authority_sim::SimHandle],
+    abroad: bool,
 ) -> Verifications {
     use yinxin_domain::verification::Method;
     let names = ["primary", "secondary"];
@@ -161,13 +164,18 @@ async fn test_verifications(
             .unwrap();
             ProviderEntry {
                 provider: Arc::new(provider),
-                processor: processor_entry(
-                    name,
-                    &format!("{name} simulator"),
-                    "privacy@sim.invalid",
-                    "127.0.0.1 (mainland)",
-                    &Method::ALL,
-                ),
+                processor: yinxin_domain::verification::ProcessorRecord {
+                    outside_prc: abroad,
+                    security_assessment: (abroad && name == "primary")
+                        .then(|| "CAC-assessment-2026-0001".to_owned()),
+                    ..processor_entry(
+                        name,
+                        &format!("{name} simulator"),
+                        "privacy@sim.invalid",
+                        "127.0.0.1 (mainland)",
+                        &Method::ALL,
+                    )
+                },
                 timeout: std::time::Duration::from_secs(2),
             }
         })
@@ -250,6 +258,15 @@ async fn start_sim() -> yinxin_authority_sim::SimHandle {
 
 impl TestApp {
     async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, false).await
+    }
+
+    /// A test app whose identity providers are outside the mainland (see [`test_verifications`]).
+    async fn start_abroad(db: &TestDb) -> Self {
+        Self::start_with(db, true).await
+    }
+
+    async fn start_with(db: &TestDb, abroad: bool) -> Self {
         log();
         let vault = Vault::open(
             &MasterKey::generate(),
@@ -270,7 +287,7 @@ impl TestApp {
         .await
         .unwrap();
         let sims = vec![start_sim().await, start_sim().await];
-        let verifications = test_verifications(&accounts, &sims).await;
+        let verifications = test_verifications(&accounts, &sims, abroad).await;
         let ca = test_ca(db, &vault).await;
         let tsa = test_tsa(db, &vault).await;
         let keys = yinxin_crypto::software::SoftwareKeyStore::new(

@@ -33,7 +33,7 @@ fn parsed<T>(s: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> StoreRes
     parse(s).ok_or_else(|| StoreError::Corrupt(format!("stored {what} {s:?}")))
 }
 
-const PROCESSOR_COLUMNS: &str = "name, legal_name, contact, data_items, purpose, processing_method, location, methods, registered_at";
+const PROCESSOR_COLUMNS: &str = "name, legal_name, contact, data_items, purpose, processing_method, location, methods, registered_at, outside_prc, security_assessment";
 type ProcessorRow = (
     String,
     String,
@@ -44,10 +44,24 @@ type ProcessorRow = (
     String,
     String,
     i64,
+    bool,
+    Option<String>,
 );
 
 fn processor_of(r: ProcessorRow) -> StoreResult<ProcessorRecord> {
-    let (name, legal_name, contact, items, purpose, processing_method, location, methods, at) = r;
+    let (
+        name,
+        legal_name,
+        contact,
+        items,
+        purpose,
+        processing_method,
+        location,
+        methods,
+        at,
+        outside_prc,
+        security_assessment,
+    ) = r;
     Ok(ProcessorRecord {
         name,
         legal_name,
@@ -56,6 +70,8 @@ fn processor_of(r: ProcessorRow) -> StoreResult<ProcessorRecord> {
         purpose,
         processing_method,
         location,
+        outside_prc,
+        security_assessment,
         methods: parse_each(&methods, "method", Method::parse)?,
         registered_at: at,
     })
@@ -194,11 +210,13 @@ macro_rules! verification_repo {
                 let methods: Vec<&str> = p.methods.iter().map(|m| m.as_str()).collect();
                 sqlx::query(
                     "INSERT INTO processors (name, legal_name, contact, data_items, purpose, \
-                     processing_method, location, methods, registered_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                     processing_method, location, methods, registered_at, updated_at, \
+                     outside_prc, security_assessment) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
                      ON CONFLICT (name) DO UPDATE SET legal_name = $2, contact = $3, \
                      data_items = $4, purpose = $5, processing_method = $6, location = $7, \
-                     methods = $8, updated_at = $9",
+                     methods = $8, updated_at = $9, outside_prc = $10, \
+                     security_assessment = $11",
                 )
                 .bind(&p.name)
                 .bind(&p.legal_name)
@@ -209,6 +227,8 @@ macro_rules! verification_repo {
                 .bind(&p.location)
                 .bind(json_list(&methods))
                 .bind(p.registered_at)
+                .bind(p.outside_prc)
+                .bind(p.security_assessment.as_deref())
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;

@@ -11,7 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use yinxin_domain::verification::Method;
+use yinxin_domain::verification::{Method, ProcessorRecord};
 use yinxin_identity::idv::IdvConfig;
 use yinxin_identity::idv::router::{BreakerConfig, ProviderEntry, ProviderRouter};
 use yinxin_identity::idv::tencent::{TencentCloud, TencentConfig};
@@ -180,6 +180,15 @@ pub struct IdvProviderConfig {
     pub contact: String,
     /// Where it processes.
     pub location: String,
+    /// It processes outside the mainland of the PRC (CERT-9, PRIV-2): it then receives a
+    /// subject's data only with their separate consent to the transfer and a recorded
+    /// `security_assessment`; otherwise it is passed over.
+    #[serde(default)]
+    pub outside_prc: bool,
+    /// The reference of the transfer's security assessment (PIPL arts. 38, 40), for a provider
+    /// outside the mainland.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_assessment: Option<String>,
     /// faceid endpoint (`https://faceid.tencentcloudapi.com/` for the real service).
     pub endpoint: String,
     /// ocr endpoint (`https://ocr.tencentcloudapi.com/`).
@@ -226,6 +235,8 @@ impl IdvProviderConfig {
             legal_name: "yinxin-authority-sim (simulator; synthetic data only)".into(),
             contact: "none: a local simulator".into(),
             location: "this machine (loopback)".into(),
+            outside_prc: false,
+            security_assessment: None,
             endpoint: url.clone(),
             ocr_endpoint: url,
             secret_id: yinxin_authority_sim::DEFAULT_SECRET_ID.into(),
@@ -520,15 +531,28 @@ impl Config {
                 connect_timeout_secs: 5,
             })
             .map_err(|e| ConfigError(format!("{}: {e}", at("endpoint"))))?;
+            if p.security_assessment
+                .as_deref()
+                .is_some_and(|a| a.trim().is_empty() || a.len() > 200)
+            {
+                return Err(ConfigError(format!(
+                    "{}: the assessment's reference, 1 to 200 characters",
+                    at("security_assessment")
+                )));
+            }
             entries.push(ProviderEntry {
                 provider: Arc::new(provider),
-                processor: yinxin_identity::idv::processor_entry(
-                    &p.name,
-                    &p.legal_name,
-                    &p.contact,
-                    &p.location,
-                    &p.methods,
-                ),
+                processor: ProcessorRecord {
+                    outside_prc: p.outside_prc,
+                    security_assessment: p.security_assessment.clone(),
+                    ..yinxin_identity::idv::processor_entry(
+                        &p.name,
+                        &p.legal_name,
+                        &p.contact,
+                        &p.location,
+                        &p.methods,
+                    )
+                },
                 timeout: Duration::from_millis(p.timeout_ms.unwrap_or(self.idv_timeout_ms)),
             });
         }

@@ -8,6 +8,12 @@
 //!
 //! The breaker: after `failures` consecutive failed calls a provider is *open* for `cooldown`;
 //! then one call is let through (*half-open*): success closes it, failure opens it again.
+//!
+//! Cross-border gating (CERT-9, PRIV-2): a provider outside the mainland is on the route only
+//! for a subject who gave the separate consent to the transfer, and only when its security
+//! assessment is recorded ([`ProcessorRecord::may_receive`]); otherwise it is passed over
+//! without a call, like an open breaker, and [`ProviderRouter::transfer_check`] says why when
+//! no provider of a method may receive the data.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -123,6 +129,15 @@ impl Attempt {
     }
 }
 
+/// Why no provider of a method may receive a subject's data (CERT-9, PRIV-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferBlocked {
+    /// Every provider is outside the mainland and the subject has not consented to the transfer.
+    NoConsent,
+    /// Every provider is outside the mainland and none has a recorded security assessment.
+    NoAssessment,
+}
+
 /// The providers and the route of each method.
 #[derive(Debug, Default)]
 pub struct ProviderRouter {
@@ -185,6 +200,28 @@ impl ProviderRouter {
         self.slots.iter().map(|s| &s.entry.processor)
     }
 
+    /// Whether some provider routed for `method` may receive the subject's data, given whether
+    /// the subject consented to a transfer out of the mainland; if none may, why.
+    pub fn transfer_check(&self, method: Method, consented: bool) -> Result<(), TransferBlocked> {
+        let route: Vec<&ProcessorRecord> = self
+            .routes
+            .get(&method)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|i| self.slots.get(*i))
+            .map(|s| &s.entry.processor)
+            .collect();
+        if route.is_empty() || route.iter().any(|p| p.may_receive(consented)) {
+            return Ok(());
+        }
+        Err(if consented {
+            TransferBlocked::NoAssessment
+        } else {
+            TransferBlocked::NoConsent
+        })
+    }
+
     /// Whether any provider is routed for `method`.
     pub fn offers(&self, method: Method) -> bool {
         self.routes.get(&method).is_some_and(|r| !r.is_empty())
@@ -200,9 +237,11 @@ impl ProviderRouter {
             .collect()
     }
 
-    /// Runs `check` along its method's route until a provider answers. Returns every attempt,
-    /// in order; the last one holds the answer if any provider gave one.
-    pub async fn run(&self, check: &Check) -> Vec<Attempt> {
+    /// Runs `check` along its method's route until a provider answers, passing over the
+    /// providers that may not receive the subject's data (`transfer_consented`: whether the
+    /// subject consented to a transfer out of the mainland). Returns every attempt, in order;
+    /// the last one holds the answer if any provider gave one.
+    pub async fn run(&self, check: &Check, transfer_consented: bool) -> Vec<Attempt> {
         let method = check.method();
         let mut attempts = Vec::new();
         for &i in self.routes.get(&method).map(Vec::as_slice).unwrap_or(&[]) {
@@ -210,6 +249,10 @@ impl ProviderRouter {
                 continue;
             };
             let name = slot.entry.provider.name().to_owned();
+            if !slot.entry.processor.may_receive(transfer_consented) {
+                tracing::info!(provider = %name, method = method.as_str(), "outside the mainland: passed over");
+                continue;
+            }
             if !slot.breaker.admit(Instant::now()) {
                 tracing::warn!(provider = %name, method = method.as_str(), "breaker open: skipped");
                 attempts.push(Attempt {
@@ -295,6 +338,8 @@ mod tests {
                 purpose: String::new(),
                 processing_method: String::new(),
                 location: String::new(),
+                outside_prc: false,
+                security_assessment: None,
                 methods: vec![Method::Carrier],
                 registered_at: 0,
             },
@@ -327,6 +372,73 @@ mod tests {
         )])
     }
 
+    /// CERT-9, PRIV-2: a provider outside the mainland is never called without the subject's
+    /// transfer consent, nor without a recorded assessment; the mainland one answers instead,
+    /// and with neither left the route says why.
+    #[tokio::test]
+    async fn providers_abroad_are_called_only_with_consent_and_an_assessment() {
+        let abroad = scripted("abroad", 0, false);
+        let unassessed = scripted("unassessed", 0, false);
+        let home = scripted("home", 0, false);
+        let away = |p: Arc<Scripted>, assessment: Option<&str>| {
+            let mut e = entry(p, 50);
+            e.processor.outside_prc = true;
+            e.processor.security_assessment = assessment.map(str::to_owned);
+            e
+        };
+        let r = ProviderRouter::new(
+            vec![
+                away(unassessed.clone(), None),
+                away(abroad.clone(), Some("CAC-1")),
+                entry(home.clone(), 50),
+            ],
+            &route(&["unassessed", "abroad", "home"]),
+            BreakerConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(r.transfer_check(Method::Carrier, false), Ok(()));
+        let a = r.run(&carrier(), false).await;
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].provider, "home");
+        assert_eq!(abroad.calls.load(Ordering::SeqCst), 0);
+        let a = r.run(&carrier(), true).await;
+        assert_eq!(a[0].provider, "abroad");
+        assert_eq!(abroad.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            unassessed.calls.load(Ordering::SeqCst),
+            0,
+            "never, even with consent"
+        );
+
+        let only_abroad = ProviderRouter::new(
+            vec![
+                away(unassessed.clone(), None),
+                away(abroad.clone(), Some("CAC-1")),
+            ],
+            &route(&["unassessed", "abroad"]),
+            BreakerConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            only_abroad.transfer_check(Method::Carrier, false),
+            Err(TransferBlocked::NoConsent)
+        );
+        assert!(only_abroad.run(&carrier(), false).await.is_empty());
+        assert_eq!(abroad.calls.load(Ordering::SeqCst), 1);
+        let unassessed_only = ProviderRouter::new(
+            vec![away(unassessed.clone(), None)],
+            &route(&["unassessed"]),
+            BreakerConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            unassessed_only.transfer_check(Method::Carrier, true),
+            Err(TransferBlocked::NoAssessment)
+        );
+        assert!(unassessed_only.run(&carrier(), true).await.is_empty());
+        assert_eq!(unassessed.calls.load(Ordering::SeqCst), 0);
+    }
+
     #[tokio::test]
     async fn a_slow_provider_times_out_and_the_next_answers() {
         let slow = scripted("slow", 500, false);
@@ -337,7 +449,7 @@ mod tests {
             BreakerConfig::default(),
         )
         .unwrap();
-        let a = r.run(&carrier()).await;
+        let a = r.run(&carrier(), false).await;
         assert_eq!(a.len(), 2);
         assert!(matches!(a[0].result, Some(Err(ProviderError::Timeout(_)))));
         assert!(matches!(a[1].result, Some(Ok(Answer::Match))));
@@ -356,17 +468,17 @@ mod tests {
         )
         .unwrap();
         for _ in 0..3 {
-            assert!(r.run(&carrier()).await[0].sent());
+            assert!(r.run(&carrier(), false).await[0].sent());
         }
         // Open: skipped, nothing sent.
-        let a = r.run(&carrier()).await;
+        let a = r.run(&carrier(), false).await;
         assert!(!a[0].sent());
         assert_eq!(down.calls.load(Ordering::SeqCst), 3);
         assert_eq!(r.open_breakers(), vec!["down".to_owned()]);
         tokio::time::sleep(Duration::from_millis(120)).await;
         // Half-open: one trial goes through; it fails, so the breaker opens again at once.
-        assert!(r.run(&carrier()).await[0].sent());
-        assert!(!r.run(&carrier()).await[0].sent());
+        assert!(r.run(&carrier(), false).await[0].sent());
+        assert!(!r.run(&carrier(), false).await[0].sent());
         assert_eq!(down.calls.load(Ordering::SeqCst), 4);
     }
 
@@ -380,7 +492,7 @@ mod tests {
             BreakerConfig::default(),
         )
         .unwrap();
-        assert_eq!(r.run(&carrier()).await.len(), 1);
+        assert_eq!(r.run(&carrier(), false).await.len(), 1);
         assert_eq!(second.calls.load(Ordering::SeqCst), 0);
     }
 

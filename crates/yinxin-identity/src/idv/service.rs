@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 use super::credential::IssuedCredential;
 use super::provider::{Answer, Check, IdCardFields, ImageBytes, ProviderError, Secret};
-use super::router::{Attempt, BreakerConfig, ProviderRouter};
+use super::router::{Attempt, BreakerConfig, ProviderRouter, TransferBlocked};
 use crate::service::{Accounts, ServiceResult, check_name, invalid, mask, now, today_in_china};
 
 /// Settings of identity verification.
@@ -294,6 +294,8 @@ pub fn processor_entry(
                             returns only a comparison result; images are not retained"
             .into(),
         location: location.to_owned(),
+        outside_prc: false,
+        security_assessment: None,
         methods: methods.to_vec(),
         registered_at: 0,
     }
@@ -488,8 +490,9 @@ impl Verifications {
         if !self.router.offers(method) {
             return Err(unavailable().into());
         }
-        // 3. The providers.
-        let attempts = self.router.run(&check).await;
+        // 3. The providers: abroad only with the transfer consent and an assessment (CERT-9).
+        let transfer = self.transfer_allowed(caller.id, method).await?;
+        let attempts = self.router.run(&check, transfer).await;
         drop(check);
         let id = VerificationId::ordered();
         let (mut record, answer) = self.outcome(id, subject, caller.id, method, &attempts, at);
@@ -536,6 +539,33 @@ impl Verifications {
             credential,
             id_card,
         })
+    }
+
+    /// Whether `account` consented to a transfer out of the mainland; refused, before anything
+    /// is sent, when every provider of `method` is abroad and may not receive the data (CERT-9,
+    /// PRIV-2): without the consent, `CONSENT_REQUIRED` naming `cross_border_transfer`; without a
+    /// recorded security assessment, `PROVIDER_UNAVAILABLE`.
+    async fn transfer_allowed(&self, account: AccountId, method: Method) -> ServiceResult<bool> {
+        let consented = self
+            .accounts
+            .consent_stands(account, ConsentScope::CrossBorderTransfer)
+            .await?;
+        match self.router.transfer_check(method, consented) {
+            Ok(()) => Ok(consented),
+            Err(TransferBlocked::NoConsent) => Err(DomainError::new(
+                ErrorCode::ConsentRequired,
+                "cross_border_transfer: this verification is done only by a provider outside \
+                 the mainland; give the separate consent to the transfer first (POST \
+                 /api/v1/consents), or nothing is sent",
+            )
+            .into()),
+            Err(TransferBlocked::NoAssessment) => Err(DomainError::new(
+                ErrorCode::ProviderUnavailable,
+                "this verification is done only by a provider outside the mainland, and no \
+                 security assessment of the transfer is recorded; nothing was sent",
+            )
+            .into()),
+        }
     }
 
     async fn limit_attempts(&self, account: AccountId, at: i64) -> ServiceResult<()> {
@@ -883,6 +913,9 @@ impl Verifications {
         if !self.router.offers(Method::EnterpriseAccount) {
             return Err(unavailable().into());
         }
+        let transfer = self
+            .transfer_allowed(caller.id, Method::EnterpriseAccount)
+            .await?;
         let account = self
             .accounts
             .repo
@@ -906,7 +939,7 @@ impl Verifications {
             amount_fen,
             reference: deposit_id.to_string(),
         };
-        let attempts = self.router.run(&check).await;
+        let attempts = self.router.run(&check, transfer).await;
         drop(check);
         let id = VerificationId::ordered();
         let (record, answer) = self.outcome(

@@ -878,7 +878,60 @@ async fn provider_mismatches_name_their_factor(db: &TestDb) {
     assert_eq!(h["status"]["assurance"], "substantial");
 }
 
+/// Issue 8 item 9 (CERT-9, PRIV-2): with every provider outside the mainland, a verification
+/// without the subject's separate consent to the transfer is refused naming it, and nothing is
+/// sent (no disclosure, no verification record); with the consent it goes to the provider whose
+/// security assessment is recorded, never to the one without. The register says which is where.
+async fn providers_abroad_receive_nothing_without_the_transfer_consent(db: &TestDb) {
+    let app = TestApp::start_abroad(db).await;
+    let (s, reg) = app.json("/api/v1/privacy/processors").await;
+    assert_eq!(s, 200, "{reg}");
+    let by_name = |n: &str| {
+        reg["processors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("primary")["outside_prc"], true);
+    assert_eq!(
+        by_name("primary")["security_assessment"],
+        "CAC-assessment-2026-0001"
+    );
+    assert_eq!(by_name("secondary")["security_assessment"], Value::Null);
+    let (_, notice, _) = app.get("/privacy").await;
+    assert!(
+        notice.contains("outside the mainland"),
+        "the notice names the transfer"
+    );
+    let f = fixtures(&app).await;
+    let p = clean_person(&f);
+    let (_, token) = signed_up_as(&app, 1, p).await;
+    consent_to(&app, &token, "idv_carrier").await;
+    let got = verify(&app, &token, &carrier(p)).await;
+    crate::signing::refused(&got, 403, "CONSENT_REQUIRED", "cross_border_transfer");
+    let (_, d) = app.get_as("/api/v1/me/disclosures", &token).await;
+    assert_eq!(d["disclosures"], json!([]), "nothing was sent: {d}");
+    let (_, h) = app.get_as("/api/v1/me/verifications", &token).await;
+    assert_eq!(h["records"], json!([]), "nothing was recorded: {h}");
+
+    consent_to(&app, &token, "cross_border_transfer").await;
+    let (s, v) = verify(&app, &token, &carrier(p)).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, d) = app.get_as("/api/v1/me/disclosures", &token).await;
+    let sent: Vec<&str> = d["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["processor"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["primary"], "{d}");
+}
+
 backend_tests!(
+    providers_abroad_receive_nothing_without_the_transfer_consent,
     provider_mismatches_name_their_factor,
     every_personal_method_verifies_through_the_simulator,
     a_wrong_factor_is_a_mismatch_naming_it,
