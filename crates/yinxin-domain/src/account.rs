@@ -343,6 +343,7 @@ pub trait AccountRepo:
     + crate::signing::IntentRepo
     + crate::envelope::EnvelopeRepo
     + crate::staff::StaffRepo
+    + crate::legal::LegalDemandRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -30,6 +30,7 @@ pub mod image;
 pub mod inventory;
 pub mod keys;
 pub mod ledger;
+pub mod legal;
 pub mod passkey;
 pub mod pi;
 pub mod relying;

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yinxin_domain::account::{AccountKind, AccountRecord};
 use yinxin_domain::inventory::{ACCOUNT_USERNAME, PERSON_EMAIL};
+use yinxin_domain::legal::LegalDemand;
 use yinxin_domain::pi::{Category, PiField, Purpose, mask};
 use yinxin_domain::staff::{StaffAccessFilter, StaffAccessRecord, StaffGrant, StaffRole};
 use yinxin_domain::{AccountId, DomainError, ErrorCode};
@@ -99,6 +100,38 @@ pub struct UnmaskedValue {
     pub field: &'static str,
     /// The value.
     pub value: String,
+}
+
+/// The largest legal demand document (10 MiB).
+pub const LEGAL_DOCUMENT_MAX: usize = 10 * 1024 * 1024;
+
+/// A legal demand to record (PRIV-6): who demands, on what basis, for whom and which fields,
+/// with its document.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalDemandFiling {
+    /// The authority, as on its document (1 to 200 characters).
+    pub authority: String,
+    /// The document's own number (文书编号).
+    pub document_number: String,
+    /// The legal basis it cites (statute and article).
+    pub legal_basis: String,
+    /// The subjects it covers (account ids, 1 to 100).
+    pub subjects: Vec<String>,
+    /// The inventory fields it covers (each declared for `legal_record_keeping`).
+    pub data_items: Vec<String>,
+    /// `application/pdf`, `image/png` or `image/jpeg`.
+    pub document_type: String,
+    /// The document, base64 (at most 10 MiB).
+    pub document: String,
+}
+
+impl std::fmt::Debug for LegalDemandFiling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegalDemandFiling")
+            .field("subjects", &self.subjects.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// An access to the caller's own data, as they see it.
@@ -415,6 +448,9 @@ impl Accounts {
                 fields.push(field);
             }
         }
+        if purpose == Purpose::LegalRecordKeeping {
+            self.demand_covers(&req.reference, subject, &fields).await?;
+        }
         let target = self.subject_account(subject).await?;
         let at = now();
         for _ in &fields {
@@ -467,6 +503,193 @@ impl Accounts {
         })
     }
 
+    /// Refused unless `reference` is `demand:<id>` of a recorded legal demand covering every
+    /// one of `fields` of `subject` (PRIV-6: the demand and its document are on record before
+    /// anything is provided).
+    async fn demand_covers(
+        &self,
+        reference: &str,
+        subject: AccountId,
+        fields: &[&'static PiField],
+    ) -> ServiceResult<()> {
+        let demand = match reference.strip_prefix("demand:") {
+            Some(id) => self.repo.legal_demand(id).await?,
+            None => None,
+        }
+        .ok_or_else(|| {
+            refused(
+                "reference: data is provided for a legal demand only against the demand recorded \
+                 first (POST /api/v1/staff/legal-demands): give demand:<its id>",
+            )
+        })?;
+        for (i, f) in fields.iter().enumerate() {
+            if !demand.covers(subject, f.name) {
+                return Err(refused(format!(
+                    "fields[{i}]: demand {} does not cover {} of this subject",
+                    demand.id, f.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a legal demand with its document (the privacy officer; PRIV-6, PRIV-7), before
+    /// anything is provided against it. Every field is checked and named when wrong; nothing is
+    /// written on a refusal.
+    pub async fn record_legal_demand(
+        &self,
+        officer: &AccountRecord,
+        f: &LegalDemandFiling,
+    ) -> ServiceResult<LegalDemand> {
+        use base64::Engine;
+        use sha2::Digest;
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
+        for (name, value) in [
+            ("authority", &f.authority),
+            ("document_number", &f.document_number),
+            ("legal_basis", &f.legal_basis),
+        ] {
+            let n = value.chars().count();
+            if value.trim().is_empty() || n > 200 || value.chars().any(char::is_control) {
+                return Err(DomainError::invalid(
+                    name,
+                    "1 to 200 characters, no control characters",
+                )
+                .into());
+            }
+        }
+        if f.subjects.is_empty() || f.subjects.len() > 100 {
+            return Err(DomainError::invalid("subjects", "name 1 to 100 accounts").into());
+        }
+        let mut subjects = Vec::with_capacity(f.subjects.len());
+        for (i, id) in f.subjects.iter().enumerate() {
+            let field = format!("subjects[{i}]");
+            let id: AccountId = id
+                .parse()
+                .map_err(|_| DomainError::invalid(&field, "must be a UUID"))?;
+            if self.repo.account(id).await?.is_none() {
+                return Err(DomainError::new(
+                    ErrorCode::NotFound,
+                    format!("{field}: no such account"),
+                )
+                .into());
+            }
+            if !subjects.contains(&id) {
+                subjects.push(id);
+            }
+        }
+        if f.data_items.is_empty() || f.data_items.len() > 40 {
+            return Err(DomainError::invalid("data_items", "name 1 to 40 inventory fields").into());
+        }
+        for (i, name) in f.data_items.iter().enumerate() {
+            let field = format!("data_items[{i}]");
+            let declared = declared_field(name)
+                .map_err(|_| DomainError::invalid(&field, "not a field of the inventory"))?;
+            if !declared.allows(Purpose::LegalRecordKeeping) {
+                return Err(DomainError::invalid(
+                    &field,
+                    format!(
+                        "the inventory does not declare {} for legal_record_keeping",
+                        declared.name
+                    ),
+                )
+                .into());
+            }
+        }
+        let document = base64::engine::general_purpose::STANDARD
+            .decode(f.document.as_bytes())
+            .map_err(|_| DomainError::invalid("document", "base64 of the demand's document"))?;
+        if document.is_empty() || document.len() > LEGAL_DOCUMENT_MAX {
+            return Err(DomainError::invalid("document", "1 byte to 10 MiB").into());
+        }
+        let magic: &[u8] = match f.document_type.as_str() {
+            "application/pdf" => b"%PDF-",
+            "image/png" => b"\x89PNG\r\n\x1a\n",
+            "image/jpeg" => b"\xff\xd8\xff",
+            _ => {
+                return Err(DomainError::invalid(
+                    "document_type",
+                    "application/pdf, image/png or image/jpeg",
+                )
+                .into());
+            }
+        };
+        if !document.starts_with(magic) {
+            return Err(
+                DomainError::invalid("document", format!("is not {}", f.document_type)).into(),
+            );
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let demand = LegalDemand {
+            document_sealed: self
+                .vault
+                .seal_service_record("legal-demand", &id, &document),
+            id,
+            authority: f.authority.trim().to_owned(),
+            document_number: f.document_number.trim().to_owned(),
+            legal_basis: f.legal_basis.trim().to_owned(),
+            subjects,
+            data_items: f.data_items.clone(),
+            document_type: f.document_type.clone(),
+            document_sha256: yinxin_domain::signing::to_hex(&sha2::Sha256::digest(&document)),
+            recorded_by: officer.id,
+            recorded_at: now(),
+        };
+        self.repo.insert_legal_demand(&demand).await?;
+        tracing::info!(
+            demand = %demand.id,
+            officer = %officer.id,
+            subjects = demand.subjects.len(),
+            "legal demand recorded"
+        );
+        Ok(demand)
+    }
+
+    /// The recorded legal demands, newest first, for the privacy officer or the auditor.
+    pub async fn legal_demands(
+        &self,
+        reviewer: &AccountRecord,
+        role: StaffRole,
+    ) -> ServiceResult<Vec<LegalDemand>> {
+        self.reviewing(reviewer, role).await?;
+        Ok(self.repo.legal_demands(STAFF_ACCESSES_LISTED).await?)
+    }
+
+    /// A recorded demand's document, for the privacy officer or the auditor: its media type and
+    /// bytes.
+    pub async fn legal_demand_document(
+        &self,
+        reviewer: &AccountRecord,
+        role: StaffRole,
+        id: &str,
+    ) -> ServiceResult<(String, zeroize::Zeroizing<Vec<u8>>)> {
+        self.reviewing(reviewer, role).await?;
+        let d = self
+            .repo
+            .legal_demand(id)
+            .await?
+            .ok_or_else(|| -> ServiceError {
+                DomainError::new(ErrorCode::NotFound, "demand: no such legal demand").into()
+            })?;
+        let bytes = self
+            .vault
+            .open_service_record("legal-demand", &d.id, &d.document_sealed)?;
+        Ok((d.document_type, bytes))
+    }
+
+    /// Refused unless `account` holds `role` now and the role reviews staff access.
+    async fn reviewing(&self, account: &AccountRecord, role: StaffRole) -> ServiceResult<()> {
+        self.acting_as(account, role).await?;
+        if role.reviews_access() {
+            Ok(())
+        } else {
+            Err(refused(format!(
+                "role: {} does not review staff access (privacy_officer and auditor do)",
+                role.as_str()
+            )))
+        }
+    }
+
     /// The record of staff access, for the privacy officer or the auditor acting as `role`,
     /// newest first (at most [`STAFF_ACCESSES_LISTED`]).
     pub async fn staff_accesses(
@@ -475,13 +698,7 @@ impl Accounts {
         role: StaffRole,
         filter: StaffAccessFilter,
     ) -> ServiceResult<Vec<StaffAccessRecord>> {
-        self.acting_as(reviewer, role).await?;
-        if !role.reviews_access() {
-            return Err(refused(format!(
-                "role: {} does not review staff access (privacy_officer and auditor do)",
-                role.as_str()
-            )));
-        }
+        self.reviewing(reviewer, role).await?;
         Ok(self
             .repo
             .staff_accesses(filter, STAFF_ACCESSES_LISTED)

@@ -160,6 +160,16 @@ fn aad_field(subject: SubjectId, field: &str) -> Vec<u8> {
 /// Associated data of a value of a multi-valued field: subject, field and record id. The subject
 /// has a fixed length and field names hold no NUL, so the encoding is unambiguous; the distinct
 /// prefix keeps a record blob and a single-valued field's blob from ever opening as each other.
+fn aad_service(context: &str, record_id: &str) -> Vec<u8> {
+    [
+        b"yinxin/vault/service-record/v1\0".as_slice(),
+        context.as_bytes(),
+        b"\0",
+        record_id.as_bytes(),
+    ]
+    .concat()
+}
+
 fn aad_record(subject: SubjectId, field: &str, record_id: &[u8]) -> Vec<u8> {
     [
         b"yinxin/vault/record/v1\0".as_slice(),
@@ -741,6 +751,37 @@ impl Vault {
         // 32 bytes from HKDF-SHA256 cannot fail.
         let _ = hk.expand(&info, key.as_mut());
         key
+    }
+
+    /// Seals a record the service holds in its own right (a legal demand's document, PRIV-6)
+    /// under the service key of `context`, bound to `record_id`: not under any subject's key, so
+    /// a subject's erasure does not destroy the record the service must keep, yet nothing opens
+    /// it without the master key.
+    pub fn seal_service_record(&self, context: &str, record_id: &str, plain: &[u8]) -> Vec<u8> {
+        let key = self.service_secret(&format!("service-record/{context}"));
+        seal::seal(
+            self.inner.cipher,
+            &key,
+            &aad_service(context, record_id),
+            plain,
+        )
+    }
+
+    /// Opens what [`Vault::seal_service_record`] sealed; `TAMPERED` if it was not sealed for
+    /// this context and record.
+    pub fn open_service_record(
+        &self,
+        context: &str,
+        record_id: &str,
+        sealed: &[u8],
+    ) -> VaultResult<Zeroizing<Vec<u8>>> {
+        let key = self.service_secret(&format!("service-record/{context}"));
+        seal::open(&key, &aad_service(context, record_id), sealed).map_err(|_| {
+            VaultError::Refused(DomainError::new(
+                ErrorCode::Tampered,
+                format!("{context} record {record_id} does not open"),
+            ))
+        })
     }
 }
 

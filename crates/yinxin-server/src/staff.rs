@@ -11,21 +11,26 @@
 //! - `GET /api/v1/staff/accesses?role=&subject=&staff=` — the record of staff access, for the
 //!   privacy officer and the auditor.
 //! - `GET /api/v1/me/staff-accesses` — the accesses to the caller's own data.
+//! - `POST /api/v1/staff/legal-demands` (the privacy officer) records a legal demand with its
+//!   document; `GET` lists them and `GET …/{id}/document` returns the document (the privacy
+//!   officer, the auditor). Data is provided for a demand only by a `legal_record_keeping`
+//!   unmasking whose `reference` is `demand:<id>` of a demand covering the subject and fields.
 //!
 //! A caller without the role gets `403` naming `role`; an unknown subject `404`. Answers that
 //! carry personal information are `Cache-Control: private, no-store`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use yinxin_domain::legal::LegalDemand;
 use yinxin_domain::staff::{StaffAccessFilter, StaffAccessRecord, StaffRole};
 use yinxin_domain::{AccountId, DomainError};
-use yinxin_identity::staff::{AccessToMe, StaffView, UnmaskRequest, Unmasked};
+use yinxin_identity::staff::{AccessToMe, LegalDemandFiling, StaffView, UnmaskRequest, Unmasked};
 
 use crate::AppState;
 use crate::enterprises::path_id;
@@ -34,14 +39,23 @@ use crate::extract::{ApiJson, Caller};
 
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(staff_me))
-        .routes(routes!(staff_view))
-        .routes(routes!(staff_unmask))
-        .routes(routes!(staff_accesses))
-        .routes(routes!(accesses_to_me))
+    r.merge(
+        OpenApiRouter::new()
+            .routes(routes!(record_legal_demand, legal_demands))
+            .layer(DefaultBodyLimit::max(LEGAL_DEMAND_BODY_MAX)),
+    )
+    .routes(routes!(legal_demand_document))
+    .routes(routes!(staff_me))
+    .routes(routes!(staff_view))
+    .routes(routes!(staff_unmask))
+    .routes(routes!(staff_accesses))
+    .routes(routes!(accesses_to_me))
 }
 
 const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "private, no-store")];
+
+/// A legal demand's JSON body: a 10 MiB document in base64 and the rest.
+const LEGAL_DEMAND_BODY_MAX: usize = 14 * 1024 * 1024;
 
 fn role_of(s: &str) -> Result<StaffRole, ApiError> {
     StaffRole::parse(s).ok_or_else(|| {
@@ -183,4 +197,79 @@ async fn accesses_to_me(
     caller: Caller,
 ) -> Result<Json<Vec<AccessToMe>>, ApiError> {
     Ok(Json(state.accounts.accesses_to_me(&caller.account).await?))
+}
+
+/// Records a legal demand with its document, before anything is provided against it (PRIV-6,
+/// PRIV-7): the privacy officer.
+#[utoipa::path(post, path = "/api/v1/staff/legal-demands", tag = "privacy",
+    request_body = LegalDemandFiling,
+    responses(
+        (status = 201, body = LegalDemand),
+        (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The caller is not a privacy officer", body = ErrorBody),
+        (status = 404, description = "A subject that does not exist", body = ErrorBody)))]
+async fn record_legal_demand(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(f): ApiJson<LegalDemandFiling>,
+) -> Result<(axum::http::StatusCode, Json<LegalDemand>), ApiError> {
+    let d = state
+        .accounts
+        .record_legal_demand(&caller.account, &f)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(d)))
+}
+
+/// The role reviewing.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RoleQuery {
+    /// `privacy_officer` or `auditor`.
+    pub role: String,
+}
+
+/// The recorded legal demands, newest first: the privacy officer and the auditor.
+#[utoipa::path(get, path = "/api/v1/staff/legal-demands", tag = "privacy",
+    params(RoleQuery),
+    responses(
+        (status = 200, body = Vec<LegalDemand>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn legal_demands(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RoleQuery>,
+) -> Result<Json<Vec<LegalDemand>>, ApiError> {
+    let role = role_of(&q.role)?;
+    Ok(Json(
+        state.accounts.legal_demands(&caller.account, role).await?,
+    ))
+}
+
+/// A recorded demand's document: the privacy officer and the auditor.
+#[utoipa::path(get, path = "/api/v1/staff/legal-demands/{id}/document", tag = "privacy",
+    params(("id" = String, Path, description = "The demand"), RoleQuery),
+    responses(
+        (status = 200, description = "The document as recorded", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn legal_demand_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RoleQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let role = role_of(&q.role)?;
+    let (kind, bytes) = state
+        .accounts
+        .legal_demand_document(&caller.account, role, &id)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes.to_vec(),
+    ))
 }

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use yinxin_domain::AccountId;
 use yinxin_domain::ledger::EvidenceEntry;
+use yinxin_domain::legal::{LegalDemand, LegalDemandRepo};
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::repo::{StoreError, StoreResult};
 use yinxin_domain::staff::{
@@ -174,3 +175,122 @@ macro_rules! staff_repo {
 
 staff_repo!(sqlx::Sqlite);
 staff_repo!(sqlx::Postgres);
+
+const DEMAND_COLUMNS: &str = "id, authority, document_number, legal_basis, subjects, data_items, \
+     document_type, document_sha256, recorded_by, recorded_at";
+
+/// `legal_demands` columns in [`DEMAND_COLUMNS`] order, then the sealed document (empty when
+/// not read).
+type DemandRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Vec<u8>,
+);
+
+fn demand_of(r: DemandRow) -> StoreResult<LegalDemand> {
+    let (id, authority, number, basis, subjects, items, kind, sha, by, at, sealed) = r;
+    let list = |s: &str, what: &str| -> StoreResult<Vec<String>> {
+        serde_json::from_str(s).map_err(|_| StoreError::Corrupt(format!("stored {what} {s:?}")))
+    };
+    Ok(LegalDemand {
+        id,
+        authority,
+        document_number: number,
+        legal_basis: basis,
+        subjects: list(&subjects, "demand subjects")?
+            .iter()
+            .map(|s| uuid_of(s, "account"))
+            .collect::<StoreResult<_>>()?,
+        data_items: list(&items, "demand data items")?,
+        document_type: kind,
+        document_sha256: sha,
+        document_sealed: sealed,
+        recorded_by: uuid_of(&by, "account")?,
+        recorded_at: at,
+    })
+}
+
+macro_rules! legal_demand_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl LegalDemandRepo for SqlStore<$db> {
+            async fn insert_legal_demand(&self, d: &LegalDemand) -> StoreResult<()> {
+                let subjects: Vec<String> = d.subjects.iter().map(|s| s.to_string()).collect();
+                sqlx::query(&format!(
+                    "INSERT INTO legal_demands ({DEMAND_COLUMNS}, document_sealed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                ))
+                .bind(&d.id)
+                .bind(&d.authority)
+                .bind(&d.document_number)
+                .bind(&d.legal_basis)
+                .bind(
+                    serde_json::to_string(&subjects)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+                .bind(
+                    serde_json::to_string(&d.data_items)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+                .bind(&d.document_type)
+                .bind(&d.document_sha256)
+                .bind(d.recorded_by.to_string())
+                .bind(d.recorded_at)
+                .bind(&d.document_sealed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn legal_demand(&self, id: &str) -> StoreResult<Option<LegalDemand>> {
+                let row: Option<DemandRow> = sqlx::query_as(&format!(
+                    "SELECT {DEMAND_COLUMNS}, document_sealed FROM legal_demands WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(demand_of).transpose()
+            }
+
+            async fn legal_demands(&self, limit: u32) -> StoreResult<Vec<LegalDemand>> {
+                type ListRow = (
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    i64,
+                );
+                let rows: Vec<ListRow> = sqlx::query_as(&format!(
+                    "SELECT {DEMAND_COLUMNS} FROM legal_demands ORDER BY seq DESC LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter()
+                    .map(|(a, b, c, d, e, f, g, h, i, j)| {
+                        demand_of((a, b, c, d, e, f, g, h, i, j, Vec::new()))
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+legal_demand_repo!(sqlx::Sqlite);
+legal_demand_repo!(sqlx::Postgres);

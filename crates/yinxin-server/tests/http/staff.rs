@@ -204,17 +204,136 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         "role",
     );
 
-    // The privacy officer answers a legal demand (kept from the subject's own list).
+    // A legal demand (issue 8 item 8; PRIV-6): nothing is provided for one that is not on
+    // record; the privacy officer records it with its document, then provides what it covers,
+    // and only that (the provision is kept from the subject's own list).
     grant(&app, "user3", StaffRole::PrivacyOfficer).await;
+    let legal = |reference: &str, fields: Value| {
+        json!({"role": "privacy_officer", "purpose": "legal_record_keeping",
+            "reference": reference, "fields": fields})
+    };
+    refused(
+        &app.post_as(
+            &unmask,
+            &officer_token,
+            &legal("demand:2026-17", json!(["person.name"])),
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "reference",
+    );
+    let document = crate::documents::pdf_of_pages(1);
+    let filing = |subjects: Value, items: Value, kind: &str, doc: &[u8]| {
+        use base64::Engine;
+        json!({"authority": "北京市海淀区人民法院", "document_number": "(2026)京0108民初17号",
+            "legal_basis": "《民事诉讼法》第七十条", "subjects": subjects, "data_items": items,
+            "document_type": kind,
+            "document": base64::engine::general_purpose::STANDARD.encode(doc)})
+    };
+    let demands = "/api/v1/staff/legal-demands";
+    let names = json!(["person.name", "person.document_number"]);
+    for (body, token, status, code, field) in [
+        (
+            filing(
+                json!([subject]),
+                names.clone(),
+                "application/pdf",
+                &document,
+            ),
+            &staff_token,
+            403,
+            "FORBIDDEN",
+            "role",
+        ),
+        (
+            filing(
+                json!([subject]),
+                names.clone(),
+                "application/pdf",
+                b"not a pdf",
+            ),
+            &officer_token,
+            400,
+            "INVALID_INPUT",
+            "document",
+        ),
+        (
+            filing(json!([subject]), names.clone(), "text/plain", &document),
+            &officer_token,
+            400,
+            "INVALID_INPUT",
+            "document_type",
+        ),
+        (
+            filing(
+                json!([subject]),
+                json!(["person.email"]),
+                "application/pdf",
+                &document,
+            ),
+            &officer_token,
+            400,
+            "INVALID_INPUT",
+            "data_items[0]",
+        ),
+        (
+            filing(
+                json!([uuid::Uuid::new_v4()]),
+                names.clone(),
+                "application/pdf",
+                &document,
+            ),
+            &officer_token,
+            404,
+            "NOT_FOUND",
+            "subjects[0]",
+        ),
+        (
+            filing(json!([]), names.clone(), "application/pdf", &document),
+            &officer_token,
+            400,
+            "INVALID_INPUT",
+            "subjects",
+        ),
+    ] {
+        refused(
+            &app.post_as(demands, token, &body).await,
+            status,
+            code,
+            field,
+        );
+    }
+    let (s, demand) = app
+        .post_as(
+            demands,
+            &officer_token,
+            &filing(
+                json!([subject]),
+                json!(["person.name"]),
+                "application/pdf",
+                &document,
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{demand}");
+    let demand_ref = format!("demand:{}", demand["id"].as_str().unwrap());
+    refused(
+        &app.post_as(&unmask, &officer_token, &legal(&demand_ref, names.clone()))
+            .await,
+        403,
+        "FORBIDDEN",
+        "fields[1]",
+    );
     let (s, demanded) = app
         .post_as(
             &unmask,
             &officer_token,
-            &json!({"role": "privacy_officer", "purpose": "legal_record_keeping",
-                "reference": "demand:2026-17", "fields": ["person.name", "person.document_number"]}),
+            &legal(&demand_ref, json!(["person.name"])),
         )
         .await;
     assert_eq!(s, 200, "{demanded}");
+    assert_eq!(demanded["values"][0]["value"], me["name"]);
 
     // Review: every access, refused attempts none of them; the auditor sees them and no PI.
     refused(
@@ -263,6 +382,35 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         holds_no_pi(a, "an access record");
     }
     grant(&app, "user3", StaffRole::Auditor).await;
+    let (s, listed) = app
+        .get_as(&format!("{demands}?role=auditor"), &officer_token)
+        .await;
+    assert_eq!(s, 200, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(listed[0].get("document_sealed").is_none(), "{listed}");
+    let (s, kind, bytes) = crate::seals::get_bytes(
+        &app,
+        &format!(
+            "{demands}/{}/document?role=auditor",
+            demand["id"].as_str().unwrap()
+        ),
+        &officer_token,
+    )
+    .await;
+    assert_eq!(
+        (s, kind.as_str(), bytes == document),
+        (200, "application/pdf", true)
+    );
+    refused(
+        &app.get_as(
+            &format!("{demands}?role=verification_reviewer"),
+            &staff_token,
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "role",
+    );
     refused(
         &app.get_as(&view("auditor"), &officer_token).await,
         403,
