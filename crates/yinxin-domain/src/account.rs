@@ -344,6 +344,7 @@ pub trait AccountRepo:
     + crate::envelope::EnvelopeRepo
     + crate::staff::StaffRepo
     + crate::legal::LegalDemandRepo
+    + crate::requests::RequestRepo
     + Send
     + Sync
     + std::fmt::Debug

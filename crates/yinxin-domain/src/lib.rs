@@ -35,6 +35,7 @@ pub mod passkey;
 pub mod pi;
 pub mod relying;
 pub mod repo;
+pub mod requests;
 pub mod risk;
 pub mod seal;
 pub mod sensitive;

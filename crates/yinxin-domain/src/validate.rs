@@ -425,6 +425,17 @@ impl CivilDate {
         }
     }
 
+    /// Days from 1970-01-01 to `self` (the inverse of [`CivilDate::from_unix_days`]).
+    pub fn unix_days(self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// Completed years from `self` to `today`: the age on `today` of a person born on `self`
     /// (PRIV-13 asks whether a user is under 14). Someone born on February 29 completes a year on
     /// March 1 in common years. Negative when `today` is before `self`.

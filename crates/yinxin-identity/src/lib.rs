@@ -17,6 +17,7 @@ mod password;
 pub mod policy;
 mod receipt;
 mod relying;
+pub mod requests;
 mod risk;
 mod seals;
 mod service;

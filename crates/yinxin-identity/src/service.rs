@@ -89,6 +89,18 @@ pub struct AccountsConfig {
     /// Whether a correct password from a device and a network that never logged in to the
     /// account (which has logged in before) needs an SMS step-up code (ACC-5).
     pub step_up_on_new_device_and_network: bool,
+    /// Calendar days a data-subject request is answered in, from identity verification
+    /// (PRIV-14; 004 says 15).
+    pub request_due_days: i64,
+    /// Working days on the mainland calendar an account cancellation is answered in (ACC-6).
+    pub cancellation_due_working_days: u32,
+    /// Requests of one kind an account may file within `request_excess_period_days` before the
+    /// next is flagged excessive (PRIV-14).
+    pub requests_before_excessive: u32,
+    /// The period of that count, in days.
+    pub request_excess_period_days: i64,
+    /// Seconds before a request falls due that staff are reminded.
+    pub request_reminder_secs: i64,
 }
 
 impl Default for AccountsConfig {
@@ -117,6 +129,11 @@ impl Default for AccountsConfig {
             support_open_requests_max: 20,
             step_up_after_failures: 3,
             step_up_on_new_device_and_network: true,
+            request_due_days: 15,
+            cancellation_due_working_days: 15,
+            requests_before_excessive: 3,
+            request_excess_period_days: 30,
+            request_reminder_secs: 3 * 86_400,
         }
     }
 }
@@ -283,6 +300,8 @@ pub struct Accounts {
     pub(crate) policies: Arc<PolicyCache>,
     pub(crate) controller: Arc<Controller>,
     pub(crate) relying_party: Arc<RelyingParty>,
+    /// The mainland working calendar for working-day deadlines (PRIV-14, ACC-6).
+    pub(crate) calendar: Arc<yinxin_domain::requests::WorkCalendar>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -387,6 +406,7 @@ impl Accounts {
                 name: "yinxin".into(),
                 origins: vec!["http://localhost:8080".into()],
             }),
+            calendar: Arc::default(),
         };
         accounts.reload_policies().await?;
         accounts.publish_receipt_key().await?;
@@ -399,6 +419,12 @@ impl Accounts {
         rp.check()?;
         self.relying_party = Arc::new(rp);
         Ok(self)
+    }
+
+    /// The working calendar (public holidays and adjusted working days) deadlines count in.
+    pub fn with_work_calendar(mut self, calendar: yinxin_domain::requests::WorkCalendar) -> Self {
+        self.calendar = Arc::new(calendar);
+        self
     }
 
     /// Names the personal-information handler in consent receipts (PRIV-1).

@@ -283,7 +283,11 @@ impl Accounts {
     }
 
     /// Refused unless `account` holds `role` now.
-    async fn acting_as(&self, account: &AccountRecord, role: StaffRole) -> ServiceResult<()> {
+    pub(crate) async fn acting_as(
+        &self,
+        account: &AccountRecord,
+        role: StaffRole,
+    ) -> ServiceResult<()> {
         if self.staff_roles(account).await?.contains(&role) {
             Ok(())
         } else {

@@ -23,6 +23,7 @@ mod passkeys;
 pub mod redact;
 mod relying;
 mod reports;
+mod requests;
 pub mod routes;
 mod seals;
 mod signing;

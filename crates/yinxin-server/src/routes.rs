@@ -72,7 +72,8 @@ fn api() -> OpenApiRouter<AppState> {
     let r = crate::envelopes::routes(crate::documents::routes(crate::signing::routes(
         crate::seals::routes(r),
     )));
-    crate::staff::routes(crate::passkeys::routes(crate::support::routes(r)))
+    let r = crate::requests::routes(crate::staff::routes(r));
+    crate::passkeys::routes(crate::support::routes(r))
 }
 
 /// The OpenAPI document, without a running server.

@@ -47,6 +47,8 @@ mod log_routes;
 mod objection;
 #[path = "http/passkey.rs"]
 mod passkey;
+#[path = "http/requests.rs"]
+mod requests;
 #[path = "http/risk.rs"]
 mod risk;
 #[path = "http/seals.rs"]

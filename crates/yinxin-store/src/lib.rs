@@ -20,6 +20,7 @@ mod intents;
 mod ledger;
 mod passkeys;
 mod repos;
+mod requests;
 mod risk;
 mod seals;
 mod signing_keys;

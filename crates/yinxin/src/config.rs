@@ -73,6 +73,16 @@ pub struct Config {
     pub password_lockout_secs: i64,
     /// Session lifetime, seconds.
     pub session_secs: i64,
+    /// Days a data-subject request is answered in, from identity verification (PRIV-14).
+    pub request_due_days: i64,
+    /// Working days on the mainland calendar an account cancellation is answered in (ACC-6).
+    pub cancellation_due_working_days: u32,
+    /// Requests of one kind an account may file in 30 days before the next is flagged excessive.
+    pub requests_before_excessive: u32,
+    /// Public holidays, `YYYY-MM-DD` (the State Council's yearly notice): not working days.
+    pub public_holidays: Vec<String>,
+    /// Weekend days worked in place of holidays (调休), `YYYY-MM-DD`.
+    pub adjusted_workdays: Vec<String>,
     /// Password attempts per source address per minute (all accounts together).
     pub logins_per_address_per_minute: u32,
     /// Registration attempts per source address per hour.
@@ -431,6 +441,11 @@ impl Default for Config {
             password_max_failures: AccountsConfig::default().max_password_failures,
             password_lockout_secs: AccountsConfig::default().lockout_seconds,
             session_secs: AccountsConfig::default().session_seconds,
+            request_due_days: AccountsConfig::default().request_due_days,
+            cancellation_due_working_days: AccountsConfig::default().cancellation_due_working_days,
+            requests_before_excessive: AccountsConfig::default().requests_before_excessive,
+            public_holidays: Vec::new(),
+            adjusted_workdays: Vec::new(),
             logins_per_address_per_minute: AccountsConfig::default().logins_per_address_per_minute,
             registrations_per_address_per_hour: AccountsConfig::default()
                 .registrations_per_address_per_hour,
@@ -604,12 +619,43 @@ impl Config {
             max_password_failures: self.password_max_failures,
             lockout_seconds: self.password_lockout_secs,
             session_seconds: self.session_secs,
+            request_due_days: self.request_due_days,
+            cancellation_due_working_days: self.cancellation_due_working_days,
+            requests_before_excessive: self.requests_before_excessive,
             logins_per_address_per_minute: self.logins_per_address_per_minute,
             registrations_per_address_per_hour: self.registrations_per_address_per_hour,
             sms_per_mobile_per_hour: self.sms_per_mobile_per_hour,
             sms_per_address_per_hour: self.sms_per_address_per_hour,
             ..AccountsConfig::default()
         }
+    }
+
+    /// The mainland working calendar of `public_holidays` and `adjusted_workdays`; names the
+    /// first date that is not one.
+    pub fn work_calendar(&self) -> Result<yinxin_domain::requests::WorkCalendar, ConfigError> {
+        let dates = |key: &str, v: &[String]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let parsed = (d.len() == 10)
+                        .then(|| {
+                            let year: i32 = d.get(0..4)?.parse().ok()?;
+                            let month: u8 = d.get(5..7)?.parse().ok()?;
+                            let day: u8 = d.get(8..10)?.parse().ok()?;
+                            yinxin_domain::validate::CivilDate::new(year, month, day)
+                        })
+                        .flatten()
+                        .filter(|_| d.get(4..5) == Some("-") && d.get(7..8) == Some("-"));
+                    parsed.ok_or_else(|| {
+                        ConfigError(format!("{key}[{i}]: {d:?} is not a date YYYY-MM-DD"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(yinxin_domain::requests::WorkCalendar {
+            holidays: dates("public_holidays", &self.public_holidays)?,
+            adjusted_workdays: dates("adjusted_workdays", &self.adjusted_workdays)?,
+        })
     }
 
     /// The Alibaba Cloud SMS settings; names the first one missing.

@@ -53,6 +53,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("accounts: {e}"))?
     .with_controller(config.controller())
+    .with_work_calendar(config.work_calendar()?)
     .with_relying_party(config.relying_party())
     .map_err(|e| anyhow::anyhow!("passkeys (webauthn_rp_id, webauthn_origins): {e}"))?;
     let sim = if with_simulator {
@@ -110,6 +111,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     }
     let ca = Arc::new(ca);
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
+    let reminders = tokio::spawn(remind_due_requests(state.accounts.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
     let anchors = config.log_anchors()?;
@@ -139,6 +141,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .await
         .context("server failed")?;
     sweep.abort();
+    reminders.abort();
     sequencer.abort();
     if let Some(a) = anchoring {
         a.abort();
@@ -243,6 +246,23 @@ async fn run_anchors(
             }
             Err(yinxin_ledger::log::LedgerError::NotSequencer) => {}
             Err(e) => tracing::error!(error = %e, "evidence log: anchoring failed"),
+        }
+    }
+}
+
+/// Every hour, reminds the privacy officer of the data-subject requests falling due (PRIV-14):
+/// each request's reminder is recorded once, whichever node runs first.
+async fn remind_due_requests(accounts: Accounts) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        if let Err(e) = accounts.remind_due_requests(now).await {
+            tracing::warn!(error = %e, "reminding of due requests failed");
         }
     }
 }

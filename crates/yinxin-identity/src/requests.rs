@@ -1,0 +1,364 @@
+//! Data-subject requests (issue 8 item 1; PRIV-14, ACC-6; docs/REQUESTS.md): filed by the
+//! subject from their account, worked by the privacy officer, every step recorded.
+//!
+//! - **Filing** from the account: the session proves who files, so the request is
+//!   `identity_verified` at once and its clock starts — 15 days (`request_due_days`), or for an
+//!   account cancellation 15 working days on the mainland calendar
+//!   (`cancellation_due_working_days`, [`WorkCalendar`]). What it concerns is named, never valued:
+//!   an inventory field to correct (one the inventory declares), fields to delete with their
+//!   ground (004 4.2), a consent scope to withdraw. A request beyond `requests_before_excessive`
+//!   of its kind in `request_excess_period_days` is flagged `excessive` — filed, not refused:
+//!   staff decide.
+//! - **Working it** (the privacy officer): `start`, `fulfil`, `fulfil_partly` (with a ground for
+//!   the rest) or `refuse` (with a ground: [`RefusalGround`], the grounds of 000 §11.4 / 001
+//!   4.5). The state machine ([`RequestState::may_become`]) is enforced with a compare-and-set,
+//!   so two officers never both close one request.
+//! - **Reminders**: [`Accounts::remind_due_requests`] (run by `serve` every hour) records a
+//!   `reminded` step once for every open request due within `request_reminder_secs`, and returns
+//!   them for the staff notice.
+//! - The subject sees their requests with every step, the ground of a refusal included.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+use yinxin_domain::account::{AccountRecord, ConsentScope};
+use yinxin_domain::requests::{
+    RefusalGround, RequestFilter, RequestKind, RequestState, RequestStep, SubjectRequest,
+    WorkCalendar,
+};
+use yinxin_domain::staff::StaffRole;
+use yinxin_domain::{DomainError, ErrorCode};
+use yinxin_privacy::vault::declared_field;
+
+use crate::service::{Accounts, ServiceError, ServiceResult, now};
+
+/// The grounds on which deletion may be asked (004 4.2; 000 §11.2).
+pub const DELETION_GROUNDS: [&str; 5] = [
+    "unlawful_processing",
+    "no_consent",
+    "breach_of_agreement",
+    "no_longer_used",
+    "service_ended",
+];
+
+/// A request as the subject files it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFiling {
+    /// What is asked.
+    pub kind: RequestKind,
+    /// For a correction, the one inventory field; for a deletion, the fields (none: every field
+    /// the ground allows); for a consent withdrawal, the one consent scope.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// For a deletion, its ground: `unlawful_processing`, `no_consent`, `breach_of_agreement`,
+    /// `no_longer_used`, `service_ended`.
+    #[serde(default)]
+    pub ground: Option<String>,
+}
+
+/// What the privacy officer does with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestAction {
+    /// Starts work on it.
+    Start,
+    /// It is met.
+    Fulfil,
+    /// It is met in part; the rest refused on `ground`.
+    FulfilPartly,
+    /// It is refused on `ground`.
+    Refuse,
+}
+
+/// A request with its record.
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct RequestView {
+    /// The request.
+    pub request: SubjectRequest,
+    /// Every step, in order.
+    pub steps: Vec<RequestStep>,
+}
+
+fn not_found() -> ServiceError {
+    DomainError::new(ErrorCode::NotFound, "request: no such request of yours").into()
+}
+
+fn step(at: i64, actor: &str, event: &str, ground: Option<RefusalGround>) -> RequestStep {
+    RequestStep {
+        seq: 0,
+        at,
+        actor: actor.to_owned(),
+        event: event.to_owned(),
+        ground,
+    }
+}
+
+impl Accounts {
+    /// The due time of a request of `kind` whose requester was verified at `at`.
+    fn request_due(&self, kind: RequestKind, at: i64) -> i64 {
+        match kind {
+            RequestKind::Cancellation => self
+                .calendar
+                .after_working_days(at, self.config.cancellation_due_working_days),
+            _ => at.saturating_add(self.config.request_due_days.saturating_mul(86_400)),
+        }
+    }
+
+    /// The working calendar in force.
+    pub fn work_calendar(&self) -> &WorkCalendar {
+        &self.calendar
+    }
+
+    /// Files a request from `account` (PRIV-14): checked field by field, identity verified by
+    /// the session, its due date set, flagged when excessive.
+    pub async fn file_request(
+        &self,
+        account: &AccountRecord,
+        f: &RequestFiling,
+    ) -> ServiceResult<RequestView> {
+        let invalid =
+            |field: &str, why: &str| -> ServiceError { DomainError::invalid(field, why).into() };
+        let mut scope = Vec::new();
+        match f.kind {
+            RequestKind::Correction => {
+                let [name] = f.scope.as_slice() else {
+                    return Err(invalid("scope", "name the one inventory field to correct"));
+                };
+                declared_field(name)
+                    .map_err(|_| invalid("scope[0]", "not a field of the inventory"))?;
+                scope.push(name.clone());
+            }
+            RequestKind::Deletion => {
+                for (i, name) in f.scope.iter().enumerate() {
+                    declared_field(name).map_err(|_| {
+                        invalid(&format!("scope[{i}]"), "not a field of the inventory")
+                    })?;
+                    if !scope.contains(name) {
+                        scope.push(name.clone());
+                    }
+                }
+                let ground = f.ground.as_deref().unwrap_or_default();
+                if !DELETION_GROUNDS.contains(&ground) {
+                    return Err(invalid(
+                        "ground",
+                        &format!("one of {}", DELETION_GROUNDS.join(", ")),
+                    ));
+                }
+            }
+            RequestKind::ConsentWithdrawal => {
+                let [name] = f.scope.as_slice() else {
+                    return Err(invalid("scope", "name the one consent scope to withdraw"));
+                };
+                ConsentScope::parse(name)
+                    .ok_or_else(|| invalid("scope[0]", "not a consent scope"))?;
+                scope.push(name.clone());
+            }
+            RequestKind::Access | RequestKind::Copy | RequestKind::Cancellation => {
+                if !f.scope.is_empty() {
+                    return Err(invalid("scope", "this request concerns everything held"));
+                }
+            }
+        }
+        if f.kind != RequestKind::Deletion && f.ground.is_some() {
+            return Err(invalid("ground", "only a deletion has a ground"));
+        }
+        let at = now();
+        let since = at
+            - self
+                .config
+                .request_excess_period_days
+                .saturating_mul(86_400);
+        let before = self
+            .repo
+            .count_subject_requests(account.id, f.kind, since)
+            .await?;
+        let excessive = before >= self.config.requests_before_excessive;
+        let request = SubjectRequest {
+            id: uuid::Uuid::new_v4().to_string(),
+            account: account.id,
+            kind: f.kind,
+            scope,
+            ground: f.ground.clone(),
+            state: RequestState::IdentityVerified,
+            received_at: at,
+            identity_verified_at: Some(at),
+            due_at: Some(self.request_due(f.kind, at)),
+            closed_at: None,
+            refusal_ground: None,
+            excessive,
+        };
+        let mut steps = vec![
+            step(at, "subject", RequestState::Received.as_str(), None),
+            step(at, "system", RequestState::IdentityVerified.as_str(), None),
+        ];
+        if excessive {
+            steps.push(step(at, "system", "flagged_excessive", None));
+        }
+        self.repo.insert_subject_request(&request, &steps).await?;
+        tracing::info!(
+            request = %request.id,
+            account = %account.id,
+            kind = request.kind.as_str(),
+            excessive,
+            "data-subject request filed"
+        );
+        self.request_view(request).await
+    }
+
+    async fn request_view(&self, request: SubjectRequest) -> ServiceResult<RequestView> {
+        let steps = self.repo.subject_request_steps(&request.id).await?;
+        Ok(RequestView { request, steps })
+    }
+
+    /// `account`'s requests, newest first.
+    pub async fn my_requests(&self, account: &AccountRecord) -> ServiceResult<Vec<SubjectRequest>> {
+        Ok(self.repo.subject_requests_of(account.id).await?)
+    }
+
+    /// One of `account`'s requests with its record; another's is `NOT_FOUND` as a missing one.
+    pub async fn my_request(
+        &self,
+        account: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<RequestView> {
+        let r = self
+            .repo
+            .subject_request(id)
+            .await?
+            .filter(|r| r.account == account.id)
+            .ok_or_else(not_found)?;
+        self.request_view(r).await
+    }
+
+    /// Requests for the privacy officer: open ones (or all), the soonest due first; only those
+    /// due within `due_within_secs` when given.
+    pub async fn staff_requests(
+        &self,
+        officer: &AccountRecord,
+        open_only: bool,
+        due_within_secs: Option<i64>,
+    ) -> ServiceResult<Vec<SubjectRequest>> {
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
+        let filter = RequestFilter {
+            open_only,
+            due_by: due_within_secs.map(|s| now().saturating_add(s)),
+        };
+        Ok(self.repo.subject_requests(filter, 500).await?)
+    }
+
+    /// One request with its record, for the privacy officer.
+    pub async fn staff_request(
+        &self,
+        officer: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<RequestView> {
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
+        let r = self
+            .repo
+            .subject_request(id)
+            .await?
+            .ok_or_else(|| -> ServiceError {
+                DomainError::new(ErrorCode::NotFound, "request: no such request").into()
+            })?;
+        self.request_view(r).await
+    }
+
+    /// The privacy officer acts on a request; refused naming what is wrong: an action the
+    /// state does not allow (`CONFLICT` naming the state), a refusal without a ground, a ground
+    /// where none belongs.
+    pub async fn act_on_request(
+        &self,
+        officer: &AccountRecord,
+        id: &str,
+        action: RequestAction,
+        ground: Option<RefusalGround>,
+    ) -> ServiceResult<RequestView> {
+        let view = self.staff_request(officer, id).await?;
+        let from = view.request.state;
+        let to = match action {
+            RequestAction::Start => RequestState::InProgress,
+            RequestAction::Fulfil => RequestState::Fulfilled,
+            RequestAction::FulfilPartly => RequestState::PartlyFulfilled,
+            RequestAction::Refuse => RequestState::Refused,
+        };
+        let needs_ground = matches!(action, RequestAction::Refuse | RequestAction::FulfilPartly);
+        match (needs_ground, ground) {
+            (true, None) => {
+                return Err(DomainError::invalid(
+                    "ground",
+                    "a refusal names one of the grounds (000 §11.4): legal_obligation, \
+                     national_security, public_interest, criminal_proceedings, abuse_of_rights, \
+                     vital_interests, harm_to_others, trade_secret, unduly_repetitive, \
+                     excessive_technical_means, impractical",
+                )
+                .into());
+            }
+            (false, Some(_)) => {
+                return Err(DomainError::invalid("ground", "only a refusal has a ground").into());
+            }
+            _ => {}
+        }
+        if !from.may_become(to) {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "action: the request is {}; it cannot become {}",
+                    from.as_str(),
+                    to.as_str()
+                ),
+            )
+            .into());
+        }
+        let at = now();
+        let mut r = view.request.clone();
+        r.state = to;
+        if to.closed() {
+            r.closed_at = Some(at);
+        }
+        r.refusal_ground = ground;
+        let actor = format!("staff:{}", StaffRole::PrivacyOfficer.as_str());
+        let s = step(at, &actor, to.as_str(), ground);
+        if !self.repo.update_subject_request(&r, from, &s).await? {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                "action: the request changed meanwhile; read it again",
+            )
+            .into());
+        }
+        tracing::info!(
+            request = %r.id,
+            officer = %officer.id,
+            state = to.as_str(),
+            ground = ground.map(RefusalGround::as_str).unwrap_or("-"),
+            "data-subject request updated"
+        );
+        self.request_view(r).await
+    }
+
+    /// Records a `reminded` step, once, on every open request due by `at + request_reminder_secs`
+    /// and returns them (for the staff notice). Safe to run on several nodes: a reminder is
+    /// recorded once per request.
+    pub async fn remind_due_requests(&self, at: i64) -> ServiceResult<Vec<SubjectRequest>> {
+        let filter = RequestFilter {
+            open_only: true,
+            due_by: Some(at.saturating_add(self.config.request_reminder_secs)),
+        };
+        let mut reminded = Vec::new();
+        for r in self.repo.subject_requests(filter, 500).await? {
+            if self
+                .repo
+                .push_subject_request_step_once(&r.id, &step(at, "system", "reminded", None))
+                .await?
+            {
+                tracing::warn!(
+                    request = %r.id,
+                    kind = r.kind.as_str(),
+                    due_at = r.due_at.unwrap_or_default(),
+                    "data-subject request falls due soon: privacy officer reminded"
+                );
+                reminded.push(r);
+            }
+        }
+        Ok(reminded)
+    }
+}

@@ -1,0 +1,152 @@
+//! Data-subject requests over HTTP (issue 8 item 1; PRIV-14, ACC-6; docs/REQUESTS.md).
+//!
+//! - `POST /api/v1/me/requests` files one (access, copy, correction, deletion, consent
+//!   withdrawal, cancellation); `GET /api/v1/me/requests` lists the caller's, `GET
+//!   /api/v1/me/requests/{id}` shows one with every step (another account's is `404`).
+//! - `GET /api/v1/staff/requests[?all=true][&due_within_days=N]` lists them for the privacy
+//!   officer, the soonest due first; `GET /api/v1/staff/requests/{id}` shows one;
+//!   `POST /api/v1/staff/requests/{id}/action` starts, fulfils, partly fulfils or refuses it.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use yinxin_domain::DomainError;
+use yinxin_domain::requests::{RefusalGround, SubjectRequest};
+use yinxin_identity::requests::{RequestAction, RequestFiling, RequestView};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Caller};
+
+/// The routes.
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(file_request, my_requests))
+        .routes(routes!(my_request))
+        .routes(routes!(staff_requests))
+        .routes(routes!(staff_request))
+        .routes(routes!(act_on_request))
+}
+
+/// Files a data-subject request; the session proves who files, so its clock starts at once.
+#[utoipa::path(post, path = "/api/v1/me/requests", tag = "privacy",
+    request_body = RequestFiling,
+    responses(
+        (status = 201, body = RequestView),
+        (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+async fn file_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(f): ApiJson<RequestFiling>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let v = state.accounts.file_request(&caller.account, &f).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// The caller's requests, newest first.
+#[utoipa::path(get, path = "/api/v1/me/requests", tag = "privacy",
+    responses((status = 200, body = Vec<SubjectRequest>), (status = 401, body = ErrorBody)))]
+async fn my_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<SubjectRequest>>, ApiError> {
+    Ok(Json(state.accounts.my_requests(&caller.account).await?))
+}
+
+/// One of the caller's requests with every step (a refusal's ground included).
+#[utoipa::path(get, path = "/api/v1/me/requests/{id}", tag = "privacy",
+    params(("id" = String, Path, description = "The request")),
+    responses((status = 200, body = RequestView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn my_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(state.accounts.my_request(&caller.account, &id).await?))
+}
+
+/// Which requests to list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RequestsQuery {
+    /// Closed ones too (default: open only).
+    pub all: Option<bool>,
+    /// Only those due within this many days (reminders).
+    pub due_within_days: Option<i64>,
+}
+
+/// Requests for the privacy officer, the soonest due first.
+#[utoipa::path(get, path = "/api/v1/staff/requests", tag = "privacy",
+    params(RequestsQuery),
+    responses((status = 200, body = Vec<SubjectRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn staff_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RequestsQuery>,
+) -> Result<Json<Vec<SubjectRequest>>, ApiError> {
+    let within = match q.due_within_days {
+        Some(d) if !(0..=366).contains(&d) => {
+            return Err(DomainError::invalid("due_within_days", "0 to 366").into());
+        }
+        d => d.map(|d| d * 86_400),
+    };
+    Ok(Json(
+        state
+            .accounts
+            .staff_requests(&caller.account, !q.all.unwrap_or(false), within)
+            .await?,
+    ))
+}
+
+/// One request with its record, for the privacy officer.
+#[utoipa::path(get, path = "/api/v1/staff/requests/{id}", tag = "privacy",
+    params(("id" = String, Path, description = "The request")),
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn staff_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(
+        state.accounts.staff_request(&caller.account, &id).await?,
+    ))
+}
+
+/// What the privacy officer does.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestActionBody {
+    /// `start`, `fulfil`, `fulfil_partly` or `refuse`.
+    pub action: RequestAction,
+    /// For a refusal or a partial fulfilment, the ground (000 §11.4).
+    #[serde(default)]
+    pub ground: Option<RefusalGround>,
+}
+
+/// Starts, fulfils, partly fulfils or refuses a request (the privacy officer); every step is
+/// recorded, and a refusal names its ground to the requester.
+#[utoipa::path(post, path = "/api/v1/staff/requests/{id}/action", tag = "privacy",
+    params(("id" = String, Path, description = "The request")),
+    request_body = RequestActionBody,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 400, description = "A refusal without a ground, a ground where none belongs", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The request's state does not allow it", body = ErrorBody)))]
+async fn act_on_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RequestActionBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .act_on_request(&caller.account, &id, b.action, b.ground)
+            .await?,
+    ))
+}

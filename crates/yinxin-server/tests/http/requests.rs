@@ -1,0 +1,254 @@
+//! Issue 8 item 1 over HTTP (PRIV-14, ACC-6): data-subject requests of every kind are filed
+//! from the account with their clock started (15 days; a cancellation 15 working days),
+//! refused field by field when malformed, flagged when excessive, worked by the privacy officer
+//! through the state machine — a refusal naming its ground to the requester — and reminded once
+//! before they fall due. Nobody else sees them.
+
+use serde_json::{Value, json};
+use yinxin_domain::staff::StaffRole;
+use yinxin_store::backend_tests;
+use yinxin_store::testing::TestDb;
+
+use crate::TestApp;
+use crate::signing::refused;
+
+fn events(v: &Value) -> Vec<String> {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["event"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let (_, token) = app.signed_up(1).await;
+    let (_, other) = app.signed_up(2).await;
+    let (_, officer) = app.signed_up(3).await;
+    app.state
+        .accounts
+        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
+        .await
+        .unwrap();
+    let mine = "/api/v1/me/requests";
+
+    // Malformed filings are refused naming the field; nothing is filed.
+    for (body, field) in [
+        (json!({"kind": "correction"}), "scope"),
+        (
+            json!({"kind": "correction", "scope": ["person.shoe_size"]}),
+            "scope[0]",
+        ),
+        (
+            json!({"kind": "deletion", "scope": ["person.email"], "ground": "bored"}),
+            "ground",
+        ),
+        (
+            json!({"kind": "deletion", "scope": ["person.email"]}),
+            "ground",
+        ),
+        (
+            json!({"kind": "consent_withdrawal", "scope": ["marketing"]}),
+            "scope[0]",
+        ),
+        (json!({"kind": "access", "scope": ["person.name"]}), "scope"),
+        (json!({"kind": "access", "ground": "no_consent"}), "ground"),
+        (json!({"kind": "forget_me"}), "kind"),
+    ] {
+        refused(
+            &app.post_as(mine, &token, &body).await,
+            400,
+            "INVALID_INPUT",
+            field,
+        );
+    }
+    let (_, none) = app.get_as(mine, &token).await;
+    assert_eq!(none, json!([]));
+
+    // Every kind files, identity verified by the session, its clock started.
+    let mut filed = std::collections::BTreeMap::new();
+    for body in [
+        json!({"kind": "access"}),
+        json!({"kind": "copy"}),
+        json!({"kind": "correction", "scope": ["person.email"]}),
+        json!({"kind": "deletion", "scope": ["person.email"], "ground": "no_longer_used"}),
+        json!({"kind": "consent_withdrawal", "scope": ["sensitive_personal_information"]}),
+        json!({"kind": "cancellation"}),
+    ] {
+        let (s, v) = app.post_as(mine, &token, &body).await;
+        assert_eq!(s, 201, "{v}");
+        let r = &v["request"];
+        assert_eq!(r["state"], "identity_verified", "{v}");
+        assert_eq!(r["excessive"], false);
+        assert_eq!(events(&v), ["received", "identity_verified"]);
+        let received = r["received_at"].as_i64().unwrap();
+        let due = r["due_at"].as_i64().unwrap() - received;
+        if body["kind"] == "cancellation" {
+            // 15 working days, to the end of a Beijing day: three weeks, give or take a day.
+            assert!((20 * 86_400..=23 * 86_400).contains(&due), "{due}");
+        } else {
+            assert_eq!(due, 15 * 86_400);
+        }
+        filed.insert(
+            body["kind"].as_str().unwrap().to_owned(),
+            r["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let path = |kind: &str| format!("{mine}/{}", filed[kind]);
+    // Nobody else sees them.
+    assert_eq!(app.get_as(&path("access"), &other).await.0, 404);
+    let (_, theirs) = app.get_as(mine, &other).await;
+    assert_eq!(theirs, json!([]));
+
+    // The fourth access request in 30 days is flagged excessive (filed, not refused).
+    for _ in 0..2 {
+        let (s, v) = app.post_as(mine, &token, &json!({"kind": "access"})).await;
+        assert_eq!((s, &v["request"]["excessive"]), (201, &json!(false)), "{v}");
+    }
+    let (s, v) = app.post_as(mine, &token, &json!({"kind": "access"})).await;
+    assert_eq!((s, &v["request"]["excessive"]), (201, &json!(true)), "{v}");
+    assert_eq!(
+        events(&v).last().map(String::as_str),
+        Some("flagged_excessive")
+    );
+
+    // The privacy officer works them; anyone else is refused.
+    refused(
+        &app.get_as("/api/v1/staff/requests", &other).await,
+        403,
+        "FORBIDDEN",
+        "role",
+    );
+    let (s, open) = app.get_as("/api/v1/staff/requests", &officer).await;
+    assert_eq!((s, open.as_array().unwrap().len()), (200, 9), "{open}");
+    let (_, soon) = app
+        .get_as("/api/v1/staff/requests?due_within_days=16", &officer)
+        .await;
+    assert_eq!(
+        soon.as_array().unwrap().len(),
+        8,
+        "all but the cancellation: {soon}"
+    );
+    refused(
+        &app.get_as("/api/v1/staff/requests?due_within_days=-1", &officer)
+            .await,
+        400,
+        "INVALID_INPUT",
+        "due_within_days",
+    );
+    let act = |kind: &str| format!("/api/v1/staff/requests/{}/action", filed[kind]);
+    refused(
+        &app.post_as(&act("copy"), &officer, &json!({"action": "refuse"}))
+            .await,
+        400,
+        "INVALID_INPUT",
+        "ground",
+    );
+    refused(
+        &app.post_as(
+            &act("copy"),
+            &officer,
+            &json!({"action": "start", "ground": "trade_secret"}),
+        )
+        .await,
+        400,
+        "INVALID_INPUT",
+        "ground",
+    );
+    refused(
+        &app.post_as(&act("copy"), &other, &json!({"action": "start"}))
+            .await,
+        403,
+        "FORBIDDEN",
+        "role",
+    );
+    let (s, v) = app
+        .post_as(&act("copy"), &officer, &json!({"action": "start"}))
+        .await;
+    assert_eq!(
+        (s, &v["request"]["state"]),
+        (200, &json!("in_progress")),
+        "{v}"
+    );
+    let (s, v) = app
+        .post_as(
+            &act("copy"),
+            &officer,
+            &json!({"action": "refuse", "ground": "trade_secret"}),
+        )
+        .await;
+    assert_eq!((s, &v["request"]["state"]), (200, &json!("refused")), "{v}");
+    refused(
+        &app.post_as(&act("copy"), &officer, &json!({"action": "fulfil"}))
+            .await,
+        409,
+        "CONFLICT",
+        "refused",
+    );
+    let (s, v) = app
+        .post_as(
+            &act("deletion"),
+            &officer,
+            &json!({"action": "fulfil_partly", "ground": "legal_obligation"}),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["request"]["state"]),
+        (200, &json!("partly_fulfilled")),
+        "{v}"
+    );
+    let (s, v) = app
+        .post_as(&act("correction"), &officer, &json!({"action": "fulfil"}))
+        .await;
+    assert_eq!(
+        (s, &v["request"]["state"]),
+        (200, &json!("fulfilled")),
+        "{v}"
+    );
+    assert!(v["request"]["closed_at"].is_i64());
+
+    // The requester sees the refusal and its ground, and every step.
+    let (s, v) = app.get_as(&path("copy"), &token).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["request"]["refusal_ground"], "trade_secret");
+    assert_eq!(
+        events(&v),
+        ["received", "identity_verified", "in_progress", "refused"]
+    );
+    assert_eq!(v["steps"][3]["actor"], "staff:privacy_officer");
+    assert_eq!(v["steps"][3]["ground"], "trade_secret");
+
+    // Reminders: two weeks on, every open request due within three days is reminded, once.
+    let two_weeks = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 13 * 86_400;
+    let reminded = app
+        .state
+        .accounts
+        .remind_due_requests(two_weeks)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = reminded.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 5, "the open ones but the cancellation: {ids:?}");
+    assert!(ids.contains(&filed["access"].as_str()));
+    assert!(!ids.contains(&filed["copy"].as_str()), "closed");
+    assert!(
+        !ids.contains(&filed["cancellation"].as_str()),
+        "not yet due"
+    );
+    assert!(
+        app.state
+            .accounts
+            .remind_due_requests(two_weeks)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (_, v) = app.get_as(&path("access"), &token).await;
+    assert_eq!(events(&v).last().map(String::as_str), Some("reminded"));
+}
+
+backend_tests!(requests_are_filed_worked_refused_with_a_ground_and_reminded);

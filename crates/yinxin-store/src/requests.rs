@@ -1,0 +1,270 @@
+//! [`RequestRepo`] for both backends: data-subject requests and their steps (issue 8 item 1;
+//! PRIV-14).
+
+use async_trait::async_trait;
+use yinxin_domain::AccountId;
+use yinxin_domain::repo::{StoreError, StoreResult};
+use yinxin_domain::requests::{
+    RefusalGround, RequestFilter, RequestKind, RequestRepo, RequestState, RequestStep,
+    SubjectRequest,
+};
+
+use crate::accounts::uuid_of;
+use crate::repos::{SqlStore, db_err};
+
+const COLUMNS: &str = "id, account_id, kind, scope, ground, state, received_at, \
+     identity_verified_at, due_at, closed_at, refusal_ground, excessive";
+
+/// `subject_requests` columns in [`COLUMNS`] order.
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    bool,
+);
+
+/// `subject_request_steps` columns: seq, at, actor, event, ground.
+type StepRow = (i64, i64, String, String, Option<String>);
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("stored request {what} {v:?}"))
+}
+
+fn ground_of(g: Option<String>) -> StoreResult<Option<RefusalGround>> {
+    g.map(|g| RefusalGround::parse(&g).ok_or_else(|| corrupt("refusal ground", &g)))
+        .transpose()
+}
+
+fn request_of(r: Row) -> StoreResult<SubjectRequest> {
+    let (id, account, kind, scope, ground, state, received, verified, due, closed, refusal, ex) = r;
+    Ok(SubjectRequest {
+        id,
+        account: uuid_of(&account, "account")?,
+        kind: RequestKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        scope: serde_json::from_str(&scope).map_err(|_| corrupt("scope", &scope))?,
+        ground,
+        state: RequestState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+        received_at: received,
+        identity_verified_at: verified,
+        due_at: due,
+        closed_at: closed,
+        refusal_ground: ground_of(refusal)?,
+        excessive: ex,
+    })
+}
+
+fn step_of(r: StepRow) -> StoreResult<RequestStep> {
+    let (seq, at, actor, event, ground) = r;
+    Ok(RequestStep {
+        seq: u32::try_from(seq).map_err(|_| corrupt("step", &seq.to_string()))?,
+        at,
+        actor,
+        event,
+        ground: ground_of(ground)?,
+    })
+}
+
+/// A step's insert (its seq the next of the request's).
+macro_rules! step_insert {
+    ($tx:ident, $id:expr, $s:expr) => {{
+        let s: &RequestStep = $s;
+        sqlx::query(
+            "INSERT INTO subject_request_steps (request_id, seq, at, actor, event, ground) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 \
+             FROM subject_request_steps WHERE request_id = $1",
+        )
+        .bind($id)
+        .bind(s.at)
+        .bind(&s.actor)
+        .bind(&s.event)
+        .bind(s.ground.map(RefusalGround::as_str))
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+    }};
+}
+
+macro_rules! request_repo {
+    ($db:ty) => {
+        #[async_trait]
+        impl RequestRepo for SqlStore<$db> {
+            async fn insert_subject_request(
+                &self,
+                r: &SubjectRequest,
+                steps: &[RequestStep],
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(&format!(
+                    "INSERT INTO subject_requests ({COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .bind(&r.id)
+                .bind(r.account.to_string())
+                .bind(r.kind.as_str())
+                .bind(
+                    serde_json::to_string(&r.scope)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
+                .bind(r.ground.as_deref())
+                .bind(r.state.as_str())
+                .bind(r.received_at)
+                .bind(r.identity_verified_at)
+                .bind(r.due_at)
+                .bind(r.closed_at)
+                .bind(r.refusal_ground.map(RefusalGround::as_str))
+                .bind(r.excessive)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                for s in steps {
+                    step_insert!(tx, &r.id, s);
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn subject_request(&self, id: &str) -> StoreResult<Option<SubjectRequest>> {
+                let row: Option<Row> = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM subject_requests WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(request_of).transpose()
+            }
+
+            async fn subject_requests_of(
+                &self,
+                account: AccountId,
+            ) -> StoreResult<Vec<SubjectRequest>> {
+                let rows: Vec<Row> = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM subject_requests WHERE account_id = $1 \
+                     ORDER BY seq DESC LIMIT 500"
+                ))
+                .bind(account.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(request_of).collect()
+            }
+
+            async fn subject_requests(
+                &self,
+                filter: RequestFilter,
+                limit: u32,
+            ) -> StoreResult<Vec<SubjectRequest>> {
+                let rows: Vec<Row> = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM subject_requests \
+                     WHERE ($1 = 0 OR closed_at IS NULL) \
+                       AND (CAST($2 AS BIGINT) IS NULL OR due_at <= $2) \
+                     ORDER BY due_at IS NULL, due_at, seq LIMIT $3"
+                ))
+                .bind(i64::from(filter.open_only))
+                .bind(filter.due_by)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(request_of).collect()
+            }
+
+            async fn count_subject_requests(
+                &self,
+                account: AccountId,
+                kind: RequestKind,
+                since: i64,
+            ) -> StoreResult<u32> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM subject_requests \
+                     WHERE account_id = $1 AND kind = $2 AND received_at >= $3",
+                )
+                .bind(account.to_string())
+                .bind(kind.as_str())
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+
+            async fn update_subject_request(
+                &self,
+                r: &SubjectRequest,
+                from: RequestState,
+                step: &RequestStep,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let n = sqlx::query(
+                    "UPDATE subject_requests SET state = $3, identity_verified_at = $4, \
+                     due_at = $5, closed_at = $6, refusal_ground = $7 \
+                     WHERE id = $1 AND state = $2",
+                )
+                .bind(&r.id)
+                .bind(from.as_str())
+                .bind(r.state.as_str())
+                .bind(r.identity_verified_at)
+                .bind(r.due_at)
+                .bind(r.closed_at)
+                .bind(r.refusal_ground.map(RefusalGround::as_str))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if n != 1 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                step_insert!(tx, &r.id, step);
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn push_subject_request_step_once(
+                &self,
+                id: &str,
+                step: &RequestStep,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let (have,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM subject_request_steps \
+                     WHERE request_id = $1 AND event = $2",
+                )
+                .bind(id)
+                .bind(&step.event)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if have > 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                step_insert!(tx, id, step);
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn subject_request_steps(&self, id: &str) -> StoreResult<Vec<RequestStep>> {
+                let rows: Vec<StepRow> = sqlx::query_as(
+                    "SELECT seq, at, actor, event, ground FROM subject_request_steps \
+                     WHERE request_id = $1 ORDER BY seq",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(step_of).collect()
+            }
+        }
+    };
+}
+
+request_repo!(sqlx::Sqlite);
+request_repo!(sqlx::Postgres);
