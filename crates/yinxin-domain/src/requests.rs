@@ -3,7 +3,8 @@
 //! of every step, and refusals that name one of the listed grounds (000 §11.4; 001 4.5).
 //!
 //! States: `received` → `identity_verified` → `in_progress` → `fulfilled` | `partly_fulfilled`
-//! | `refused` (a request may also be refused or fulfilled straight from `identity_verified`).
+//! | `refused`; a request may also be closed (any of the three) straight from
+//! `identity_verified`, and refused from `received` (an identity that does not check out).
 //! The due date runs from identity verification: 15 calendar days by default, and for an
 //! account cancellation 15 **working** days on the mainland calendar ([`WorkCalendar`]); both
 //! configurable.
@@ -161,6 +162,8 @@ pub struct RequestFilter {
     pub open_only: bool,
     /// Only those due at or before this Unix second.
     pub due_by: Option<i64>,
+    /// Only those not yet reminded.
+    pub unreminded_only: bool,
 }
 
 /// The mainland working calendar: Monday to Friday, less the public holidays, plus the

@@ -242,6 +242,7 @@ impl Accounts {
         let filter = RequestFilter {
             open_only,
             due_by: due_within_secs.map(|s| now().saturating_add(s)),
+            unreminded_only: false,
         };
         Ok(self.repo.subject_requests(filter, 500).await?)
     }
@@ -342,14 +343,23 @@ impl Accounts {
         let filter = RequestFilter {
             open_only: true,
             due_by: Some(at.saturating_add(self.config.request_reminder_secs)),
+            unreminded_only: true,
         };
         let mut reminded = Vec::new();
         for r in self.repo.subject_requests(filter, 500).await? {
-            if self
+            let pushed = self
                 .repo
                 .push_subject_request_step_once(&r.id, &step(at, "system", "reminded", None))
-                .await?
-            {
+                .await;
+            let pushed = match pushed {
+                Ok(p) => p,
+                Err(e) => {
+                    // One request's failure does not hold up the others' reminders.
+                    tracing::warn!(request = %r.id, error = %e, "reminder not recorded");
+                    continue;
+                }
+            };
+            if pushed {
                 tracing::warn!(
                     request = %r.id,
                     kind = r.kind.as_str(),

@@ -7,8 +7,9 @@
 //!   ([`StaffRole::purposes`]), every field the subject has a value for that the inventory
 //!   declares for that purpose — masked ([`mask_value`]). Fields of other purposes are listed as
 //!   withheld, by name. An auditor sees no personal information at all.
-//! - **Unmasking** names the purpose, the fields and the case it serves (`reference`: the id of a
-//!   support request, verification, data-subject request or legal demand); at most
+//! - **Unmasking** names the purpose, the fields and the case it serves (`reference`:
+//!   `support:<id>`, `verification:<id>`, `request:<id>` or `demand:<id>`, checked to be the
+//!   subject's case on record); at most
 //!   [`STAFF_UNMASKS_PER_HOUR`] a staff member per hour.
 //! - **Every access**, the masked view as much as an unmasking, is a [`StaffAccessRecord`]
 //!   written with its type 10 evidence entry in one transaction, before anything is shown: an
@@ -234,7 +235,7 @@ impl Accounts {
         if !self.repo.grant_staff_role(&grant).await? {
             return Err(DomainError::new(
                 ErrorCode::Conflict,
-                format!("role: {username:?} already holds {}", role.as_str()),
+                format!("role: this account already holds {}", role.as_str()),
             )
             .into());
         }
@@ -257,7 +258,7 @@ impl Accounts {
         if !self.repo.revoke_staff_role(account.id, role, now()).await? {
             return Err(DomainError::new(
                 ErrorCode::NotFound,
-                format!("role: {username:?} does not hold {}", role.as_str()),
+                format!("role: this account does not hold {}", role.as_str()),
             )
             .into());
         }
@@ -360,6 +361,12 @@ impl Accounts {
     ) -> ServiceResult<StaffView> {
         self.acting_as(staff, role).await?;
         let purpose = Self::purpose_of(role, purpose)?;
+        if purpose == Purpose::LegalRecordKeeping {
+            return Err(refused(
+                "purpose: data for a legal demand is provided only by unmasking against the \
+                 demand recorded first, never browsed",
+            ));
+        }
         let target = self.subject_account(subject).await?;
         let stored = self.vault.stored_fields(target.subject).await?;
         let (shown, withheld): (Vec<&'static PiField>, Vec<&'static PiField>) =
@@ -417,19 +424,6 @@ impl Accounts {
     ) -> ServiceResult<Unmasked> {
         self.acting_as(staff, req.role).await?;
         let purpose = Self::purpose_of(req.role, Some(&req.purpose))?;
-        let reference_ok = !req.reference.is_empty()
-            && req.reference.len() <= 64
-            && req
-                .reference
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
-        if !reference_ok {
-            return Err(DomainError::invalid(
-                "reference",
-                "the case this serves: 1 to 64 of letters, digits, '.', '_', ':', '-'",
-            )
-            .into());
-        }
         if req.fields.is_empty() || req.fields.len() > 10 {
             return Err(DomainError::invalid("fields", "name 1 to 10 inventory fields").into());
         }
@@ -452,22 +446,10 @@ impl Accounts {
                 fields.push(field);
             }
         }
-        if purpose == Purpose::LegalRecordKeeping {
-            self.demand_covers(&req.reference, subject, &fields).await?;
-        }
         let target = self.subject_account(subject).await?;
-        let at = now();
-        for _ in &fields {
-            self.rate_limit(
-                "staff-unmask",
-                &staff.id.to_string(),
-                STAFF_UNMASKS_PER_HOUR,
-                3600,
-                at,
-                "fields: too many values unmasked this hour",
-            )
+        self.case_of(purpose, &req.reference, subject, &fields)
             .await?;
-        }
+        let at = now();
         let mut values = Vec::with_capacity(fields.len());
         for (i, f) in fields.iter().enumerate() {
             let value = self.vault.get(target.subject, f).await?.ok_or_else(|| {
@@ -489,6 +471,18 @@ impl Accounts {
                 value: text,
             });
         }
+        // Every refusal above wrote nothing; the limit counts only what is shown.
+        for _ in &fields {
+            self.rate_limit(
+                "staff-unmask",
+                &staff.id.to_string(),
+                STAFF_UNMASKS_PER_HOUR,
+                3600,
+                at,
+                "fields: too many values unmasked this hour",
+            )
+            .await?;
+        }
         let record = StaffAccessRecord {
             id: uuid::Uuid::new_v4().to_string(),
             staff: staff.id,
@@ -505,6 +499,60 @@ impl Accounts {
             access_id: record.id,
             values,
         })
+    }
+
+    /// The case an unmasking serves, checked against the records: `support:<id>` (customer
+    /// support) a support request of the subject's; `verification:<id>` (real-name verification,
+    /// certificate issuance) a verification of the subject's; `request:<id>` (subject access) an
+    /// open data-subject request of the subject's; `demand:<id>` (legal record keeping) a
+    /// recorded legal demand covering the subject and every field. Anything else is refused
+    /// naming `reference`, before anything is written.
+    async fn case_of(
+        &self,
+        purpose: Purpose,
+        reference: &str,
+        subject: AccountId,
+        fields: &[&'static PiField],
+    ) -> ServiceResult<()> {
+        let (kind, id) = reference.split_once(':').unwrap_or(("", ""));
+        let expected = match purpose {
+            Purpose::CustomerSupport => "support",
+            Purpose::RealNameVerification | Purpose::CertificateIssuance => "verification",
+            Purpose::SubjectAccess => "request",
+            Purpose::LegalRecordKeeping => "demand",
+            _ => "",
+        };
+        let no_case = || {
+            refused(format!(
+                "reference: give {expected}:<id> of the subject's case this serves; nothing is \
+                 shown without one on record"
+            ))
+        };
+        if kind != expected || id.is_empty() || id.len() > 64 {
+            return Err(no_case());
+        }
+        let found = match purpose {
+            Purpose::CustomerSupport => match id.parse() {
+                Ok(id) => self.repo.request(subject, id).await?.is_some(),
+                Err(_) => false,
+            },
+            Purpose::RealNameVerification | Purpose::CertificateIssuance => self
+                .repo
+                .verifications_of(subject)
+                .await?
+                .iter()
+                .any(|v| v.id.to_string() == id),
+            Purpose::SubjectAccess => self
+                .repo
+                .subject_request(id)
+                .await?
+                .is_some_and(|r| r.account == subject && !r.state.closed()),
+            Purpose::LegalRecordKeeping => {
+                return self.demand_covers(reference, subject, fields).await;
+            }
+            _ => false,
+        };
+        if found { Ok(()) } else { Err(no_case()) }
     }
 
     /// Refused unless `reference` is `demand:<id>` of a recorded legal demand covering every
@@ -659,15 +707,15 @@ impl Accounts {
         Ok(self.repo.legal_demands(STAFF_ACCESSES_LISTED).await?)
     }
 
-    /// A recorded demand's document, for the privacy officer or the auditor: its media type and
-    /// bytes.
+    /// A recorded demand's document, for the privacy officer only (it names its subjects and
+    /// may hold their numbers): its media type and bytes. Reading it is an access to each
+    /// subject's data the demand covers, recorded with its evidence entry before it is shown.
     pub async fn legal_demand_document(
         &self,
-        reviewer: &AccountRecord,
-        role: StaffRole,
+        officer: &AccountRecord,
         id: &str,
     ) -> ServiceResult<(String, zeroize::Zeroizing<Vec<u8>>)> {
-        self.reviewing(reviewer, role).await?;
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
         let d = self
             .repo
             .legal_demand(id)
@@ -678,6 +726,21 @@ impl Accounts {
         let bytes = self
             .vault
             .open_service_record("legal-demand", &d.id, &d.document_sealed)?;
+        let at = now();
+        for subject in &d.subjects {
+            self.record_access(&StaffAccessRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                staff: officer.id,
+                role: StaffRole::PrivacyOfficer,
+                subject: *subject,
+                fields: d.data_items.clone(),
+                purpose: Purpose::LegalRecordKeeping,
+                reference: format!("demand:{}", d.id),
+                unmasked: true,
+                at,
+            })
+            .await?;
+        }
         Ok((d.document_type, bytes))
     }
 
@@ -721,7 +784,7 @@ impl Accounts {
             .staff_accesses(filter, STAFF_ACCESSES_LISTED)
             .await?
             .into_iter()
-            .filter(|r| r.purpose != Purpose::LegalRecordKeeping)
+            .filter(|r| !r.reference.starts_with("demand:"))
             .map(|r| AccessToMe {
                 role: r.role,
                 purpose: r.purpose,

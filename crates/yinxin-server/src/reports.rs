@@ -751,12 +751,18 @@ async fn envelope_report(
             })
             .and_then(|ev| ev.position)
     };
-    let views: BTreeMap<String, &SignatureView> = verification
+    // The PDF's signatures by certificate, in revision order: a certificate that signed twice
+    // (two fields of one signer) has its signatures taken in the order they were made.
+    let mut views: BTreeMap<String, std::collections::VecDeque<&SignatureView>> = BTreeMap::new();
+    for v in verification
         .signatures
         .iter()
         .filter(|v| v.kind == "signature")
-        .filter_map(|v| v.signer.as_ref().map(|s| (s.serial.clone(), v)))
-        .collect();
+    {
+        if let Some(s) = &v.signer {
+            views.entry(s.serial.clone()).or_default().push_back(v);
+        }
+    }
     for (i, (sig, intent)) in facts.signatures.iter().enumerate() {
         d.blocks.push(Block::Heading(format!(
             "{} {} — {} {}",
@@ -828,7 +834,10 @@ async fn envelope_report(
                 version_name(lang, after + 1),
             );
         }
-        match views.get(&sig.certificate_serial) {
+        match views
+            .get_mut(&sig.certificate_serial)
+            .and_then(std::collections::VecDeque::pop_front)
+        {
             Some(v) => write_verification(&mut d, v),
             None => d.field(
                 "验证",

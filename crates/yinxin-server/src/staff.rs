@@ -12,8 +12,8 @@
 //!   privacy officer and the auditor.
 //! - `GET /api/v1/me/staff-accesses` — the accesses to the caller's own data.
 //! - `POST /api/v1/staff/legal-demands` (the privacy officer) records a legal demand with its
-//!   document; `GET` lists them and `GET …/{id}/document` returns the document (the privacy
-//!   officer, the auditor). Data is provided for a demand only by a `legal_record_keeping`
+//!   document; `GET` lists them (the privacy officer, the auditor) and `GET …/{id}/document`
+//!   returns the document (the privacy officer, recorded as an access). Data is provided for a demand only by a `legal_record_keeping`
 //!   unmasking whose `reference` is `demand:<id>` of a demand covering the subject and fields.
 //!
 //! A caller without the role gets `403` naming `role`; an unknown subject `404`. Answers that
@@ -246,9 +246,10 @@ async fn legal_demands(
     ))
 }
 
-/// A recorded demand's document: the privacy officer and the auditor.
+/// A recorded demand's document: the privacy officer only; reading it is recorded as an access
+/// to each subject's data the demand covers.
 #[utoipa::path(get, path = "/api/v1/staff/legal-demands/{id}/document", tag = "privacy",
-    params(("id" = String, Path, description = "The demand"), RoleQuery),
+    params(("id" = String, Path, description = "The demand")),
     responses(
         (status = 200, description = "The document as recorded", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 401, body = ErrorBody),
@@ -258,12 +259,10 @@ async fn legal_demand_document(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<RoleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let role = role_of(&q.role)?;
     let (kind, bytes) = state
         .accounts
-        .legal_demand_document(&caller.account, role, &id)
+        .legal_demand_document(&caller.account, &id)
         .await?;
     Ok((
         [

@@ -165,10 +165,13 @@ macro_rules! request_repo {
                     "SELECT {COLUMNS} FROM subject_requests \
                      WHERE ($1 = 0 OR closed_at IS NULL) \
                        AND (CAST($2 AS BIGINT) IS NULL OR due_at <= $2) \
-                     ORDER BY due_at IS NULL, due_at, seq LIMIT $3"
+                       AND ($3 = 0 OR NOT EXISTS (SELECT 1 FROM subject_request_steps s \
+                            WHERE s.request_id = subject_requests.id AND s.event = 'reminded')) \
+                     ORDER BY due_at IS NULL, due_at, seq LIMIT $4"
                 ))
                 .bind(i64::from(filter.open_only))
                 .bind(filter.due_by)
+                .bind(i64::from(filter.unreminded_only))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
@@ -233,6 +236,21 @@ macro_rules! request_repo {
                 step: &RequestStep,
             ) -> StoreResult<bool> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
+                // The request's row first: it serialises with an officer's update and another
+                // node's reminder (a write lock on both backends), and a request closed
+                // meanwhile is not reminded.
+                let open = sqlx::query(
+                    "UPDATE subject_requests SET state = state WHERE id = $1 AND closed_at IS NULL",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if open != 1 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
                 let (have,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM subject_request_steps \
                      WHERE request_id = $1 AND event = $2",

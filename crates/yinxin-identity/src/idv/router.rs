@@ -215,7 +215,9 @@ impl ProviderRouter {
         if route.is_empty() || route.iter().any(|p| p.may_receive(consented)) {
             return Ok(());
         }
-        Err(if consented {
+        // The consent helps only if some provider abroad has its assessment on record.
+        let assessed = route.iter().any(|p| p.security_assessment.is_some());
+        Err(if consented || !assessed {
             TransferBlocked::NoAssessment
         } else {
             TransferBlocked::NoConsent
@@ -431,10 +433,13 @@ mod tests {
             BreakerConfig::default(),
         )
         .unwrap();
-        assert_eq!(
-            unassessed_only.transfer_check(Method::Carrier, true),
-            Err(TransferBlocked::NoAssessment)
-        );
+        for consented in [false, true] {
+            assert_eq!(
+                unassessed_only.transfer_check(Method::Carrier, consented),
+                Err(TransferBlocked::NoAssessment),
+                "no consent would help"
+            );
+        }
         assert!(unassessed_only.run(&carrier(), true).await.is_empty());
         assert_eq!(unassessed.calls.load(Ordering::SeqCst), 0);
     }

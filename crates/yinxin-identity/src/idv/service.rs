@@ -485,13 +485,15 @@ impl Verifications {
             )
             .into());
         }
-        let at = now();
-        self.limit_attempts(caller.id, at).await?;
         if !self.router.offers(method) {
             return Err(unavailable().into());
         }
-        // 3. The providers: abroad only with the transfer consent and an assessment (CERT-9).
+        // 3. Abroad only with the transfer consent and an assessment (CERT-9): checked before
+        // anything is written, the attempt count included.
         let transfer = self.transfer_allowed(caller.id, method).await?;
+        let at = now();
+        self.limit_attempts(caller.id, at).await?;
+        // 4. The providers.
         let attempts = self.router.run(&check, transfer).await;
         drop(check);
         let id = VerificationId::ordered();
@@ -908,14 +910,14 @@ impl Verifications {
             )
             .into());
         }
-        let at = now();
-        self.limit_attempts(caller.id, at).await?;
         if !self.router.offers(Method::EnterpriseAccount) {
             return Err(unavailable().into());
         }
         let transfer = self
             .transfer_allowed(caller.id, Method::EnterpriseAccount)
             .await?;
+        let at = now();
+        self.limit_attempts(caller.id, at).await?;
         let account = self
             .accounts
             .repo

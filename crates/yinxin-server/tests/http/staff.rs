@@ -103,13 +103,30 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         .unwrap();
     assert_eq!(raw.headers()["cache-control"], "private, no-store");
 
-    // Unmasking: for a purpose of the role, a declared field and a case.
+    // Unmasking: for a purpose of the role, a declared field and the subject's case on record
+    // (here a support request the subject opened; the staff member's own is not theirs).
+    let open_support = |t: String| {
+        let app = &app;
+        async move {
+            let (s, c) = app
+                .post_as(
+                    "/api/v1/support/requests",
+                    &t,
+                    &json!({"category": "account", "message": "请帮我查看邮箱"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{c}");
+            format!("support:{}", c["request"]["id"].as_str().unwrap())
+        }
+    };
+    let case = open_support(subject_token.clone()).await;
+    let not_theirs = open_support(staff_token.clone()).await;
     let body = |purpose: &str, fields: Value, reference: &str| json!({"role": "support", "purpose": purpose, "reference": reference, "fields": fields});
     let (s, shown) = app
         .post_as(
             &unmask,
             &staff_token,
-            &body("customer_support", json!(["person.email"]), "support:42"),
+            &body("customer_support", json!(["person.email"]), &case),
         )
         .await;
     assert_eq!(s, 200, "{shown}");
@@ -140,8 +157,20 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         ),
         (
             body("customer_support", json!(["person.email"]), "no spaces"),
-            400,
-            "INVALID_INPUT",
+            403,
+            "FORBIDDEN",
+            "reference",
+        ),
+        (
+            body("customer_support", json!(["person.email"]), "support:42"),
+            403,
+            "FORBIDDEN",
+            "reference",
+        ),
+        (
+            body("customer_support", json!(["person.email"]), &not_theirs),
+            403,
+            "FORBIDDEN",
             "reference",
         ),
         (
@@ -222,6 +251,16 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         403,
         "FORBIDDEN",
         "reference",
+    );
+    refused(
+        &app.get_as(
+            &format!("{}&purpose=legal_record_keeping", view("privacy_officer")),
+            &officer_token,
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "purpose",
     );
     let document = crate::documents::pdf_of_pages(1);
     let filing = |subjects: Value, items: Value, kind: &str, doc: &[u8]| {
@@ -376,7 +415,7 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
         "newest first (the two support views: JSON, then the header check): {all:?}"
     );
     assert_eq!(all[2]["id"].as_str(), Some(unmasked_id.as_str()));
-    assert_eq!(all[2]["reference"], "support:42");
+    assert_eq!(all[2]["reference"], case.as_str());
     assert_eq!(all[2]["staff"].as_str(), Some(staff.as_str()));
     for a in &all {
         holds_no_pi(a, "an access record");
@@ -388,19 +427,23 @@ async fn staff_see_what_their_role_needs_and_every_access_is_recorded(db: &TestD
     assert_eq!(s, 200, "{listed}");
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert!(listed[0].get("document_sealed").is_none(), "{listed}");
-    let (s, kind, bytes) = crate::seals::get_bytes(
-        &app,
-        &format!(
-            "{demands}/{}/document?role=auditor",
-            demand["id"].as_str().unwrap()
-        ),
-        &officer_token,
-    )
-    .await;
+    // The document: the privacy officer only, and reading it is recorded as an access.
+    let doc_path = format!("{demands}/{}/document", demand["id"].as_str().unwrap());
+    let (s, _, _) = crate::seals::get_bytes(&app, &doc_path, &staff_token).await;
+    assert_eq!(s, 403);
+    let (s, kind, bytes) = crate::seals::get_bytes(&app, &doc_path, &officer_token).await;
     assert_eq!(
         (s, kind.as_str(), bytes == document),
         (200, "application/pdf", true)
     );
+    let (_, after) = app
+        .get_as(
+            &format!("/api/v1/staff/accesses?role=auditor&subject={subject}"),
+            &officer_token,
+        )
+        .await;
+    assert_eq!(after.as_array().unwrap().len(), all.len() + 1, "{after}");
+    assert_eq!(after[0]["reference"], demand_ref.as_str());
     refused(
         &app.get_as(
             &format!("{demands}?role=verification_reviewer"),
