@@ -269,6 +269,20 @@ pub static SUBSCRIBER_CERTIFICATE: PiField = field!("certificate.subscriber_cert
     [P::CertificateIssuance, P::ElectronicSigning, P::LegalRecordKeeping, P::SubjectAccess],
     B::Contract, CERTIFICATE_RECORDS, ESL_RECORDS, Storage::Sealed, ["CERT-1", "CERT-4", "CERT-7"]);
 
+/// The fields a subject corrects themself (issue 8 item 3; PRIV-14): nothing else depends on
+/// them being checked against an authority. Every other field is corrected by a request that
+/// staff review.
+pub static SELF_CORRECTABLE: &[&PiField] = &[&PERSON_EMAIL, &PERSON_WORK_UNIT];
+
+/// The fields whose correction needs the identity verified again (they are what a verification
+/// matched, and what certificates carry).
+pub static REVERIFIED_ON_CORRECTION: &[&PiField] = &[
+    &PERSON_NAME,
+    &PERSON_COUNTRY,
+    &PERSON_DOCUMENT_TYPE,
+    &PERSON_DOCUMENT_NUMBER,
+];
+
 /// Every declared field. Order is the order of the published notice.
 pub static INVENTORY: &[&PiField] = &[
     &ACCOUNT_USERNAME,

@@ -205,6 +205,83 @@ impl Accounts {
         self.request_view(request).await
     }
 
+    /// Corrects one of `account`'s self-correctable fields (issue 8 item 3; PRIV-14): the value
+    /// checked as at registration, sealed in place of the old one, and the correction recorded
+    /// as a correction request fulfilled by the subject. A field that is not self-correctable is
+    /// refused naming it and pointing to the request a reviewer handles; nothing is written.
+    pub async fn correct_field(
+        &self,
+        account: &AccountRecord,
+        name: &str,
+        value: &str,
+    ) -> ServiceResult<RequestView> {
+        use yinxin_domain::inventory::{PERSON_EMAIL, REVERIFIED_ON_CORRECTION, SELF_CORRECTABLE};
+        let field = declared_field(name).map_err(|_| -> ServiceError {
+            DomainError::invalid("field", "not a field of the inventory").into()
+        })?;
+        if !SELF_CORRECTABLE.iter().any(|f| f.name == field.name)
+            || account.kind != yinxin_domain::account::AccountKind::Personal
+        {
+            let why = if REVERIFIED_ON_CORRECTION
+                .iter()
+                .any(|f| f.name == field.name)
+            {
+                "its correction needs the identity verified again"
+            } else {
+                "it is corrected by review"
+            };
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "field: {} is not corrected by the subject ({why}); file a correction \
+                     request (POST /api/v1/me/requests with kind correction)",
+                    field.name
+                ),
+            )
+            .into());
+        }
+        let value = if field.name == PERSON_EMAIL.name {
+            yinxin_domain::validate::email(value)
+                .map_err(|e| crate::service::invalid("value", e))?
+        } else {
+            let v = value.trim();
+            if v.is_empty() || v.chars().count() > 100 || v.chars().any(char::is_control) {
+                return Err(DomainError::invalid(
+                    "value",
+                    "1 to 100 characters, no control characters",
+                )
+                .into());
+            }
+            v.to_owned()
+        };
+        self.vault
+            .put(account.subject, field, value.as_bytes())
+            .await?;
+        let at = now();
+        let request = SubjectRequest {
+            id: uuid::Uuid::new_v4().to_string(),
+            account: account.id,
+            kind: RequestKind::Correction,
+            scope: vec![field.name.to_owned()],
+            ground: None,
+            state: RequestState::Fulfilled,
+            received_at: at,
+            identity_verified_at: Some(at),
+            due_at: Some(at),
+            closed_at: Some(at),
+            refusal_ground: None,
+            excessive: false,
+        };
+        let steps = [
+            step(at, "subject", RequestState::Received.as_str(), None),
+            step(at, "system", RequestState::IdentityVerified.as_str(), None),
+            step(at, "subject", RequestState::Fulfilled.as_str(), None),
+        ];
+        self.repo.insert_subject_request(&request, &steps).await?;
+        tracing::info!(account = %account.id, field = field.name, "field corrected by the subject");
+        self.request_view(request).await
+    }
+
     async fn request_view(&self, request: SubjectRequest) -> ServiceResult<RequestView> {
         let steps = self.repo.subject_request_steps(&request.id).await?;
         Ok(RequestView { request, steps })

@@ -3,6 +3,9 @@
 //! - `POST /api/v1/me/requests` files one (access, copy, correction, deletion, consent
 //!   withdrawal, cancellation); `GET /api/v1/me/requests` lists the caller's, `GET
 //!   /api/v1/me/requests/{id}` shows one with every step (another account's is `404`).
+//! - `PUT /api/v1/me/fields/{name}` corrects a self-correctable field at once (issue 8 item 3),
+//!   recorded as a fulfilled correction request; any other field is refused, pointing to the
+//!   request a reviewer handles.
 //! - `GET /api/v1/staff/requests[?all=true][&due_within_days=N]` lists them for the privacy
 //!   officer, the soonest due first; `GET /api/v1/staff/requests/{id}` shows one;
 //!   `POST /api/v1/staff/requests/{id}/action` starts, fulfils, partly fulfils or refuses it.
@@ -25,6 +28,7 @@ use crate::extract::{ApiJson, Caller};
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(file_request, my_requests))
+        .routes(routes!(correct_field))
         .routes(routes!(my_request))
         .routes(routes!(staff_requests))
         .routes(routes!(staff_request))
@@ -147,6 +151,45 @@ async fn act_on_request(
         state
             .accounts
             .act_on_request(&caller.account, &id, b.action, b.ground)
+            .await?,
+    ))
+}
+
+/// A corrected value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    /// The new value.
+    pub value: String,
+}
+
+impl std::fmt::Debug for Correction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Correction")
+    }
+}
+
+/// Corrects one of the caller's self-correctable fields (`person.email`, `person.work_unit`) at
+/// once, recorded as a fulfilled correction request (PRIV-14). Any other field is `403` naming it:
+/// its correction is a request (`POST /api/v1/me/requests`) staff review.
+#[utoipa::path(put, path = "/api/v1/me/fields/{name}", tag = "privacy",
+    params(("name" = String, Path, description = "The inventory field")),
+    request_body = Correction,
+    responses(
+        (status = 200, body = RequestView),
+        (status = 400, description = "Not an inventory field, or a value that is not valid for it", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The field is not corrected by the subject", body = ErrorBody)))]
+async fn correct_field(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(c): ApiJson<Correction>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .correct_field(&caller.account, &name, &c.value)
             .await?,
     ))
 }

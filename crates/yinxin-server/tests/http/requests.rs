@@ -219,6 +219,51 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
     assert_eq!(v["steps"][3]["actor"], "staff:privacy_officer");
     assert_eq!(v["steps"][3]["ground"], "trade_secret");
 
+    // Correction (issue 8 item 3): the e-mail address by the subject at once, recorded as a
+    // fulfilled correction; the name only by a reviewed request (it is re-verified); a bad value
+    // or an unknown field refused naming it; nothing written on a refusal.
+    let (_, before) = app.get_as("/api/v1/me/profile", &token).await;
+    let field = |name: &str| format!("/api/v1/me/fields/{name}");
+    for (name, value, status, code, what) in [
+        ("person.name", "王大明", 403, "FORBIDDEN", "person.name"),
+        ("person.shoe_size", "42", 400, "INVALID_INPUT", "field"),
+        (
+            "person.email",
+            "not an address",
+            400,
+            "INVALID_INPUT",
+            "value",
+        ),
+        ("person.work_unit", "", 400, "INVALID_INPUT", "value"),
+    ] {
+        let got = app
+            .send(
+                app.http
+                    .put(format!("{}{}", app.base, field(name)))
+                    .bearer_auth(&token)
+                    .json(&json!({"value": value})),
+            )
+            .await;
+        refused(&(got.0, got.1), status, code, what);
+    }
+    let (_, unchanged) = app.get_as("/api/v1/me/profile", &token).await;
+    assert_eq!(unchanged, before);
+    let (s, v, _) = app
+        .send(
+            app.http
+                .put(format!("{}{}", app.base, field("person.email")))
+                .bearer_auth(&token)
+                .json(&json!({"value": "new.address@example.org"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["request"]["kind"], "correction");
+    assert_eq!(v["request"]["state"], "fulfilled");
+    assert_eq!(v["request"]["scope"], json!(["person.email"]));
+    assert_eq!(events(&v), ["received", "identity_verified", "fulfilled"]);
+    let (_, after) = app.get_as("/api/v1/me/profile", &token).await;
+    assert_ne!(after, before, "the profile shows the new address");
+
     // Reminders: two weeks on, every open request due within three days is reminded, once.
     let two_weeks = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
