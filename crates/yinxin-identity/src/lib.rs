@@ -9,6 +9,7 @@ mod consent;
 mod enterprise;
 mod envelope;
 pub mod evidence;
+pub mod export;
 mod guardian;
 pub mod idv;
 mod intent;

@@ -6,6 +6,8 @@
 //! - `PUT /api/v1/me/fields/{name}` corrects a self-correctable field at once (issue 8 item 3),
 //!   recorded as a fulfilled correction request; any other field is refused, pointing to the
 //!   request a reviewer handles.
+//! - `POST /api/v1/me/export` makes the caller's copy (issue 8 item 2): every field the vault
+//!   holds and their records, encrypted to their passphrase, recorded as a fulfilled `copy`.
 //! - `GET /api/v1/staff/requests[?all=true][&due_within_days=N]` lists them for the privacy
 //!   officer, the soonest due first; `GET /api/v1/staff/requests/{id}` shows one;
 //!   `POST /api/v1/staff/requests/{id}/action` starts, fulfils, partly fulfils or refuses it.
@@ -29,6 +31,7 @@ use crate::extract::{ApiJson, Caller};
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(file_request, my_requests))
         .routes(routes!(correct_field))
+        .routes(routes!(export_my_data))
         .routes(routes!(my_request))
         .routes(routes!(staff_requests))
         .routes(routes!(staff_request))
@@ -191,5 +194,51 @@ async fn correct_field(
             .accounts
             .correct_field(&caller.account, &name, &c.value)
             .await?,
+    ))
+}
+
+/// The passphrase an export is encrypted to.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// 12 characters or more; the service does not keep it.
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for ExportRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExportRequest")
+    }
+}
+
+/// The caller's copy of their data (PRIV-14): every field the vault holds (from the inventory)
+/// and their consents, verifications, disclosures, signatures, staff accesses and requests, as
+/// JSON sealed to the passphrase (Argon2id + AES-256-GCM; `yinxin_identity::export::open`).
+/// Recorded as a fulfilled `copy` request; at most 10 an hour.
+#[utoipa::path(post, path = "/api/v1/me/export", tag = "privacy",
+    request_body = ExportRequest,
+    responses(
+        (status = 200, description = "The sealed export", body = yinxin_identity::export::ExportEnvelope),
+        (status = 400, description = "A passphrase shorter than 12 characters", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn export_my_data(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(r): ApiJson<ExportRequest>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let envelope = state
+        .accounts
+        .export(&caller.account, &r.passphrase)
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CACHE_CONTROL, "private, no-store"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"yinxin-export.json\"",
+            ),
+        ],
+        Json(envelope),
     ))
 }

@@ -296,4 +296,95 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
     assert_eq!(events(&v).last().map(String::as_str), Some("reminded"));
 }
 
-backend_tests!(requests_are_filed_worked_refused_with_a_ground_and_reminded);
+/// Issue 8 item 2 (PRIV-14): the export holds every field the inventory declares that the vault
+/// holds for the subject — the list derived from the inventory, each read back on its own — with
+/// the same values, and their records; sealed to the passphrase (nothing readable without it),
+/// recorded as a fulfilled copy request; a short passphrase is refused.
+async fn an_export_holds_every_declared_field_and_opens_only_with_its_passphrase(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let (id, token) = app.signed_up(1).await;
+    let version = crate::policy_version(&app).await;
+    let me = crate::person(1, &version);
+    refused(
+        &app.post_as("/api/v1/me/export", &token, &json!({"passphrase": "short"}))
+            .await,
+        400,
+        "INVALID_INPUT",
+        "passphrase",
+    );
+    let passphrase = "correct horse battery staple";
+    let (s, envelope) = app
+        .post_as(
+            "/api/v1/me/export",
+            &token,
+            &json!({"passphrase": passphrase}),
+        )
+        .await;
+    assert_eq!(s, 200, "{envelope}");
+    let text = envelope.to_string();
+    for k in ["name", "document_number", "mobile"] {
+        assert!(
+            !text.contains(me[k].as_str().unwrap()),
+            "{k} readable in the envelope"
+        );
+    }
+    let sealed: yinxin_identity::export::ExportEnvelope = serde_json::from_value(envelope).unwrap();
+    assert!(yinxin_identity::export::open(&sealed, "wrong horse battery staple").is_err());
+    let plain = yinxin_identity::export::open(&sealed, passphrase).unwrap();
+    let doc: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(doc["format"], "yinxin-subject-data-v1");
+    let exported: std::collections::BTreeMap<&str, &Value> = doc["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), &f["value"]))
+        .collect();
+    // Every declared field the vault holds for the subject, read on its own.
+    let account = db
+        .stores
+        .accounts
+        .account(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut held = 0;
+    for f in yinxin_domain::inventory::INVENTORY {
+        if !f.storable() {
+            continue;
+        }
+        if let Some(v) = app
+            .state
+            .vault
+            .get_string(account.subject, f)
+            .await
+            .unwrap()
+        {
+            held += 1;
+            let v = v.expose(yinxin_domain::pi::Purpose::SubjectAccess).unwrap();
+            assert_eq!(
+                exported.get(f.name).and_then(|x| x.as_str()),
+                Some(v.as_str()),
+                "{} is in the export with its value",
+                f.name
+            );
+        }
+    }
+    assert!(
+        held >= 7,
+        "registration stores at least seven fields: {held}"
+    );
+    assert_eq!(
+        exported.len(),
+        held,
+        "nothing but the fields held: {exported:?}"
+    );
+    assert!(!doc["consents"].as_array().unwrap().is_empty());
+    let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
+    assert_eq!(mine[0]["kind"], "copy");
+    assert_eq!(mine[0]["state"], "fulfilled");
+}
+
+backend_tests!(
+    requests_are_filed_worked_refused_with_a_ground_and_reminded,
+    an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
+);

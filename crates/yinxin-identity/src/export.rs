@@ -1,0 +1,278 @@
+//! A subject's copy of their data (issue 8 item 2, in part; PRIV-14; docs/REQUESTS.md): every
+//! field the vault holds for them — the list comes from the inventory, so nothing declared is
+//! missed — and their records (consents, verifications, disclosures, signatures, staff accesses,
+//! requests), as one JSON document, encrypted to a passphrase they choose: Argon2id derives the
+//! key, AES-256-GCM seals the document. The export is recorded as a `copy` request fulfilled.
+//!
+//! The envelope (`yinxin-export-v1`):
+//! `{format, kdf: {name: "argon2id", memory_kib, iterations, parallelism, salt}, cipher:
+//! "aes-256-gcm", nonce, ciphertext}` (binary values base64). [`open`] opens it.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use yinxin_domain::DomainError;
+use yinxin_domain::account::AccountRecord;
+use yinxin_domain::pi::Purpose;
+use yinxin_domain::requests::{RequestKind, RequestState, SubjectRequest};
+use zeroize::Zeroizing;
+
+use crate::service::{Accounts, ServiceError, ServiceResult, now};
+
+/// The envelope's format name.
+pub const EXPORT_FORMAT: &str = "yinxin-export-v1";
+/// The document's format name.
+pub const DOCUMENT_FORMAT: &str = "yinxin-subject-data-v1";
+/// Exports an account may make per hour (each costs an Argon2id derivation).
+pub const EXPORTS_PER_HOUR: u32 = 10;
+
+const KDF_MEMORY_KIB: u32 = 19_456;
+const KDF_ITERATIONS: u32 = 2;
+const AAD: &[u8] = b"yinxin/export/v1";
+
+/// Key derivation settings, as written in the envelope.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Kdf {
+    /// `argon2id`.
+    pub name: String,
+    /// Memory, KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Salt, base64.
+    pub salt: String,
+}
+
+/// An encrypted export.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportEnvelope {
+    /// [`EXPORT_FORMAT`].
+    pub format: String,
+    /// How the key is derived from the passphrase.
+    pub kdf: Kdf,
+    /// `aes-256-gcm`.
+    pub cipher: String,
+    /// The 96-bit nonce, base64.
+    pub nonce: String,
+    /// The document, sealed, base64.
+    pub ciphertext: String,
+}
+
+/// One field in the export.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportedField {
+    /// The inventory name.
+    pub field: String,
+    /// Its label (zh-CN).
+    pub label_zh: String,
+    /// Its label (English).
+    pub label_en: String,
+    /// The value, when it is text.
+    pub value: Option<String>,
+    /// The value, base64, when it is a file.
+    pub value_base64: Option<String>,
+}
+
+fn key_of(passphrase: &str, salt: &[u8], kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>, String> {
+    let params = Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
+        .map_err(|e| format!("kdf: {e}"))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
+        .map_err(|e| format!("kdf: {e}"))?;
+    Ok(key)
+}
+
+/// Seals `document` to `passphrase`.
+pub fn seal(passphrase: &str, document: &[u8]) -> Result<ExportEnvelope, String> {
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let kdf = Kdf {
+        name: "argon2id".into(),
+        memory_kib: KDF_MEMORY_KIB,
+        iterations: KDF_ITERATIONS,
+        parallelism: 1,
+        salt: STANDARD.encode(salt),
+    };
+    let key = key_of(passphrase, &salt, &kdf)?;
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(|e| e.to_string())?;
+    let sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: document,
+                aad: AAD,
+            },
+        )
+        .map_err(|_| "sealing failed".to_owned())?;
+    Ok(ExportEnvelope {
+        format: EXPORT_FORMAT.into(),
+        kdf,
+        cipher: "aes-256-gcm".into(),
+        nonce: STANDARD.encode(nonce),
+        ciphertext: STANDARD.encode(sealed),
+    })
+}
+
+/// Opens an export with its passphrase: the document's bytes, or why not (a wrong passphrase
+/// and a changed file are told apart from nothing: both do not open).
+pub fn open(envelope: &ExportEnvelope, passphrase: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    if envelope.format != EXPORT_FORMAT || envelope.cipher != "aes-256-gcm" {
+        return Err("not a yinxin export".into());
+    }
+    if envelope.kdf.name != "argon2id" || envelope.kdf.memory_kib > 1 << 21 {
+        return Err("kdf: not argon2id within bounds".into());
+    }
+    let b64 = |s: &str, what: &str| {
+        STANDARD
+            .decode(s)
+            .map_err(|_| format!("{what}: not base64"))
+    };
+    let salt = b64(&envelope.kdf.salt, "salt")?;
+    let nonce = b64(&envelope.nonce, "nonce")?;
+    if nonce.len() != 12 {
+        return Err("nonce: 12 bytes".into());
+    }
+    let sealed = b64(&envelope.ciphertext, "ciphertext")?;
+    let key = key_of(passphrase, &salt, &envelope.kdf)?;
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(|e| e.to_string())?;
+    cipher
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &sealed,
+                aad: AAD,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| "the passphrase is wrong, or the file was changed".into())
+}
+
+impl Accounts {
+    /// `account`'s data as one document sealed to `passphrase` (at least 12 characters), and
+    /// the `copy` request it fulfils, recorded.
+    pub async fn export(
+        &self,
+        account: &AccountRecord,
+        passphrase: &str,
+    ) -> ServiceResult<ExportEnvelope> {
+        if passphrase.chars().count() < 12 || passphrase.len() > 1024 {
+            return Err(DomainError::invalid(
+                "passphrase",
+                "12 characters or more: the export is encrypted to it",
+            )
+            .into());
+        }
+        let at = now();
+        self.rate_limit(
+            "export",
+            &account.id.to_string(),
+            EXPORTS_PER_HOUR,
+            3600,
+            at,
+            "too many exports this hour",
+        )
+        .await?;
+        let mut fields = Vec::new();
+        let mut withheld = Vec::new();
+        for f in self.vault.stored_fields(account.subject).await? {
+            let Some(v) = self.vault.get(account.subject, f).await? else {
+                continue;
+            };
+            let Ok(bytes) = v.expose(Purpose::SubjectAccess) else {
+                withheld.push(f.name);
+                continue;
+            };
+            let (value, value_base64) = match std::str::from_utf8(bytes) {
+                Ok(t) => (Some(t.to_owned()), None),
+                Err(_) => (None, Some(STANDARD.encode(bytes))),
+            };
+            fields.push(ExportedField {
+                field: f.name.into(),
+                label_zh: f.label_zh.into(),
+                label_en: f.label_en.into(),
+                value,
+                value_base64,
+            });
+        }
+        let json = |e: serde_json::Error| ServiceError::Internal(format!("export: {e}"));
+        let document = serde_json::json!({
+            "format": DOCUMENT_FORMAT,
+            "generated_at": at,
+            "account": {"id": account.id, "kind": account.kind, "created_at": account.created_at},
+            "fields": fields,
+            "withheld": withheld,
+            "consents": self.repo.consents_of(account.id).await?,
+            "verifications": self.repo.verifications_of(account.id).await?,
+            "disclosures": self.repo.disclosures_of(account.id).await?,
+            "signatures": self.repo.signatures_by(account.id, 10_000).await?,
+            "staff_accesses": self.accesses_to_me(account).await?,
+            "requests": self.repo.subject_requests_of(account.id).await?,
+        });
+        let plain = Zeroizing::new(serde_json::to_vec(&document).map_err(json)?);
+        drop(document);
+        let envelope = seal(passphrase, &plain).map_err(ServiceError::Internal)?;
+        let request = SubjectRequest {
+            id: uuid::Uuid::new_v4().to_string(),
+            account: account.id,
+            kind: RequestKind::Copy,
+            scope: Vec::new(),
+            ground: None,
+            state: RequestState::Fulfilled,
+            received_at: at,
+            identity_verified_at: Some(at),
+            due_at: Some(at),
+            closed_at: Some(at),
+            refusal_ground: None,
+            excessive: false,
+        };
+        let step = |actor: &str, event: RequestState| yinxin_domain::requests::RequestStep {
+            seq: 0,
+            at,
+            actor: actor.into(),
+            event: event.as_str().into(),
+            ground: None,
+        };
+        self.repo
+            .insert_subject_request(
+                &request,
+                &[
+                    step("subject", RequestState::Received),
+                    step("system", RequestState::IdentityVerified),
+                    step("system", RequestState::Fulfilled),
+                ],
+            )
+            .await?;
+        tracing::info!(account = %account.id, fields = fields.len(), "data exported to the subject");
+        Ok(envelope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_opens_only_with_its_passphrase_and_unchanged() {
+        let e = seal("correct horse battery", b"{\"a\":1}").unwrap();
+        assert_eq!(&*open(&e, "correct horse battery").unwrap(), b"{\"a\":1}");
+        assert!(open(&e, "wrong horse battery").is_err());
+        let mut changed = e.clone();
+        let mut c = STANDARD.decode(&changed.ciphertext).unwrap();
+        c[0] ^= 1;
+        changed.ciphertext = STANDARD.encode(c);
+        assert!(open(&changed, "correct horse battery").is_err());
+        let mut other = e;
+        other.format = "zip".into();
+        assert!(open(&other, "correct horse battery").is_err());
+    }
+}
