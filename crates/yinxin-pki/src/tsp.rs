@@ -260,11 +260,26 @@ pub fn request(
             hashed_message: OctetString::new(hashed_message)?,
         },
         req_policy: None,
-        nonce: nonce.map(Int::new).transpose()?,
+        nonce: nonce.map(|n| Int::new(&positive_integer(n))).transpose()?,
         cert_req: cert_req.then_some(true),
         extensions: None,
     }
     .to_der()?)
+}
+
+/// `bytes` (big-endian, unsigned) as the minimal two's-complement content of a positive DER
+/// INTEGER: leading zero bytes dropped, one put back when the top bit is set. Random nonce bytes
+/// used as they come are not DER one time in 256 (a leading 0x00 before a byte under 0x80) and
+/// negative one time in two.
+fn positive_integer(bytes: &[u8]) -> Vec<u8> {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    let digits = bytes.get(start..).unwrap_or_default();
+    let mut out = Vec::with_capacity(digits.len() + 1);
+    if digits.first().is_none_or(|b| b & 0x80 != 0) {
+        out.push(0);
+    }
+    out.extend_from_slice(digits);
+    out
 }
 
 fn reject(failure: FailureInfo, text: impl Into<String>) -> Rejection {
@@ -588,4 +603,27 @@ pub fn verify_token(
         },
         signed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A nonce from random bytes is always a positive DER INTEGER, whatever its first bytes
+    /// (CI once drew a leading 0x00 and the TSA rightly refused the request as not DER).
+    #[test]
+    fn nonces_are_positive_der_integers_whatever_their_bytes() {
+        let digest = DigestAlgorithm::Sha256.digest(b"x");
+        for (bytes, content) in [
+            (vec![0x00, 0x12, 0x34], vec![0x12, 0x34]),
+            (vec![0x00, 0x00, 0x90], vec![0x00, 0x90]),
+            (vec![0x90, 0x01], vec![0x00, 0x90, 0x01]),
+            (vec![0x00, 0x00], vec![0x00]),
+            (vec![0x7f], vec![0x7f]),
+        ] {
+            let der = request(DigestAlgorithm::Sha256, &digest, Some(&bytes), true).unwrap();
+            let parsed = parse_request(&der).unwrap_or_else(|r| panic!("{bytes:?}: {}", r.text));
+            assert_eq!(parsed.nonce, Some(content), "{bytes:?}");
+        }
+    }
 }
