@@ -28,8 +28,6 @@ use crate::service::{Accounts, ServiceError, ServiceResult, now};
 pub const EXPORT_FORMAT: &str = "yinxin-export-v1";
 /// The document's format name.
 pub const DOCUMENT_FORMAT: &str = "yinxin-subject-data-v1";
-/// Exports an account may make per hour (each costs an Argon2id derivation).
-pub const EXPORTS_PER_HOUR: u32 = 10;
 
 const KDF_MEMORY_KIB: u32 = 19_456;
 const KDF_ITERATIONS: u32 = 2;
@@ -176,7 +174,7 @@ impl Accounts {
         self.rate_limit(
             "export",
             &account.id.to_string(),
-            EXPORTS_PER_HOUR,
+            self.config.exports_per_hour,
             3600,
             at,
             "too many exports this hour",

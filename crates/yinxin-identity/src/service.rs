@@ -101,6 +101,8 @@ pub struct AccountsConfig {
     pub request_excess_period_days: i64,
     /// Seconds before a request falls due that staff are reminded.
     pub request_reminder_secs: i64,
+    /// Exports an account may make per hour (each costs an Argon2id derivation).
+    pub exports_per_hour: u32,
 }
 
 impl Default for AccountsConfig {
@@ -134,6 +136,7 @@ impl Default for AccountsConfig {
             requests_before_excessive: 3,
             request_excess_period_days: 30,
             request_reminder_secs: 3 * 86_400,
+            exports_per_hour: 10,
         }
     }
 }
