@@ -1,8 +1,10 @@
 //! A subject's copy of their data (issue 8 item 2, in part; PRIV-14; docs/REQUESTS.md): every
 //! field the vault holds for them — the list comes from the inventory, so nothing declared is
 //! missed — and their records (consents, verifications, disclosures, signatures, staff accesses,
-//! requests), as one JSON document, encrypted to a passphrase they choose: Argon2id derives the
-//! key, AES-256-GCM seals the document. The export is recorded as a `copy` request fulfilled.
+//! requests), as one JSON document — with, when the caller renders one, the same in a
+//! human-readable PDF (`report_pdf_base64`) — encrypted to a passphrase they choose: Argon2id
+//! derives the key, AES-256-GCM seals the document. The export is recorded as a `copy` request
+//! fulfilled.
 //!
 //! The envelope (`yinxin-export-v1`):
 //! `{format, kdf: {name: "argon2id", memory_kib, iterations, parallelism, salt}, cipher:
@@ -32,6 +34,10 @@ pub const DOCUMENT_FORMAT: &str = "yinxin-subject-data-v1";
 const KDF_MEMORY_KIB: u32 = 19_456;
 const KDF_ITERATIONS: u32 = 2;
 const AAD: &[u8] = b"yinxin/export/v1";
+
+/// Makes the human-readable PDF of an export document (the server's typesetter; the accounts
+/// service has no fonts).
+pub type ReportRenderer = dyn Fn(&serde_json::Value) -> Result<Vec<u8>, String> + Send + Sync;
 
 /// Key derivation settings, as written in the envelope.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -162,6 +168,7 @@ impl Accounts {
         &self,
         account: &AccountRecord,
         passphrase: &str,
+        report: Option<&ReportRenderer>,
     ) -> ServiceResult<ExportEnvelope> {
         if passphrase.chars().count() < 12 || passphrase.len() > 1024 {
             return Err(DomainError::invalid(
@@ -216,6 +223,14 @@ impl Accounts {
             "staff_accesses": self.accesses_to_me(account).await?,
             "requests": self.repo.subject_requests_of(account.id).await?,
         });
+        let mut document = document;
+        if let Some(render) = report {
+            // The human-readable copy, made from the same document, sealed with it.
+            let pdf = render(&document).map_err(ServiceError::Internal)?;
+            if let Some(obj) = document.as_object_mut() {
+                obj.insert("report_pdf_base64".into(), STANDARD.encode(pdf).into());
+            }
+        }
         let plain = Zeroizing::new(serde_json::to_vec(&document).map_err(json)?);
         drop(document);
         let envelope = seal(passphrase, &plain).map_err(ServiceError::Internal)?;

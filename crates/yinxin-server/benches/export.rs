@@ -114,7 +114,9 @@ fn export(c: &mut Criterion) {
         (db, accounts, account)
     });
     let size = {
-        let e = rt.block_on(accounts.export(&account, PASSPHRASE)).unwrap();
+        let e = rt
+            .block_on(accounts.export(&account, PASSPHRASE, None))
+            .unwrap();
         let plain = yinxin_identity::export::open(&e, PASSPHRASE).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
         assert!(doc["consents"].as_array().unwrap().len() > RECORDS);
@@ -124,7 +126,10 @@ fn export(c: &mut Criterion) {
     let mut g = c.benchmark_group("export_10000_records");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("export", |b| {
-        b.iter(|| rt.block_on(accounts.export(&account, PASSPHRASE)).unwrap())
+        b.iter(|| {
+            rt.block_on(accounts.export(&account, PASSPHRASE, None))
+                .unwrap()
+        })
     });
     let document = vec![b'x'; size];
     g.bench_function("seal_only_argon2id_aes_gcm", |b| {

@@ -213,7 +213,8 @@ impl std::fmt::Debug for ExportRequest {
 
 /// The caller's copy of their data (PRIV-14): every field the vault holds (from the inventory)
 /// and their consents, verifications, disclosures, signatures, staff accesses and requests, as
-/// JSON sealed to the passphrase (Argon2id + AES-256-GCM; `yinxin_identity::export::open`).
+/// JSON sealed to the passphrase (Argon2id + AES-256-GCM; `yinxin_identity::export::open`), with
+/// the same as a human-readable PDF inside it (`report_pdf_base64`).
 /// Recorded as a fulfilled `copy` request; at most 10 an hour.
 #[utoipa::path(post, path = "/api/v1/me/export", tag = "privacy",
     request_body = ExportRequest,
@@ -227,9 +228,16 @@ async fn export_my_data(
     caller: Caller,
     ApiJson(r): ApiJson<ExportRequest>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let font = state.fonts.report().map_err(|e| {
+        ApiError::internal(
+            yinxin_domain::ErrorCode::ProviderUnavailable,
+            format!("report font: {e}"),
+        )
+    })?;
+    let render = move |doc: &serde_json::Value| export_pdf(doc, &font);
     let envelope = state
         .accounts
-        .export(&caller.account, &r.passphrase)
+        .export(&caller.account, &r.passphrase, Some(&render))
         .await?;
     Ok((
         [
@@ -241,4 +249,75 @@ async fn export_my_data(
         ],
         Json(envelope),
     ))
+}
+
+/// The most records of each kind the PDF lists one by one (the JSON has them all).
+const PDF_RECORDS_LISTED: usize = 200;
+
+/// The human-readable copy of an export document (zh-CN with English labels): every field with
+/// its value, then each kind of record with its count and the records, one line each.
+fn export_pdf(
+    doc: &serde_json::Value,
+    font: &yinxin_sign::report::ReportFont,
+) -> Result<Vec<u8>, String> {
+    use yinxin_sign::report::{Block, Report, render};
+    const NULL: serde_json::Value = serde_json::Value::Null;
+    let g = |v: &'_ serde_json::Value, k: &str| v.get(k).cloned().unwrap_or(NULL);
+    let text = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut blocks = vec![
+        Block::Title("个人信息副本 Copy of your personal information".into()),
+        Block::Paragraph(format!(
+            "本副本由印信电子认证服务依您的请求生成，列出我们持有的您的全部个人信息及相关记录；\
+             机器可读的完整内容见同一导出文件中的 JSON。This copy lists every item of personal \
+             information the service holds about you and your records; the same export holds \
+             them all as JSON. Account {}, generated at Unix time {}.",
+            text(g(&g(doc, "account"), "id")),
+            g(doc, "generated_at")
+        )),
+        Block::Heading("个人信息 Personal information".into()),
+    ];
+    for f in g(doc, "fields").as_array().into_iter().flatten() {
+        let value = match (g(f, "value").as_str(), g(f, "value_base64").as_str()) {
+            (Some(v), _) => v.to_owned(),
+            (None, Some(b)) => format!("[文件 file, {} base64 characters]", b.len()),
+            _ => String::new(),
+        };
+        blocks.push(Block::Field {
+            label: format!("{} {}", text(g(f, "label_zh")), text(g(f, "label_en"))),
+            value,
+        });
+    }
+    for (key, title) in [
+        ("consents", "同意记录 Consents"),
+        ("verifications", "身份核验 Identity verifications"),
+        ("disclosures", "对外提供 Disclosures"),
+        ("signatures", "签名 Signatures"),
+        ("staff_accesses", "工作人员访问 Staff accesses"),
+        ("requests", "请求 Requests"),
+    ] {
+        let items = g(doc, key).as_array().cloned().unwrap_or_default();
+        blocks.push(Block::Heading(format!("{title} ({})", items.len())));
+        for item in items.iter().take(PDF_RECORDS_LISTED) {
+            blocks.push(Block::Mono(item.to_string()));
+        }
+        if items.len() > PDF_RECORDS_LISTED {
+            let rest = items.len() - PDF_RECORDS_LISTED;
+            blocks.push(Block::Paragraph(format!(
+                "其余 {rest} 条见 JSON。The other {rest} are in the JSON."
+            )));
+        }
+    }
+    render(
+        &Report {
+            title: "个人信息副本 Copy of your personal information".into(),
+            language: "zh-CN".into(),
+            blocks,
+            attachments: Vec::new(),
+            footer: "印信 yinxin — 个人信息副本 personal data copy".into(),
+            page_label: "第 {n} 页，共 {N} 页".into(),
+            created: std::time::SystemTime::now(),
+        },
+        font,
+    )
+    .map_err(|e| e.to_string())
 }

@@ -379,6 +379,26 @@ async fn an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
         "nothing but the fields held: {exported:?}"
     );
     assert!(!doc["consents"].as_array().unwrap().is_empty());
+    // The human-readable copy inside it: a PDF qpdf finds clean, whose text holds the values.
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(doc["report_pdf_base64"].as_str().unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let (ok, out) = crate::documents::tool("qpdf", &["--check"], &file);
+    assert!(ok, "qpdf --check: {out}");
+    let (ok, out) = crate::documents::tool("pdftotext", &["-enc", "UTF-8"], &file);
+    assert!(ok, "{out}");
+    let text = std::fs::read_to_string(dir.path().join("copy.txt")).unwrap();
+    for want in [
+        "个人信息副本",
+        me["name"].as_str().unwrap(),
+        "同意记录 Consents",
+    ] {
+        assert!(text.contains(want), "the PDF lacks {want:?}: {text}");
+    }
     let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
     assert_eq!(mine[0]["kind"], "copy");
     assert_eq!(mine[0]["state"], "fulfilled");
