@@ -100,6 +100,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Open a copy of your data (POST /api/v1/me/export) with its passphrase, offline: the JSON
+    /// to standard output, and with `--pdf` its human-readable copy to a file.
+    OpenExport {
+        /// The export (yinxin-export-v1 JSON).
+        file: PathBuf,
+        /// A file holding the passphrase (first line); without it, read from standard input.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the PDF inside it here.
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+    },
     /// Verify signatures offline (issue 6): every signature of a PDF, or a detached CMS
     /// signature; the same report as POST /api/v1/verify/*. Exit status 1 when not valid.
     Verify {
@@ -351,6 +363,54 @@ impl CaCommand {
     }
 }
 
+/// `yinxin open-export`: the document to standard output, its PDF to `pdf`.
+fn open_export(
+    file: &std::path::Path,
+    passphrase_file: Option<&std::path::Path>,
+    pdf: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let envelope: yinxin_identity::export::ExportEnvelope = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a yinxin export: {e}", file.display()))?;
+    let mut passphrase = zeroize::Zeroizing::new(String::new());
+    match passphrase_file {
+        Some(p) => {
+            let all = zeroize::Zeroizing::new(
+                std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+            );
+            passphrase.push_str(all.lines().next().unwrap_or_default());
+        }
+        None => {
+            std::io::stdin().read_line(&mut passphrase)?;
+            let trimmed = passphrase.trim_end_matches(['\r', '\n']).len();
+            passphrase.truncate(trimmed);
+        }
+    }
+    let plain = yinxin_identity::export::open(&envelope, &passphrase)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&plain)?;
+    if let Some(out) = pdf {
+        let b64 = doc
+            .get("report_pdf_base64")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| anyhow::anyhow!("--pdf: this export holds no PDF"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| anyhow::anyhow!("--pdf: the PDF inside is not base64"))?;
+        std::fs::write(out, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    }
+    let mut doc = doc;
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("report_pdf_base64");
+    }
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -375,6 +435,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let (store, listen) = match &cli.command {
         Command::Inventory { json } => return print_inventory(*json),
         Command::Verify { command } => return verify::run(command),
+        Command::OpenExport {
+            file,
+            passphrase_file,
+            pdf,
+        } => return open_export(file, passphrase_file.as_deref(), pdf.as_deref()),
         Command::Openapi => {
             println!(
                 "{}",
@@ -460,7 +525,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } => {
                 startup::register_app(config, &id, &name, &legal_name, &contact, &data_items).await
             }
-            Command::Inventory { .. } | Command::Openapi | Command::Verify { .. } => Ok(()),
+            Command::Inventory { .. }
+            | Command::Openapi
+            | Command::Verify { .. }
+            | Command::OpenExport { .. } => Ok(()),
         }
     })
 }

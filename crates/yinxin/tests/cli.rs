@@ -2376,3 +2376,77 @@ fn verify_pdf_and_cms_offline() {
 fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// Issue 8 item 2: `yinxin open-export` opens a copy of one's data offline with the passphrase
+/// (from a file or standard input), writes the PDF inside it with `--pdf`, and refuses a wrong
+/// passphrase or a file that is not an export, exit 1.
+#[test]
+fn an_export_opens_offline_with_its_passphrase() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = |n: &str| tmp.path().join(n);
+    let doc = serde_json::json!({
+        "format": "yinxin-subject-data-v1",
+        "fields": [{"field": "person.name", "value": "王小明"}],
+        "report_pdf_base64": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.7 copy"),
+    });
+    let envelope =
+        yinxin_identity::export::seal("correct horse battery staple", doc.to_string().as_bytes())
+            .unwrap();
+    std::fs::write(f("export.json"), serde_json::to_vec(&envelope).unwrap()).unwrap();
+    std::fs::write(f("pass"), "correct horse battery staple\n").unwrap();
+    let o = run(yinxin()
+        .arg("open-export")
+        .arg(f("export.json"))
+        .arg("--passphrase-file")
+        .arg(f("pass"))
+        .arg("--pdf")
+        .arg(f("copy.pdf")));
+    assert!(o.status.success(), "{o:?}");
+    let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["fields"][0]["value"], "王小明");
+    assert!(
+        out.get("report_pdf_base64").is_none(),
+        "the PDF goes to its file"
+    );
+    assert_eq!(std::fs::read(f("copy.pdf")).unwrap(), b"%PDF-1.7 copy");
+    // From standard input, and refusals.
+    let mut child = yinxin()
+        .arg("open-export")
+        .arg(f("export.json"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"correct horse battery staple\n")
+            .unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
+    std::fs::write(f("wrong"), "wrong horse battery staple\n").unwrap();
+    let o = run(yinxin()
+        .arg("open-export")
+        .arg(f("export.json"))
+        .arg("--passphrase-file")
+        .arg(f("wrong")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("passphrase is wrong"),
+        "{o:?}"
+    );
+    let o = run(yinxin()
+        .arg("open-export")
+        .arg(f("pass"))
+        .arg("--passphrase-file")
+        .arg(f("pass")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a yinxin export"),
+        "{o:?}"
+    );
+}
