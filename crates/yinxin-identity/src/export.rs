@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use yinxin_domain::DomainError;
 use yinxin_domain::account::AccountRecord;
 use yinxin_domain::pi::Purpose;
-use yinxin_domain::requests::{RequestKind, RequestState, SubjectRequest};
+use yinxin_domain::requests::RequestKind;
 use zeroize::Zeroizing;
 
 use crate::service::{Accounts, ServiceError, ServiceResult, now};
@@ -234,36 +234,7 @@ impl Accounts {
         let plain = Zeroizing::new(serde_json::to_vec(&document).map_err(json)?);
         drop(document);
         let envelope = seal(passphrase, &plain).map_err(ServiceError::Internal)?;
-        let request = SubjectRequest {
-            id: uuid::Uuid::new_v4().to_string(),
-            account: account.id,
-            kind: RequestKind::Copy,
-            scope: Vec::new(),
-            ground: None,
-            state: RequestState::Fulfilled,
-            received_at: at,
-            identity_verified_at: Some(at),
-            due_at: Some(at),
-            closed_at: Some(at),
-            refusal_ground: None,
-            excessive: false,
-        };
-        let step = |actor: &str, event: RequestState| yinxin_domain::requests::RequestStep {
-            seq: 0,
-            at,
-            actor: actor.into(),
-            event: event.as_str().into(),
-            ground: None,
-        };
-        self.repo
-            .insert_subject_request(
-                &request,
-                &[
-                    step("subject", RequestState::Received),
-                    step("system", RequestState::IdentityVerified),
-                    step("system", RequestState::Fulfilled),
-                ],
-            )
+        self.record_met_request(account, RequestKind::Copy, Vec::new(), "system", at)
             .await?;
         tracing::info!(account = %account.id, fields = fields.len(), "data exported to the subject");
         Ok(envelope)

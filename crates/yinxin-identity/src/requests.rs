@@ -257,12 +257,34 @@ impl Accounts {
         self.vault
             .put(account.subject, field, value.as_bytes())
             .await?;
-        let at = now();
+        let request = self
+            .record_met_request(
+                account,
+                RequestKind::Correction,
+                vec![field.name.to_owned()],
+                "subject",
+                now(),
+            )
+            .await?;
+        tracing::info!(account = %account.id, field = field.name, "field corrected by the subject");
+        self.request_view(request).await
+    }
+
+    /// Records a request the subject's own action met at once (a self-service correction, an
+    /// export): filed, identity verified by the session, fulfilled by `by`, all at `at`.
+    pub(crate) async fn record_met_request(
+        &self,
+        account: &AccountRecord,
+        kind: RequestKind,
+        scope: Vec<String>,
+        by: &str,
+        at: i64,
+    ) -> ServiceResult<SubjectRequest> {
         let request = SubjectRequest {
             id: uuid::Uuid::new_v4().to_string(),
             account: account.id,
-            kind: RequestKind::Correction,
-            scope: vec![field.name.to_owned()],
+            kind,
+            scope,
             ground: None,
             state: RequestState::Fulfilled,
             received_at: at,
@@ -275,11 +297,10 @@ impl Accounts {
         let steps = [
             step(at, "subject", RequestState::Received.as_str(), None),
             step(at, "system", RequestState::IdentityVerified.as_str(), None),
-            step(at, "subject", RequestState::Fulfilled.as_str(), None),
+            step(at, by, RequestState::Fulfilled.as_str(), None),
         ];
         self.repo.insert_subject_request(&request, &steps).await?;
-        tracing::info!(account = %account.id, field = field.name, "field corrected by the subject");
-        self.request_view(request).await
+        Ok(request)
     }
 
     async fn request_view(&self, request: SubjectRequest) -> ServiceResult<RequestView> {
