@@ -246,6 +246,10 @@ pub trait EnvelopeRepo: Send + Sync + std::fmt::Debug {
     /// The envelopes `account` sent or signs in, newest first, at most `limit`.
     async fn envelopes_of(&self, account: AccountId, limit: u32) -> StoreResult<Vec<Envelope>>;
 
+    /// The ids of envelopes still `sent` whose `expires_at` is at or before `at`, the longest
+    /// expired first, at most `limit`.
+    async fn expired_envelopes(&self, at: i64, limit: u32) -> StoreResult<Vec<String>>;
+
     /// Appends an event to the trail.
     async fn push_event(
         &self,

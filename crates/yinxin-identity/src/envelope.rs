@@ -17,7 +17,12 @@
 //! - **Notices**: when it becomes a signer's turn (all at once in parallel order), an SMS with the
 //!   template `sms_envelope_template` goes to their real-name mobile, and a `notified` event is
 //!   written; a signer without a mobile gets no SMS (the event says nothing was sent by its
-//!   absence).
+//!   absence). When the envelope closes — completed, declined, cancelled or expired — its owner
+//!   and every signer but the one who closed it get the template `sms_envelope_closed_template`
+//!   (parameters `envelope` and `state`), each with its `notified` event.
+//! - **Expiry sweep**: [`Accounts::expire_envelopes`] (run by `serve` every few minutes) closes
+//!   the envelopes still `sent` past their `expires_at` that nobody touched; the close is a
+//!   compare-and-set, so with several nodes each envelope is closed, and announced, once.
 
 use yinxin_domain::account::{AccountKind, AccountRecord};
 use yinxin_domain::envelope::{
@@ -208,7 +213,59 @@ impl Accounts {
     }
 
     async fn notify_one(&self, e: &Envelope, s: &EnvelopeSigner, at: i64) -> ServiceResult<()> {
-        let Some(account) = self.repo.account(s.account).await? else {
+        let short: String = e.id.chars().take(8).collect();
+        self.send_envelope_notice(
+            e,
+            s.account,
+            Some(s.position),
+            self.config.sms_envelope_template,
+            &[("envelope", &short)],
+            at,
+        )
+        .await
+    }
+
+    /// Tells the owner and every signer but `by` that `e` closed, as `e.state` says. Best
+    /// effort, like [`Self::notify`]: the close is stored already.
+    async fn notify_closed(&self, e: &Envelope, by: Option<AccountId>, at: i64) {
+        let short: String = e.id.chars().take(8).collect();
+        let state = e.state.as_str();
+        let mut told: Vec<AccountId> = by.into_iter().collect();
+        let everyone = std::iter::once((e.owner, None))
+            .chain(e.signers.iter().map(|s| (s.account, Some(s.position))));
+        for (account, position) in everyone {
+            if told.contains(&account) {
+                continue;
+            }
+            told.push(account);
+            if let Err(err) = self
+                .send_envelope_notice(
+                    e,
+                    account,
+                    position,
+                    self.config.sms_envelope_closed_template,
+                    &[("envelope", &short), ("state", state)],
+                    at,
+                )
+                .await
+            {
+                tracing::warn!(envelope = %e.id, ?position, error = %err, "envelope closing notice not sent");
+            }
+        }
+    }
+
+    /// Sends one envelope notice to `to`'s real-name mobile, within the per-number limit, and
+    /// records its `notified` event; nothing when `to` has no account or no mobile.
+    async fn send_envelope_notice(
+        &self,
+        e: &Envelope,
+        to: AccountId,
+        position: Option<u32>,
+        template: &str,
+        params: &[(&str, &str)],
+        at: i64,
+    ) -> ServiceResult<()> {
+        let Some(account) = self.repo.account(to).await? else {
             return Ok(());
         };
         let Some(mobile) = self
@@ -229,19 +286,13 @@ impl Accounts {
             "too many envelope notices to this number",
         )
         .await?;
-        let short: String = e.id.chars().take(8).collect();
-        self.send_notice(
-            &mobile,
-            self.config.sms_envelope_template,
-            &[("envelope", &short)],
-        )
-        .await?;
+        self.send_notice(&mobile, template, params).await?;
         self.repo
             .push_event(
                 &e.id,
                 EnvelopeEventKind::Notified,
-                Some(s.account),
-                Some(s.position),
+                Some(to),
+                position,
                 None,
                 at,
             )
@@ -257,13 +308,42 @@ impl Accounts {
         }
         let at = now();
         if e.state == EnvelopeState::Sent && e.state_at(at) == EnvelopeState::Expired {
-            self.repo
-                .close_envelope(id, EnvelopeState::Expired, None, None, at)
-                .await?;
-            tracing::info!(envelope = %id, "envelope expired");
+            self.expire(&e.id, at).await?;
             return self.repo.envelope(id).await?.ok_or_else(not_found);
         }
         Ok(e)
+    }
+
+    /// Closes the `sent` envelope `id` as expired at `at`, and announces it if this call closed
+    /// it (another node, or a reader, may have first). Returns whether it did.
+    async fn expire(&self, id: &str, at: i64) -> ServiceResult<bool> {
+        if !self
+            .repo
+            .close_envelope(id, EnvelopeState::Expired, None, None, at)
+            .await?
+        {
+            return Ok(false);
+        }
+        tracing::info!(envelope = %id, "envelope expired");
+        if let Some(closed) = self.repo.envelope(id).await? {
+            self.notify_closed(&closed, None, at).await;
+        }
+        Ok(true)
+    }
+
+    /// Closes every envelope still `sent` whose `expires_at` has passed at `at`, announcing each
+    /// (issue 6 item 6): `serve` runs it every few minutes, so an envelope nobody opens still
+    /// ends when it should and its owner hears of it. Returns the ids this call closed.
+    pub async fn expire_envelopes(&self, at: i64) -> ServiceResult<Vec<String>> {
+        let mut closed = Vec::new();
+        for id in self.repo.expired_envelopes(at, 500).await? {
+            match self.expire(&id, at).await {
+                Ok(true) => closed.push(id),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(envelope = %id, error = %e, "expiring an envelope failed"),
+            }
+        }
+        Ok(closed)
     }
 
     /// The trail of an envelope `account` may see.
@@ -283,9 +363,7 @@ impl Accounts {
         let mut out = self.repo.envelopes_of(account.id, 200).await?;
         for e in &mut out {
             if e.state == EnvelopeState::Sent && e.state_at(at) == EnvelopeState::Expired {
-                self.repo
-                    .close_envelope(&e.id, EnvelopeState::Expired, None, None, at)
-                    .await?;
+                self.expire(&e.id, at).await?;
                 e.state = EnvelopeState::Expired;
                 e.closed_at = Some(at);
             }
@@ -526,7 +604,11 @@ impl Accounts {
             }
         }
         tracing::info!(envelope = %e.id, position = signer.position, signature = %record.id, completes, "envelope signed");
-        if !completes {
+        if completes {
+            if let Ok(Some(done)) = self.repo.envelope(&e.id).await {
+                self.notify_closed(&done, Some(signer.account), now()).await;
+            }
+        } else {
             let before: Vec<u32> = e.turn(now()).iter().map(|s| s.position).collect();
             // Stored already: a failure to read it back only skips the notices.
             if let Ok(Some(after)) = self.repo.envelope(&e.id).await {
@@ -603,6 +685,8 @@ impl Accounts {
             .into());
         }
         tracing::info!(envelope = %e.id, state = state.as_str(), "envelope closed");
-        self.repo.envelope(&e.id).await?.ok_or_else(not_found)
+        let closed = self.repo.envelope(&e.id).await?.ok_or_else(not_found)?;
+        self.notify_closed(&closed, Some(account.id), now()).await;
+        Ok(closed)
     }
 }

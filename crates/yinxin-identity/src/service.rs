@@ -67,6 +67,10 @@ pub struct AccountsConfig {
     /// Provider template code of the envelope notice (parameter `envelope`, the first eight
     /// characters of its id): it is the recipient's turn to sign (issue 6 item 6).
     pub sms_envelope_template: &'static str,
+    /// Provider template code of the notice that an envelope closed (parameters `envelope`, its
+    /// first eight characters, and `state`: `completed`, `declined`, `cancelled`, `expired`),
+    /// sent to its owner and to every signer but the one who closed it (issue 6 item 6).
+    pub sms_envelope_closed_template: &'static str,
     /// Longest life of an envelope, in seconds (and the default).
     pub envelope_max_seconds: i64,
     /// Shortest life of an envelope, in seconds.
@@ -121,6 +125,7 @@ impl Default for AccountsConfig {
             sms_login_template: "SMS_LOGIN",
             sms_intent_template: "SMS_SIGN_INTENT",
             sms_envelope_template: "SMS_ENVELOPE_TURN",
+            sms_envelope_closed_template: "SMS_ENVELOPE_CLOSED",
             envelope_max_seconds: 30 * 86_400,
             envelope_min_seconds: 60,
             envelopes_per_account_per_hour: 60,

@@ -207,6 +207,19 @@ macro_rules! envelope_repo {
                 Ok(out)
             }
 
+            async fn expired_envelopes(&self, at: i64, limit: u32) -> StoreResult<Vec<String>> {
+                let ids: Vec<(String,)> = sqlx::query_as(
+                    "SELECT id FROM envelopes WHERE state = 'sent' AND expires_at <= $1 \
+                     ORDER BY expires_at, id LIMIT $2",
+                )
+                .bind(at)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(ids.into_iter().map(|(id,)| id).collect())
+            }
+
             async fn push_event(
                 &self,
                 envelope: &str,

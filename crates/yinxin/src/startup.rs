@@ -112,6 +112,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let ca = Arc::new(ca);
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
     let reminders = tokio::spawn(remind_due_requests(state.accounts.clone()));
+    let expiries = tokio::spawn(expire_envelopes(state.accounts.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
     let anchors = config.log_anchors()?;
@@ -142,6 +143,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
         .context("server failed")?;
     sweep.abort();
     reminders.abort();
+    expiries.abort();
     sequencer.abort();
     if let Some(a) = anchoring {
         a.abort();
@@ -250,6 +252,14 @@ async fn run_anchors(
     }
 }
 
+/// The Unix second now.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Every hour, reminds the privacy officer of the data-subject requests falling due (PRIV-14):
 /// each request's reminder is recorded once, whichever node runs first.
 async fn remind_due_requests(accounts: Accounts) {
@@ -257,12 +267,21 @@ async fn remind_due_requests(accounts: Accounts) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        if let Err(e) = accounts.remind_due_requests(now).await {
+        if let Err(e) = accounts.remind_due_requests(unix_now()).await {
             tracing::warn!(error = %e, "reminding of due requests failed");
+        }
+    }
+}
+
+/// Every five minutes, closes the envelopes that expired unopened and tells their parties
+/// (issue 6 item 6); the close is a compare-and-set, so several nodes announce each once.
+async fn expire_envelopes(accounts: Accounts) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = accounts.expire_envelopes(unix_now()).await {
+            tracing::warn!(error = %e, "expiring envelopes failed");
         }
     }
 }

@@ -31,6 +31,17 @@ async fn notices(app: &TestApp, mobile: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The states the closing notices to `mobile` announce for the envelope `id` (issue 6 item 6).
+async fn closings(app: &TestApp, mobile: &str, id: &str) -> Vec<String> {
+    let short: String = id.chars().take(8).collect();
+    notices(app, mobile)
+        .await
+        .into_iter()
+        .filter(|m| m["params"][0][1] == short.as_str() && m["params"][1][0] == "state")
+        .map(|m| m["params"][1][1].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn kinds(view: &Value) -> Vec<String> {
     view["events"]
         .as_array()
@@ -385,9 +396,13 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         "intent_confirmed",
         "signed",
         "completed",
+        "notified",
         "viewed",
     ];
     assert_eq!(trail, want, "{done}");
+    // Its completion is announced to B; A, who completed it, is not told.
+    assert_eq!(closings(&app, &mobile_b, &env).await, ["completed"]);
+    assert!(closings(&app, &mobile_a, &env).await.is_empty());
     let events = done["events"].as_array().unwrap();
     assert!(events.iter().enumerate().all(|(i, e)| e["seq"] == i + 1));
     assert_eq!(events[3]["reference"].as_str(), Some(intent_b.as_str()));
@@ -525,6 +540,8 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         .await;
     assert_eq!(s, 200, "{declined}");
     assert_eq!(declined["state"], "declined");
+    assert_eq!(closings(&app, &mobile_a, &dec_id).await, ["declined"], "the owner is told");
+    assert!(closings(&app, &mobile_b, &dec_id).await.is_empty(), "not who declined");
     assert_eq!(declined["signers"][0]["declined"], true);
     refused(
         &app.post_as(
@@ -577,6 +594,8 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         )
         .await;
     assert_eq!((s, cancelled["state"].as_str()), (200, Some("cancelled")));
+    assert_eq!(closings(&app, &mobile_b, &can_id).await, ["cancelled"], "the signer is told");
+    assert!(closings(&app, &mobile_a, &can_id).await.is_empty());
     refused(
         &app.post_as(
             &format!("/api/v1/envelopes/{can_id}/sign"),
@@ -600,7 +619,13 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
     assert_eq!(s, 201, "{exp}");
     let exp_id = exp["envelope"]["id"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    // The list shows it expired (and closes it, with its event)…
+    // The sweep closes it though nobody opened it, once, and tells both parties.
+    let swept = app.state.accounts.expire_envelopes(now()).await.unwrap();
+    assert_eq!(swept, [exp_id.clone()]);
+    assert!(app.state.accounts.expire_envelopes(now()).await.unwrap().is_empty());
+    assert_eq!(closings(&app, &mobile_b, &exp_id).await, ["expired"]);
+    assert_eq!(closings(&app, &mobile_a, &exp_id).await, ["expired"]);
+    // The list shows it expired…
     let (_, listed) = app.get_as("/api/v1/envelopes", &token_b).await;
     let mine = listed
         .as_array()
@@ -625,7 +650,10 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         .get_as(&format!("/api/v1/envelopes/{exp_id}"), &token_a)
         .await;
     assert_eq!(expired["envelope"]["state"], "expired");
-    assert_eq!(kinds(&expired).last().map(String::as_str), Some("expired"));
+    assert!(
+        kinds(&expired).ends_with(&["expired".into(), "notified".into(), "notified".into()]),
+        "{expired}"
+    );
 
     // Sending is limited per account (each envelope sends SMS notices): five sent so far, the
     // test's limit is six an hour; the seventh is refused and notifies nobody.
