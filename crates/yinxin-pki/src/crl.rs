@@ -107,6 +107,14 @@ impl RevocationReason {
         }
     }
 
+    /// The reason a CRL entry or an OCSP response carries.
+    pub fn from_crl_reason(r: CrlReason) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.crl_reason() == r)
+            .unwrap_or(Self::Unspecified)
+    }
+
     fn crl_reason(self) -> CrlReason {
         match self {
             Self::Unspecified => CrlReason::Unspecified,
@@ -314,6 +322,81 @@ pub fn build_crl(
     crl.extend_from_slice(&tbs);
     crl.extend_from_slice(&tail);
     Ok(crl)
+}
+
+/// What a CRL says of one certificate, once its signature by the issuer has been checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrlFinding {
+    /// `None`: not on the list (good as of `this_update`); else when and why it was revoked.
+    pub revoked: Option<(SystemTime, RevocationReason)>,
+    /// The CRL's thisUpdate.
+    pub this_update: SystemTime,
+    /// The CRL's nextUpdate, if any.
+    pub next_update: Option<SystemTime>,
+}
+
+/// Reads the CRL `crl_der` for the certificate of `serial` (INTEGER content octets) issued by
+/// the CA whose certificate is `issuer_der`: `Ok(None)` when the CRL is not that CA's (another
+/// issuer name) — a file may carry several CAs' CRLs; `Err` when it is that CA's but cannot be
+/// read or its signature does not verify with the CA's key, so that a forged list is never
+/// taken for one. Delta CRLs and partitioned CRLs are not told apart (the full CRLs this service
+/// writes are neither).
+pub fn lookup(
+    crl_der: &[u8],
+    issuer_der: &[u8],
+    serial: &[u8],
+) -> Result<Option<CrlFinding>, PkiError> {
+    let bad = |what: String| PkiError::Invalid(format!("the CRL {what}"));
+    let crl: x509_cert::crl::CertificateList = der::Decode::from_der(crl_der)
+        .map_err(|e| bad(format!("is not a DER CertificateList: {e}")))?;
+    let issuer = Certificate::from_der(issuer_der)
+        .map_err(|e| bad(format!("issuer certificate cannot be read: {e}")))?;
+    let tbs = &crl.tbs_cert_list;
+    if &tbs.issuer != issuer.tbs_certificate().subject() {
+        return Ok(None);
+    }
+    let spki = issuer
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()?;
+    let sig = crl
+        .signature
+        .as_bytes()
+        .ok_or_else(|| bad("signature is not whole bytes".into()))?;
+    yinxin_crypto::verify::verify_signature(
+        &spki,
+        crl.signature_algorithm.oid,
+        &tbs.to_der()?,
+        sig,
+    )
+    .map_err(|e| {
+        bad(format!(
+            "signature does not verify with its issuer's key: {e}"
+        ))
+    })?;
+    let revoked = tbs
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .find(|r| r.serial_number.as_bytes() == serial)
+        .map(|r| {
+            let reason = r
+                .crl_entry_extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_CRL_REASONS)
+                .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
+                .map_or(
+                    RevocationReason::Unspecified,
+                    RevocationReason::from_crl_reason,
+                );
+            (r.revocation_date.to_system_time(), reason)
+        });
+    Ok(Some(CrlFinding {
+        revoked,
+        this_update: tbs.this_update.to_system_time(),
+        next_update: tbs.next_update.map(|t| t.to_system_time()),
+    }))
 }
 
 #[cfg(test)]
@@ -629,6 +712,48 @@ mod tests {
         let without_id = gencrl("without-id.crl", false);
         assert!(!with_id.contains("verify OK"), "{with_id}");
         assert!(without_id.contains("verify OK"), "{without_id}");
+    }
+
+    /// A relying party's lookup (a PDF's /DSS, issue 6 item 7): the entry with its time and
+    /// reason, absence as good, another CA's list passed over, a forged one refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_believe_only_the_issuers_signature() {
+        let (db, store) = sw_store().await;
+        let h = hierarchy(&store, KeyAlgorithm::EcdsaP256).await;
+        let der = crl_of(&store, &h, 7, &three_entries()).await;
+        let issuer = &h.issuing.certificate_der;
+        let found = lookup(&der, issuer, &[0x4a, 1, 2, 3, 4, 5, 6, 7])
+            .unwrap()
+            .unwrap();
+        let (at, reason) = found.revoked.unwrap();
+        assert_eq!(reason, RevocationReason::KeyCompromise);
+        let whole = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(whole(at), whole(t0() - Duration::from_secs(3600)));
+        // No reason written: unspecified; the INTEGER content with its leading 0x00.
+        let found = lookup(&der, issuer, &[0x00, 0xc5, 0xde, 0xad, 0xbe, 0xef])
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.revoked.unwrap().1, RevocationReason::Unspecified);
+        // Not listed: good as of thisUpdate.
+        let found = lookup(&der, issuer, &[0x33]).unwrap().unwrap();
+        assert_eq!(found.revoked, None);
+        assert!(found.next_update.unwrap() > found.this_update);
+        // The root's name is not the list's issuer: not its CRL.
+        assert_eq!(
+            lookup(&der, &h.root.certificate_der, &[0x33]).unwrap(),
+            None
+        );
+        // One byte of the signed part changed: refused, never read as good.
+        let mut forged = der.clone();
+        let i = forged
+            .windows(3)
+            .position(|w| w == [0x7f, 0x11, 0x22])
+            .unwrap();
+        forged[i + 2] ^= 1;
+        let e = lookup(&forged, issuer, &[0x33]).unwrap_err();
+        assert!(e.to_string().contains("does not verify"), "{e}");
+        assert!(lookup(b"not a crl", issuer, &[0x33]).is_err());
+        db.cleanup().await;
     }
 
     /// The structure read back: v2, entries in the given order, no reason code for `None` or

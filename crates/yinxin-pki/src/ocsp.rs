@@ -525,6 +525,122 @@ impl ResponderIdentity {
     }
 }
 
+/// What a verified OCSP response says of one certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OcspFinding {
+    /// The status.
+    pub status: CertStatus,
+    /// The SingleResponse's thisUpdate.
+    pub this_update: SystemTime,
+    /// Its nextUpdate, if any.
+    pub next_update: Option<SystemTime>,
+    /// The response's producedAt.
+    pub produced_at: SystemTime,
+}
+
+fn response_invalid(msg: impl std::fmt::Display) -> PkiError {
+    invalid(format!("the OCSP response {msg}"))
+}
+
+/// Reads the OCSP response `response_der` for the certificate of `serial` (INTEGER content
+/// octets) issued by the CA whose certificate is `issuer_der` (a relying party's check, e.g. of
+/// the responses in a PDF's /DSS). The response must be successful and basic, and signed by the
+/// CA itself or by a delegated responder whose certificate is in the response, issued by the CA
+/// (its signature checked) with the OCSPSigning EKU (RFC 6960 §4.2.2.2). `Ok(None)`: a valid
+/// response that does not speak of this certificate under this CA; `Err`: unreadable, not
+/// successful, or not signed by the CA or its responder — a forged answer is never a finding.
+pub fn check_response(
+    response_der: &[u8],
+    issuer_der: &[u8],
+    serial: &[u8],
+) -> Result<Option<OcspFinding>, PkiError> {
+    let outer = OcspResponseAsn1::from_der(response_der)
+        .map_err(|e| response_invalid(format!("is not a DER OCSPResponse: {e}")))?;
+    if outer.response_status != StatusCode::Successful {
+        return Err(response_invalid(format!(
+            "is not successful (status {})",
+            outer.response_status as u8
+        )));
+    }
+    let bytes = outer
+        .response_bytes
+        .ok_or_else(|| response_invalid("carries no response bytes"))?;
+    if bytes.response_type != OID_BASIC {
+        return Err(response_invalid("is not a basic OCSP response"));
+    }
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
+        .map_err(|e| response_invalid(format!("is not a DER BasicOCSPResponse: {e}")))?;
+    let issuer = Certificate::from_der(issuer_der)
+        .map_err(|e| response_invalid(format!("issuer certificate cannot be read: {e}")))?;
+    let issuer_spki = issuer
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()?;
+    let tbs = basic.tbs_response_data.to_der()?;
+    let sig = basic
+        .signature
+        .as_bytes()
+        .ok_or_else(|| response_invalid("signature is not whole bytes"))?;
+    let oid = basic.signature_algorithm.oid;
+    let by = |spki: &[u8]| yinxin_crypto::verify::verify_signature(spki, oid, &tbs, sig).is_ok();
+    // The CA itself, or a delegated responder the CA certified for OCSP signing.
+    let mut identity = None;
+    if by(&issuer_spki) {
+        identity = Some(ResponderIdentity::new(issuer_der, issuer_der)?);
+    } else {
+        for c in basic.certs.iter().flatten() {
+            let der = c.to_der()?;
+            let Ok(delegate) = ResponderIdentity::new(issuer_der, &der) else {
+                continue;
+            };
+            let Ok(cert) = Certificate::from_der(&der) else {
+                continue;
+            };
+            let certified = match (cert.tbs_certificate().to_der(), cert.signature().as_bytes()) {
+                (Ok(ctbs), Some(csig)) => yinxin_crypto::verify::verify_signature(
+                    &issuer_spki,
+                    cert.signature_algorithm().oid,
+                    &ctbs,
+                    csig,
+                )
+                .is_ok(),
+                _ => false,
+            };
+            if certified && by(&delegate.responder_spki.to_der()?) {
+                identity = Some(delegate);
+                break;
+            }
+        }
+    }
+    let identity = identity.ok_or_else(|| {
+        response_invalid("is signed neither by the issuer nor by a responder it certified")
+    })?;
+    let produced_at = basic.tbs_response_data.produced_at.to_system_time();
+    for (i, single) in basic.tbs_response_data.responses.into_iter().enumerate() {
+        let Ok(id) = cert_id_of(i, single.cert_id) else {
+            continue;
+        };
+        if !identity.matches(&id) || id.serial != serial {
+            continue;
+        }
+        let status = match single.cert_status {
+            CertStatusAsn1::Good(_) => CertStatus::Good,
+            CertStatusAsn1::Unknown(_) => CertStatus::Unknown,
+            CertStatusAsn1::Revoked(r) => CertStatus::Revoked {
+                at: r.revocation_time.to_system_time(),
+                reason: r.revocation_reason.map(RevocationReason::from_crl_reason),
+            },
+        };
+        return Ok(Some(OcspFinding {
+            status,
+            this_update: single.this_update.to_system_time(),
+            next_update: single.next_update.map(|t| t.to_system_time()),
+            produced_at,
+        }));
+    }
+    Ok(None)
+}
+
 /// Whether `b` is the content of a DER INTEGER: not empty, no redundant leading 0x00 or 0xFF.
 fn is_der_integer(b: &[u8]) -> bool {
     match b {
@@ -1399,6 +1515,69 @@ mod tests {
             .unwrap();
         assert!(ca.matches(&id));
         assert!(ResponderIdentity::new(b"x", &f.h.ocsp.certificate_der).is_err());
+        f.db.cleanup().await;
+    }
+
+    /// A relying party's reading of a response (a PDF's /DSS, issue 6 item 7): believed only
+    /// when signed by the CA's certified responder, about the certificate asked for.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn relying_parties_check_responses_before_believing_them() {
+        let f = fixture(KeyAlgorithm::EcdsaP256).await;
+        let issuer = &f.h.issuing.certificate_der;
+        let id = |serial: &[u8]| f.identity.cert_id(CertIdHash::Sha256, serial).unwrap();
+        let good = f.respond(&[(id(&f.leaf_serial), CertStatus::Good)], None);
+        let found = check_response(&good, issuer, &f.leaf_serial)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.status, CertStatus::Good);
+        assert!(found.this_update <= found.produced_at);
+        assert!(found.next_update.is_some());
+        // Of another certificate: nothing said.
+        assert_eq!(
+            check_response(&good, issuer, &f.leaf2_serial).unwrap(),
+            None
+        );
+        // Revoked, with its time and reason.
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_772_352_000);
+        let revoked = f.respond(
+            &[
+                (id(&f.leaf2_serial), CertStatus::Good),
+                (
+                    id(&f.leaf_serial),
+                    CertStatus::Revoked {
+                        at,
+                        reason: Some(RevocationReason::KeyCompromise),
+                    },
+                ),
+            ],
+            None,
+        );
+        let found = check_response(&revoked, issuer, &f.leaf_serial)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found.status,
+            CertStatus::Revoked {
+                at,
+                reason: Some(RevocationReason::KeyCompromise)
+            }
+        );
+        // Forged: the same answer signed by a key the CA never certified.
+        let other = SoftwareKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let forged = resign(&good, &other);
+        let e = check_response(&forged, issuer, &f.leaf_serial).unwrap_err();
+        assert!(e.to_string().contains("signed neither"), "{e}");
+        // Asked of another CA (the root): its responder is not the root's.
+        assert!(check_response(&good, &f.h.root.certificate_der, &f.leaf_serial).is_err());
+        // Not successful, not an OCSP response at all.
+        let e = check_response(
+            &error_response(OcspResponseStatus::TryLater),
+            issuer,
+            &f.leaf_serial,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not successful"), "{e}");
+        assert!(check_response(b"\x30\x03\x0a\x01", issuer, &f.leaf_serial).is_err());
         f.db.cleanup().await;
     }
 

@@ -6,8 +6,10 @@
 //!
 //! What is trusted: this service's own roots (every hierarchy loaded), and its issuing CAs as
 //! intermediates a signature need not carry. Revocation is known for the certificates this
-//! service issued (its own records, the same source as its OCSP responder); for others it is
-//! `unknown` — the service fetches nothing from the network. "At signing time" is the time of a
+//! service issued (its own records, the same source as its OCSP responder); for others — and
+//! offline, for every certificate — from the OCSP responses and CRLs the PDF carries in its /DSS,
+//! each checked to be signed by the issuer or its certified responder
+//! (`yinxin_sign::revocation`); else it is `unknown` — nothing is fetched from the network. "At signing time" is the time of a
 //! valid signature timestamp: a claimed signing time (`/M`, signingTime) is the signer's word and
 //! proves nothing, so without a timestamp a certificate revoked now is `unknown` at signing time,
 //! and one never revoked is `good`.
@@ -31,7 +33,8 @@ use utoipa_axum::routes;
 use yinxin_domain::certificate::CertificateRecord;
 use yinxin_domain::{DomainError, ErrorCode};
 use yinxin_sign::chain::{self, ChainReport, rfc3339, rfc3339_unix};
-use yinxin_sign::pades::{self, Level, SignatureReport};
+use yinxin_sign::pades::{self, Level, SignatureReport, ValidationData};
+use yinxin_sign::revocation;
 use yinxin_sign::timestamp::TimestampReport;
 use yinxin_sign::{SignError, cades};
 
@@ -138,8 +141,13 @@ pub struct ChainView {
 }
 
 /// Revocation of the signer's certificate.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RevocationView {
+    /// Where the status comes from: `service_records` (this service issued the certificate),
+    /// `dss_ocsp` or `dss_crl` (a checked OCSP response or CRL in the PDF's /DSS), `none`.
+    pub source: String,
+    /// The time the status is as of, for a /DSS source (the response's or CRL's thisUpdate).
+    pub as_of: Option<String>,
     /// `good`, `revoked`, or `unknown` (not a certificate of this service).
     pub status: String,
     /// At signing time (the timestamp's): `good`, `revoked` or `unknown`.
@@ -196,36 +204,77 @@ fn revocation_view(
     signed_at: Option<SystemTime>,
 ) -> RevocationView {
     let Some(r) = record else {
-        return RevocationView {
-            status: "unknown".into(),
-            at_signing_time: "unknown".into(),
-            revoked_at: None,
-            reason: None,
-        };
+        return unknown_revocation();
     };
+    let source = "service_records".to_owned();
     match &r.revocation {
         None => RevocationView {
+            source,
+            as_of: None,
             status: "good".into(),
             at_signing_time: "good".into(),
             revoked_at: None,
             reason: None,
         },
         Some(rev) => {
-            let at_signing = match signed_at {
-                Some(t) => {
-                    let revoked_at = SystemTime::UNIX_EPOCH
-                        + Duration::from_secs(u64::try_from(rev.at).unwrap_or(0));
-                    if t < revoked_at { "good" } else { "revoked" }
-                }
-                None => "unknown",
-            };
+            let revoked_at =
+                SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(rev.at).unwrap_or(0));
             RevocationView {
+                source,
+                as_of: None,
                 status: "revoked".into(),
-                at_signing_time: at_signing.into(),
+                at_signing_time: revoked_at_signing(revoked_at, signed_at).into(),
                 revoked_at: Some(rfc3339_unix(rev.at)),
                 reason: Some(rev.reason.clone()),
             }
         }
+    }
+}
+
+fn unknown_revocation() -> RevocationView {
+    RevocationView {
+        source: "none".into(),
+        as_of: None,
+        status: "unknown".into(),
+        at_signing_time: "unknown".into(),
+        revoked_at: None,
+        reason: None,
+    }
+}
+
+/// A certificate revoked at `revoked_at` was good at signing time only if a timestamp proves
+/// the signature came first.
+fn revoked_at_signing(revoked_at: SystemTime, signed_at: Option<SystemTime>) -> &'static str {
+    match signed_at {
+        Some(t) if t < revoked_at => "good",
+        Some(_) => "revoked",
+        None => "unknown",
+    }
+}
+
+/// The status by the checked validation data of the PDF's /DSS (see the module documentation).
+/// A `good` answer covers the signing time unless a timestamp puts the signature after it.
+fn dss_revocation(f: &revocation::Finding, signed_at: Option<SystemTime>) -> RevocationView {
+    let (status, at_signing, revoked_at, reason) = match f.status {
+        revocation::Status::Good => {
+            let covered = signed_at.is_none_or(|t| t <= f.as_of);
+            ("good", if covered { "good" } else { "unknown" }, None, None)
+        }
+        revocation::Status::Revoked { at, reason } => (
+            "revoked",
+            revoked_at_signing(at, signed_at),
+            Some(rfc3339(at)),
+            Some(reason.as_str().to_owned()),
+        ),
+        revocation::Status::Unknown => ("unknown", "unknown", None, None),
+    };
+    RevocationView {
+        source: f.source.as_str().into(),
+        as_of: Some(rfc3339(f.as_of)),
+        status: status.into(),
+        at_signing_time: at_signing.into(),
+        revoked_at,
+        reason,
     }
 }
 
@@ -260,13 +309,19 @@ pub struct Pending {
     pub signer_der: Option<Vec<u8>>,
     /// The time a valid, trusted timestamp proves.
     pub signed_at: Option<SystemTime>,
+    /// The status by the PDF's /DSS, if its validation data speaks of the signer's certificate.
+    pub dss: Option<RevocationView>,
 }
 
 /// Reports of a PDF's signatures, before revocation (see [`finish`]). `Err`: not a PDF one can
 /// read (the message says why).
 pub fn pdf_report(pdf: &[u8], trust: &Trust) -> Result<Vec<(SignatureView, Pending)>, SignError> {
     let reports = pades::verify(pdf)?;
-    Ok(reports.iter().map(|r| pdf_view(r, trust)).collect())
+    // A /DSS that cannot be read gives no validation data; the signatures are still reported.
+    let dss = pades::validation_data(pdf).unwrap_or_default();
+    let mut trust = trust.clone();
+    trust.intermediates.extend(dss.certificates.iter().cloned());
+    Ok(reports.iter().map(|r| pdf_view(r, &trust, &dss)).collect())
 }
 
 fn proven_time(t: Option<&TimestampView>, r: Option<&TimestampReport>) -> Option<SystemTime> {
@@ -276,7 +331,7 @@ fn proven_time(t: Option<&TimestampView>, r: Option<&TimestampReport>) -> Option
     }
 }
 
-fn pdf_view(r: &SignatureReport, trust: &Trust) -> (SignatureView, Pending) {
+fn pdf_view(r: &SignatureReport, trust: &Trust, dss: &ValidationData) -> (SignatureView, Pending) {
     let timestamp = r.timestamp.as_ref().map(|t| timestamp_view(t, trust));
     let signed_at = proven_time(timestamp.as_ref(), r.timestamp.as_ref());
     let chain = match &r.signer_certificate_der {
@@ -287,6 +342,12 @@ fn pdf_view(r: &SignatureReport, trust: &Trust) -> (SignatureView, Pending) {
             Some(signed_at.unwrap_or_else(SystemTime::now)),
         ),
         None => no_signer(),
+    };
+    let dss = match (&r.signer_certificate_der, chain.path_der.get(1)) {
+        (Some(signer), Some(issuer)) => {
+            revocation::status(signer, issuer, dss).map(|f| dss_revocation(&f, signed_at))
+        }
+        _ => None,
     };
     let view = SignatureView {
         kind: if r.document_timestamp {
@@ -301,7 +362,7 @@ fn pdf_view(r: &SignatureReport, trust: &Trust) -> (SignatureView, Pending) {
         problem: r.problem.clone(),
         signer: r.signer_certificate_der.as_deref().and_then(signer_view),
         chain: chain_view(chain),
-        revocation: revocation_view(None, None),
+        revocation: dss.clone().unwrap_or_else(unknown_revocation),
         claimed_signing_time: r.signing_time.clone(),
         timestamp,
         level: r.level.map(|l| level_name(l).to_owned()),
@@ -316,6 +377,7 @@ fn pdf_view(r: &SignatureReport, trust: &Trust) -> (SignatureView, Pending) {
         Pending {
             signer_der: r.signer_certificate_der.clone(),
             signed_at,
+            dss,
         },
     )
 }
@@ -372,7 +434,7 @@ pub fn cms_report(
             problem: r.problem.clone(),
             signer: r.signer_certificate_der.as_deref().and_then(signer_view),
             chain: chain_view(chain),
-            revocation: revocation_view(None, None),
+            revocation: unknown_revocation(),
             claimed_signing_time: r.signing_time.map(rfc3339),
             timestamp,
             level: None,
@@ -385,6 +447,7 @@ pub fn cms_report(
         Pending {
             signer_der: r.signer_certificate_der,
             signed_at,
+            dss: None,
         },
     ))
 }
@@ -397,7 +460,12 @@ pub fn finish(
 ) -> VerificationReport {
     let mut signatures = Vec::with_capacity(views.len());
     for (i, (mut v, p)) in views.into_iter().enumerate() {
-        v.revocation = revocation_view(records.get(i).and_then(Option::as_ref), p.signed_at);
+        // This service's own record first (it is current); else what the /DSS proves.
+        v.revocation = match (records.get(i).and_then(Option::as_ref), p.dss) {
+            (Some(record), _) => revocation_view(Some(record), p.signed_at),
+            (None, Some(dss)) => dss,
+            (None, None) => unknown_revocation(),
+        };
         signatures.push(v);
     }
     let valid = !signatures.is_empty()

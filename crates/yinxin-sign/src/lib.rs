@@ -22,6 +22,7 @@ pub mod image;
 pub mod pades;
 pub mod pdf;
 pub mod report;
+pub mod revocation;
 pub mod seal;
 pub mod signature;
 #[cfg(test)]

@@ -631,6 +631,35 @@ pub fn add_dss(pdf: &[u8], data: &ValidationData) -> Result<Vec<u8>, SignError> 
     Ok(up.finish()?.bytes)
 }
 
+/// The validation data of the document's /DSS (EN 319 142-1 §5.4.2): its certificates, OCSP
+/// responses and CRLs as they are stored, unchecked — [`crate::revocation`] checks them. Empty
+/// when there is no /DSS; an /DSS entry that is not an array of streams is an error.
+pub fn validation_data(pdf: &[u8]) -> Result<ValidationData, SignError> {
+    let doc = Document::parse(pdf)?;
+    let catalog = doc.catalog()?;
+    let mut out = ValidationData::default();
+    let Some(dss) = catalog.get(b"DSS") else {
+        return Ok(out);
+    };
+    let dss = doc.dict(dss, "the /DSS")?;
+    for (key, what, into) in [
+        (&b"Certs"[..], "a /DSS certificate", &mut out.certificates),
+        (b"OCSPs", "a /DSS OCSP response", &mut out.ocsp_responses),
+        (b"CRLs", "a /DSS CRL", &mut out.crls),
+    ] {
+        let Some(list) = dss.get(key) else {
+            continue;
+        };
+        let Object::Array(items) = doc.resolve(list)? else {
+            return Err(PdfError::Malformed(format!("{what} list is not an array")).into());
+        };
+        for item in &items {
+            into.push(doc.stream_data(item, what)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Adds a document timestamp (B-LTA): a /DocTimeStamp signature whose /Contents is an RFC 3161
 /// token from `source` over the byte ranges, under `hash`.
 pub fn add_document_timestamp(

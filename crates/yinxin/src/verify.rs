@@ -4,8 +4,10 @@
 //! `yinxin verify report REPORT.pdf --key VKEY` an evidence report (its signature and every
 //! bundle attached, issue 7 item 4). Trusted roots are the ones given with `--trust` (a PEM file
 //! of certificates, e.g. the service's `/pki/chain.pem`; repeatable; intermediates may be in it
-//! too); without one, no chain is trusted. Revocation needs the service's records, so offline it
-//! is `unknown` (a certificate's status is what `/pki/ocsp` answers).
+//! too); without one, no chain is trusted. Revocation offline comes from the OCSP responses and
+//! CRLs a PDF carries in its /DSS (B-LT and up), each checked to be signed by the issuing CA or
+//! its certified responder; otherwise it is `unknown` (a certificate's current status is what
+//! `/pki/ocsp` answers).
 
 use std::path::{Path, PathBuf};
 
@@ -213,8 +215,8 @@ fn print_report(r: &VerificationReport) {
             println!("  chain:         {p}");
         }
         println!(
-            "  revocation:    {} now, {} at signing time",
-            s.revocation.status, s.revocation.at_signing_time
+            "  revocation:    {} ({}), {} at signing time",
+            s.revocation.status, s.revocation.source, s.revocation.at_signing_time
         );
         if let Some(t) = &s.claimed_signing_time {
             println!("  claimed time:  {t}");

@@ -1107,6 +1107,19 @@ fn evidence_report_verifies_offline(s: &Server, token: &str, serial: &str, dir: 
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["document"]["signatures"][0]["level"], "B-LTA", "{v}");
+    // Offline, the signer's status comes from the issuing CA's CRL its /DSS carries, its
+    // signature checked (issue 6 item 7; the service's own certificates get no OCSP response
+    // there).
+    let rev = &v["document"]["signatures"][0]["revocation"];
+    assert_eq!(
+        (
+            rev["source"].as_str(),
+            rev["status"].as_str(),
+            rev["at_signing_time"].as_str()
+        ),
+        (Some("dss_crl"), Some("good"), Some("good")),
+        "{v}"
+    );
     assert_eq!(
         v["proofs"][0]["attachment"],
         format!("certificate-{serial}.proof.json"),

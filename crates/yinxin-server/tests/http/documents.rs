@@ -252,6 +252,38 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         "INTENT_REQUIRED",
         "used already",
     );
+    // An expired confirmation for exactly this document is refused too (issue 6 acceptance).
+    {
+        use sha2::Digest;
+        use yinxin_domain::signing::{IntentDigest, IntentMethod, IntentRecord};
+        let (_, me) = app.get_as("/api/v1/me", &token).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let expired = IntentRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            account: me["account_id"].as_str().unwrap().parse().unwrap(),
+            certificate_serial: serial.clone(),
+            digest_algorithm: IntentDigest::Sha256,
+            digest: sha2::Sha256::digest(&original).to_vec(),
+            method: IntentMethod::Sms,
+            challenge: None,
+            created_at: now - 400,
+            expires_at: now - 100,
+            confirmed_at: Some(now - 390),
+            evidence: Some("sms".into()),
+            used_at: None,
+        };
+        db.stores.accounts.insert_intent(&expired).await.unwrap();
+        refused(
+            &app.post_as(&sign_path, &token, &visible(Some(&expired.id)))
+                .await,
+            403,
+            "INTENT_REQUIRED",
+            "expired",
+        );
+    }
 
     // The enterprise seals next, across the pages, to B-LTA — with its own authorization.
     let (ent, eserial, seal_id) = sealing_enterprise(&app, &f, &token, "p256").await;
@@ -330,6 +362,30 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
                 .contains(&format!("serial number: {}", eserial.to_ascii_lowercase())),
             "{out}"
         );
+    }
+    // A relying party without the service's records (offline, `yinxin verify pdf`) reads the
+    // seal's status from that response, its signature checked against the issuing CA; the
+    // person's signature, made before B-LT was asked for, has none of its own but the CA's
+    // CRL in the same /DSS speaks of it (issue 6 item 7).
+    {
+        use yinxin_server::verify::{Trust, finish, pdf_report};
+        let ca = app.state.ca.as_ref().unwrap();
+        let trust = Trust {
+            anchors: ca.trust_anchors(),
+            intermediates: Vec::new(),
+        };
+        let offline = finish(pdf_report(&signed, &trust).unwrap(), &[]);
+        let source = |i: usize| {
+            let r = &offline.signatures[i].revocation;
+            (
+                r.source.as_str(),
+                r.status.as_str(),
+                r.at_signing_time.as_str(),
+            )
+        };
+        assert_eq!(source(1), ("dss_ocsp", "good", "good"));
+        assert_eq!(source(0), ("dss_crl", "good", "good"));
+        assert!(offline.valid);
     }
 
     // Every signature intact, by the service's verifier…

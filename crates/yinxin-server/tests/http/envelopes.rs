@@ -540,8 +540,15 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         .await;
     assert_eq!(s, 200, "{declined}");
     assert_eq!(declined["state"], "declined");
-    assert_eq!(closings(&app, &mobile_a, &dec_id).await, ["declined"], "the owner is told");
-    assert!(closings(&app, &mobile_b, &dec_id).await.is_empty(), "not who declined");
+    assert_eq!(
+        closings(&app, &mobile_a, &dec_id).await,
+        ["declined"],
+        "the owner is told"
+    );
+    assert!(
+        closings(&app, &mobile_b, &dec_id).await.is_empty(),
+        "not who declined"
+    );
     assert_eq!(declined["signers"][0]["declined"], true);
     refused(
         &app.post_as(
@@ -594,7 +601,11 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
         )
         .await;
     assert_eq!((s, cancelled["state"].as_str()), (200, Some("cancelled")));
-    assert_eq!(closings(&app, &mobile_b, &can_id).await, ["cancelled"], "the signer is told");
+    assert_eq!(
+        closings(&app, &mobile_b, &can_id).await,
+        ["cancelled"],
+        "the signer is told"
+    );
     assert!(closings(&app, &mobile_a, &can_id).await.is_empty());
     refused(
         &app.post_as(
@@ -621,8 +632,15 @@ async fn envelopes_are_signed_in_turn_with_a_full_trail(db: &TestDb) {
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     // The sweep closes it though nobody opened it, once, and tells both parties.
     let swept = app.state.accounts.expire_envelopes(now()).await.unwrap();
-    assert_eq!(swept, [exp_id.clone()]);
-    assert!(app.state.accounts.expire_envelopes(now()).await.unwrap().is_empty());
+    assert_eq!(swept, std::slice::from_ref(&exp_id));
+    assert!(
+        app.state
+            .accounts
+            .expire_envelopes(now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(closings(&app, &mobile_b, &exp_id).await, ["expired"]);
     assert_eq!(closings(&app, &mobile_a, &exp_id).await, ["expired"]);
     // The list shows it expired…

@@ -162,6 +162,24 @@ async fn signatures_by_our_certificates_are_verified_for_anyone(db: &TestDb) {
     assert_eq!((s, v["valid"].as_bool()), (200, Some(false)), "{v}");
     assert_eq!(v["signatures"][0]["integrity"], false, "{v}");
 
+    // The same at B-T: a token from the service's TSA proves when it was signed.
+    let tsa = app.state.tsa.clone().unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let source = move |hash: yinxin_pki::cms::DigestAlgorithm, digest: &[u8]| {
+        let q = yinxin_pki::tsp::request(hash, digest, None, true)?;
+        let reply = tokio::task::block_in_place(|| runtime.block_on(tsa.respond(&q, None)))
+            .map_err(|e| yinxin_sign::SignError::Timestamp(e.to_string()))?;
+        yinxin_sign::timestamp::token_from_response(&reply.der)
+    };
+    let stamped = pades::sign(&one_page_pdf(), &request, &key, Some(&source)).unwrap();
+    let (_, v) = post_pdf(&app, "application/pdf", stamped.clone()).await;
+    assert_eq!(v["signatures"][0]["level"], "B-T", "{v}");
+    assert_eq!(
+        v["signatures"][0]["revocation"]["source"], "service_records",
+        "{v}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
     // Revoked now, no timestamp proving the signature came first: not valid any more.
     let (s, r) = app
         .post_as(
@@ -189,6 +207,19 @@ async fn signatures_by_our_certificates_are_verified_for_anyone(db: &TestDb) {
             Some("unknown"),
             Some("key_compromise")
         ),
+        "{v}"
+    );
+
+    // Revoked after the timestamp: good at signing time, so still valid (issue 6 item 7).
+    let (_, v) = post_pdf(&app, "application/pdf", stamped).await;
+    let sig = &v["signatures"][0];
+    assert_eq!(
+        (
+            v["valid"].as_bool(),
+            sig["revocation"]["status"].as_str(),
+            sig["revocation"]["at_signing_time"].as_str(),
+        ),
+        (Some(true), Some("revoked"), Some("good")),
         "{v}"
     );
 

@@ -580,6 +580,15 @@ impl<'a> Document<'a> {
         }
     }
 
+    /// The decoded data of the stream `o` is or refers to (within the document's limits), or
+    /// an error naming `what`.
+    pub fn stream_data(&self, o: &Object, what: &str) -> Result<Vec<u8>, PdfError> {
+        match self.resolve(o)? {
+            Object::Stream(s) => super::filter::decode(&s, &self.limits),
+            _ => Err(PdfError::Malformed(format!("{what} is not a stream"))),
+        }
+    }
+
     /// The dictionary `o` is or refers to, or an error naming `what`.
     pub fn dict(&self, o: &Object, what: &str) -> Result<Dict, PdfError> {
         match self.resolve(o)? {
