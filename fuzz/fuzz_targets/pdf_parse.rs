@@ -1,6 +1,7 @@
 //! The PDF reader of yinxin-sign (`yinxin_sign::pdf::Document`) and the PAdES verifier over it
 //! (`yinxin_sign::pades::verify`): every uploaded PDF reaches them (issue 6 items 5 and 7); and
-//! the attachment reader of evidence reports (`yinxin_sign::report::attachments`).
+//! the attachment reader of evidence reports (`yinxin_sign::report::attachments`); the /DSS
+//! reader (`pades::validation_data`) with the OCSP and CRL checks a relying party makes of it.
 //!
 //! The whole input is the file. Checked: no panic, no unbounded work (small limits); parsing and
 //! verification are deterministic; when the file parses, every object the cross-reference names
@@ -51,6 +52,24 @@ fuzz_target!(|data: &[u8]| {
         yinxin_sign::report::attachments(data).map(|f| f.len()).as_ref().ok(),
         "attachments not deterministic"
     );
+
+    // The /DSS reader and the revocation checks over it (issue 6 item 7): every OCSP response
+    // and CRL read against every certificate the file carries as issuer — bounded, deterministic,
+    // and a finding only from data that verified.
+    if let Ok(dss) = yinxin_sign::pades::validation_data(data) {
+        for issuer in dss.certificates.iter().take(4) {
+            for signer in dss.certificates.iter().take(4) {
+                let f = yinxin_sign::revocation::status(signer, issuer, &dss);
+                assert_eq!(f, yinxin_sign::revocation::status(signer, issuer, &dss));
+            }
+            for r in dss.ocsp_responses.iter().take(8) {
+                let _ = yinxin_pki::ocsp::check_response(r, issuer, &[1]);
+            }
+            for c in dss.crls.iter().take(8) {
+                let _ = yinxin_pki::crl::lookup(c, issuer, &[1]);
+            }
+        }
+    }
 
     // An update that adds one object.
     let mut up = Update::new(&doc);
