@@ -345,6 +345,7 @@ pub trait AccountRepo:
     + crate::staff::StaffRepo
     + crate::legal::LegalDemandRepo
     + crate::requests::RequestRepo
+    + crate::retention::RetentionRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -36,6 +36,7 @@ pub mod pi;
 pub mod relying;
 pub mod repo;
 pub mod requests;
+pub mod retention;
 pub mod risk;
 pub mod seal;
 pub mod sensitive;

@@ -19,6 +19,7 @@ pub mod policy;
 mod receipt;
 mod relying;
 pub mod requests;
+pub mod retention;
 mod risk;
 mod seals;
 mod service;

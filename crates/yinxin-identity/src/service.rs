@@ -105,6 +105,9 @@ pub struct AccountsConfig {
     pub request_excess_period_days: i64,
     /// Seconds before a request falls due that staff are reminded.
     pub request_reminder_secs: i64,
+    /// Days after cancellation before the retention engine erases an account (ACC-6: 001 4.4
+    /// says 6 months; the inventory's `UntilAccountCancelled` grace).
+    pub cancellation_grace_days: u32,
     /// Exports an account may make per hour (each costs an Argon2id derivation).
     pub exports_per_hour: u32,
 }
@@ -141,6 +144,7 @@ impl Default for AccountsConfig {
             requests_before_excessive: 3,
             request_excess_period_days: 30,
             request_reminder_secs: 3 * 86_400,
+            cancellation_grace_days: 183,
             exports_per_hour: 10,
         }
     }
@@ -303,7 +307,7 @@ pub struct Accounts {
     pub(crate) vault: Vault,
     pub(crate) repo: Arc<dyn AccountRepo>,
     sms: Arc<dyn SmsGateway>,
-    hasher: Arc<PasswordHasher>,
+    pub(crate) hasher: Arc<PasswordHasher>,
     pub(crate) config: AccountsConfig,
     pub(crate) policies: Arc<PolicyCache>,
     pub(crate) controller: Arc<Controller>,

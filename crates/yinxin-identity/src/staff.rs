@@ -177,6 +177,48 @@ pub fn mask_value(field: &PiField, value: &str) -> String {
     mask(value, start, end)
 }
 
+/// The text fields of an authority's order (a legal demand, a legal hold): 1 to 200
+/// characters each, no control characters; the first wrong one is named.
+pub(crate) fn check_order_text(fields: &[(&str, &str)]) -> ServiceResult<()> {
+    for (name, value) in fields {
+        let n = value.chars().count();
+        if value.trim().is_empty() || n > 200 || value.chars().any(char::is_control) {
+            return Err(
+                DomainError::invalid(name, "1 to 200 characters, no control characters").into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An authority's order document from its base64 and media type: 1 byte to 10 MiB, a PDF, PNG
+/// or JPEG that is what it says.
+pub(crate) fn order_document(base64_text: &str, media: &str) -> ServiceResult<Vec<u8>> {
+    use base64::Engine;
+    let document = base64::engine::general_purpose::STANDARD
+        .decode(base64_text.as_bytes())
+        .map_err(|_| DomainError::invalid("document", "base64 of the order's document"))?;
+    if document.is_empty() || document.len() > LEGAL_DOCUMENT_MAX {
+        return Err(DomainError::invalid("document", "1 byte to 10 MiB").into());
+    }
+    let magic: &[u8] = match media {
+        "application/pdf" => b"%PDF-",
+        "image/png" => b"\x89PNG\r\n\x1a\n",
+        "image/jpeg" => b"\xff\xd8\xff",
+        _ => {
+            return Err(DomainError::invalid(
+                "document_type",
+                "application/pdf, image/png or image/jpeg",
+            )
+            .into());
+        }
+    };
+    if !document.starts_with(magic) {
+        return Err(DomainError::invalid("document", format!("is not {media}")).into());
+    }
+    Ok(document)
+}
+
 fn refused(message: impl Into<String>) -> ServiceError {
     DomainError::new(ErrorCode::Forbidden, message).into()
 }
@@ -368,6 +410,7 @@ impl Accounts {
             ));
         }
         let target = self.subject_account(subject).await?;
+        self.ensure_reachable(subject, purpose).await?;
         let stored = self.vault.stored_fields(target.subject).await?;
         let (shown, withheld): (Vec<&'static PiField>, Vec<&'static PiField>) =
             stored.into_iter().partition(|f| f.allows(purpose));
@@ -447,6 +490,7 @@ impl Accounts {
             }
         }
         let target = self.subject_account(subject).await?;
+        self.ensure_reachable(subject, purpose).await?;
         self.case_of(purpose, &req.reference, subject, &fields)
             .await?;
         let at = now();
@@ -593,23 +637,13 @@ impl Accounts {
         officer: &AccountRecord,
         f: &LegalDemandFiling,
     ) -> ServiceResult<LegalDemand> {
-        use base64::Engine;
         use sha2::Digest;
         self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
-        for (name, value) in [
+        check_order_text(&[
             ("authority", &f.authority),
             ("document_number", &f.document_number),
             ("legal_basis", &f.legal_basis),
-        ] {
-            let n = value.chars().count();
-            if value.trim().is_empty() || n > 200 || value.chars().any(char::is_control) {
-                return Err(DomainError::invalid(
-                    name,
-                    "1 to 200 characters, no control characters",
-                )
-                .into());
-            }
-        }
+        ])?;
         if f.subjects.is_empty() || f.subjects.len() > 100 {
             return Err(DomainError::invalid("subjects", "name 1 to 100 accounts").into());
         }
@@ -648,29 +682,7 @@ impl Accounts {
                 .into());
             }
         }
-        let document = base64::engine::general_purpose::STANDARD
-            .decode(f.document.as_bytes())
-            .map_err(|_| DomainError::invalid("document", "base64 of the demand's document"))?;
-        if document.is_empty() || document.len() > LEGAL_DOCUMENT_MAX {
-            return Err(DomainError::invalid("document", "1 byte to 10 MiB").into());
-        }
-        let magic: &[u8] = match f.document_type.as_str() {
-            "application/pdf" => b"%PDF-",
-            "image/png" => b"\x89PNG\r\n\x1a\n",
-            "image/jpeg" => b"\xff\xd8\xff",
-            _ => {
-                return Err(DomainError::invalid(
-                    "document_type",
-                    "application/pdf, image/png or image/jpeg",
-                )
-                .into());
-            }
-        };
-        if !document.starts_with(magic) {
-            return Err(
-                DomainError::invalid("document", format!("is not {}", f.document_type)).into(),
-            );
-        }
+        let document = order_document(&f.document, &f.document_type)?;
         let id = uuid::Uuid::new_v4().to_string();
         let demand = LegalDemand {
             document_sealed: self

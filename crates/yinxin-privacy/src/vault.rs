@@ -22,7 +22,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use yinxin_domain::inventory::{self, INVENTORY};
 use yinxin_domain::pi::PiField;
 use yinxin_domain::repo::{
@@ -751,6 +751,22 @@ impl Vault {
         // 32 bytes from HKDF-SHA256 cannot fail.
         let _ = hk.expand(&info, key.as_mut());
         key
+    }
+
+    /// The key slot of `subject`'s **custody** (issue 8 item 4; PIPL art. 47, CERT-7): when a
+    /// subject is erased, what the law keeps of it is re-sealed with [`Vault::seal_record`]
+    /// under this subject instead — a data key of its own in the key store, so that erasing the
+    /// subject destroys everything else, and destroying this one ([`Vault::shred`] of it) ends
+    /// the custody the same way, backups included. Derived from the subject id alone (SHA-256,
+    /// as a UUID), so it needs no record of its own and names no one.
+    pub fn custody_subject(subject: SubjectId) -> SubjectId {
+        let digest = Sha256::new()
+            .chain_update(b"yinxin/custody/v1")
+            .chain_update(subject.as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+        SubjectId::from(uuid::Builder::from_random_bytes(bytes).into_uuid())
     }
 
     /// Seals a record the service holds in its own right (a legal demand's document, PRIV-6)

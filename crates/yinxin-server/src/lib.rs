@@ -24,6 +24,7 @@ pub mod redact;
 mod relying;
 mod reports;
 mod requests;
+mod retention;
 pub mod routes;
 mod seals;
 mod signing;

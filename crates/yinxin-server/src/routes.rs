@@ -72,7 +72,7 @@ fn api() -> OpenApiRouter<AppState> {
     let r = crate::envelopes::routes(crate::documents::routes(crate::signing::routes(
         crate::seals::routes(r),
     )));
-    let r = crate::requests::routes(crate::staff::routes(r));
+    let r = crate::retention::routes(crate::requests::routes(crate::staff::routes(r)));
     crate::passkeys::routes(crate::support::routes(r))
 }
 

@@ -49,6 +49,8 @@ mod objection;
 mod passkey;
 #[path = "http/requests.rs"]
 mod requests;
+#[path = "http/retention.rs"]
+mod retention;
 #[path = "http/risk.rs"]
 mod risk;
 #[path = "http/seals.rs"]

@@ -270,7 +270,7 @@ macro_rules! account_repo {
                     "SELECT s.method, s.created_at, s.expires_at, a.id, a.kind, a.subject_id, \
                      a.password_hash, a.failed_logins, a.locked_until, a.created_at, \
                      a.accepted_policy FROM sessions s JOIN accounts a ON a.id = s.account_id \
-                     WHERE s.token_hash = $1 AND s.expires_at > $2";
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.cancelled_at IS NULL";
                 let row: Option<SessionAccountRow> = match &self.inline {
                     Some(r) => r.optional(SQL, rusqlite::params![token_hash, now])?,
                     None => sqlx::query_as(SQL)

@@ -21,6 +21,7 @@ mod ledger;
 mod passkeys;
 mod repos;
 mod requests;
+mod retention;
 mod risk;
 mod seals;
 mod signing_keys;

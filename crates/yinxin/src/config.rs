@@ -77,6 +77,8 @@ pub struct Config {
     pub request_due_days: i64,
     /// Working days on the mainland calendar an account cancellation is answered in (ACC-6).
     pub cancellation_due_working_days: u32,
+    /// Days after cancellation before the retention engine erases an account (ACC-6: 6 months).
+    pub cancellation_grace_days: u32,
     /// Requests of one kind an account may file in 30 days before the next is flagged excessive.
     pub requests_before_excessive: u32,
     /// Public holidays, `YYYY-MM-DD` (the State Council's yearly notice): not working days.
@@ -443,6 +445,7 @@ impl Default for Config {
             session_secs: AccountsConfig::default().session_seconds,
             request_due_days: AccountsConfig::default().request_due_days,
             cancellation_due_working_days: AccountsConfig::default().cancellation_due_working_days,
+            cancellation_grace_days: AccountsConfig::default().cancellation_grace_days,
             requests_before_excessive: AccountsConfig::default().requests_before_excessive,
             public_holidays: Vec::new(),
             adjusted_workdays: Vec::new(),
@@ -621,6 +624,7 @@ impl Config {
             session_seconds: self.session_secs,
             request_due_days: self.request_due_days,
             cancellation_due_working_days: self.cancellation_due_working_days,
+            cancellation_grace_days: self.cancellation_grace_days,
             requests_before_excessive: self.requests_before_excessive,
             logins_per_address_per_minute: self.logins_per_address_per_minute,
             registrations_per_address_per_hour: self.registrations_per_address_per_hour,

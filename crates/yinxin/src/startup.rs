@@ -113,6 +113,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let sweep = tokio::spawn(sweep_event_keys(ca.clone()));
     let reminders = tokio::spawn(remind_due_requests(state.accounts.clone()));
     let expiries = tokio::spawn(expire_envelopes(state.accounts.clone()));
+    let retention = tokio::spawn(run_retention(state.accounts.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
     let anchors = config.log_anchors()?;
@@ -144,6 +145,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     sweep.abort();
     reminders.abort();
     expiries.abort();
+    retention.abort();
     sequencer.abort();
     if let Some(a) = anchoring {
         a.abort();
@@ -269,6 +271,21 @@ async fn remind_due_requests(accounts: Accounts) {
         tick.tick().await;
         if let Err(e) = accounts.remind_due_requests(unix_now()).await {
             tracing::warn!(error = %e, "reminding of due requests failed");
+        }
+    }
+}
+
+/// Every hour, applies the retention rules (issue 8 item 5; PRIV-9): cancelled accounts past
+/// their grace period erased, custody ended, old network logs deleted — under a lease in the
+/// database, so that with several nodes one runs at a time.
+async fn run_retention(accounts: Accounts) {
+    let node = format!("node-{}", uuid::Uuid::new_v4());
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = accounts.run_retention(unix_now(), &node).await {
+            tracing::warn!(error = %e, "the retention run failed");
         }
     }
 }

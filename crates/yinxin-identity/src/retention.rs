@@ -1,0 +1,478 @@
+//! Account cancellation and the retention engine (issue 8 items 4–5; ACC-6, PRIV-9, PRIV-14…16,
+//! CERT-7; docs/RETENTION.md).
+//!
+//! - [`Accounts::cancel_account`]: the account is unusable at once (sessions, passkeys and
+//!   password gone, nothing finds it by username, mobile, e-mail or document number), and staff
+//!   views of it are refused ([`Accounts::ensure_reachable`]) but for a recorded legal demand.
+//! - [`Accounts::run_retention`]: the job `serve` runs every hour, under a lease in the database
+//!   so that one node at a time does: every account cancelled more than `cancellation_grace_days`
+//!   ago without a standing legal hold is erased ([`Accounts::erase_account`]); custody whose
+//!   retention ended is destroyed; network logs older than their term are deleted.
+//!   [`Accounts::retention_plan`] says what the next run would do, changing nothing.
+//! - Erasure: what the inventory keeps under a legal rule (`Disposition::KeepSealed`) and the
+//!   certificate DERs are re-sealed under the subject's custody key while a certificate record
+//!   is retained (expiry + 5 years, CERT-7); then the subject's data key is destroyed — every
+//!   copy of the data, backups included, no longer opens — and the account's other records are
+//!   deleted with their evidence salts. Each step is idempotent, so a run interrupted anywhere is
+//!   finished by the next.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use yinxin_domain::account::AccountRecord;
+use yinxin_domain::inventory::{INVENTORY, SUBSCRIBER_CERTIFICATE};
+use yinxin_domain::pi::{Disposition, Purpose};
+use yinxin_domain::requests::RequestKind;
+use yinxin_domain::retention::{CustodyValue, DueErasure, ErasedRecords, ErasureWrite, LegalHold};
+use yinxin_domain::staff::StaffRole;
+use yinxin_domain::{AccountId, DomainError, ErrorCode};
+use yinxin_privacy::vault::Vault;
+
+use crate::service::{Accounts, ServiceError, ServiceResult, now};
+use crate::staff::{check_order_text, order_document};
+
+/// The lease name of the retention job.
+const LEASE: &str = "retention";
+/// How long a run may hold the lease before another node may take over.
+const LEASE_SECS: i64 = 600;
+/// Accounts erased per batch read.
+const BATCH: u32 = 200;
+
+/// One erasure, as reported (ids and counts only).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Erasure {
+    /// The account erased.
+    #[schema(value_type = String, format = Uuid)]
+    pub account: AccountId,
+    /// Fields moved into custody (storage only).
+    pub custody_fields: Vec<String>,
+    /// Certificate records whose DER moved into custody.
+    pub custody_certificates: usize,
+    /// Rows deleted, by table, and evidence salts.
+    pub records: ErasedRecords,
+}
+
+/// What a run did, or (a plan) would do.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct RetentionReport {
+    /// Whether this is a plan (nothing changed).
+    pub dry_run: bool,
+    /// The time the run is for (Unix second).
+    pub at: i64,
+    /// Accounts erased (a plan: due for erasure), by id.
+    #[schema(value_type = Vec<String>)]
+    pub erased: Vec<AccountId>,
+    /// The erasures, in detail (a run only).
+    pub erasures: Vec<Erasure>,
+    /// Cancelled accounts past their grace period that a standing legal hold keeps.
+    pub held: u64,
+    /// Subjects whose custody ended (custody keys destroyed), by count.
+    pub custody_released: u64,
+    /// Login events older than the network-log term deleted (a plan: to delete).
+    pub login_events: u64,
+    /// Whether another node held the lease (nothing done).
+    pub lease_busy: bool,
+}
+
+/// A legal hold as filed by the privacy officer.
+#[derive(Clone, serde::Deserialize, ToSchema)]
+pub struct LegalHoldFiling {
+    /// The account to hold.
+    pub account: String,
+    /// The authority, as on its order (1 to 200 characters).
+    pub authority: String,
+    /// The order's own number (文书编号).
+    pub document_number: String,
+    /// `application/pdf`, `image/png` or `image/jpeg`.
+    pub document_type: String,
+    /// The order, base64 (at most 10 MiB).
+    pub document: String,
+}
+
+impl std::fmt::Debug for LegalHoldFiling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegalHoldFiling").finish_non_exhaustive()
+    }
+}
+
+fn cancelled() -> ServiceError {
+    DomainError::new(
+        ErrorCode::Forbidden,
+        "subject: the account was cancelled; its information is reachable only to provide it \
+         against a recorded legal demand",
+    )
+    .into()
+}
+
+impl Accounts {
+    /// Confirms that the caller may cancel their account (ACC-6): the session proves who asks;
+    /// an account with a password confirms it again (missing: `400` naming `password`; wrong:
+    /// `403`, five tries an hour). Nothing is changed: the server revokes the account's
+    /// certificates next, then [`Accounts::cancel_confirmed`].
+    pub async fn confirm_cancellation(
+        &self,
+        account: &AccountRecord,
+        password: Option<&str>,
+    ) -> ServiceResult<()> {
+        let Some(phc) = account.password_hash.clone() else {
+            return Ok(());
+        };
+        self.rate_limit(
+            "cancel-account",
+            &account.id.to_string(),
+            5,
+            3600,
+            now(),
+            "too many attempts to cancel this account; try again in an hour",
+        )
+        .await?;
+        let Some(pw) = password.map(str::to_owned) else {
+            return Err(DomainError::invalid(
+                "password",
+                "confirm the cancellation with the account's password",
+            )
+            .into());
+        };
+        let hasher = self.hasher.clone();
+        let ok = tokio::task::spawn_blocking(move || hasher.verify(&pw, Some(&phc)))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("verify task: {e}")))?;
+        if !ok {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "password: not the account's password; nothing was cancelled",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Cancels the caller's account once confirmed; returns the time of cancellation. Recorded
+    /// as a fulfilled `cancellation` request.
+    pub async fn cancel_confirmed(&self, account: &AccountRecord) -> ServiceResult<i64> {
+        let at = now();
+        self.cancel_now(account, "subject", at).await?;
+        Ok(at)
+    }
+
+    /// The grace period between cancellation and erasure, in seconds.
+    pub fn cancellation_grace_secs(&self) -> i64 {
+        i64::from(self.config.cancellation_grace_days).saturating_mul(86_400)
+    }
+
+    /// Cancels `account` at `at`, recording it as a fulfilled cancellation by `by` (the
+    /// subject, or the privacy officer fulfilling a request).
+    pub(crate) async fn cancel_now(
+        &self,
+        account: &AccountRecord,
+        by: &str,
+        at: i64,
+    ) -> ServiceResult<()> {
+        if self
+            .repo
+            .cancel_account(account.id, account.subject, at)
+            .await?
+        {
+            self.record_met_request(account, RequestKind::Cancellation, Vec::new(), by, at)
+                .await?;
+            tracing::info!(account = %account.id, "account cancelled");
+        }
+        Ok(())
+    }
+
+    /// Refuses access to a cancelled account's information for any purpose but a legal
+    /// demand's (ACC-6: "can no longer be retrieved or accessed").
+    pub(crate) async fn ensure_reachable(
+        &self,
+        account: AccountId,
+        purpose: Purpose,
+    ) -> ServiceResult<()> {
+        let life = self.repo.lifecycle(account).await?;
+        if life.cancelled_at.is_some() && purpose != Purpose::LegalRecordKeeping {
+            return Err(cancelled());
+        }
+        Ok(())
+    }
+
+    /// Whether `account` is cancelled.
+    pub async fn is_cancelled(&self, account: AccountId) -> ServiceResult<bool> {
+        Ok(self.repo.lifecycle(account).await?.cancelled_at.is_some())
+    }
+
+    /// The network-log term of the inventory (login events: six months, Cybersecurity Law art.
+    /// 21(3)).
+    fn network_log_secs(&self) -> i64 {
+        i64::from(crate::risk::login_event_retention_days()).saturating_mul(86_400)
+    }
+
+    /// What [`Accounts::run_retention`] would do at `at`, changing nothing: the accounts due for
+    /// erasure (at most 1,000 listed), those a hold keeps, the custody ending, the logs to go.
+    pub async fn retention_plan(&self, at: i64) -> ServiceResult<RetentionReport> {
+        let cutoff = at.saturating_sub(self.cancellation_grace_secs());
+        let due = self.repo.due_erasures(cutoff, 1000).await?;
+        Ok(RetentionReport {
+            dry_run: true,
+            at,
+            erased: due.iter().map(|d| d.account).collect(),
+            erasures: Vec::new(),
+            held: self.repo.held_erasures(cutoff).await?,
+            custody_released: u64::try_from(self.repo.custody_expired(at, 1000).await?.len())
+                .unwrap_or(0),
+            login_events: self
+                .repo
+                .count_login_events_before(at.saturating_sub(self.network_log_secs()))
+                .await?,
+            lease_busy: false,
+        })
+    }
+
+    /// Runs the retention rules at `at` (see the module documentation) under the database lease,
+    /// as `holder` (a node's name). Another node's standing lease: nothing done, `lease_busy`.
+    pub async fn run_retention(&self, at: i64, holder: &str) -> ServiceResult<RetentionReport> {
+        let mut report = RetentionReport {
+            at,
+            ..RetentionReport::default()
+        };
+        if !self
+            .repo
+            .try_lease(LEASE, holder, now().saturating_add(LEASE_SECS), now())
+            .await?
+        {
+            report.lease_busy = true;
+            return Ok(report);
+        }
+        let result = self.run_rules(at, holder, &mut report).await;
+        self.repo.release_lease(LEASE, holder).await?;
+        result.map(|()| report)
+    }
+
+    async fn run_rules(
+        &self,
+        at: i64,
+        holder: &str,
+        report: &mut RetentionReport,
+    ) -> ServiceResult<()> {
+        let cutoff = at.saturating_sub(self.cancellation_grace_secs());
+        loop {
+            let due = self.repo.due_erasures(cutoff, BATCH).await?;
+            if due.is_empty() {
+                break;
+            }
+            for d in &due {
+                let e = self.erase_account(d, at).await?;
+                report.erased.push(d.account);
+                report.erasures.push(e);
+            }
+            // Keep the lease while the work lasts.
+            self.repo
+                .try_lease(LEASE, holder, now().saturating_add(LEASE_SECS), now())
+                .await?;
+        }
+        report.held = self.repo.held_erasures(cutoff).await?;
+        loop {
+            let ended = self.repo.custody_expired(at, BATCH).await?;
+            if ended.is_empty() {
+                break;
+            }
+            for subject in ended {
+                self.vault.shred(Vault::custody_subject(subject)).await?;
+                self.repo.release_custody(subject).await?;
+                report.custody_released += 1;
+                tracing::info!(%subject, "custody ended: custody key destroyed");
+            }
+        }
+        report.login_events = self
+            .repo
+            .delete_login_events_before(at.saturating_sub(self.network_log_secs()))
+            .await?;
+        tracing::info!(
+            erased = report.erased.len(),
+            held = report.held,
+            custody_released = report.custody_released,
+            login_events = report.login_events,
+            "retention run"
+        );
+        Ok(())
+    }
+
+    /// Erases one cancelled account (see the module documentation). Idempotent: run it again to
+    /// finish one that was interrupted.
+    pub async fn erase_account(&self, d: &DueErasure, at: i64) -> ServiceResult<Erasure> {
+        let certificates = self.repo.retained_certificates(d.account).await?;
+        let keep_until = certificates.iter().map(|c| c.retain_until).max();
+        let custody_subject = Vault::custody_subject(d.subject);
+        let mut custody = Vec::new();
+        let mut resealed = Vec::new();
+        let shredded =
+            |e: &yinxin_privacy::vault::VaultError| e.code() == ErrorCode::SubjectShredded;
+        if let Some(until) = keep_until.filter(|u| *u > at) {
+            for field in INVENTORY
+                .iter()
+                .copied()
+                .filter(|f| matches!(f.disposition, Disposition::KeepSealed { .. }))
+            {
+                let value = match self.vault.get(d.subject, field).await {
+                    Ok(Some(v)) => v,
+                    Ok(None) => continue,
+                    // Interrupted after the key was destroyed: custody was written before.
+                    Err(e) if shredded(&e) => break,
+                    Err(e) => return Err(e.into()),
+                };
+                let plain = value.expose(Purpose::LegalRecordKeeping)?;
+                custody.push(CustodyValue {
+                    field: field.name.to_owned(),
+                    sealed: self
+                        .vault
+                        .seal_record(custody_subject, field, b"custody", plain)
+                        .await?,
+                    retain_until: until,
+                });
+            }
+            for c in certificates.iter().filter(|c| !c.custody) {
+                let der = match self
+                    .vault
+                    .open_record(
+                        d.subject,
+                        &SUBSCRIBER_CERTIFICATE,
+                        c.serial.as_bytes(),
+                        &c.sealed_der,
+                    )
+                    .await
+                {
+                    Ok(der) => der,
+                    Err(e) if shredded(&e) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let der = der.expose(Purpose::LegalRecordKeeping)?;
+                resealed.push((
+                    c.serial.clone(),
+                    self.vault
+                        .seal_record(
+                            custody_subject,
+                            &SUBSCRIBER_CERTIFICATE,
+                            c.serial.as_bytes(),
+                            der,
+                        )
+                        .await?,
+                ));
+            }
+        }
+        let records = self
+            .repo
+            .erase_account_records(&ErasureWrite {
+                account: d.account,
+                subject: d.subject,
+                custody: &custody,
+                certificates: &resealed,
+            })
+            .await?;
+        self.vault.shred(d.subject).await?;
+        self.repo.mark_erased(d.account, at).await?;
+        tracing::info!(
+            account = %d.account,
+            custody_fields = custody.len(),
+            custody_certificates = resealed.len(),
+            salts = records.salts,
+            "account erased"
+        );
+        Ok(Erasure {
+            account: d.account,
+            custody_fields: custody.into_iter().map(|c| c.field).collect(),
+            custody_certificates: resealed.len(),
+            records,
+        })
+    }
+
+    /// The privacy officer places a legal hold on an account, with the order's document
+    /// (sealed under the service's key before anything else): while it stands nothing of the
+    /// account is erased.
+    pub async fn place_legal_hold(
+        &self,
+        officer: &AccountRecord,
+        f: &LegalHoldFiling,
+    ) -> ServiceResult<LegalHold> {
+        use sha2::Digest;
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
+        check_order_text(&[
+            ("authority", &f.authority),
+            ("document_number", &f.document_number),
+        ])?;
+        let account: AccountId = f
+            .account
+            .parse()
+            .map_err(|_| DomainError::invalid("account", "must be a UUID"))?;
+        if self.repo.account(account).await?.is_none() {
+            return Err(DomainError::new(ErrorCode::NotFound, "account: no such account").into());
+        }
+        let document = order_document(&f.document, &f.document_type)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let hold = LegalHold {
+            document_sealed: self.vault.seal_service_record("legal-hold", &id, &document),
+            id,
+            account,
+            authority: f.authority.trim().to_owned(),
+            document_number: f.document_number.trim().to_owned(),
+            document_type: f.document_type.clone(),
+            document_sha256: yinxin_domain::signing::to_hex(&sha2::Sha256::digest(&document)),
+            placed_by: officer.id,
+            placed_at: now(),
+            released_by: None,
+            released_at: None,
+        };
+        self.repo.insert_legal_hold(&hold).await?;
+        tracing::info!(hold = %hold.id, %account, officer = %officer.id, "legal hold placed");
+        Ok(hold)
+    }
+
+    /// The privacy officer releases a standing hold; `409` if it is not standing.
+    pub async fn release_legal_hold(
+        &self,
+        officer: &AccountRecord,
+        id: &str,
+    ) -> ServiceResult<LegalHold> {
+        self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
+        if self.repo.legal_hold(id).await?.is_none() {
+            return Err(DomainError::new(ErrorCode::NotFound, "hold: no such legal hold").into());
+        }
+        if !self.repo.release_legal_hold(id, officer.id, now()).await? {
+            return Err(
+                DomainError::new(ErrorCode::Conflict, "hold: it was released already").into(),
+            );
+        }
+        tracing::info!(hold = %id, officer = %officer.id, "legal hold released");
+        self.repo
+            .legal_hold(id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a released hold vanished".into()))
+    }
+
+    /// Legal holds, newest first, for the privacy officer or the auditor.
+    pub async fn legal_holds(
+        &self,
+        staff: &AccountRecord,
+        standing_only: bool,
+    ) -> ServiceResult<Vec<LegalHold>> {
+        if self
+            .acting_as(staff, StaffRole::PrivacyOfficer)
+            .await
+            .is_err()
+        {
+            self.acting_as(staff, StaffRole::Auditor).await?;
+        }
+        Ok(self.repo.legal_holds(standing_only, 500).await?)
+    }
+
+    /// The retention plan, for the privacy officer or the auditor.
+    pub async fn staff_retention_plan(
+        &self,
+        staff: &AccountRecord,
+    ) -> ServiceResult<RetentionReport> {
+        if self
+            .acting_as(staff, StaffRole::PrivacyOfficer)
+            .await
+            .is_err()
+        {
+            self.acting_as(staff, StaffRole::Auditor).await?;
+        }
+        self.retention_plan(now()).await
+    }
+}

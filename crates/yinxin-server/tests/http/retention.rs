@@ -1,0 +1,410 @@
+//! Cancellation and the retention engine end to end (issue 8 items 4–5; ACC-6, PRIV-9, PRIV-16,
+//! CERT-7): a cancelled account is unusable and unreachable at once; a legal hold keeps it; the
+//! dry run says what the sweep will do; after the grace period (a simulated clock) the sweep
+//! erases it — no API and no copy of the data taken before yields its information — while its
+//! certificate record stays, sealed in custody, until its own term ends; the evidence log still
+//! verifies with the erased records' salts gone.
+
+use base64::Engine;
+use serde_json::json;
+use yinxin_domain::inventory::{
+    PERSON_DOCUMENT_NUMBER, PERSON_MOBILE, PERSON_NAME, SUBSCRIBER_CERTIFICATE,
+};
+use yinxin_domain::repo::SealedField;
+use yinxin_domain::staff::StaffRole;
+use yinxin_domain::{AccountId, ErrorCode};
+use yinxin_ledger::log::TreeCheck;
+use yinxin_privacy::vault::Vault;
+use yinxin_store::backend_tests;
+use yinxin_store::testing::TestDb;
+
+use crate::TestApp;
+use crate::certificates::{openssl_csr, verified_person};
+use crate::signing::refused;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const DAY: i64 = 86_400;
+
+backend_tests!(cancelled_accounts_are_unreachable_then_erased_keeping_certificate_records);
+async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_records(db: &TestDb) {
+    let app = TestApp::start(db).await;
+    let accounts = &app.state.accounts;
+    let (token, _) = verified_person(&app).await;
+    let (_, officer) = app.signed_up(3).await;
+    accounts
+        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (s, cert) = app
+        .post_as(
+            "/api/v1/certificates",
+            &token,
+            &json!({"csr": openssl_csr(dir.path(), "p256"), "profile": "personal_signing", "algorithm": "p256"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cert}");
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let account: AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
+    let record = db.stores.accounts.account(account).await.unwrap().unwrap();
+    let subject = record.subject;
+    let name = app
+        .state
+        .vault
+        .get_string(subject, &PERSON_NAME)
+        .await
+        .unwrap()
+        .unwrap()
+        .expose(yinxin_domain::pi::Purpose::SubjectAccess)
+        .unwrap()
+        .clone();
+    let consents = db.stores.accounts.consents_of(account).await.unwrap();
+    assert!(!consents.is_empty());
+    let consent_salt = |id: String| async move {
+        db.stores
+            .ledger
+            .evidence_salt("consent", &id)
+            .await
+            .unwrap()
+    };
+    assert!(consent_salt(consents[0].id.to_string()).await.is_some());
+    // "A copy of the database taken before": the subject's sealed rows as they are now.
+    let backup: Vec<SealedField> = db.stores.pi.fields_of(subject).await.unwrap();
+    assert!(backup.len() >= 4, "{}", backup.len());
+
+    // Refusals: no password, a wrong one — nothing cancelled, the account still works.
+    let cancel = "/api/v1/me/cancellation";
+    refused(
+        &app.post_as(cancel, &token, &json!({})).await,
+        400,
+        "INVALID_INPUT",
+        "password",
+    );
+    refused(
+        &app.post_as(cancel, &token, &json!({"password": "wrong horse 42"}))
+            .await,
+        403,
+        "FORBIDDEN",
+        "password",
+    );
+    assert_eq!(app.get_as("/api/v1/me", &token).await.0, 200);
+    assert!(!accounts.is_cancelled(account).await.unwrap());
+
+    // Cancelled: its certificate revoked with it, the session dead, the password refused, the
+    // username free to find nothing.
+    let (s, done) = app
+        .post_as(cancel, &token, &json!({"password": "correct horse 42"}))
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["revoked"], json!([serial]));
+    assert_eq!(app.get_as("/api/v1/me", &token).await.0, 401);
+    let (s, _, _) = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"method": "password", "username": "idv1", "password": "correct horse 42"}),
+        )
+        .await;
+    assert_eq!(s, 401);
+    assert!(
+        app.state
+            .vault
+            .find(&PERSON_MOBILE, &record_mobile(&app, subject).await)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing finds it by its mobile"
+    );
+    let (_, status, _) = app.get(&format!("/api/v1/certificates/{serial}")).await;
+    assert!(status.contains("revoked"), "{status}");
+    // Staff see nothing of it, whatever the purpose; recorded as a fulfilled cancellation.
+    refused(
+        &app.get_as(
+            &format!("/api/v1/staff/subjects/{account}?role=privacy_officer"),
+            &officer,
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "cancelled",
+    );
+    let requests = db
+        .stores
+        .accounts
+        .subject_requests_of(account)
+        .await
+        .unwrap();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.kind.as_str() == "cancellation" && r.closed_at.is_some())
+    );
+
+    // Within the grace period nothing is due.
+    let plan = accounts.retention_plan(now() + 100 * DAY).await.unwrap();
+    assert!(plan.erased.is_empty(), "{plan:?}");
+
+    // A legal hold keeps it past the grace period; the hold's refusals name their field.
+    let holds = "/api/v1/staff/legal-holds";
+    let order = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.7 court order");
+    let hold = |account: &str, media: &str, doc: &str| {
+        json!({"account": account, "authority": "北京市海淀区人民法院", "document_number": "(2026)京0108民初1号",
+            "document_type": media, "document": doc})
+    };
+    let account_s = account.to_string();
+    refused(
+        &app.post_as(holds, &officer, &hold("nope", "application/pdf", &order))
+            .await,
+        400,
+        "INVALID_INPUT",
+        "account",
+    );
+    refused(
+        &app.post_as(holds, &officer, &hold(&account_s, "image/png", &order))
+            .await,
+        400,
+        "INVALID_INPUT",
+        "document",
+    );
+    let (_, outsider) = app.signed_up(4).await;
+    refused(
+        &app.post_as(
+            holds,
+            &outsider,
+            &hold(&account_s, "application/pdf", &order),
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "role",
+    );
+    let (s, placed) = app
+        .post_as(
+            holds,
+            &officer,
+            &hold(&account_s, "application/pdf", &order),
+        )
+        .await;
+    assert_eq!(s, 201, "{placed}");
+    assert!(placed.get("document_sealed").is_none());
+    let later = now() + 184 * DAY;
+    let held = accounts.run_retention(later, "node-a").await.unwrap();
+    assert_eq!((held.erased.len(), held.held), (0, 1), "{held:?}");
+    assert!(
+        app.state
+            .vault
+            .get(subject, &PERSON_NAME)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let release = format!("{holds}/{}/release", placed["id"].as_str().unwrap());
+    let (s, released) = app.post_as(&release, &officer, &json!({})).await;
+    assert_eq!(
+        (s, released["released_by"].is_string()),
+        (200, true),
+        "{released}"
+    );
+    refused(
+        &app.post_as(&release, &officer, &json!({})).await,
+        409,
+        "CONFLICT",
+        "released",
+    );
+    let (_, listed) = app
+        .get_as(&format!("{holds}?standing=true"), &officer)
+        .await;
+    assert_eq!(listed, json!([]));
+
+    // The dry run names it and changes nothing.
+    let plan = accounts.retention_plan(later).await.unwrap();
+    assert_eq!((plan.dry_run, plan.erased.clone()), (true, vec![account]));
+    assert!(
+        app.state
+            .vault
+            .get(subject, &PERSON_NAME)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (s, staff_plan) = app.get_as("/api/v1/staff/retention/plan", &officer).await;
+    assert_eq!(
+        (s, staff_plan["dry_run"].as_bool()),
+        (200, Some(true)),
+        "{staff_plan}"
+    );
+    refused(
+        &app.get_as("/api/v1/staff/retention/plan", &outsider).await,
+        403,
+        "FORBIDDEN",
+        "role",
+    );
+
+    // Another node's lease stands: this one does nothing.
+    assert!(
+        db.stores
+            .accounts
+            .try_lease("retention", "node-b", now() + 600, now())
+            .await
+            .unwrap()
+    );
+    let busy = accounts.run_retention(later, "node-a").await.unwrap();
+    assert!(busy.lease_busy && busy.erased.is_empty());
+    db.stores
+        .accounts
+        .release_lease("retention", "node-b")
+        .await
+        .unwrap();
+
+    // The sweep: erased, what the law keeps in custody.
+    let run = accounts.run_retention(later, "node-a").await.unwrap();
+    assert_eq!(run.erased, vec![account], "{run:?}");
+    let e = &run.erasures[0];
+    for f in [PERSON_NAME.name, PERSON_DOCUMENT_NUMBER.name] {
+        assert!(e.custody_fields.iter().any(|c| c == f), "{e:?}");
+    }
+    assert!(
+        !e.custody_fields.iter().any(|c| c == PERSON_MOBILE.name),
+        "{e:?}"
+    );
+    assert_eq!(e.custody_certificates, 1);
+    assert!(e.records.salts >= 1, "{e:?}");
+    assert!(
+        accounts
+            .run_retention(later, "node-a")
+            .await
+            .unwrap()
+            .erased
+            .is_empty()
+    );
+
+    // No API yields its information; nor does the copy taken before, restored.
+    let shredded = |r: Result<_, yinxin_privacy::vault::VaultError>| match r {
+        Err(e) => assert_eq!(e.code(), ErrorCode::SubjectShredded, "{e}"),
+        Ok(_) => panic!("the erased subject's data opened"),
+    };
+    shredded(app.state.vault.get(subject, &PERSON_NAME).await.map(|_| ()));
+    assert!(db.stores.pi.fields_of(subject).await.unwrap().is_empty());
+    let restored: Vec<_> = backup.iter().cloned().map(|f| (f, None)).collect();
+    db.stores.pi.put_fields(&restored).await.unwrap();
+    for f in [&PERSON_NAME, &PERSON_DOCUMENT_NUMBER, &PERSON_MOBILE] {
+        shredded(app.state.vault.get(subject, f).await.map(|_| ()));
+    }
+    let export = app
+        .post_as(
+            "/api/v1/me/export",
+            &token,
+            &json!({"passphrase": "a long passphrase"}),
+        )
+        .await;
+    assert_eq!(export.0, 401);
+    // Its consents went with their salts: their leaves now reveal nothing.
+    assert!(consent_salt(consents[0].id.to_string()).await.is_none());
+    assert!(
+        db.stores
+            .accounts
+            .consents_of(account)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The certificate record remains, sealed under the custody key, with its salt.
+    let rec = db
+        .stores
+        .certificates
+        .certificate(&serial)
+        .await
+        .unwrap()
+        .unwrap();
+    let custody = Vault::custody_subject(subject);
+    let der = app
+        .state
+        .vault
+        .open_record(
+            custody,
+            &SUBSCRIBER_CERTIFICATE,
+            serial.as_bytes(),
+            &rec.sealed_der,
+        )
+        .await
+        .unwrap();
+    let der = der
+        .expose(yinxin_domain::pi::Purpose::LegalRecordKeeping)
+        .unwrap();
+    let pem_der = yinxin_server::verify::pem_blocks(
+        cert["certificate_pem"].as_str().unwrap(),
+        &["CERTIFICATE"],
+    )
+    .unwrap();
+    assert_eq!(der, &pem_der[0]);
+    assert!(
+        db.stores
+            .ledger
+            .evidence_salt("certificate", &serial)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let kept = db.stores.accounts.custody_of(subject).await.unwrap();
+    let name_kept = kept.iter().find(|c| c.field == PERSON_NAME.name).unwrap();
+    let opened = app
+        .state
+        .vault
+        .open_record(custody, &PERSON_NAME, b"custody", &name_kept.sealed)
+        .await
+        .unwrap();
+    assert_eq!(
+        opened
+            .expose(yinxin_domain::pi::Purpose::LegalRecordKeeping)
+            .unwrap(),
+        name.as_bytes()
+    );
+    assert_eq!(name_kept.retain_until, rec.retain_until);
+
+    // The evidence log still verifies, every leaf rehashed.
+    let log = app.state.log.as_ref().unwrap();
+    log.sequence(10_000, now() * 1000).await.unwrap();
+    log.verify_stored_tree(TreeCheck::EveryNode).await.unwrap();
+
+    // Custody ends with the last certificate record's term: its key destroyed in turn.
+    let run = accounts
+        .run_retention(rec.retain_until + DAY, "node-a")
+        .await
+        .unwrap();
+    assert_eq!(run.custody_released, 1, "{run:?}");
+    shredded(
+        app.state
+            .vault
+            .open_record(custody, &PERSON_NAME, b"custody", &name_kept.sealed)
+            .await
+            .map(|_| ()),
+    );
+    assert!(
+        db.stores
+            .accounts
+            .custody_of(subject)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The subject's mobile, read before it is erased (for the lookup that must find nothing).
+async fn record_mobile(app: &TestApp, subject: yinxin_domain::SubjectId) -> String {
+    app.state
+        .vault
+        .get_string(subject, &PERSON_MOBILE)
+        .await
+        .unwrap()
+        .unwrap()
+        .expose(yinxin_domain::pi::Purpose::SubjectAccess)
+        .unwrap()
+        .clone()
+}
