@@ -425,13 +425,14 @@ impl Accounts {
             .into());
         }
         // Fulfilling a cancellation cancels the account (ACC-6), at once.
-        if r.kind == RequestKind::Cancellation && to == RequestState::Fulfilled {
-            if let Some(subject) = self.repo.account(r.account).await? {
-                self.repo
-                    .cancel_account(subject.id, subject.subject, at)
-                    .await?;
-                tracing::info!(account = %subject.id, request = %r.id, "account cancelled");
-            }
+        if r.kind == RequestKind::Cancellation
+            && to == RequestState::Fulfilled
+            && let Some(subject) = self.repo.account(r.account).await?
+        {
+            self.repo
+                .cancel_account(subject.id, subject.subject, at)
+                .await?;
+            tracing::info!(account = %subject.id, request = %r.id, "account cancelled");
         }
         tracing::info!(
             request = %r.id,
