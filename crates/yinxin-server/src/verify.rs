@@ -472,9 +472,11 @@ pub fn finish(
         && signatures.iter().all(|s| {
             s.integrity
                 && s.chain.trusted
-                // Revoked now, and nothing proves the signature came before: not valid. Unknown
-                // (not this service's certificate, or offline) is reported, not held against it.
-                && (s.revocation.at_signing_time == "good" || s.revocation.status == "unknown")
+                // Revoked, and nothing proves the signature came before: not valid. A status
+                // not known at signing time (not this service's certificate and no validation
+                // data, or validation data older than the signature) is reported, not held
+                // against it.
+                && (s.revocation.status != "revoked" || s.revocation.at_signing_time == "good")
                 && s.changes_after.is_empty()
                 && s.timestamp.as_ref().is_none_or(|t| t.valid)
         });
