@@ -409,6 +409,18 @@ impl Accounts {
             .into());
         }
         let at = now();
+        // Fulfilling a deletion deletes (004 4.2), before the request says so.
+        if view.request.kind == RequestKind::Deletion
+            && matches!(to, RequestState::Fulfilled | RequestState::PartlyFulfilled)
+        {
+            self.carry_out_deletion(
+                view.request.account,
+                &view.request.scope,
+                to == RequestState::PartlyFulfilled,
+                at,
+            )
+            .await?;
+        }
         let mut r = view.request.clone();
         r.state = to;
         if to.closed() {

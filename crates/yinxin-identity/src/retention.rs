@@ -382,6 +382,62 @@ impl Accounts {
         })
     }
 
+    /// Carries out a deletion request as the privacy officer closes it (issue 8 item 4; 004
+    /// 4.2): the fields it names (none: every field stored) are deleted with their blind-index
+    /// entries — except those the inventory keeps under a legal rule while a certificate record
+    /// of the account is retained (CERT-7), which a full fulfilment cannot delete (`409`: close
+    /// it `fulfil_partly` with the ground `legal_obligation`) and a partial one leaves. Returns
+    /// the fields deleted and those kept.
+    pub(crate) async fn carry_out_deletion(
+        &self,
+        account: AccountId,
+        scope: &[String],
+        partly: bool,
+        at: i64,
+    ) -> ServiceResult<(Vec<&'static str>, Vec<&'static str>)> {
+        let subject = self
+            .repo
+            .account(account)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a request without its account".into()))?
+            .subject;
+        let retained = self
+            .repo
+            .retained_certificates(account)
+            .await?
+            .iter()
+            .any(|c| c.retain_until > at);
+        let stored = self.vault.stored_fields(subject).await?;
+        let named: Vec<&'static yinxin_domain::pi::PiField> = if scope.is_empty() {
+            stored
+        } else {
+            INVENTORY
+                .iter()
+                .copied()
+                .filter(|f| scope.iter().any(|n| n == f.name))
+                .collect()
+        };
+        let (kept, gone): (Vec<_>, Vec<_>) = named
+            .into_iter()
+            .partition(|f| retained && matches!(f.disposition, Disposition::KeepSealed { .. }));
+        if !kept.is_empty() && !partly {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "action: {} are kept under a legal rule while the account's certificate                      records are retained (CERT-7); close the request fulfil_partly with the                      ground legal_obligation",
+                    kept.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .into());
+        }
+        self.vault.delete_fields(subject, &gone).await?;
+        tracing::info!(%account, deleted = gone.len(), kept = kept.len(), "deletion request carried out");
+        Ok((
+            gone.iter().map(|f| f.name).collect(),
+            kept.iter().map(|f| f.name).collect(),
+        ))
+    }
+
     /// The privacy officer places a legal hold on an account, with the order's document
     /// (sealed under the service's key before anything else): while it stands nothing of the
     /// account is erased.

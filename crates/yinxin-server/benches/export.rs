@@ -13,19 +13,13 @@
     missing_docs
 )]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use yinxin_domain::account::{ConsentAction, ConsentRecord, ConsentScope};
 use yinxin_domain::ids::ConsentId;
-use yinxin_identity::sms::outbox::Outbox;
-use yinxin_identity::{Accounts, AccountsConfig, PasswordParams};
-use yinxin_privacy::Cipher;
-use yinxin_privacy::master_key::MasterKey;
-use yinxin_privacy::vault::Vault;
-use yinxin_store::Backend;
-use yinxin_store::testing::TestDb;
+
+mod common;
 
 const RECORDS: usize = 10_000;
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -38,32 +32,8 @@ fn export(c: &mut Criterion) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (db, accounts, account) = rt.block_on(async {
-        let db = TestDb::new(Backend::Sqlite).await;
-        let vault = Vault::open(
-            &MasterKey::generate(),
-            db.stores.keys.clone(),
-            db.stores.pi.clone(),
-            Cipher::default(),
-        )
-        .await
-        .unwrap();
-        let outbox = Outbox::new(dir.path().join("outbox.jsonl"), vault.clone());
-        let accounts = Accounts::open(
-            vault,
-            db.stores.accounts.clone(),
-            Arc::new(outbox),
-            AccountsConfig {
-                password: PasswordParams {
-                    memory_kib: 256,
-                    iterations: 1,
-                    parallelism: 1,
-                },
-                exports_per_hour: u32::MAX,
-                ..AccountsConfig::default()
-            },
-        )
-        .await
-        .unwrap();
+        let (db, _, accounts) =
+            common::accounts(dir.path(), |c| c.exports_per_hour = u32::MAX).await;
         let policy = accounts.current_policy().await.unwrap();
         let registration = serde_json::from_value(serde_json::json!({
             "username": "exporter",

@@ -150,6 +150,34 @@ enum AdminCommand {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// The retention engine (issue 8 item 5; docs/RETENTION.md): what the next run would do, or
+    /// a run now (`serve` runs it every hour).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// The dry run: accounts due for erasure, those a legal hold keeps, custody ending, login
+    /// events to delete. Changes nothing.
+    Plan {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Applies the retention rules now, under the database lease (does nothing while another
+    /// node holds it).
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,12 +228,15 @@ impl AdminCommand {
                     StaffCommand::Grant { store, .. }
                     | StaffCommand::Revoke { store, .. }
                     | StaffCommand::List { store, .. },
+            }
+            | Self::Retention {
+                command: RetentionCommand::Plan { store, .. } | RetentionCommand::Run { store, .. },
             } => store,
         }
     }
 
     /// The request, every argument checked before anything is opened.
-    fn request(&self) -> anyhow::Result<startup::StaffRequest> {
+    fn request(&self) -> anyhow::Result<startup::AdminRequest> {
         use yinxin_domain::staff::StaffRole;
         let role = |name: &str| {
             StaffRole::parse(name).ok_or_else(|| {
@@ -228,14 +259,22 @@ impl AdminCommand {
                 ))
             }
         };
-        let Self::Staff { command } = self;
+        let command = match self {
+            Self::Staff { command } => command,
+            Self::Retention {
+                command: RetentionCommand::Plan { json, .. },
+            } => return Ok(startup::AdminRequest::RetentionPlan { json: *json }),
+            Self::Retention {
+                command: RetentionCommand::Run { json, .. },
+            } => return Ok(startup::AdminRequest::RetentionRun { json: *json }),
+        };
         Ok(match command {
             StaffCommand::Grant {
                 username,
                 role: r,
                 operator: o,
                 ..
-            } => startup::StaffRequest::Grant {
+            } => startup::AdminRequest::Grant {
                 username: username.clone(),
                 role: role(r)?,
                 operator: operator(o)?,
@@ -245,12 +284,12 @@ impl AdminCommand {
                 role: r,
                 operator: o,
                 ..
-            } => startup::StaffRequest::Revoke {
+            } => startup::AdminRequest::Revoke {
                 username: username.clone(),
                 role: role(r)?,
                 operator: operator(o)?,
             },
-            StaffCommand::List { json, .. } => startup::StaffRequest::List { json: *json },
+            StaffCommand::List { json, .. } => startup::AdminRequest::List { json: *json },
         })
     }
 }
@@ -512,7 +551,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None => Ok(()),
             },
             Command::Admin { .. } => match staff_request {
-                Some(request) => startup::staff(config, request).await,
+                Some(request) => startup::admin(config, request).await,
                 None => Ok(()),
             },
             Command::RegisterApp {

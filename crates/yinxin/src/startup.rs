@@ -666,9 +666,9 @@ pub async fn register_app(
     Ok(())
 }
 
-/// A `yinxin admin staff` command, checked.
+/// A `yinxin admin` command, checked.
 #[derive(Debug)]
-pub enum StaffRequest {
+pub enum AdminRequest {
     /// `admin staff grant`.
     Grant {
         username: String,
@@ -683,14 +683,19 @@ pub enum StaffRequest {
     },
     /// `admin staff list [--json]`.
     List { json: bool },
+    /// `admin retention plan [--json]`.
+    RetentionPlan { json: bool },
+    /// `admin retention run [--json]`.
+    RetentionRun { json: bool },
 }
 
-/// Runs a `yinxin admin staff` command (issue 8 item 7; docs/STAFF.md).
-pub async fn staff(config: Config, request: StaffRequest) -> anyhow::Result<()> {
+/// Runs a `yinxin admin` command: staff roles (issue 8 item 7; docs/STAFF.md), the retention
+/// engine (item 5; docs/RETENTION.md).
+pub async fn admin(config: Config, request: AdminRequest) -> anyhow::Result<()> {
     let (opened, accounts) = open_accounts(&config).await?;
     let result = async {
         match request {
-            StaffRequest::Grant {
+            AdminRequest::Grant {
                 username,
                 role,
                 operator,
@@ -706,7 +711,7 @@ pub async fn staff(config: Config, request: StaffRequest) -> anyhow::Result<()> 
                     g.granted_by
                 );
             }
-            StaffRequest::Revoke {
+            AdminRequest::Revoke {
                 username,
                 role,
                 operator,
@@ -717,7 +722,14 @@ pub async fn staff(config: Config, request: StaffRequest) -> anyhow::Result<()> 
                     .map_err(|e| anyhow::anyhow!("not revoked: {e}"))?;
                 println!("yinxin: the staff role {} is revoked", role.as_str());
             }
-            StaffRequest::List { json } => {
+            AdminRequest::RetentionPlan { json } => {
+                print_retention(&accounts.retention_plan(unix_now()).await?, json)?;
+            }
+            AdminRequest::RetentionRun { json } => {
+                let node = format!("console-{}", uuid::Uuid::new_v4());
+                print_retention(&accounts.run_retention(unix_now(), &node).await?, json)?;
+            }
+            AdminRequest::List { json } => {
                 let grants = accounts.staff_grants().await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&grants)?);
@@ -742,6 +754,31 @@ pub async fn staff(config: Config, request: StaffRequest) -> anyhow::Result<()> 
     .await;
     opened.stores.close().await;
     result
+}
+
+/// A retention report, as JSON or one line per fact (ids and counts only: no PI).
+fn print_retention(
+    r: &yinxin_identity::retention::RetentionReport,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    if r.lease_busy {
+        println!("yinxin: another node is running the retention rules; nothing done");
+        return Ok(());
+    }
+    let what = if r.dry_run { "would erase" } else { "erased" };
+    println!("yinxin: {what} {} account(s)", r.erased.len());
+    for a in &r.erased {
+        println!("  {a}");
+    }
+    println!("  kept by a legal hold: {}", r.held);
+    println!("  custody ended: {}", r.custody_released);
+    let logs = if r.dry_run { "to delete" } else { "deleted" };
+    println!("  login events {logs}: {}", r.login_events);
+    Ok(())
 }
 
 pub async fn rotate_master_key(config: Config) -> anyhow::Result<()> {

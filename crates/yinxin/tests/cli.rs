@@ -1065,6 +1065,31 @@ fn staff_roles_from_the_console(s: &Server, data: &Path, token: &str) {
     let (_, out, _) = admin(&["list", "--json"]);
     let listed: Value = serde_json::from_str(&out).unwrap();
     assert!(listed[0]["revoked_at"].is_i64(), "{listed}");
+
+    // The retention engine from the console (issue 8 item 5): the plan changes nothing, a run
+    // while the server runs takes the lease and finds nothing due.
+    let retention = |args: &[&str]| {
+        let o = run(yinxin()
+            .args(["admin", "retention"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(data));
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let plan: Value = serde_json::from_str(&retention(&["plan", "--json"])).unwrap();
+    assert_eq!(
+        (plan["dry_run"].as_bool(), &plan["erased"]),
+        (Some(true), &serde_json::json!([])),
+        "{plan}"
+    );
+    let ran: Value = serde_json::from_str(&retention(&["run", "--json"])).unwrap();
+    assert_eq!(
+        (ran["dry_run"].as_bool(), ran["lease_busy"].as_bool()),
+        (Some(false), Some(false)),
+        "{ran}"
+    );
+    assert!(retention(&["plan"]).contains("would erase 0 account(s)"));
 }
 
 /// Issue 7 item 4: the certificate's evidence report (once its entry is under a checkpoint:

@@ -253,37 +253,14 @@ async fn documents_are_signed_in_order_and_kept_to_b_lta(db: &TestDb) {
         "used already",
     );
     // An expired confirmation for exactly this document is refused too (issue 6 acceptance).
-    {
-        use sha2::Digest;
-        use yinxin_domain::signing::{IntentDigest, IntentMethod, IntentRecord};
-        let (_, me) = app.get_as("/api/v1/me", &token).await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let expired = IntentRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            account: me["account_id"].as_str().unwrap().parse().unwrap(),
-            certificate_serial: serial.clone(),
-            digest_algorithm: IntentDigest::Sha256,
-            digest: sha2::Sha256::digest(&original).to_vec(),
-            method: IntentMethod::Sms,
-            challenge: None,
-            created_at: now - 400,
-            expires_at: now - 100,
-            confirmed_at: Some(now - 390),
-            evidence: Some("sms".into()),
-            used_at: None,
-        };
-        db.stores.accounts.insert_intent(&expired).await.unwrap();
-        refused(
-            &app.post_as(&sign_path, &token, &visible(Some(&expired.id)))
-                .await,
-            403,
-            "INTENT_REQUIRED",
-            "expired",
-        );
-    }
+    let expired = crate::signing::expired_intent(&app, db, &token, &serial, &original).await;
+    refused(
+        &app.post_as(&sign_path, &token, &visible(Some(&expired)))
+            .await,
+        403,
+        "INTENT_REQUIRED",
+        "expired",
+    );
 
     // The enterprise seals next, across the pages, to B-LTA — with its own authorization.
     let (ent, eserial, seal_id) = sealing_enterprise(&app, &f, &token, "p256").await;

@@ -198,6 +198,19 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
         (200, &json!("partly_fulfilled")),
         "{v}"
     );
+    // Carried out: the e-mail it names is gone from the vault (004 4.2).
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let id = me["account_id"].as_str().unwrap().parse().unwrap();
+    let subject = db
+        .stores
+        .accounts
+        .account(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .subject;
+    let email = &yinxin_domain::inventory::PERSON_EMAIL;
+    assert!(app.state.vault.get(subject, email).await.unwrap().is_none());
     let (s, v) = app
         .post_as(&act("correction"), &officer, &json!({"action": "fulfil"}))
         .await;

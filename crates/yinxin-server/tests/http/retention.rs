@@ -8,7 +8,7 @@
 use base64::Engine;
 use serde_json::json;
 use yinxin_domain::inventory::{
-    PERSON_DOCUMENT_NUMBER, PERSON_MOBILE, PERSON_NAME, SUBSCRIBER_CERTIFICATE,
+    PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME, SUBSCRIBER_CERTIFICATE,
 };
 use yinxin_domain::repo::SealedField;
 use yinxin_domain::staff::StaffRole;
@@ -55,16 +55,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     let account: AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
     let record = db.stores.accounts.account(account).await.unwrap().unwrap();
     let subject = record.subject;
-    let name = app
-        .state
-        .vault
-        .get_string(subject, &PERSON_NAME)
-        .await
-        .unwrap()
-        .unwrap()
-        .expose(yinxin_domain::pi::Purpose::SubjectAccess)
-        .unwrap()
-        .clone();
+    let name = text_of(&app, subject, &PERSON_NAME).await;
     let consents = db.stores.accounts.consents_of(account).await.unwrap();
     assert!(!consents.is_empty());
     let consent_salt = |id: String| async move {
@@ -78,6 +69,65 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     // "A copy of the database taken before": the subject's sealed rows as they are now.
     let backup: Vec<SealedField> = db.stores.pi.fields_of(subject).await.unwrap();
     assert!(backup.len() >= 4, "{}", backup.len());
+
+    // A deletion request (004 4.2) carried out as it is closed: the name is kept while the
+    // certificate record is retained (CERT-7), so only a partial fulfilment goes through, and
+    // it deletes the e-mail alone.
+    let (s, filed) = app
+        .post_as(
+            "/api/v1/me/requests",
+            &token,
+            &json!({"kind": "deletion", "scope": ["person.name", "person.email"], "ground": "no_longer_used"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{filed}");
+    let act = format!(
+        "/api/v1/staff/requests/{}/action",
+        filed["request"]["id"].as_str().unwrap()
+    );
+    refused(
+        &app.post_as(&act, &officer, &json!({"action": "fulfil"}))
+            .await,
+        409,
+        "CONFLICT",
+        "person.name",
+    );
+    assert!(
+        app.state
+            .vault
+            .get(subject, &PERSON_EMAIL)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (s, v) = app
+        .post_as(
+            &act,
+            &officer,
+            &json!({"action": "fulfil_partly", "ground": "legal_obligation"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["request"]["state"].as_str()),
+        (200, Some("partly_fulfilled")),
+        "{v}"
+    );
+    assert!(
+        app.state
+            .vault
+            .get(subject, &PERSON_EMAIL)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.state
+            .vault
+            .get(subject, &PERSON_NAME)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // Refusals: no password, a wrong one — nothing cancelled, the account still works.
     let cancel = "/api/v1/me/cancellation";
@@ -115,7 +165,10 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     assert!(
         app.state
             .vault
-            .find(&PERSON_MOBILE, &record_mobile(&app, subject).await)
+            .find(
+                &PERSON_MOBILE,
+                &text_of(&app, subject, &PERSON_MOBILE).await
+            )
             .await
             .unwrap()
             .is_empty(),
@@ -396,11 +449,15 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     );
 }
 
-/// The subject's mobile, read before it is erased (for the lookup that must find nothing).
-async fn record_mobile(app: &TestApp, subject: yinxin_domain::SubjectId) -> String {
+/// A text field of `subject`, read while it is stored.
+async fn text_of(
+    app: &TestApp,
+    subject: yinxin_domain::SubjectId,
+    field: &'static yinxin_domain::pi::PiField,
+) -> String {
     app.state
         .vault
-        .get_string(subject, &PERSON_MOBILE)
+        .get_string(subject, field)
         .await
         .unwrap()
         .unwrap()

@@ -41,6 +41,38 @@ pub(crate) fn refused(got: &(u16, Value), status: u16, code: &str, field: &str) 
     assert!(m.contains(field), "{field}: {v}");
 }
 
+/// A confirmation of intent by the caller of `token` for `serial` over SHA-256 of `content`,
+/// confirmed and then expired, written as the store would hold it; its id.
+pub(crate) async fn expired_intent(
+    app: &TestApp,
+    db: &TestDb,
+    token: &str,
+    serial: &str,
+    content: &[u8],
+) -> String {
+    let (_, me) = app.get_as("/api/v1/me", token).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let expired = IntentRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        account: me["account_id"].as_str().unwrap().parse().unwrap(),
+        certificate_serial: serial.to_owned(),
+        digest_algorithm: IntentDigest::Sha256,
+        digest: Sha256::digest(content).to_vec(),
+        method: IntentMethod::Sms,
+        challenge: None,
+        created_at: now - 400,
+        expires_at: now - 100,
+        confirmed_at: Some(now - 390),
+        evidence: Some("sms".into()),
+        used_at: None,
+    };
+    db.stores.accounts.insert_intent(&expired).await.unwrap();
+    expired.id
+}
+
 /// `openssl cms -verify` of a detached DER signature over `content`, against the chain of `alg`.
 async fn openssl_verifies(app: &TestApp, alg: &str, signature: &[u8], content: &[u8]) {
     let (s, chain, _) = app.get(&format!("/pki/chain.pem?alg={alg}")).await;
@@ -439,29 +471,9 @@ async fn a_persons_key_signs_only_with_a_fresh_confirmed_intent(db: &TestDb) {
     }
 
     // An expired confirmation (written as the store would hold it) is refused.
-    let (_, me) = app.get_as("/api/v1/me", &token).await;
-    let account = me["account_id"].as_str().unwrap().parse().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let expired = IntentRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        account,
-        certificate_serial: serial.clone(),
-        digest_algorithm: IntentDigest::Sha256,
-        digest: Sha256::digest(&document).to_vec(),
-        method: IntentMethod::Sms,
-        challenge: None,
-        created_at: now - 400,
-        expires_at: now - 100,
-        confirmed_at: Some(now - 390),
-        evidence: Some("sms".into()),
-        used_at: None,
-    };
-    db.stores.accounts.insert_intent(&expired).await.unwrap();
+    let expired = expired_intent(&app, db, &token, &serial, &document).await;
     refused(
-        &app.post_as(cms, &token, &sign(Some(&expired.id))).await,
+        &app.post_as(cms, &token, &sign(Some(&expired))).await,
         403,
         "INTENT_REQUIRED",
         "expired",
