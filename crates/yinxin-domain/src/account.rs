@@ -346,6 +346,7 @@ pub trait AccountRepo:
     + crate::legal::LegalDemandRepo
     + crate::requests::RequestRepo
     + crate::retention::RetentionRepo
+    + crate::erasure::ErasureRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -24,6 +24,7 @@ pub mod account;
 pub mod certificate;
 pub mod enterprise;
 pub mod envelope;
+pub mod erasure;
 pub mod error;
 pub mod ids;
 pub mod image;

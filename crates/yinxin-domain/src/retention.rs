@@ -108,6 +108,9 @@ pub struct ErasureWrite<'a> {
     pub custody: &'a [CustodyValue],
     /// The certificate DERs re-sealed under the custody key: (serial, sealed).
     pub certificates: &'a [(String, Vec<u8>)],
+    /// The erasure notices to the recipients of the subject's data (PRIV-15), stored in the
+    /// same transaction that deletes the disclosure records they were built from.
+    pub notices: &'a [crate::erasure::ErasureNotice],
 }
 
 /// How many rows an erasure deleted, by table (for the report and the log; ids only).
@@ -158,7 +161,8 @@ pub trait RetentionRepo: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Vec<RetainedCertificate>>;
 
     /// In one transaction: stores the custody values (replacing any of the same field), re-seals
-    /// the certificate DERs given (marking them custody), deletes the account's records that
+    /// the certificate DERs given (marking them custody), stores the erasure notices (as
+    /// [`crate::erasure::ErasureRepo::insert_erasure_notices`]), deletes the account's records that
     /// hold nothing the law keeps — with the evidence salts of those that went to the log — and
     /// returns the counts. Idempotent. The vault's own rows and the data key are the vault's.
     async fn erase_account_records(&self, w: &ErasureWrite<'_>) -> StoreResult<ErasedRecords>;

@@ -8,6 +8,7 @@
 mod consent;
 mod enterprise;
 mod envelope;
+pub mod erasure;
 pub mod evidence;
 pub mod export;
 mod guardian;

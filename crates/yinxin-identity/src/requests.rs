@@ -415,6 +415,7 @@ impl Accounts {
         {
             self.carry_out_deletion(
                 view.request.account,
+                &view.request.id,
                 &view.request.scope,
                 to == RequestState::PartlyFulfilled,
                 at,

@@ -19,6 +19,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 use yinxin_domain::account::AccountRecord;
+use yinxin_domain::erasure::NoticeCause;
 use yinxin_domain::inventory::{INVENTORY, SUBSCRIBER_CERTIFICATE};
 use yinxin_domain::pi::{Disposition, Purpose};
 use yinxin_domain::requests::RequestKind;
@@ -49,6 +50,9 @@ pub struct Erasure {
     pub custody_certificates: usize,
     /// Rows deleted, by table, and evidence salts.
     pub records: ErasedRecords,
+    /// Erasure notices owed to the recipients of the subject's data (PRIV-15); a run that
+    /// finishes an interrupted erasure counts them again but stores each once.
+    pub notices: usize,
 }
 
 /// What a run did, or (a plan) would do.
@@ -356,6 +360,17 @@ impl Accounts {
                 ));
             }
         }
+        // PRIV-15: every recipient of the subject's data is told, from the disclosure logs as
+        // they are before this erasure deletes the applications' part of them.
+        let notices = self
+            .erasure_notices_for(
+                d.account,
+                NoticeCause::AccountErasure,
+                &d.account.to_string(),
+                None,
+                at,
+            )
+            .await?;
         let records = self
             .repo
             .erase_account_records(&ErasureWrite {
@@ -363,6 +378,7 @@ impl Accounts {
                 subject: d.subject,
                 custody: &custody,
                 certificates: &resealed,
+                notices: &notices,
             })
             .await?;
         self.vault.shred(d.subject).await?;
@@ -372,6 +388,7 @@ impl Accounts {
             custody_fields = custody.len(),
             custody_certificates = resealed.len(),
             salts = records.salts,
+            notices = notices.len(),
             "account erased"
         );
         Ok(Erasure {
@@ -379,6 +396,7 @@ impl Accounts {
             custody_fields: custody.into_iter().map(|c| c.field).collect(),
             custody_certificates: resealed.len(),
             records,
+            notices: notices.len(),
         })
     }
 
@@ -391,6 +409,7 @@ impl Accounts {
     pub(crate) async fn carry_out_deletion(
         &self,
         account: AccountId,
+        request: &str,
         scope: &[String],
         partly: bool,
         at: i64,
@@ -424,14 +443,34 @@ impl Accounts {
             return Err(DomainError::new(
                 ErrorCode::Conflict,
                 format!(
-                    "action: {} are kept under a legal rule while the account's certificate                      records are retained (CERT-7); close the request fulfil_partly with the                      ground legal_obligation",
+                    "action: {} are kept under a legal rule while the account's certificate \
+                     records are retained (CERT-7); close the request fulfil_partly with the \
+                     ground legal_obligation",
                     kept.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
                 ),
             )
             .into());
         }
         self.vault.delete_fields(subject, &gone).await?;
-        tracing::info!(%account, deleted = gone.len(), kept = kept.len(), "deletion request carried out");
+        // PRIV-15: the recipients of the fields deleted are told to delete them too.
+        let names: Vec<&str> = gone.iter().map(|f| f.name).collect();
+        let notices = self
+            .erasure_notices_for(
+                account,
+                NoticeCause::DeletionRequest,
+                request,
+                Some(&names),
+                at,
+            )
+            .await?;
+        self.repo.insert_erasure_notices(&notices).await?;
+        tracing::info!(
+            %account,
+            deleted = gone.len(),
+            kept = kept.len(),
+            notices = notices.len(),
+            "deletion request carried out"
+        );
         Ok((
             gone.iter().map(|f| f.name).collect(),
             kept.iter().map(|f| f.name).collect(),

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use yinxin_domain::erasure::RecipientKind;
 use yinxin_domain::relying::RelyingAppRecord;
+use yinxin_identity::erasure::RegisteredChannel;
 use yinxin_identity::{CertificateInformation, RenewalReminder};
 
 use crate::AppState;
@@ -25,6 +27,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(stop_using_certificate))
         .routes(routes!(certificate_information))
         .routes(routes!(renewal_reminders))
+        .routes(routes!(set_erasure_webhook))
 }
 
 /// The header carrying a relying application's API key.
@@ -224,6 +227,37 @@ async fn renewal_reminders(
         state
             .accounts
             .renewal_reminders(&app, q.within_days.unwrap_or(30))
+            .await?,
+    ))
+}
+
+/// Where an application receives erasure notices.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ErasureWebhook {
+    /// `https://…` (`http://` only to a loopback address), at most 2,000 characters.
+    pub url: String,
+}
+
+/// For a relying application (`X-Api-Key`): registers (or replaces) the webhook it receives
+/// erasure notices at (PRIV-15; docs/RETENTION.md, "Erasure propagation"), and returns a new
+/// HMAC secret the notices are signed with — shown this once. A `2xx` answer to a notice
+/// acknowledges it; anything else is retried.
+#[utoipa::path(put, path = "/api/v1/relying/erasure-webhook", tag = "pki",
+    request_body = ErasureWebhook,
+    responses(
+        (status = 200, description = "Registered; the secret is shown once", body = RegisteredChannel),
+        (status = 400, description = "The URL is wrong: the message says how", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody)
+    ))]
+async fn set_erasure_webhook(
+    State(state): State<AppState>,
+    RelyingApp(app): RelyingApp,
+    ApiJson(w): ApiJson<ErasureWebhook>,
+) -> Result<Json<RegisteredChannel>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .set_erasure_channel(RecipientKind::App, &app.id, &w.url, None)
             .await?,
     ))
 }

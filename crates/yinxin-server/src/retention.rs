@@ -7,6 +7,10 @@
 //! - `GET /api/v1/staff/retention/plan`: what the next retention run would do (a dry run).
 //! - `POST /api/v1/staff/legal-holds`, `GET /api/v1/staff/legal-holds[?standing=true]`,
 //!   `POST /api/v1/staff/legal-holds/{id}/release`: orders that suspend erasure.
+//! - `GET /api/v1/staff/erasure-notices[?pending=true]`, `POST
+//!   /api/v1/staff/erasure-notices/{id}/acknowledge`: the notices of erasure sent to the
+//!   recipients of erased data (PRIV-15), their attempts, and an acknowledgment received
+//!   another way.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use yinxin_domain::erasure::ErasureNotice;
 use yinxin_domain::retention::LegalHold;
+use yinxin_identity::erasure::NoticeView;
 use yinxin_identity::retention::{LegalHoldFiling, RetentionReport};
 use yinxin_pki::ca::Actor;
 use yinxin_pki::crl::RevocationReason;
@@ -30,6 +36,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(retention_plan))
         .routes(routes!(place_legal_hold, legal_holds))
         .routes(routes!(release_legal_hold))
+        .routes(routes!(erasure_notices))
+        .routes(routes!(acknowledge_erasure_notice))
 }
 
 /// The confirmation of a cancellation.
@@ -175,6 +183,64 @@ async fn release_legal_hold(
         state
             .accounts
             .release_legal_hold(&caller.account, &id)
+            .await?,
+    ))
+}
+
+/// Which notices to list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NoticesQuery {
+    /// Only those not acknowledged yet.
+    pub pending: Option<bool>,
+}
+
+/// The erasure notices sent to the processors and relying applications that received erased
+/// data (PRIV-15), newest first (at most 500), each with its attempts.
+#[utoipa::path(get, path = "/api/v1/staff/erasure-notices", tag = "staff",
+    params(NoticesQuery),
+    responses((status = 200, body = Vec<NoticeView>), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody)))]
+async fn erasure_notices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<NoticesQuery>,
+) -> Result<Json<Vec<NoticeView>>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .staff_erasure_notices(&caller.account, q.pending.unwrap_or(false))
+            .await?,
+    ))
+}
+
+/// How a recipient acknowledged a notice another way.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Acknowledgment {
+    /// 1 to 500 characters: by what, when.
+    pub note: String,
+}
+
+/// Records that a pending notice was acknowledged another way (a recipient without a webhook,
+/// say), with a note; delivery stops.
+#[utoipa::path(post, path = "/api/v1/staff/erasure-notices/{id}/acknowledge", tag = "staff",
+    params(("id" = String, Path, description = "The notice")),
+    request_body = Acknowledgment,
+    responses((status = 200, body = ErasureNotice),
+        (status = 400, description = "The note is wrong", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not the privacy officer", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Acknowledged already", body = ErrorBody)))]
+async fn acknowledge_erasure_notice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(a): ApiJson<Acknowledgment>,
+) -> Result<Json<ErasureNotice>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .acknowledge_erasure_notice(&caller.account, &id, &a.note)
             .await?,
     ))
 }

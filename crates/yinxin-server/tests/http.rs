@@ -37,6 +37,8 @@ mod documents;
 mod enterprise;
 #[path = "http/envelopes.rs"]
 mod envelopes;
+#[path = "http/erasure.rs"]
+mod erasure;
 #[path = "http/guardian.rs"]
 mod guardian;
 #[path = "http/idv.rs"]

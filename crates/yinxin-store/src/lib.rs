@@ -14,6 +14,7 @@ mod connect;
 mod dialect;
 mod enterprises;
 mod envelopes;
+mod erasure;
 mod group_commit;
 mod inline;
 mod intents;

@@ -258,6 +258,12 @@ macro_rules! retention_repo {
                     .await
                     .map_err(db_err)?;
                 }
+                for n in w.notices {
+                    crate::erasure::notice_insert!(n)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
                 let mut out = ErasedRecords::default();
                 for (table, salted, delete) in ERASED {
                     if let Some(ids) = salted {

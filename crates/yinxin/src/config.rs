@@ -222,6 +222,15 @@ pub struct IdvProviderConfig {
     /// Bound on one call, milliseconds (default `idv_timeout_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// The webhook the processor receives erasure notices at (PRIV-15; docs/RETENTION.md):
+    /// `https://…`. Without one, its notices wait for the privacy officer to record an
+    /// acknowledgment received another way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_webhook: Option<String>,
+    /// A file holding the HMAC secret agreed with the processor for its erasure notices (at
+    /// least 16 bytes); required with `erasure_webhook`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_webhook_secret_file: Option<PathBuf>,
 }
 
 fn all_methods() -> Vec<Method> {
@@ -257,6 +266,8 @@ impl IdvProviderConfig {
             region: None,
             methods: all_methods(),
             timeout_ms: None,
+            erasure_webhook: None,
+            erasure_webhook_secret_file: None,
         }
     }
 
@@ -510,6 +521,9 @@ pub struct Overrides {
     pub database_url: Option<String>,
 }
 
+/// A processor's erasure channel: its name, webhook and HMAC secret.
+pub type ErasureChannelConfig = (String, String, zeroize::Zeroizing<Vec<u8>>);
+
 /// Settings that may come from a file named by `YINXIN_<KEY>_FILE` (secrets: URLs with passwords).
 const SECRET_KEYS: [&str; 3] = [
     "database_url",
@@ -602,6 +616,39 @@ impl Config {
                 ..IdvConfig::default()
             },
         ))
+    }
+
+    /// The processors' erasure channels (PRIV-15): `(name, webhook, secret)` for each provider
+    /// with an `erasure_webhook`; names the setting that is wrong.
+    pub fn erasure_channels(&self) -> Result<Vec<ErasureChannelConfig>, ConfigError> {
+        let mut out = Vec::new();
+        for (i, p) in self.providers().iter().enumerate() {
+            let at = |k: &str| format!("idv_providers[{i}].{k}");
+            match (&p.erasure_webhook, &p.erasure_webhook_secret_file) {
+                (None, None) => {}
+                (Some(url), Some(f)) => {
+                    let secret = std::fs::read_to_string(f).map_err(|e| {
+                        ConfigError(format!(
+                            "{}: {}: {e}",
+                            at("erasure_webhook_secret_file"),
+                            f.display()
+                        ))
+                    })?;
+                    out.push((
+                        p.name.clone(),
+                        url.clone(),
+                        zeroize::Zeroizing::new(secret.trim().as_bytes().to_vec()),
+                    ));
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "{}: give erasure_webhook and erasure_webhook_secret_file together",
+                        at("erasure_webhook")
+                    )));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The configured providers, or the simulator on `authority_sim_listen`.

@@ -139,6 +139,11 @@ enum Command {
         /// person.document_number, person.work_unit); repeat for several.
         #[arg(long = "data-item", value_name = "FIELD")]
         data_items: Vec<String>,
+        /// The webhook it receives erasure notices at (PRIV-15; docs/RETENTION.md): the HMAC
+        /// secret they are signed with is printed once. (The application may register or
+        /// replace it itself: PUT /api/v1/relying/erasure-webhook.)
+        #[arg(long, value_name = "URL")]
+        erasure_webhook: Option<String>,
     },
 }
 
@@ -560,9 +565,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 legal_name,
                 contact,
                 data_items,
+                erasure_webhook,
                 ..
             } => {
-                startup::register_app(config, &id, &name, &legal_name, &contact, &data_items).await
+                startup::register_app(
+                    config,
+                    &id,
+                    &name,
+                    &legal_name,
+                    &contact,
+                    &data_items,
+                    erasure_webhook.as_deref(),
+                )
+                .await
             }
             Command::Inventory { .. }
             | Command::Openapi

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+use yinxin_domain::erasure::RecipientKind;
 use yinxin_identity::Accounts;
 use yinxin_identity::idv::Verifications;
 use yinxin_identity::sms::SmsGateway;
@@ -64,6 +65,12 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let verifications = Verifications::open(accounts.clone(), idv_router, idv_config)
         .await
         .map_err(|e| anyhow::anyhow!("identity verification: {e}"))?;
+    for (name, url, secret) in config.erasure_channels()? {
+        accounts
+            .set_erasure_channel(RecipientKind::Processor, &name, &url, Some(&secret))
+            .await
+            .map_err(|e| anyhow::anyhow!("idv_providers {name}: erasure_webhook: {e}"))?;
+    }
     let (ca, where_keys, keys) = start_ca(&opened, ca_config, token).await?;
     // After the CA: its first start makes the hierarchies whose TSA certificates this loads.
     // The evidence log: its key from the CA's key store; its stored tree checked against its
@@ -114,6 +121,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     let reminders = tokio::spawn(remind_due_requests(state.accounts.clone()));
     let expiries = tokio::spawn(expire_envelopes(state.accounts.clone()));
     let retention = tokio::spawn(run_retention(state.accounts.clone()));
+    let erasure_notices = tokio::spawn(deliver_erasure_notices(state.accounts.clone()));
     let log = Arc::new(log);
     let sequencer = tokio::spawn(run_sequencer(log.clone()));
     let anchors = config.log_anchors()?;
@@ -146,6 +154,7 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
     reminders.abort();
     expiries.abort();
     retention.abort();
+    erasure_notices.abort();
     sequencer.abort();
     if let Some(a) = anchoring {
         a.abort();
@@ -286,6 +295,20 @@ async fn run_retention(accounts: Accounts) {
         tick.tick().await;
         if let Err(e) = accounts.run_retention(unix_now(), &node).await {
             tracing::warn!(error = %e, "the retention run failed");
+        }
+    }
+}
+
+/// Every minute, delivers the erasure notices due (issue 8 item 6; PRIV-15) — under a lease in
+/// the database, so that with several nodes one delivers at a time.
+async fn deliver_erasure_notices(accounts: Accounts) {
+    let node = format!("node-{}", uuid::Uuid::new_v4());
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = accounts.deliver_erasure_notices(unix_now(), &node).await {
+            tracing::warn!(error = %e, "delivering erasure notices failed");
         }
     }
 }
@@ -645,12 +668,27 @@ pub async fn register_app(
     legal_name: &str,
     contact: &str,
     data_items: &[String],
+    erasure_webhook: Option<&str>,
 ) -> anyhow::Result<()> {
     let (opened, accounts) = open_accounts(&config).await?;
     let registered = accounts
         .register_relying_app(id, name, legal_name, contact, data_items)
         .await
         .map_err(|e| anyhow::anyhow!("application not registered: {e}"));
+    let channel = match (&registered, erasure_webhook) {
+        (Ok(_), Some(url)) => Some(
+            accounts
+                .set_erasure_channel(RecipientKind::App, id, url, None)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "the application is registered, its erasure webhook is not ({e}); it may \
+                     register one itself: PUT /api/v1/relying/erasure-webhook"
+                    )
+                }),
+        ),
+        _ => None,
+    };
     opened.stores.close().await;
     let registered = registered?;
     println!(
@@ -663,6 +701,17 @@ pub async fn register_app(
         }
     );
     println!("{}", registered.api_key.as_str());
+    if let Some(channel) = channel {
+        let channel = channel?;
+        println!(
+            "yinxin: erasure notices go to {}; their HMAC secret, shown once:",
+            channel.url
+        );
+        println!(
+            "{}",
+            channel.secret.as_deref().map(String::as_str).unwrap_or("")
+        );
+    }
     Ok(())
 }
 
