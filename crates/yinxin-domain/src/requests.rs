@@ -104,6 +104,9 @@ wire_enum!(
         ExcessiveTechnicalMeans = "excessive_technical_means",
         /// Very impractical (e.g. information on backup media).
         Impractical = "impractical",
+        /// The requester's identity did not check out (a request through the public form whose
+        /// identity verification did not match the account's holder).
+        IdentityNotVerified = "identity_not_verified",
     }
 );
 
@@ -256,6 +259,17 @@ pub trait RequestRepo: Send + Sync + std::fmt::Debug {
 
     /// The request's steps, in order.
     async fn subject_request_steps(&self, id: &str) -> StoreResult<Vec<RequestStep>>;
+
+    /// Stores the SHA-256 of a public-form request's ticket (before the request itself).
+    async fn insert_request_ticket(
+        &self,
+        ticket_hash: &[u8],
+        request: &str,
+        at: i64,
+    ) -> StoreResult<()>;
+
+    /// The request id of a ticket's SHA-256.
+    async fn request_by_ticket(&self, ticket_hash: &[u8]) -> StoreResult<Option<String>>;
 }
 
 #[cfg(test)]

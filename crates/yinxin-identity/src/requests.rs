@@ -83,7 +83,12 @@ fn not_found() -> ServiceError {
     DomainError::new(ErrorCode::NotFound, "request: no such request of yours").into()
 }
 
-fn step(at: i64, actor: &str, event: &str, ground: Option<RefusalGround>) -> RequestStep {
+pub(crate) fn step(
+    at: i64,
+    actor: &str,
+    event: &str,
+    ground: Option<RefusalGround>,
+) -> RequestStep {
     RequestStep {
         seq: 0,
         at,
@@ -93,15 +98,85 @@ fn step(at: i64, actor: &str, event: &str, ground: Option<RefusalGround>) -> Req
     }
 }
 
+/// Checks a filing field by field; returns its scope (deduplicated). Nothing is written.
+pub(crate) fn check_filing(f: &RequestFiling) -> ServiceResult<Vec<String>> {
+    let invalid =
+        |field: &str, why: &str| -> ServiceError { DomainError::invalid(field, why).into() };
+    let mut scope = Vec::new();
+    match f.kind {
+        RequestKind::Correction => {
+            let [name] = f.scope.as_slice() else {
+                return Err(invalid("scope", "name the one inventory field to correct"));
+            };
+            declared_field(name)
+                .map_err(|_| invalid("scope[0]", "not a field of the inventory"))?;
+            scope.push(name.clone());
+        }
+        RequestKind::Deletion => {
+            for (i, name) in f.scope.iter().enumerate() {
+                declared_field(name)
+                    .map_err(|_| invalid(&format!("scope[{i}]"), "not a field of the inventory"))?;
+                if !scope.contains(name) {
+                    scope.push(name.clone());
+                }
+            }
+            let ground = f.ground.as_deref().unwrap_or_default();
+            if !DELETION_GROUNDS.contains(&ground) {
+                return Err(invalid(
+                    "ground",
+                    &format!("one of {}", DELETION_GROUNDS.join(", ")),
+                ));
+            }
+        }
+        RequestKind::ConsentWithdrawal => {
+            let [name] = f.scope.as_slice() else {
+                return Err(invalid("scope", "name the one consent scope to withdraw"));
+            };
+            ConsentScope::parse(name).ok_or_else(|| invalid("scope[0]", "not a consent scope"))?;
+            scope.push(name.clone());
+        }
+        RequestKind::Access | RequestKind::Copy | RequestKind::Cancellation => {
+            if !f.scope.is_empty() {
+                return Err(invalid("scope", "this request concerns everything held"));
+            }
+        }
+    }
+    if f.kind != RequestKind::Deletion && f.ground.is_some() {
+        return Err(invalid("ground", "only a deletion has a ground"));
+    }
+    Ok(scope)
+}
+
 impl Accounts {
     /// The due time of a request of `kind` whose requester was verified at `at`.
-    fn request_due(&self, kind: RequestKind, at: i64) -> i64 {
+    pub(crate) fn request_due(&self, kind: RequestKind, at: i64) -> i64 {
         match kind {
             RequestKind::Cancellation => self
                 .calendar
                 .after_working_days(at, self.config.cancellation_due_working_days),
             _ => at.saturating_add(self.config.request_due_days.saturating_mul(86_400)),
         }
+    }
+
+    /// Whether one more request of `kind` from `account` at `at` is beyond
+    /// `requests_before_excessive` in `request_excess_period_days` (PRIV-14: flagged, not
+    /// refused).
+    pub(crate) async fn is_excessive(
+        &self,
+        account: &AccountRecord,
+        kind: RequestKind,
+        at: i64,
+    ) -> ServiceResult<bool> {
+        let since = at
+            - self
+                .config
+                .request_excess_period_days
+                .saturating_mul(86_400);
+        let before = self
+            .repo
+            .count_subject_requests(account.id, kind, since)
+            .await?;
+        Ok(before >= self.config.requests_before_excessive)
     }
 
     /// The working calendar in force.
@@ -116,63 +191,9 @@ impl Accounts {
         account: &AccountRecord,
         f: &RequestFiling,
     ) -> ServiceResult<RequestView> {
-        let invalid =
-            |field: &str, why: &str| -> ServiceError { DomainError::invalid(field, why).into() };
-        let mut scope = Vec::new();
-        match f.kind {
-            RequestKind::Correction => {
-                let [name] = f.scope.as_slice() else {
-                    return Err(invalid("scope", "name the one inventory field to correct"));
-                };
-                declared_field(name)
-                    .map_err(|_| invalid("scope[0]", "not a field of the inventory"))?;
-                scope.push(name.clone());
-            }
-            RequestKind::Deletion => {
-                for (i, name) in f.scope.iter().enumerate() {
-                    declared_field(name).map_err(|_| {
-                        invalid(&format!("scope[{i}]"), "not a field of the inventory")
-                    })?;
-                    if !scope.contains(name) {
-                        scope.push(name.clone());
-                    }
-                }
-                let ground = f.ground.as_deref().unwrap_or_default();
-                if !DELETION_GROUNDS.contains(&ground) {
-                    return Err(invalid(
-                        "ground",
-                        &format!("one of {}", DELETION_GROUNDS.join(", ")),
-                    ));
-                }
-            }
-            RequestKind::ConsentWithdrawal => {
-                let [name] = f.scope.as_slice() else {
-                    return Err(invalid("scope", "name the one consent scope to withdraw"));
-                };
-                ConsentScope::parse(name)
-                    .ok_or_else(|| invalid("scope[0]", "not a consent scope"))?;
-                scope.push(name.clone());
-            }
-            RequestKind::Access | RequestKind::Copy | RequestKind::Cancellation => {
-                if !f.scope.is_empty() {
-                    return Err(invalid("scope", "this request concerns everything held"));
-                }
-            }
-        }
-        if f.kind != RequestKind::Deletion && f.ground.is_some() {
-            return Err(invalid("ground", "only a deletion has a ground"));
-        }
+        let scope = check_filing(f)?;
         let at = now();
-        let since = at
-            - self
-                .config
-                .request_excess_period_days
-                .saturating_mul(86_400);
-        let before = self
-            .repo
-            .count_subject_requests(account.id, f.kind, since)
-            .await?;
-        let excessive = before >= self.config.requests_before_excessive;
+        let excessive = self.is_excessive(account, f.kind, at).await?;
         let request = SubjectRequest {
             id: uuid::Uuid::new_v4().to_string(),
             account: account.id,
@@ -303,7 +324,7 @@ impl Accounts {
         Ok(request)
     }
 
-    async fn request_view(&self, request: SubjectRequest) -> ServiceResult<RequestView> {
+    pub(crate) async fn request_view(&self, request: SubjectRequest) -> ServiceResult<RequestView> {
         let steps = self.repo.subject_request_steps(&request.id).await?;
         Ok(RequestView { request, steps })
     }
@@ -388,7 +409,7 @@ impl Accounts {
                     "a refusal names one of the grounds (000 §11.4): legal_obligation, \
                      national_security, public_interest, criminal_proceedings, abuse_of_rights, \
                      vital_interests, harm_to_others, trade_secret, unduly_repetitive, \
-                     excessive_technical_means, impractical",
+                     excessive_technical_means, impractical, identity_not_verified",
                 )
                 .into());
             }

@@ -77,6 +77,9 @@ pub struct SmsCodeRequest {
 pub enum SmsPurpose {
     /// Logging in (ACC-3).
     Login,
+    /// Opening the public form of data-subject requests (PRIV-14): sent to any mainland
+    /// mobile, the requester's own (docs/REQUESTS.md).
+    PublicRequest,
 }
 
 /// The code is on its way (if the number belongs to an account: the answer is the same either way).
@@ -100,8 +103,15 @@ async fn send_sms_code(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(r): ApiJson<SmsCodeRequest>,
 ) -> Result<(StatusCode, Json<SmsCodeAccepted>), ApiError> {
-    let SmsPurpose::Login = r.purpose;
-    let expires_in = state.accounts.send_login_code(&r.mobile, peer.ip()).await?;
+    let expires_in = match r.purpose {
+        SmsPurpose::Login => state.accounts.send_login_code(&r.mobile, peer.ip()).await?,
+        SmsPurpose::PublicRequest => {
+            state
+                .accounts
+                .send_public_request_code(&r.mobile, peer.ip())
+                .await?
+        }
+    };
     Ok((StatusCode::ACCEPTED, Json(SmsCodeAccepted { expires_in })))
 }
 

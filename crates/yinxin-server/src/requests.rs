@@ -11,16 +11,21 @@
 //! - `GET /api/v1/staff/requests[?all=true][&due_within_days=N]` lists them for the privacy
 //!   officer, the soonest due first; `GET /api/v1/staff/requests/{id}` shows one;
 //!   `POST /api/v1/staff/requests/{id}/action` starts, fulfils, partly fulfils or refuses it.
+//! - `POST /api/v1/public/requests` files one for someone who cannot log in, starting with
+//!   identity verification; `GET /api/v1/public/requests/{ticket}` follows it.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yinxin_domain::DomainError;
-use yinxin_domain::requests::{RefusalGround, SubjectRequest};
+use yinxin_domain::requests::{RefusalGround, RequestState, SubjectRequest};
+use yinxin_identity::idv::public_request::{PublicRequestFiled, PublicRequestFiling};
 use yinxin_identity::requests::{RequestAction, RequestFiling, RequestView};
 
 use crate::AppState;
@@ -36,6 +41,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(staff_requests))
         .routes(routes!(staff_request))
         .routes(routes!(act_on_request))
+        .routes(routes!(file_public_request))
+        .routes(routes!(public_request))
 }
 
 /// Files a data-subject request; the session proves who files, so its clock starts at once.
@@ -320,4 +327,47 @@ fn export_pdf(
         font,
     )
     .map_err(|e| e.to_string())
+}
+
+/// Files a data-subject request for someone who cannot log in (PRIV-14; docs/REQUESTS.md, "The
+/// public form"): the code sent to their mobile (`POST /api/v1/sms/codes` with purpose
+/// `public_request`), then the carrier check of their name, resident ID number and mobile
+/// against the account that holds the number. `201` when the identity is verified (the clock
+/// starts), `202` when the provider could not answer (it waits, `received`); a ticket to follow
+/// it, shown once.
+#[utoipa::path(post, path = "/api/v1/public/requests", tag = "privacy",
+    request_body = PublicRequestFiling,
+    responses(
+        (status = 201, description = "Filed, identity verified", body = PublicRequestFiled),
+        (status = 202, description = "Filed, identity not verified yet", body = PublicRequestFiled),
+        (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
+        (status = 403, description = "A wrong code, or details that do not verify an account's holder", body = ErrorBody),
+        (status = 429, description = "Too many filings from this address", body = ErrorBody)))]
+async fn file_public_request(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(f): ApiJson<PublicRequestFiling>,
+) -> Result<(StatusCode, Json<PublicRequestFiled>), ApiError> {
+    let filed = state
+        .verifications
+        .file_public_request(&f, peer.ip())
+        .await?;
+    let status = if filed.view.request.state == RequestState::Received {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(filed)))
+}
+
+/// A request filed through the public form, by its ticket, with every step (a refusal's ground
+/// included).
+#[utoipa::path(get, path = "/api/v1/public/requests/{ticket}", tag = "privacy",
+    params(("ticket" = String, Path, description = "The ticket given at filing")),
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+async fn public_request(
+    State(state): State<AppState>,
+    Path(ticket): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(state.verifications.public_request(&ticket).await?))
 }

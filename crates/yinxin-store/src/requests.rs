@@ -280,6 +280,36 @@ macro_rules! request_repo {
                 .map_err(db_err)?;
                 rows.into_iter().map(step_of).collect()
             }
+
+            async fn insert_request_ticket(
+                &self,
+                ticket_hash: &[u8],
+                request: &str,
+                at: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO public_request_tickets (ticket_hash, request_id, created_at) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(ticket_hash)
+                .bind(request)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn request_by_ticket(&self, ticket_hash: &[u8]) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT request_id FROM public_request_tickets WHERE ticket_hash = $1",
+                )
+                .bind(ticket_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(|(id,)| id))
+            }
         }
     };
 }

@@ -9,6 +9,7 @@
 
 pub mod credential;
 pub mod provider;
+pub mod public_request;
 pub mod router;
 pub mod service;
 pub mod tencent;

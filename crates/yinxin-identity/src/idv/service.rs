@@ -337,6 +337,16 @@ fn result_word(r: &Result<Answer, ProviderError>) -> &'static str {
     }
 }
 
+/// On what a verification runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Basis {
+    /// The account's own, under its separate consent to the method.
+    Account,
+    /// A data-subject request through the public form (PRIV-14): the requester consents in the
+    /// form; the outcome moves the request, and no credential is issued.
+    PublicRequest,
+}
+
 fn unavailable() -> DomainError {
     DomainError::new(
         ErrorCode::ProviderUnavailable,
@@ -469,12 +479,24 @@ impl Verifications {
         caller: &AccountRecord,
         request: VerificationRequest,
     ) -> ServiceResult<VerificationResult> {
+        self.verify_as(caller, request, Basis::Account).await
+    }
+
+    /// [`Verifications::verify`] on `basis`: for a request through the public form, the
+    /// requester's consent is the one they give in the form (not a consent of the account they
+    /// have yet to prove is theirs), and no credential is issued.
+    pub(crate) async fn verify_as(
+        &self,
+        caller: &AccountRecord,
+        request: VerificationRequest,
+        basis: Basis,
+    ) -> ServiceResult<VerificationResult> {
         let method = request.method();
         // 1. Input, field by field: nothing is sent or written for a malformed request.
         let (subject, check) = self.prepare(caller, request).await?;
         // 2. The method's separate consent (PRIV-2).
         let scope = ConsentScope::for_method(method);
-        if !self.accounts.consent_stands(caller.id, scope).await? {
+        if basis == Basis::Account && !self.accounts.consent_stands(caller.id, scope).await? {
             return Err(DomainError::new(
                 ErrorCode::ConsentRequired,
                 format!(
@@ -529,7 +551,10 @@ impl Verifications {
         if record.outcome == OutcomeKind::ProviderError {
             return Err(unavailable().into());
         }
-        let credential = if record.outcome == OutcomeKind::Match && !method.is_enterprise() {
+        let credential = if record.outcome == OutcomeKind::Match
+            && !method.is_enterprise()
+            && basis == Basis::Account
+        {
             Some(self.issue_credential(caller, &record).await?)
         } else {
             None

@@ -421,3 +421,152 @@ backend_tests!(
     requests_are_filed_worked_refused_with_a_ground_and_reminded,
     an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
 );
+
+backend_tests!(the_public_form_verifies_the_requester_before_the_clock_starts);
+/// Issue 8 item 1, the public form (PRIV-14): someone who cannot log in files a request with
+/// the code sent to their mobile and the carrier check of their identity against the account
+/// that holds their document number. A malformed form is refused field by field; a wrong code
+/// and a forged identity are refused — the forged one recorded on the account as refused on the
+/// ground `identity_not_verified`, with the same answer as a document number nobody holds; the
+/// genuine requester's request starts its clock at verification and is followed by its ticket.
+async fn the_public_form_verifies_the_requester_before_the_clock_starts(db: &TestDb) {
+    use crate::certificates::verified_person;
+    use crate::idv::{clean_persons, fixtures};
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let persons = clean_persons(&f);
+    let (p, stranger) = (persons[0].clone(), persons[1].clone());
+    let (token, _) = verified_person(&app).await;
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let account: yinxin_domain::AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
+    let disclosures = || async {
+        db.stores
+            .accounts
+            .disclosures_of(account)
+            .await
+            .unwrap()
+            .len()
+    };
+    let disclosed = disclosures().await;
+    let mobile = p["mobile"].as_str().unwrap().to_owned();
+    let code_for = |mobile: String| {
+        let app = &app;
+        async move {
+            let (s, v, _) = app
+                .post(
+                    "/api/v1/sms/codes",
+                    &json!({"mobile": mobile, "purpose": "public_request"}),
+                )
+                .await;
+            assert_eq!(s, 202, "{v}");
+            crate::outbox_codes(app, &mobile).await.pop().unwrap()
+        }
+    };
+    let form = |who: &Value, code: &str| {
+        json!({"kind": "access", "name": who["name"], "document_number": who["id_number"],
+               "mobile": who["mobile"], "code": code, "consent_to_verification": true})
+    };
+    let public = "/api/v1/public/requests";
+    let post = |body: Value| {
+        let app = &app;
+        async move {
+            let (s, v, _) = app.post(public, &body).await;
+            (s, v)
+        }
+    };
+
+    // Malformed forms name the field; nothing is checked, sent or filed.
+    let code = code_for(mobile.clone()).await;
+    for (key, value, field) in [
+        ("kind", json!("correction"), "scope"),
+        ("document_number", json!("110101"), "document_number"),
+        ("mobile", json!("12"), "mobile"),
+        ("name", json!(""), "name"),
+        ("code", json!(" "), "code"),
+        (
+            "consent_to_verification",
+            json!(false),
+            "consent_to_verification",
+        ),
+    ] {
+        let mut body = form(&p, &code);
+        body[key] = value;
+        refused(&post(body).await, 400, "INVALID_INPUT", field);
+    }
+    let mut unknown = form(&p, &code);
+    unknown["extra"] = json!(1);
+    assert_eq!(post(unknown).await.0, 400);
+    // A wrong code.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    refused(&post(form(&p, wrong)).await, 403, "FORBIDDEN", "code");
+
+    // A forged identity: the document number of the account, another name. Refused, and
+    // recorded on the account as refused; nothing went to a provider.
+    let mut forged = form(&p, &code);
+    forged["name"] = json!("冒名者");
+    let forged_answer = post(forged).await;
+    refused(&forged_answer, 403, "FORBIDDEN", "identity");
+    let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(
+        (
+            mine[0]["state"].as_str(),
+            mine[0]["refusal_ground"].as_str()
+        ),
+        (Some("refused"), Some("identity_not_verified"))
+    );
+    let (_, one) = app
+        .get_as(
+            &format!("/api/v1/me/requests/{}", mine[0]["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(events(&one), ["received", "refused"]);
+    assert_eq!(one["steps"][0]["actor"], "public_form");
+    assert_eq!(disclosures().await, disclosed);
+    // A document number nobody holds: the same answer, nothing filed for anyone.
+    let code = code_for(stranger["mobile"].as_str().unwrap().to_owned()).await;
+    let nobody = post(form(&stranger, &code)).await;
+    assert_eq!(nobody, forged_answer);
+    let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+
+    // The genuine requester: filed, verified by the carrier check (its disclosure logged for
+    // the account), the clock started at verification.
+    let code = code_for(mobile.clone()).await;
+    let (s, filed) = post(form(&p, &code)).await;
+    assert_eq!(s, 201, "{filed}");
+    assert_eq!(filed["request"]["state"], "identity_verified", "{filed}");
+    assert_eq!(filed["request"]["account"], account.to_string().as_str());
+    let verified_at = filed["request"]["identity_verified_at"].as_i64().unwrap();
+    assert_eq!(
+        filed["request"]["due_at"].as_i64(),
+        Some(verified_at + 15 * 86_400)
+    );
+    assert_eq!(events(&filed), ["received", "identity_verified"]);
+    assert_eq!(disclosures().await, disclosed + 1);
+    // The code is used up.
+    refused(&post(form(&p, &code)).await, 403, "FORBIDDEN", "code");
+    // The ticket shows it; anything else is 404.
+    let ticket = filed["ticket"].as_str().unwrap();
+    assert!(
+        ticket.starts_with("yxreq_") && ticket.len() > 40,
+        "{ticket}"
+    );
+    let (s, shown) = app.json(&format!("{public}/{ticket}")).await;
+    assert_eq!(s, 200, "{shown}");
+    assert_eq!(shown["request"]["id"], filed["request"]["id"]);
+    assert_eq!(events(&shown), ["received", "identity_verified"]);
+    for bad in ["yxreq_nope", "nope", &ticket[..ticket.len() - 1]] {
+        let (s, v) = app.json(&format!("{public}/{bad}")).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (404, Some("NOT_FOUND")),
+            "{bad}: {v}"
+        );
+    }
+    // The holder sees it too, among their requests.
+    let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+}
