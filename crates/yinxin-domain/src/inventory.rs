@@ -283,6 +283,19 @@ pub static REVERIFIED_ON_CORRECTION: &[&PiField] = &[
     &PERSON_DOCUMENT_NUMBER,
 ];
 
+/// The fields a subject may ask to correct by a request the privacy officer reviews (issue 8
+/// item 3; PRIV-14): what they state about themselves. Every other field is a record of what
+/// happened (logs, images, certificates, devices) and is not corrected.
+pub static CORRECTED_BY_REQUEST: &[&PiField] = &[
+    &PERSON_NAME,
+    &PERSON_COUNTRY,
+    &PERSON_DOCUMENT_TYPE,
+    &PERSON_DOCUMENT_NUMBER,
+    &PERSON_MOBILE,
+    &PERSON_EMAIL,
+    &PERSON_WORK_UNIT,
+];
+
 /// Every declared field. Order is the order of the published notice.
 pub static INVENTORY: &[&PiField] = &[
     &ACCOUNT_USERNAME,

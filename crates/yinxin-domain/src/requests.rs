@@ -270,6 +270,53 @@ pub trait RequestRepo: Send + Sync + std::fmt::Debug {
 
     /// The request id of a ticket's SHA-256.
     async fn request_by_ticket(&self, ticket_hash: &[u8]) -> StoreResult<Option<String>>;
+
+    /// Stores the value a correction request proposes for `field`, sealed (before the request).
+    async fn insert_correction_proposal(
+        &self,
+        request: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> StoreResult<()>;
+
+    /// The sealed value a correction request proposes.
+    async fn correction_proposal(&self, request: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Deletes it (the request is closed).
+    async fn delete_correction_proposal(&self, request: &str) -> StoreResult<()>;
+
+    /// Records that an identity field of `account` was corrected: its verifications so far
+    /// stop counting (the newest one's id is kept; ids are time-ordered).
+    async fn mark_identity_corrected(&self, account: AccountId) -> StoreResult<()>;
+
+    /// The id of the newest verification of `account` that no longer counts, if any.
+    async fn verifications_void_through(&self, account: AccountId) -> StoreResult<Option<String>>;
+
+    /// Flags every certificate of `holder` still valid at `at` (not revoked, not expired) for
+    /// renewal: it carries the old value of `field`. Returns their serials.
+    async fn flag_certificates_for_renewal(
+        &self,
+        holder: AccountId,
+        field: &str,
+        request: &str,
+        at: i64,
+    ) -> StoreResult<Vec<String>>;
+
+    /// The renewal flags of `holder`'s certificates.
+    async fn renewal_flags_of(&self, holder: AccountId) -> StoreResult<Vec<RenewalFlag>>;
+}
+
+/// A certificate flagged for renewal: it carries a value its holder had corrected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RenewalFlag {
+    /// The certificate.
+    pub serial: String,
+    /// The field corrected.
+    pub field: String,
+    /// The correction request.
+    pub request: String,
+    /// Unix second.
+    pub flagged_at: i64,
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ use yinxin_domain::staff::StaffRole;
 use yinxin_domain::{DomainError, ErrorCode};
 use yinxin_privacy::vault::declared_field;
 
+use zeroize::Zeroizing;
+
 use crate::service::{Accounts, ServiceError, ServiceResult, now};
 
 /// The grounds on which deletion may be asked (004 4.2; 000 §11.2).
@@ -41,7 +43,7 @@ pub const DELETION_GROUNDS: [&str; 5] = [
 ];
 
 /// A request as the subject files it.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestFiling {
     /// What is asked.
@@ -54,6 +56,66 @@ pub struct RequestFiling {
     /// `no_longer_used`, `service_ended`.
     #[serde(default)]
     pub ground: Option<String>,
+    /// For a correction, the value proposed: checked as at registration, sealed until the
+    /// request is closed, applied when the privacy officer fulfils it; never shown.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub value: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for RequestFiling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestFiling")
+            .field("kind", &self.kind)
+            .field("scope", &self.scope)
+            .field("ground", &self.ground)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A filing, checked.
+pub(crate) struct CheckedFiling {
+    /// Its scope, deduplicated.
+    pub scope: Vec<String>,
+    /// A correction's value, normalized.
+    pub value: Option<Zeroizing<String>>,
+}
+
+/// Checks a correction's proposed value for `field` as registration would.
+fn check_value(field: &str, v: &str) -> ServiceResult<Zeroizing<String>> {
+    use yinxin_domain::inventory::{
+        PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME,
+    };
+    use yinxin_domain::validate;
+    let bad = |e| crate::service::invalid("value", e);
+    let v = v.trim();
+    let out = if field == PERSON_EMAIL.name {
+        validate::email(v).map_err(bad)?
+    } else if field == PERSON_MOBILE.name {
+        validate::mainland_mobile(v).map_err(bad)?
+    } else if field == PERSON_NAME.name {
+        crate::service::check_name("value", v, 64)?.to_owned()
+    } else if field == PERSON_DOCUMENT_NUMBER.name {
+        match validate::resident_id(v, crate::service::today_in_china(now())) {
+            Ok(id) => id.number,
+            Err(_)
+                if (4..=40).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                v.to_ascii_uppercase()
+            }
+            Err(e) => return Err(bad(e).into()),
+        }
+    } else {
+        if v.is_empty() || v.chars().count() > 100 || v.chars().any(char::is_control) {
+            return Err(DomainError::invalid(
+                "value",
+                "1 to 100 characters, no control characters",
+            )
+            .into());
+        }
+        v.to_owned()
+    };
+    Ok(Zeroizing::new(out))
 }
 
 /// What the privacy officer does with a request.
@@ -98,11 +160,13 @@ pub(crate) fn step(
     }
 }
 
-/// Checks a filing field by field; returns its scope (deduplicated). Nothing is written.
-pub(crate) fn check_filing(f: &RequestFiling) -> ServiceResult<Vec<String>> {
+/// Checks a filing field by field: its scope (deduplicated) and a correction's value. Nothing
+/// is written.
+pub(crate) fn check_filing(f: &RequestFiling) -> ServiceResult<CheckedFiling> {
     let invalid =
         |field: &str, why: &str| -> ServiceError { DomainError::invalid(field, why).into() };
     let mut scope = Vec::new();
+    let mut value = None;
     match f.kind {
         RequestKind::Correction => {
             let [name] = f.scope.as_slice() else {
@@ -110,7 +174,30 @@ pub(crate) fn check_filing(f: &RequestFiling) -> ServiceResult<Vec<String>> {
             };
             declared_field(name)
                 .map_err(|_| invalid("scope[0]", "not a field of the inventory"))?;
+            if !yinxin_domain::inventory::CORRECTED_BY_REQUEST
+                .iter()
+                .any(|c| c.name == name)
+            {
+                tracing::info!(field = %name, "correction refused: not a correctable field");
+                return Err(DomainError::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "scope[0]: {name} is a record of what happened, not a statement of \
+                         yours; it is not corrected (what may be: {})",
+                        yinxin_domain::inventory::CORRECTED_BY_REQUEST
+                            .iter()
+                            .map(|c| c.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .into());
+            }
             scope.push(name.clone());
+            let Some(v) = f.value.as_deref() else {
+                return Err(invalid("value", "a correction gives the value proposed"));
+            };
+            value = Some(check_value(name, v)?);
         }
         RequestKind::Deletion => {
             for (i, name) in f.scope.iter().enumerate() {
@@ -144,7 +231,10 @@ pub(crate) fn check_filing(f: &RequestFiling) -> ServiceResult<Vec<String>> {
     if f.kind != RequestKind::Deletion && f.ground.is_some() {
         return Err(invalid("ground", "only a deletion has a ground"));
     }
-    Ok(scope)
+    if f.kind != RequestKind::Correction && f.value.is_some() {
+        return Err(invalid("value", "only a correction has a value"));
+    }
+    Ok(CheckedFiling { scope, value })
 }
 
 impl Accounts {
@@ -179,6 +269,113 @@ impl Accounts {
         Ok(before >= self.config.requests_before_excessive)
     }
 
+    /// Stores a new request with its steps; a correction's proposed value first, sealed under
+    /// the subject as the field it would replace.
+    pub(crate) async fn insert_request(
+        &self,
+        account: &AccountRecord,
+        request: &SubjectRequest,
+        steps: &[RequestStep],
+        value: Option<&String>,
+    ) -> ServiceResult<()> {
+        if let (Some(v), [name]) = (value, request.scope.as_slice()) {
+            let field = declared_field(name)?;
+            let sealed = self
+                .vault
+                .seal_record(account.subject, field, request.id.as_bytes(), v.as_bytes())
+                .await?;
+            self.repo
+                .insert_correction_proposal(&request.id, field.name, &sealed)
+                .await?;
+        }
+        self.repo.insert_subject_request(request, steps).await?;
+        Ok(())
+    }
+
+    /// Carries out a correction request as the privacy officer fulfils it (issue 8 item 3):
+    /// the proposed value replaces the field's; a corrected identity field makes the earlier
+    /// verifications stop counting — the identity is verified again before a certificate is
+    /// issued on it — and flags the holder's certificates still valid, which carry the old
+    /// value, for renewal. Returns those serials.
+    pub(crate) async fn carry_out_correction(
+        &self,
+        request: &SubjectRequest,
+        at: i64,
+    ) -> ServiceResult<Vec<String>> {
+        use yinxin_domain::inventory::REVERIFIED_ON_CORRECTION;
+        let [name] = request.scope.as_slice() else {
+            return Err(ServiceError::Internal(
+                "a correction without its field".into(),
+            ));
+        };
+        let field = declared_field(name)?;
+        let account = self
+            .repo
+            .account(request.account)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a request without its account".into()))?;
+        let Some(sealed) = self.repo.correction_proposal(&request.id).await? else {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                "action: the request holds no proposed value; refuse it, and the subject files \
+                 it again with one",
+            )
+            .into());
+        };
+        let value = self
+            .vault
+            .open_record(account.subject, field, request.id.as_bytes(), &sealed)
+            .await?;
+        self.vault
+            .put(
+                account.subject,
+                field,
+                value.expose(yinxin_domain::pi::Purpose::SubjectAccess)?,
+            )
+            .await?;
+        self.repo.delete_correction_proposal(&request.id).await?;
+        let mut flagged = Vec::new();
+        if REVERIFIED_ON_CORRECTION
+            .iter()
+            .any(|f| f.name == field.name)
+        {
+            self.repo.mark_identity_corrected(account.id).await?;
+            flagged = self
+                .repo
+                .flag_certificates_for_renewal(account.id, field.name, &request.id, at)
+                .await?;
+        }
+        tracing::info!(
+            request = %request.id,
+            account = %account.id,
+            field = field.name,
+            certificates_flagged = flagged.len(),
+            "correction carried out"
+        );
+        Ok(flagged)
+    }
+
+    /// `account`'s verification records that still count: those after the last correction of
+    /// an identity field (issue 8 item 3: the identity is verified again).
+    pub(crate) async fn standing_verifications(
+        &self,
+        account: yinxin_domain::AccountId,
+    ) -> ServiceResult<Vec<yinxin_domain::verification::VerificationRecord>> {
+        let mut records = self.repo.verifications_of(account).await?;
+        if let Some(void) = self.repo.verifications_void_through(account).await? {
+            records.retain(|r| r.id.to_string() > void);
+        }
+        Ok(records)
+    }
+
+    /// The holder's certificates flagged for renewal by a correction.
+    pub async fn renewal_flags(
+        &self,
+        holder: yinxin_domain::AccountId,
+    ) -> ServiceResult<Vec<yinxin_domain::requests::RenewalFlag>> {
+        Ok(self.repo.renewal_flags_of(holder).await?)
+    }
+
     /// The working calendar in force.
     pub fn work_calendar(&self) -> &WorkCalendar {
         &self.calendar
@@ -191,7 +388,7 @@ impl Accounts {
         account: &AccountRecord,
         f: &RequestFiling,
     ) -> ServiceResult<RequestView> {
-        let scope = check_filing(f)?;
+        let CheckedFiling { scope, value } = check_filing(f)?;
         let at = now();
         let excessive = self.is_excessive(account, f.kind, at).await?;
         let request = SubjectRequest {
@@ -215,7 +412,8 @@ impl Accounts {
         if excessive {
             steps.push(step(at, "system", "flagged_excessive", None));
         }
-        self.repo.insert_subject_request(&request, &steps).await?;
+        self.insert_request(account, &request, &steps, value.as_deref())
+            .await?;
         tracing::info!(
             request = %request.id,
             account = %account.id,
@@ -443,6 +641,18 @@ impl Accounts {
             )
             .await?;
         }
+        // Fulfilling a correction corrects (issue 8 item 3), before the request says so.
+        if view.request.kind == RequestKind::Correction && to == RequestState::Fulfilled {
+            let flagged = self.carry_out_correction(&view.request, at).await?;
+            if !flagged.is_empty() {
+                self.repo
+                    .push_subject_request_step_once(
+                        &view.request.id,
+                        &step(at, "system", "certificates_flagged_for_renewal", None),
+                    )
+                    .await?;
+            }
+        }
         let mut r = view.request.clone();
         r.state = to;
         if to.closed() {
@@ -457,6 +667,10 @@ impl Accounts {
                 "action: the request changed meanwhile; read it again",
             )
             .into());
+        }
+        // A closed correction's proposed value is kept no longer.
+        if r.kind == RequestKind::Correction && to.closed() {
+            self.repo.delete_correction_proposal(&r.id).await?;
         }
         // Fulfilling a cancellation cancels the account (ACC-6), at once.
         if r.kind == RequestKind::Cancellation

@@ -100,7 +100,7 @@ impl Accounts {
     /// Whether the person's identity is verified against an authoritative source: a match at
     /// assurance `substantial` or more (carrier, bank card, face), not an ID-card image read.
     pub(crate) async fn identity_verified(&self, account: AccountId) -> ServiceResult<bool> {
-        let status = status_of(&self.repo.verifications_of(account).await?);
+        let status = status_of(&self.standing_verifications(account).await?);
         Ok(status.verified && status.assurance >= Some(AssuranceLevel::Substantial))
     }
 

@@ -227,6 +227,10 @@ pub struct CertificateView {
     /// The certificate, PEM: to its holder only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_pem: Option<String>,
+    /// To its holder: the certificate carries a value they had corrected (issue 8 item 3),
+    /// and should be renewed once the identity is verified again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal_needed: Option<yinxin_domain::requests::RenewalFlag>,
 }
 
 fn view(r: &CertificateRecord, pem: Option<String>) -> CertificateView {
@@ -253,6 +257,7 @@ fn view(r: &CertificateRecord, pem: Option<String>) -> CertificateView {
         hosted_key: r.hosted_key_id.is_some(),
         key_destroyed_at: r.key_destroyed_at,
         certificate_pem: pem,
+        renewal_needed: None,
     }
 }
 
@@ -618,10 +623,15 @@ async fn my_certificates(
 ) -> Result<Json<Vec<CertificateView>>, ApiError> {
     let ca = ca(&state)?;
     let mut out = Vec::new();
+    let mut flags = state.accounts.renewal_flags(caller.account.id).await?;
     // The records are the caller's own (selected by holder): unseal each once, no second read.
     for r in ca.certificates_of(caller.account.id).await? {
         let der = ca.unseal(&r, caller.account.subject).await?;
-        out.push(view(&r, Some(yinxin_pki::pem(&der, "CERTIFICATE"))));
+        let mut v = view(&r, Some(yinxin_pki::pem(&der, "CERTIFICATE")));
+        if let Some(i) = flags.iter().position(|f| f.serial == r.serial) {
+            v.renewal_needed = Some(flags.swap_remove(i));
+        }
+        out.push(v);
     }
     Ok(Json(out))
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use yinxin_domain::AccountId;
 use yinxin_domain::repo::{StoreError, StoreResult};
 use yinxin_domain::requests::{
-    RefusalGround, RequestFilter, RequestKind, RequestRepo, RequestState, RequestStep,
+    RefusalGround, RenewalFlag, RequestFilter, RequestKind, RequestRepo, RequestState, RequestStep,
     SubjectRequest,
 };
 
@@ -298,6 +298,127 @@ macro_rules! request_repo {
                 .await
                 .map_err(db_err)?;
                 Ok(())
+            }
+
+            async fn insert_correction_proposal(
+                &self,
+                request: &str,
+                field: &str,
+                sealed: &[u8],
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO correction_proposals (request_id, field, sealed) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(request)
+                .bind(field)
+                .bind(sealed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn correction_proposal(&self, request: &str) -> StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> = sqlx::query_as(
+                    "SELECT sealed FROM correction_proposals WHERE request_id = $1",
+                )
+                .bind(request)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(|(s,)| s))
+            }
+
+            async fn delete_correction_proposal(&self, request: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM correction_proposals WHERE request_id = $1")
+                    .bind(request)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn mark_identity_corrected(&self, account: AccountId) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE accounts SET verifications_void_through = \
+                     (SELECT MAX(id) FROM verifications WHERE subject_id = $1) WHERE id = $1",
+                )
+                .bind(account.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn verifications_void_through(
+                &self,
+                account: AccountId,
+            ) -> StoreResult<Option<String>> {
+                let row: Option<(Option<String>,)> = sqlx::query_as(
+                    "SELECT verifications_void_through FROM accounts WHERE id = $1",
+                )
+                .bind(account.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.and_then(|(id,)| id))
+            }
+
+            async fn flag_certificates_for_renewal(
+                &self,
+                holder: AccountId,
+                field: &str,
+                request: &str,
+                at: i64,
+            ) -> StoreResult<Vec<String>> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let serials: Vec<(String,)> = sqlx::query_as(
+                    "SELECT serial FROM certificates WHERE holder = $1 AND revoked_at IS NULL \
+                     AND not_after > $2 ORDER BY serial",
+                )
+                .bind(holder.to_string())
+                .bind(at)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                for (serial,) in &serials {
+                    sqlx::query(
+                        "INSERT INTO certificate_renewal_flags (serial, holder, field, \
+                         request_id, flagged_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (serial) DO NOTHING",
+                    )
+                    .bind(serial)
+                    .bind(holder.to_string())
+                    .bind(field)
+                    .bind(request)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(serials.into_iter().map(|(s,)| s).collect())
+            }
+
+            async fn renewal_flags_of(&self, holder: AccountId) -> StoreResult<Vec<RenewalFlag>> {
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT serial, field, request_id, flagged_at FROM certificate_renewal_flags \
+                     WHERE holder = $1 ORDER BY serial",
+                )
+                .bind(holder.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(serial, field, request, flagged_at)| RenewalFlag {
+                        serial,
+                        field,
+                        request,
+                        flagged_at,
+                    })
+                    .collect())
             }
 
             async fn request_by_ticket(&self, ticket_hash: &[u8]) -> StoreResult<Option<String>> {

@@ -65,6 +65,12 @@ const ERASED: &[(&str, Option<&str>, &str)] = &[
         "DELETE FROM app_disclosures WHERE subject_id = $1",
     ),
     (
+        "correction_proposals",
+        None,
+        "DELETE FROM correction_proposals WHERE request_id IN \
+         (SELECT id FROM subject_requests WHERE account_id = $1)",
+    ),
+    (
         "support_messages",
         None,
         "DELETE FROM support_messages WHERE request_id IN \

@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 
 use super::service::{Basis, VerificationRequest, Verifications};
 use crate::Accounts;
-use crate::requests::{RequestFiling, RequestView, check_filing, step};
+use crate::requests::{CheckedFiling, RequestFiling, RequestView, check_filing, step};
 use crate::service::{ServiceError, ServiceResult, check_name, invalid, now, today_in_china};
 
 /// The purpose of the SMS code that opens the form.
@@ -60,6 +60,10 @@ pub struct PublicRequestFiling {
     /// A deletion's ground (as `POST /api/v1/me/requests`).
     #[serde(default)]
     pub ground: Option<String>,
+    /// A correction's proposed value (as `POST /api/v1/me/requests`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub value: Option<Zeroizing<String>>,
     /// The requester's name, as on their resident ID card.
     #[schema(value_type = String)]
     pub name: Zeroizing<String>,
@@ -149,8 +153,9 @@ impl Verifications {
             kind: f.kind,
             scope: f.scope.clone(),
             ground: f.ground.clone(),
+            value: f.value.clone(),
         };
-        let scope = check_filing(&filing)?;
+        let CheckedFiling { scope, value } = check_filing(&filing)?;
         let name = check_name("name", &f.name, 64)?.to_owned();
         let id = validate::resident_id(&f.document_number, today_in_china(now()))
             .map_err(|e| invalid("document_number", e))?;
@@ -229,8 +234,7 @@ impl Verifications {
             .insert_request_ticket(&ticket_hash(&ticket), &request.id, at)
             .await?;
         accounts
-            .repo
-            .insert_subject_request(&request, &steps)
+            .insert_request(&account, &request, &steps, value.as_deref())
             .await?;
         // 5. The identity verification: the carrier check, as the account would run it.
         let outcome = self

@@ -395,7 +395,7 @@ impl Verifications {
     pub async fn history(&self, subject: AccountId) -> ServiceResult<VerificationHistory> {
         let records = self.accounts.repo.verifications_of(subject).await?;
         Ok(VerificationHistory {
-            status: status_of(&records),
+            status: status_of(&self.accounts.standing_verifications(subject).await?),
             records,
             credentials: self.accounts.repo.credentials_of(subject).await?,
         })
@@ -408,7 +408,7 @@ impl Verifications {
         &self,
         account: &AccountRecord,
     ) -> ServiceResult<Option<(Zeroizing<String>, Zeroizing<String>)>> {
-        let records = self.accounts.repo.verifications_of(account.id).await?;
+        let records = self.accounts.standing_verifications(account.id).await?;
         let status = status_of(&records);
         if !status.verified || status.assurance < Some(AssuranceLevel::Substantial) {
             return Ok(None);
@@ -559,7 +559,7 @@ impl Verifications {
         } else {
             None
         };
-        let status = status_of(&self.accounts.repo.verifications_of(subject).await?);
+        let status = status_of(&self.accounts.standing_verifications(subject).await?);
         Ok(VerificationResult {
             record,
             status,
@@ -1109,13 +1109,25 @@ impl Verifications {
         &self,
         account: AccountId,
     ) -> ServiceResult<Option<CredentialRecord>> {
+        // A credential from before the last correction of an identity field states the old
+        // identity: it no longer counts (issue 8 item 3).
+        let void = self
+            .accounts
+            .repo
+            .verifications_void_through(account)
+            .await?;
         Ok(self
             .accounts
             .repo
             .credentials_of(account)
             .await?
             .into_iter()
-            .find(|c| c.superseded_at.is_none()))
+            .find(|c| {
+                c.superseded_at.is_none()
+                    && void
+                        .as_ref()
+                        .is_none_or(|v| c.verification.to_string() > *v)
+            }))
     }
 
     async fn issue_credential(

@@ -55,6 +55,19 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
         (json!({"kind": "access", "scope": ["person.name"]}), "scope"),
         (json!({"kind": "access", "ground": "no_consent"}), "ground"),
         (json!({"kind": "forget_me"}), "kind"),
+        (
+            json!({"kind": "correction", "scope": ["person.email"]}),
+            "value",
+        ),
+        (
+            json!({"kind": "correction", "scope": ["person.email"], "value": "not an address"}),
+            "value",
+        ),
+        (
+            json!({"kind": "correction", "scope": ["person.mobile"], "value": "12"}),
+            "value",
+        ),
+        (json!({"kind": "access", "value": "x"}), "value"),
     ] {
         refused(
             &app.post_as(mine, &token, &body).await,
@@ -63,6 +76,18 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
             field,
         );
     }
+    // A record of what happened is not corrected (a clear refusal, logged).
+    refused(
+        &app.post_as(
+            mine,
+            &token,
+            &json!({"kind": "correction", "scope": ["log.ip_address"], "value": "1.2.3.4"}),
+        )
+        .await,
+        403,
+        "FORBIDDEN",
+        "log.ip_address",
+    );
     let (_, none) = app.get_as(mine, &token).await;
     assert_eq!(none, json!([]));
 
@@ -71,7 +96,7 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
     for body in [
         json!({"kind": "access"}),
         json!({"kind": "copy"}),
-        json!({"kind": "correction", "scope": ["person.email"]}),
+        json!({"kind": "correction", "scope": ["person.email"], "value": "fixed@example.com"}),
         json!({"kind": "deletion", "scope": ["person.email"], "ground": "no_longer_used"}),
         json!({"kind": "consent_withdrawal", "scope": ["sensitive_personal_information"]}),
         json!({"kind": "cancellation"}),
@@ -220,6 +245,15 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
         "{v}"
     );
     assert!(v["request"]["closed_at"].is_i64());
+    // Carried out: the value proposed is the e-mail now.
+    let stored = app.state.vault.get(subject, email).await.unwrap().unwrap();
+    assert_eq!(
+        stored
+            .expose(yinxin_domain::pi::Purpose::SubjectAccess)
+            .unwrap()
+            .as_slice(),
+        b"fixed@example.com"
+    );
 
     // The requester sees the refusal and its ground, and every step.
     let (s, v) = app.get_as(&path("copy"), &token).await;
@@ -569,4 +603,138 @@ async fn the_public_form_verifies_the_requester_before_the_clock_starts(db: &Tes
     // The holder sees it too, among their requests.
     let (_, mine) = app.get_as("/api/v1/me/requests", &token).await;
     assert_eq!(mine.as_array().unwrap().len(), 2);
+}
+
+backend_tests!(a_reviewed_correction_of_the_name_asks_for_verification_and_renewal);
+/// Issue 8 item 3: a correction of an identity field, reviewed by the privacy officer, replaces
+/// the value, makes the earlier verifications stop counting (no certificate is issued on the
+/// identity until it is verified again), and flags the certificates carrying the old value for
+/// renewal; refused, it changes nothing.
+async fn a_reviewed_correction_of_the_name_asks_for_verification_and_renewal(db: &TestDb) {
+    use crate::certificates::verified_person;
+    use crate::idv::{carrier, clean_person, fixtures, verify};
+    use yinxin_domain::inventory::PERSON_NAME;
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let p = clean_person(&f).clone();
+    let (token, _) = verified_person(&app).await;
+    let (_, officer) = app.signed_up(3).await;
+    app.state
+        .accounts
+        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
+        .await
+        .unwrap();
+    let issue = json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"});
+    let (s, cert) = app.post_as("/api/v1/certificates", &token, &issue).await;
+    assert_eq!(s, 201, "{cert}");
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let id = me["account_id"].as_str().unwrap().parse().unwrap();
+    let subject = db
+        .stores
+        .accounts
+        .account(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .subject;
+    let name = || async {
+        String::from_utf8(
+            app.state
+                .vault
+                .get(subject, &PERSON_NAME)
+                .await
+                .unwrap()
+                .unwrap()
+                .expose(yinxin_domain::pi::Purpose::SubjectAccess)
+                .unwrap()
+                .clone(),
+        )
+        .unwrap()
+    };
+    let verified = || async {
+        let (_, v) = app.get_as("/api/v1/me/verifications", &token).await;
+        v["status"]["verified"].as_bool().unwrap()
+    };
+    assert!(verified().await);
+    let file = |value: &str| {
+        let (app, token) = (&app, &token);
+        let body = json!({"kind": "correction", "scope": ["person.name"], "value": value});
+        async move {
+            let (s, v) = app.post_as("/api/v1/me/requests", token, &body).await;
+            assert_eq!(s, 201, "{v}");
+            format!(
+                "/api/v1/staff/requests/{}/action",
+                v["request"]["id"].as_str().unwrap()
+            )
+        }
+    };
+
+    // Refused: nothing changes.
+    let act = file("张错名").await;
+    let (s, v) = app
+        .post_as(
+            &act,
+            &officer,
+            &json!({"action": "refuse", "ground": "impractical"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(name().await, p["name"].as_str().unwrap());
+    assert!(verified().await);
+
+    // Fulfilled: the name is the value proposed; the identity is no longer verified, so no
+    // certificate is issued on it; the certificate carrying the old name is flagged.
+    let act = file("张错名").await;
+    let (s, v) = app
+        .post_as(&act, &officer, &json!({"action": "fulfil"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        events(&v),
+        [
+            "received",
+            "identity_verified",
+            "certificates_flagged_for_renewal",
+            "fulfilled"
+        ]
+    );
+    assert_eq!(name().await, "张错名");
+    assert!(!verified().await);
+    let (s, _) = app.post_as("/api/v1/certificates", &token, &issue).await;
+    assert_eq!(s, 403, "no certificate on an identity not verified again");
+    let (_, mine) = app.get_as("/api/v1/me/certificates", &token).await;
+    let flagged = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serial"] == serial.as_str())
+        .unwrap();
+    assert_eq!(
+        flagged["renewal_needed"]["field"], "person.name",
+        "{flagged}"
+    );
+    // A second fulfilment of the same request is refused by the state machine.
+    assert_eq!(
+        app.post_as(&act, &officer, &json!({"action": "fulfil"}))
+            .await
+            .0,
+        409
+    );
+
+    // Corrected back and verified again: certificates are issued once more.
+    let act = file(p["name"].as_str().unwrap()).await;
+    let (s, v) = app
+        .post_as(&act, &officer, &json!({"action": "fulfil"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        !verified().await,
+        "a correction always asks for verification again"
+    );
+    let (s, v) = verify(&app, &token, &carrier(&p)).await;
+    assert_eq!(s, 201, "{v}");
+    assert!(verified().await);
+    let (s, v) = app.post_as("/api/v1/certificates", &token, &issue).await;
+    assert_eq!(s, 201, "{v}");
 }
