@@ -20,7 +20,7 @@
 
 use serde::Deserialize;
 use utoipa::ToSchema;
-use yinxin_domain::account::{AccountRecord, ConsentScope};
+use yinxin_domain::account::{AccountRecord, ConsentAction, ConsentScope};
 use yinxin_domain::requests::{
     RefusalGround, RequestFilter, RequestKind, RequestState, RequestStep, SubjectRequest,
     WorkCalendar,
@@ -640,6 +640,19 @@ impl Accounts {
                 at,
             )
             .await?;
+        }
+        // Fulfilling a consent withdrawal withdraws the consent, if it stands (PRIV-14).
+        if view.request.kind == RequestKind::ConsentWithdrawal
+            && to == RequestState::Fulfilled
+            && let Some(scope) = view
+                .request
+                .scope
+                .first()
+                .and_then(|s| ConsentScope::parse(s))
+            && self.consent_stands(view.request.account, scope).await?
+        {
+            self.record_consent(view.request.account, scope, ConsentAction::Withdrawn, "")
+                .await?;
         }
         // Fulfilling a correction corrects (issue 8 item 3), before the request says so.
         if view.request.kind == RequestKind::Correction && to == RequestState::Fulfilled {

@@ -245,6 +245,20 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
         "{v}"
     );
     assert!(v["request"]["closed_at"].is_i64());
+    // A consent withdrawal, fulfilled, withdraws the consent.
+    crate::idv::consent_to(&app, &token, "sensitive_personal_information").await;
+    let scope =
+        yinxin_domain::account::ConsentScope::parse("sensitive_personal_information").unwrap();
+    assert!(app.state.accounts.consent_stands(id, scope).await.unwrap());
+    let (s, v) = app
+        .post_as(
+            &act("consent_withdrawal"),
+            &officer,
+            &json!({"action": "fulfil"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(!app.state.accounts.consent_stands(id, scope).await.unwrap());
     // Carried out: the value proposed is the e-mail now.
     let stored = app.state.vault.get(subject, email).await.unwrap().unwrap();
     assert_eq!(
@@ -324,7 +338,7 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
         .await
         .unwrap();
     let ids: Vec<&str> = reminded.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 5, "the open ones but the cancellation: {ids:?}");
+    assert_eq!(ids.len(), 4, "the open ones but the cancellation: {ids:?}");
     assert!(ids.contains(&filed["access"].as_str()));
     assert!(!ids.contains(&filed["copy"].as_str()), "closed");
     assert!(
