@@ -347,6 +347,7 @@ pub trait AccountRepo:
     + crate::requests::RequestRepo
     + crate::retention::RetentionRepo
     + crate::erasure::ErasureRepo
+    + crate::processing::ProcessingRecordRepo
     + Send
     + Sync
     + std::fmt::Debug

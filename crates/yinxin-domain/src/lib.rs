@@ -34,6 +34,7 @@ pub mod ledger;
 pub mod legal;
 pub mod passkey;
 pub mod pi;
+pub mod processing;
 pub mod relying;
 pub mod repo;
 pub mod requests;

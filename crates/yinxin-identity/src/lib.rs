@@ -17,6 +17,7 @@ mod intent;
 mod passkey;
 mod password;
 pub mod policy;
+pub mod processing;
 mod receipt;
 mod relying;
 pub mod requests;

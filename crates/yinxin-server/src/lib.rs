@@ -20,6 +20,7 @@ mod middleware;
 mod notice;
 mod objections;
 mod passkeys;
+mod processing;
 pub mod redact;
 mod relying;
 mod reports;

@@ -49,6 +49,8 @@ mod log_routes;
 mod objection;
 #[path = "http/passkey.rs"]
 mod passkey;
+#[path = "http/records.rs"]
+mod records;
 #[path = "http/requests.rs"]
 mod requests;
 #[path = "http/retention.rs"]

@@ -20,6 +20,7 @@ mod inline;
 mod intents;
 mod ledger;
 mod passkeys;
+mod processing;
 mod repos;
 mod requests;
 mod retention;

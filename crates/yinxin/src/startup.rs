@@ -71,6 +71,9 @@ pub async fn serve(config: Config, with_simulator: bool) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("idv_providers {name}: erasure_webhook: {e}"))?;
     }
+    // The record of processing activities and the impact assessment follow the registers
+    // (issue 8 item 10): a new version when the configured processors changed.
+    refresh_processing_records(&accounts).await;
     let (ca, where_keys, keys) = start_ca(&opened, ca_config, token).await?;
     // After the CA: its first start makes the hierarchies whose TSA certificates this loads.
     // The evidence log: its key from the CA's key store; its stored tree checked against its
@@ -296,6 +299,15 @@ async fn run_retention(accounts: Accounts) {
         if let Err(e) = accounts.run_retention(unix_now(), &node).await {
             tracing::warn!(error = %e, "the retention run failed");
         }
+    }
+}
+
+/// Stores new versions of the record of processing activities and of the impact assessment
+/// where the registers changed; a failure (another node storing the same version) is logged,
+/// not fatal: the next start or the privacy officer stores it.
+async fn refresh_processing_records(accounts: &Accounts) {
+    if let Err(e) = accounts.refresh_processing_records("system").await {
+        tracing::warn!(error = %e, "processing records not refreshed");
     }
 }
 
@@ -689,6 +701,9 @@ pub async fn register_app(
         ),
         _ => None,
     };
+    if registered.is_ok() {
+        refresh_processing_records(&accounts).await;
+    }
     opened.stores.close().await;
     let registered = registered?;
     println!(
