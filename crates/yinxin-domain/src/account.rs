@@ -348,6 +348,7 @@ pub trait AccountRepo:
     + crate::retention::RetentionRepo
     + crate::erasure::ErasureRepo
     + crate::processing::ProcessingRecordRepo
+    + crate::incident::IncidentRepo
     + Send
     + Sync
     + std::fmt::Debug

@@ -28,6 +28,7 @@ pub mod erasure;
 pub mod error;
 pub mod ids;
 pub mod image;
+pub mod incident;
 pub mod inventory;
 pub mod keys;
 pub mod ledger;

@@ -435,13 +435,7 @@ impl Accounts {
         staff: &AccountRecord,
         pending_only: bool,
     ) -> ServiceResult<Vec<NoticeView>> {
-        if self
-            .acting_as(staff, StaffRole::PrivacyOfficer)
-            .await
-            .is_err()
-        {
-            self.acting_as(staff, StaffRole::Auditor).await?;
-        }
+        self.officer_or_auditor(staff).await?;
         let mut out = Vec::new();
         for notice in self.repo.erasure_notices(pending_only, 500).await? {
             let attempt_log = self.repo.notice_attempts(&notice.id).await?;

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod export;
 mod guardian;
 pub mod idv;
+pub mod incidents;
 mod intent;
 mod passkey;
 mod password;

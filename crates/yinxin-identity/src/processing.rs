@@ -288,17 +288,6 @@ impl Accounts {
         Ok(out)
     }
 
-    async fn officer_or_auditor(&self, staff: &AccountRecord) -> ServiceResult<()> {
-        if self
-            .acting_as(staff, StaffRole::PrivacyOfficer)
-            .await
-            .is_err()
-        {
-            self.acting_as(staff, StaffRole::Auditor).await?;
-        }
-        Ok(())
-    }
-
     /// The privacy officer stores new versions where the registers changed.
     pub async fn staff_refresh_processing_records(
         &self,

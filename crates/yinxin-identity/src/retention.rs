@@ -546,13 +546,7 @@ impl Accounts {
         staff: &AccountRecord,
         standing_only: bool,
     ) -> ServiceResult<Vec<LegalHold>> {
-        if self
-            .acting_as(staff, StaffRole::PrivacyOfficer)
-            .await
-            .is_err()
-        {
-            self.acting_as(staff, StaffRole::Auditor).await?;
-        }
+        self.officer_or_auditor(staff).await?;
         Ok(self.repo.legal_holds(standing_only, 500).await?)
     }
 
@@ -561,13 +555,7 @@ impl Accounts {
         &self,
         staff: &AccountRecord,
     ) -> ServiceResult<RetentionReport> {
-        if self
-            .acting_as(staff, StaffRole::PrivacyOfficer)
-            .await
-            .is_err()
-        {
-            self.acting_as(staff, StaffRole::Auditor).await?;
-        }
+        self.officer_or_auditor(staff).await?;
         self.retention_plan(now()).await
     }
 }

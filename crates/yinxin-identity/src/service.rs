@@ -784,15 +784,7 @@ impl Accounts {
     pub async fn send_login_code(&self, mobile: &str, source: IpAddr) -> ServiceResult<i64> {
         let at = now();
         let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
-        self.rate_limit(
-            "sms-address",
-            &source.to_string(),
-            self.config.sms_per_address_per_hour,
-            3600,
-            at,
-            "too many SMS codes requested from this address",
-        )
-        .await?;
+        self.limit_sms_address(source, at).await?;
         self.rate_limit(
             "sms-mobile",
             &mobile,
@@ -808,6 +800,19 @@ impl Accounts {
         }
         self.send_code(&mobile, "login", at).await?;
         Ok(self.config.sms_code_seconds)
+    }
+
+    /// The hourly limit of SMS codes asked for from one source address, whatever their purpose.
+    pub(crate) async fn limit_sms_address(&self, source: IpAddr, at: i64) -> ServiceResult<()> {
+        self.rate_limit(
+            "sms-address",
+            &source.to_string(),
+            self.config.sms_per_address_per_hour,
+            3600,
+            at,
+            "too many SMS codes requested from this address",
+        )
+        .await
     }
 
     /// Sends a step-up code (or any code of `purpose`) to `mobile`, within the number's hourly

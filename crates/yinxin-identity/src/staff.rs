@@ -325,6 +325,18 @@ impl Accounts {
             .collect())
     }
 
+    /// Refuses anyone but the privacy officer and the auditor (the reviews both may read).
+    pub(crate) async fn officer_or_auditor(&self, staff: &AccountRecord) -> ServiceResult<()> {
+        if self
+            .acting_as(staff, StaffRole::PrivacyOfficer)
+            .await
+            .is_err()
+        {
+            self.acting_as(staff, StaffRole::Auditor).await?;
+        }
+        Ok(())
+    }
+
     /// Refused unless `account` holds `role` now.
     pub(crate) async fn acting_as(
         &self,

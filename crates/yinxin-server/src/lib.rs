@@ -14,6 +14,7 @@ mod enterprises;
 mod envelopes;
 pub mod error;
 mod extract;
+mod incidents;
 mod log;
 mod metrics;
 mod middleware;

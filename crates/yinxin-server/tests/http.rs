@@ -43,6 +43,8 @@ mod erasure;
 mod guardian;
 #[path = "http/idv.rs"]
 mod idv;
+#[path = "http/incidents.rs"]
+mod incidents;
 #[path = "http/log.rs"]
 mod log_routes;
 #[path = "http/objection.rs"]

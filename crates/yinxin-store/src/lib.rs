@@ -16,6 +16,7 @@ mod enterprises;
 mod envelopes;
 mod erasure;
 mod group_commit;
+mod incidents;
 mod inline;
 mod intents;
 mod ledger;

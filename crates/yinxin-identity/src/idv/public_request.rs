@@ -126,15 +126,7 @@ impl Accounts {
     ) -> ServiceResult<i64> {
         let at = now();
         let mobile = validate::mainland_mobile(mobile).map_err(|e| invalid("mobile", e))?;
-        self.rate_limit(
-            "sms-address",
-            &source.to_string(),
-            self.config.sms_per_address_per_hour,
-            3600,
-            at,
-            "too many SMS codes requested from this address",
-        )
-        .await?;
+        self.limit_sms_address(source, at).await?;
         self.issue_code(&mobile, PUBLIC_REQUEST_CODE, at).await?;
         Ok(self.config.sms_code_seconds)
     }
