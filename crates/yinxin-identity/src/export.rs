@@ -222,6 +222,8 @@ impl Accounts {
             "signatures": self.repo.signatures_by(account.id, 10_000).await?,
             "staff_accesses": self.accesses_to_me(account).await?,
             "requests": self.repo.subject_requests_of(account.id).await?,
+            "app_disclosures": self.repo.app_disclosures_of(account.id).await?,
+            "incidents": self.my_incidents(account).await?,
         });
         let mut document = document;
         if let Some(render) = report {
@@ -239,6 +241,99 @@ impl Accounts {
         tracing::info!(account = %account.id, fields = fields.len(), "data exported to the subject");
         Ok(envelope)
     }
+}
+
+/// The record lists of a document, in order (each an array of objects).
+const RECORD_LISTS: [&str; 8] = [
+    "consents",
+    "verifications",
+    "disclosures",
+    "app_disclosures",
+    "signatures",
+    "staff_accesses",
+    "requests",
+    "incidents",
+];
+
+/// The JSON Schema (draft 2020-12) of the export document [`DOCUMENT_FORMAT`], generated from
+/// the inventory: a field's name must be one the inventory declares as stored, its value text or
+/// base64. `GET /api/v1/privacy/export-schema` serves it.
+pub fn export_schema() -> serde_json::Value {
+    use serde_json::json;
+    use yinxin_domain::inventory::INVENTORY;
+    use yinxin_domain::pi::Storage;
+    let stored: Vec<&str> = INVENTORY
+        .iter()
+        .filter(|f| !matches!(f.storage, Storage::NeverStored))
+        .map(|f| f.name)
+        .collect();
+    let mut properties = serde_json::Map::new();
+    properties.insert("format".into(), json!({"const": DOCUMENT_FORMAT}));
+    properties.insert(
+        "generated_at".into(),
+        json!({"type": "integer", "description": "Unix second"}),
+    );
+    properties.insert(
+        "account".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "kind", "created_at"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "kind": {"enum": ["personal", "enterprise"]},
+                "created_at": {"type": "integer"}
+            },
+            "additionalProperties": false
+        }),
+    );
+    properties.insert(
+        "fields".into(),
+        json!({
+            "type": "array",
+            "description": "Every field the vault holds for the subject",
+            "items": {
+                "type": "object",
+                "required": ["field", "label_zh", "label_en", "value", "value_base64"],
+                "properties": {
+                    "field": {"enum": stored},
+                    "label_zh": {"type": "string"},
+                    "label_en": {"type": "string"},
+                    "value": {"type": ["string", "null"]},
+                    "value_base64": {"type": ["string", "null"], "contentEncoding": "base64"}
+                },
+                "oneOf": [
+                    {"properties": {"value": {"type": "string"}, "value_base64": {"type": "null"}}},
+                    {"properties": {"value": {"type": "null"}, "value_base64": {"type": "string"}}}
+                ],
+                "additionalProperties": false
+            }
+        }),
+    );
+    properties.insert(
+        "withheld".into(),
+        json!({"type": "array", "items": {"enum": stored}}),
+    );
+    for list in RECORD_LISTS {
+        properties.insert(
+            list.into(),
+            json!({"type": "array", "items": {"type": "object"}}),
+        );
+    }
+    properties.insert(
+        "report_pdf_base64".into(),
+        json!({"type": "string", "contentEncoding": "base64", "contentMediaType": "application/pdf"}),
+    );
+    let mut required: Vec<&str> = vec!["format", "generated_at", "account", "fields", "withheld"];
+    required.extend(RECORD_LISTS);
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:yinxin:schema:yinxin-subject-data-v1",
+        "title": "A copy of a subject's data (yinxin-subject-data-v1)",
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": false
+    })
 }
 
 #[cfg(test)]

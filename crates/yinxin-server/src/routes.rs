@@ -64,6 +64,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(metrics))
         .routes(routes!(inventory))
+        .routes(routes!(export_schema))
         .routes(routes!(crate::notice::privacy_notice));
     let r = crate::enterprises::routes(crate::accounts::routes(r));
     let r = crate::certificates::routes(crate::objections::routes(crate::verifications::routes(r)));
@@ -143,6 +144,14 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         text,
     )
         .into_response())
+}
+
+/// The JSON Schema (draft 2020-12) of the document inside an export (`yinxin-subject-data-v1`),
+/// generated from the inventory (issue 8 item 2).
+#[utoipa::path(get, path = "/api/v1/privacy/export-schema", tag = "privacy",
+    responses((status = 200, description = "The JSON Schema", body = Object)))]
+async fn export_schema() -> Json<serde_json::Value> {
+    Json(yinxin_identity::export::export_schema())
 }
 
 /// The personal-information inventory (PRIV-5).

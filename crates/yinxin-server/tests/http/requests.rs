@@ -394,6 +394,17 @@ async fn an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
     let plain = yinxin_identity::export::open(&sealed, passphrase).unwrap();
     let doc: Value = serde_json::from_slice(&plain).unwrap();
     assert_eq!(doc["format"], "yinxin-subject-data-v1");
+    // The document meets its published schema, as a validator we did not write finds; one
+    // with a field the inventory does not declare does not.
+    let (s, schema) = app.json("/api/v1/privacy/export-schema").await;
+    assert_eq!(s, 200, "{schema}");
+    schema_check(&schema, &doc).unwrap();
+    let mut forged = doc.clone();
+    forged["fields"][0]["field"] = json!("person.shoe_size");
+    assert!(schema_check(&schema, &forged).is_err());
+    let mut extra = doc.clone();
+    extra["secret"] = json!(1);
+    assert!(schema_check(&schema, &extra).is_err());
     let exported: std::collections::BTreeMap<&str, &Value> = doc["fields"]
         .as_array()
         .unwrap()
@@ -751,4 +762,37 @@ async fn a_reviewed_correction_of_the_name_asks_for_verification_and_renewal(db:
     assert!(verified().await);
     let (s, v) = app.post_as("/api/v1/certificates", &token, &issue).await;
     assert_eq!(s, 201, "{v}");
+}
+
+/// Validates `doc` against the JSON Schema `schema` with Python's `jsonschema` (draft 2020-12;
+/// `TEST_PYTHON` is scripts/test's venv, which has it): `Err` with the validator's message when
+/// invalid.
+fn schema_check(schema: &Value, doc: &Value) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, d) = (dir.path().join("schema.json"), dir.path().join("doc.json"));
+    std::fs::write(&s, schema.to_string()).unwrap();
+    std::fs::write(&d, doc.to_string()).unwrap();
+    let python = std::env::var("TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             s = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft202012Validator.check_schema(s)\n\
+             jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))",
+        ])
+        .arg(&s)
+        .arg(&d)
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !err.contains("ModuleNotFoundError"),
+        "{python} lacks jsonschema: run the tests through scripts/test ({err})"
+    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(err)
+    }
 }
