@@ -349,6 +349,7 @@ pub trait AccountRepo:
     + crate::erasure::ErasureRepo
     + crate::processing::ProcessingRecordRepo
     + crate::incident::IncidentRepo
+    + crate::termination::TerminationRepo
     + Send
     + Sync
     + std::fmt::Debug

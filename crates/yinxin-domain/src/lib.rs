@@ -46,6 +46,7 @@ pub mod sensitive;
 pub mod signing;
 pub mod staff;
 pub mod support;
+pub mod termination;
 pub mod third_party;
 pub mod timestamp;
 pub mod validate;

@@ -185,6 +185,7 @@ impl Accounts {
         r: &EnterpriseRegistration,
         source: IpAddr,
     ) -> ServiceResult<EnterpriseRegistered> {
+        self.ensure_collecting().await?;
         let at = now();
         if registrant.kind != AccountKind::Personal {
             return Err(DomainError::new(

@@ -29,6 +29,7 @@ mod service;
 pub mod sms;
 pub mod staff;
 mod support;
+pub mod termination;
 mod third_party;
 pub mod webauthn;
 

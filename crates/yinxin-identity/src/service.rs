@@ -458,6 +458,7 @@ impl Accounts {
         r: &PersonalRegistration,
         source: IpAddr,
     ) -> ServiceResult<Registered> {
+        self.ensure_collecting().await?;
         let at = now();
         self.rate_limit(
             "register-address",

@@ -423,6 +423,8 @@ async fn issue_certificate(
     caller: Caller,
     ApiJson(req): ApiJson<CertificateRequest>,
 ) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+    // Closing mode (issue 8 item 12): nothing new is collected or issued.
+    state.accounts.ensure_collecting().await?;
     let ca = ca(&state)?;
     let alg = algorithm(&req.algorithm)?;
     let event = req.profile == SubscriberProfile::Event;

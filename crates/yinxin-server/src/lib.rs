@@ -32,6 +32,7 @@ mod seals;
 mod signing;
 mod staff;
 mod support;
+mod termination;
 mod tsa;
 pub mod verifications;
 pub mod verify;

@@ -74,7 +74,7 @@ fn api() -> OpenApiRouter<AppState> {
         crate::seals::routes(r),
     )));
     let r = crate::retention::routes(crate::requests::routes(crate::staff::routes(r)));
-    let r = crate::incidents::routes(crate::processing::routes(r));
+    let r = crate::termination::routes(crate::incidents::routes(crate::processing::routes(r)));
     crate::passkeys::routes(crate::support::routes(r))
 }
 

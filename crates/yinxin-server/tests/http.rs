@@ -67,6 +67,8 @@ mod signing;
 mod staff;
 #[path = "http/support.rs"]
 mod support;
+#[path = "http/termination.rs"]
+mod termination;
 #[path = "http/tsa.rs"]
 mod tsa;
 #[path = "http/verify.rs"]

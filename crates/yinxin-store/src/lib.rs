@@ -30,6 +30,7 @@ mod seals;
 mod signing_keys;
 mod staff;
 mod support;
+mod termination;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod timestamps;

@@ -491,6 +491,9 @@ impl Verifications {
         request: VerificationRequest,
         basis: Basis,
     ) -> ServiceResult<VerificationResult> {
+        if basis == Basis::Account {
+            self.accounts.ensure_collecting().await?;
+        }
         let method = request.method();
         // 1. Input, field by field: nothing is sent or written for a malformed request.
         let (subject, check) = self.prepare(caller, request).await?;
