@@ -21,12 +21,12 @@ use crate::extract::{ApiJson, Caller};
 
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(record, list))
-        .routes(routes!(notify))
-        .routes(routes!(publish))
-        .routes(routes!(report))
-        .routes(routes!(mine))
-        .routes(routes!(public_notice))
+    r.routes(routes!(record_incident, list_incidents))
+        .routes(routes!(notify_incident))
+        .routes(routes!(publish_incident))
+        .routes(routes!(incident_report))
+        .routes(routes!(my_incidents))
+        .routes(routes!(public_incident))
 }
 
 /// Records an incident with its scope; the subjects it affected are found from the disclosure
@@ -37,7 +37,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer", body = ErrorBody)))]
-async fn record(
+async fn record_incident(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(f): ApiJson<IncidentFiling>,
@@ -50,7 +50,7 @@ async fn record(
 #[utoipa::path(get, path = "/api/v1/staff/incidents", tag = "staff",
     responses((status = 200, body = Vec<IncidentView>), (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody)))]
-async fn list(
+async fn list_incidents(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<IncidentView>>, ApiError> {
@@ -64,7 +64,7 @@ async fn list(
     responses((status = 200, body = IncidentView), (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 404, body = ErrorBody)))]
-async fn notify(
+async fn notify_incident(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -81,7 +81,7 @@ async fn notify(
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Published already", body = ErrorBody)))]
-async fn publish(
+async fn publish_incident(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -101,7 +101,7 @@ async fn publish(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody),
         (status = 404, body = ErrorBody)))]
-async fn report(
+async fn incident_report(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -115,7 +115,7 @@ async fn report(
 /// them to say.
 #[utoipa::path(get, path = "/api/v1/me/incidents", tag = "privacy",
     responses((status = 200, body = Vec<IncidentNotice>), (status = 401, body = ErrorBody)))]
-async fn mine(
+async fn my_incidents(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<IncidentNotice>>, ApiError> {
@@ -126,7 +126,7 @@ async fn mine(
 #[utoipa::path(get, path = "/api/v1/public/incidents/{id}", tag = "privacy",
     params(("id" = String, Path, description = "The incident")),
     responses((status = 200, body = IncidentNotice), (status = 404, body = ErrorBody)))]
-async fn public_notice(
+async fn public_incident(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<IncidentNotice>, ApiError> {

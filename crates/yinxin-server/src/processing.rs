@@ -20,9 +20,9 @@ use crate::extract::Caller;
 
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(refresh))
-        .routes(routes!(versions))
-        .routes(routes!(version))
+    r.routes(routes!(refresh_processing_records))
+        .routes(routes!(processing_record_versions))
+        .routes(routes!(processing_record_version))
 }
 
 fn kind_of(s: &str) -> Result<RecordKind, ApiError> {
@@ -35,7 +35,7 @@ fn kind_of(s: &str) -> Result<RecordKind, ApiError> {
 #[utoipa::path(post, path = "/api/v1/staff/processing-records", tag = "staff",
     responses((status = 200, body = Vec<RecordVersion>), (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer", body = ErrorBody)))]
-async fn refresh(
+async fn refresh_processing_records(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RecordVersion>>, ApiError> {
@@ -54,7 +54,7 @@ async fn refresh(
         (status = 400, description = "Not a kind", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody)))]
-async fn versions(
+async fn processing_record_versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(kind): Path<String>,
@@ -76,7 +76,7 @@ async fn versions(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody),
         (status = 404, body = ErrorBody)))]
-async fn version(
+async fn processing_record_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((kind, version)): Path<(String, u32)>,

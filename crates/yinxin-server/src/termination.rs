@@ -17,10 +17,10 @@ use crate::extract::{ApiJson, Caller};
 
 /// The routes.
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(plan, status))
-        .routes(routes!(notify))
-        .routes(routes!(report))
-        .routes(routes!(close))
+    r.routes(routes!(plan_termination, termination_status))
+        .routes(routes!(notify_subscribers))
+        .routes(routes!(termination_report))
+        .routes(routes!(begin_closing))
         .routes(routes!(closing_notice))
 }
 
@@ -41,7 +41,7 @@ pub struct PlanFiling {
         (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 409, description = "A step of the plan is done", body = ErrorBody)))]
-async fn plan(
+async fn plan_termination(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(f): ApiJson<PlanFiling>,
@@ -59,7 +59,7 @@ async fn plan(
     responses((status = 200, body = TerminationView),
         (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody),
         (status = 404, description = "No plan", body = ErrorBody)))]
-async fn status(
+async fn termination_status(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TerminationView>, ApiError> {
@@ -74,7 +74,7 @@ async fn status(
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 404, description = "No plan", body = ErrorBody),
         (status = 409, description = "Told already", body = ErrorBody)))]
-async fn notify(
+async fn notify_subscribers(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TerminationView>, ApiError> {
@@ -88,7 +88,10 @@ async fn notify(
     responses((status = 200, description = "The report", body = Object),
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 404, description = "No plan", body = ErrorBody)))]
-async fn report(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn termination_report(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         state.accounts.termination_report(&caller.account).await?,
     ))
@@ -99,7 +102,7 @@ async fn report(State(state): State<AppState>, caller: Caller) -> Result<Json<Va
     responses((status = 200, body = TerminationView),
         (status = 403, description = "Not the privacy officer", body = ErrorBody),
         (status = 409, description = "Subscribers not told, no report, or closing already", body = ErrorBody)))]
-async fn close(
+async fn begin_closing(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TerminationView>, ApiError> {
