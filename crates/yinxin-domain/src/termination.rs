@@ -44,6 +44,28 @@ pub enum PlanStep {
 }
 
 /// Storage of the plan.
+/// One handover archive made for a successor provider (issue 8 item 12; Electronic Signature
+/// Law art. 23, PIPL art. 22): who made it, for whom, and the digest of what was handed over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Handover {
+    /// Its id (UUID).
+    pub id: String,
+    /// Unix second.
+    pub made_at: i64,
+    /// The operator at the console.
+    pub operator: String,
+    /// The successor's certificate subject, as RFC 4514 text.
+    pub successor_subject: String,
+    /// SHA-256 of the successor's certificate, lower-case hex.
+    pub successor_fingerprint: String,
+    /// SHA-256 of the archive written (the enveloped DER), lower-case hex.
+    pub archive_sha256: String,
+    /// Certificate holders in it.
+    pub holders: u64,
+    /// Certificates in it.
+    pub certificates: u64,
+}
+
 #[async_trait]
 pub trait TerminationRepo: Send + Sync + std::fmt::Debug {
     /// The plan, if there is one.
@@ -58,4 +80,18 @@ pub trait TerminationRepo: Send + Sync + std::fmt::Debug {
 
     /// The subjects of the personal accounts not cancelled, the subscribers to tell.
     async fn subscriber_subjects(&self) -> StoreResult<Vec<crate::ids::SubjectId>>;
+
+    /// Records a handover archive made.
+    async fn insert_handover(&self, h: &Handover) -> StoreResult<()>;
+
+    /// The handovers made, oldest first.
+    async fn handovers(&self) -> StoreResult<Vec<Handover>>;
+
+    /// Accounts holding at least one certificate record, in id order, after `after`, at most
+    /// `limit`: the holders a handover walks.
+    async fn certificate_holders(
+        &self,
+        after: Option<crate::AccountId>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::AccountId>>;
 }

@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod evidence;
 pub mod export;
 mod guardian;
+pub mod handover;
 pub mod idv;
 pub mod incidents;
 mod intent;

@@ -14,7 +14,7 @@ use yinxin_domain::inventory::PERSON_MOBILE;
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::staff::StaffRole;
 use yinxin_domain::termination::{
-    PlanStep, REGULATOR_REPORT_SECS, SUBSCRIBER_NOTICE_SECS, TerminationPlan,
+    Handover, PlanStep, REGULATOR_REPORT_SECS, SUBSCRIBER_NOTICE_SECS, TerminationPlan,
 };
 use yinxin_domain::validate::CivilDate;
 use yinxin_domain::{DomainError, ErrorCode};
@@ -40,6 +40,8 @@ pub struct TerminationView {
     pub subscriber_notice_overdue: bool,
     /// The report was not made in time.
     pub regulator_report_overdue: bool,
+    /// The handover archives made for a successor (`yinxin admin handover`), oldest first.
+    pub handovers: Vec<Handover>,
 }
 
 /// The public closing notice.
@@ -148,6 +150,7 @@ impl Accounts {
                 && at > subscriber_notice_due,
             regulator_report_overdue: plan.regulator_reported_at.is_none()
                 && at > regulator_report_due,
+            handovers: self.repo.handovers().await?,
             plan,
         })
     }

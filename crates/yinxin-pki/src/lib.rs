@@ -16,6 +16,8 @@
 //! - [`event`] — the event binding extension of event certificates (CERT-3).
 //! - [`cms`] — CMS SignedData with one signer (RFC 5652) and the ESS signing-certificate-v2
 //!   attribute (RFC 5035/5816): signing over any Signer, and checking.
+//! - [`envelope`] — CMS EnvelopedData (RFC 5652 §6) to one RSA or P-256 recipient certificate
+//!   (AES-256-CBC; RSAES-OAEP or ECDH with AES key wrap): the handover archive's seal.
 //! - [`tsp`] — the Time-Stamp Protocol (RFC 3161): request parser, TSTInfo and token, responses.
 //!
 //! - [`ca`] — the CA service over the domain's `CertificateRepo`: hierarchies created on first
@@ -32,6 +34,7 @@ pub mod cms;
 pub mod crl;
 pub mod csr;
 mod der_error;
+pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod hierarchy;

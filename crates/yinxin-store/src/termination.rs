@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use yinxin_domain::repo::StoreResult;
-use yinxin_domain::termination::{PlanStep, TerminationPlan, TerminationRepo};
+use yinxin_domain::termination::{Handover, PlanStep, TerminationPlan, TerminationRepo};
+use yinxin_domain::{AccountId, SubjectId};
 
-use yinxin_domain::SubjectId;
-
+use crate::accounts::uuid_of;
 use crate::repos::{SqlStore, db_err, subject_of};
+
+type HandoverRow = (String, i64, String, String, String, String, i64, i64);
 
 type Row = (
     i64,
@@ -96,6 +98,67 @@ macro_rules! termination_repo {
                 .await
                 .map_err(db_err)?;
                 rows.iter().map(|(s,)| subject_of(s)).collect()
+            }
+
+            async fn insert_handover(&self, h: &Handover) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO termination_handovers (id, made_at, operator, \
+                     successor_subject, successor_fingerprint, archive_sha256, holders, \
+                     certificates) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&h.id)
+                .bind(h.made_at)
+                .bind(&h.operator)
+                .bind(&h.successor_subject)
+                .bind(&h.successor_fingerprint)
+                .bind(&h.archive_sha256)
+                .bind(i64::try_from(h.holders).unwrap_or(i64::MAX))
+                .bind(i64::try_from(h.certificates).unwrap_or(i64::MAX))
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn handovers(&self) -> StoreResult<Vec<Handover>> {
+                let rows: Vec<HandoverRow> = sqlx::query_as(
+                    "SELECT id, made_at, operator, successor_subject, successor_fingerprint, \
+                     archive_sha256, holders, certificates FROM termination_handovers \
+                     ORDER BY made_at, id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Handover {
+                        id: r.0,
+                        made_at: r.1,
+                        operator: r.2,
+                        successor_subject: r.3,
+                        successor_fingerprint: r.4,
+                        archive_sha256: r.5,
+                        holders: u64::try_from(r.6).unwrap_or_default(),
+                        certificates: u64::try_from(r.7).unwrap_or_default(),
+                    })
+                    .collect())
+            }
+
+            async fn certificate_holders(
+                &self,
+                after: Option<AccountId>,
+                limit: u32,
+            ) -> StoreResult<Vec<AccountId>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT holder FROM certificates WHERE holder > $1 \
+                     ORDER BY holder LIMIT $2",
+                )
+                .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(|(a,)| uuid_of(a, "holder")).collect()
             }
         }
     };

@@ -2,6 +2,7 @@
 //! configuration, open what the command needs, run it.
 
 mod config;
+mod handover;
 mod startup;
 mod verify;
 
@@ -161,6 +162,27 @@ enum AdminCommand {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// The end of the service (issue 8 item 12; docs/TERMINATION.md): the certification
+    /// records for the successor provider in one archive, signed by the service's
+    /// evidence-report key and enveloped (CMS) to the successor's certificate. Only in the
+    /// closing mode; each archive is recorded.
+    Handover {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The successor's encryption certificate (PEM or DER; an RSA key of 2048 bits or
+        /// more, or P-256), valid now.
+        #[arg(long, value_name = "FILE")]
+        successor_certificate: PathBuf,
+        /// Where the archive goes (CMS, DER); it must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Who makes it: 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'.
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+        /// The evidence-report key that signs it: p256 (the default), sm2, p384, rsa2048 ….
+        #[arg(long, value_name = "ALG")]
+        algorithm: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +247,18 @@ enum StaffCommand {
     },
 }
 
+/// `--algorithm NAME`, checked.
+fn parse_algorithm(name: &str) -> anyhow::Result<yinxin_crypto::KeyAlgorithm> {
+    yinxin_crypto::KeyAlgorithm::parse(name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--algorithm: {name:?} is not a key algorithm; one of {}",
+            yinxin_crypto::KeyAlgorithm::ALL
+                .map(|a| a.as_str())
+                .join(", ")
+        )
+    })
+}
+
 impl AdminCommand {
     fn store(&self) -> &StoreArgs {
         match self {
@@ -236,7 +270,8 @@ impl AdminCommand {
             }
             | Self::Retention {
                 command: RetentionCommand::Plan { store, .. } | RetentionCommand::Run { store, .. },
-            } => store,
+            }
+            | Self::Handover { store, .. } => store,
         }
     }
 
@@ -266,6 +301,22 @@ impl AdminCommand {
         };
         let command = match self {
             Self::Staff { command } => command,
+            Self::Handover {
+                successor_certificate,
+                out,
+                operator: o,
+                algorithm: a,
+                ..
+            } => {
+                return Ok(startup::AdminRequest::Handover(
+                    crate::handover::HandoverRequest {
+                        operator: operator(o)?,
+                        algorithm: a.as_deref().map(parse_algorithm).transpose()?,
+                        successor_der: crate::handover::read_certificate(successor_certificate)?,
+                        out: out.clone(),
+                    },
+                ));
+            }
             Self::Retention {
                 command: RetentionCommand::Plan { json, .. },
             } => return Ok(startup::AdminRequest::RetentionPlan { json: *json }),
@@ -361,20 +412,10 @@ impl CaCommand {
     fn request(&self) -> anyhow::Result<startup::CaRequest> {
         use yinxin_pki::ca::{REVOCATION_REASONS, check_operator_name};
         use yinxin_pki::crl::RevocationReason;
-        let algorithm = |name: &str| {
-            yinxin_crypto::KeyAlgorithm::parse(name).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--algorithm: {name:?} is not a key algorithm; one of {}",
-                    yinxin_crypto::KeyAlgorithm::ALL
-                        .map(|a| a.as_str())
-                        .join(", ")
-                )
-            })
-        };
         Ok(match self {
             Self::Show { json, .. } => startup::CaRequest::Show { json: *json },
-            Self::Add { algorithm: a, .. } => startup::CaRequest::Add(algorithm(a)?),
-            Self::Rotate { algorithm: a, .. } => startup::CaRequest::Rotate(algorithm(a)?),
+            Self::Add { algorithm: a, .. } => startup::CaRequest::Add(parse_algorithm(a)?),
+            Self::Rotate { algorithm: a, .. } => startup::CaRequest::Rotate(parse_algorithm(a)?),
             Self::Revoke {
                 serial,
                 reason,

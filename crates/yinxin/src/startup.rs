@@ -24,8 +24,8 @@ use yinxin_store::{Backend, StoreConfig, Stores, redact_url};
 use crate::config::{Config, SmsGatewayKind};
 
 /// Everything open and checked.
-struct Opened {
-    stores: Stores,
+pub(crate) struct Opened {
+    pub(crate) stores: Stores,
     vault: Vault,
     key_path: PathBuf,
     key_created: bool,
@@ -183,7 +183,7 @@ fn unix_ms() -> i64 {
 
 /// Opens the evidence log and runs its start-up check: a stored tree that does not match its last
 /// signed checkpoint stops the server, naming what differs.
-async fn open_log(
+pub(crate) async fn open_log(
     opened: &Opened,
     keys: &dyn yinxin_crypto::KeyStore,
     origin: &str,
@@ -267,7 +267,7 @@ async fn run_anchors(
 }
 
 /// The Unix second now.
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -359,7 +359,7 @@ async fn sweep_event_keys(ca: Arc<yinxin_pki::ca::CertificateAuthority>) {
 
 /// The PKCS#11 token of `ca_key_store = "pkcs11"`, opened before anything is written: a wrong
 /// PIN or label stops the command.
-fn open_token(
+pub(crate) fn open_token(
     config: &Config,
 ) -> anyhow::Result<Option<Arc<yinxin_crypto::pkcs11::Pkcs11KeyStore>>> {
     Ok(match config.pkcs11()? {
@@ -377,7 +377,7 @@ fn open_token(
 /// The certificate authority: loads its hierarchies, creating on first start the SM2 and P-256
 /// ones. CA keys are in the software store, sealed under a key derived from the vault root (so
 /// master-key rotation needs no rewrap of them), or on the token where it offers the algorithm.
-async fn start_ca(
+pub(crate) async fn start_ca(
     opened: &Opened,
     config: yinxin_pki::ca::CaConfig,
     token: Option<Arc<yinxin_crypto::pkcs11::Pkcs11KeyStore>>,
@@ -636,16 +636,30 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
 /// The stores and the accounts service, for a console command.
 async fn open_accounts(config: &Config) -> anyhow::Result<(Opened, Accounts)> {
     let opened = open(config).await?;
+    match open_accounts_with(config, &opened).await {
+        Ok(accounts) => Ok((opened, accounts)),
+        Err(e) => {
+            opened.stores.close().await;
+            Err(e)
+        }
+    }
+}
+
+/// The accounts service over stores opened already.
+pub(crate) async fn open_accounts_with(
+    config: &Config,
+    opened: &Opened,
+) -> anyhow::Result<Accounts> {
     let (sms, _, _) = sms_gateway(config, &opened.vault)?;
-    let accounts = Accounts::open(
+    Ok(Accounts::open(
         opened.vault.clone(),
         opened.stores.accounts.clone(),
         sms,
         config.accounts(),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?;
-    Ok((opened, accounts))
+    .map_err(|e| anyhow::anyhow!("accounts: {e}"))?
+    .with_controller(config.controller()))
 }
 
 pub async fn publish_policy(
@@ -751,11 +765,17 @@ pub enum AdminRequest {
     RetentionPlan { json: bool },
     /// `admin retention run [--json]`.
     RetentionRun { json: bool },
+    /// `admin handover --successor-certificate FILE --out FILE --operator NAME`.
+    Handover(crate::handover::HandoverRequest),
 }
 
 /// Runs a `yinxin admin` command: staff roles (issue 8 item 7; docs/STAFF.md), the retention
 /// engine (item 5; docs/RETENTION.md).
 pub async fn admin(config: Config, request: AdminRequest) -> anyhow::Result<()> {
+    let request = match request {
+        AdminRequest::Handover(h) => return crate::handover::run(config, h).await,
+        other => other,
+    };
     let (opened, accounts) = open_accounts(&config).await?;
     let result = async {
         match request {
@@ -793,6 +813,8 @@ pub async fn admin(config: Config, request: AdminRequest) -> anyhow::Result<()> 
                 let node = format!("console-{}", uuid::Uuid::new_v4());
                 print_retention(&accounts.run_retention(unix_now(), &node).await?, json)?;
             }
+            // Made above, with the CA opened too.
+            AdminRequest::Handover(_) => {}
             AdminRequest::List { json } => {
                 let grants = accounts.staff_grants().await?;
                 if json {
@@ -884,7 +906,7 @@ fn store_config(config: &Config) -> StoreConfig {
     }
 }
 
-async fn open(config: &Config) -> anyhow::Result<Opened> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Opened> {
     let store_config = store_config(config);
     // On PostgreSQL nothing local exists yet: an unreachable server fails before anything is
     // created. On SQLite the data directory must be writable before the database is created in it.

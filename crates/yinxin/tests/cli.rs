@@ -893,6 +893,7 @@ fn call(
         let mut req = match method {
             "GET" => client.get(url),
             "POST" => client.post(url),
+            "PUT" => client.put(url),
             other => panic!("no method {other}"),
         };
         if let Some(t) = token {
@@ -1192,17 +1193,22 @@ fn ocsp(s: &Server, issuing: &Path, chain: &Path, leaf: &Path) -> String {
 }
 
 /// A person verified through the simulator, with a session: the token.
-fn verified_person(s: &Server, sim_port: u16) -> String {
+/// The simulator's first person whose carrier check matches.
+fn matching_person(sim_port: u16) -> Value {
     let (st, f) = reqwest::blocking_get(&format!("http://127.0.0.1:{sim_port}/_fixtures"));
     assert_eq!(st, 200);
     let f: Value = serde_json::from_str(&f).unwrap();
-    let p = f["persons"]
+    f["persons"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p.get("note").is_none() && p["expected"]["carrier"] == "match")
         .unwrap()
-        .clone();
+        .clone()
+}
+
+fn verified_person(s: &Server, sim_port: u16) -> String {
+    let p = matching_person(sim_port);
     let (_, policy) = call(s, "GET", "/api/v1/policies/current", None, None);
     let version = policy["version"].as_str().unwrap();
     let (st, v) = call(
@@ -2486,4 +2492,377 @@ fn an_export_opens_offline_with_its_passphrase() {
         String::from_utf8_lossy(&o.stderr).contains("not a yinxin export"),
         "{o:?}"
     );
+}
+
+/// A self-signed certificate and its key by OpenSSL, for a successor provider: (cert, key).
+fn successor(dir: &Path, name: &str, newkey: &[&str]) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+    );
+    let mut args = vec!["req", "-x509", "-nodes", "-days", "30", "-subj"];
+    args.push("/O=Successor CA Ltd/CN=handover");
+    args.extend_from_slice(newkey);
+    args.extend_from_slice(&[
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    let out = openssl(&args);
+    assert!(cert.exists(), "{out}");
+    (cert, key)
+}
+
+/// The log origin of the handover test's server and console (one configuration, as an
+/// operator's would be: the origin otherwise follows the listen address).
+const HANDOVER_ORIGIN: &str = "handover.test/log";
+
+fn handover(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = run(yinxin()
+        .env("YINXIN_LOG_ORIGIN", HANDOVER_ORIGIN)
+        .args([
+            "admin",
+            "handover",
+            "--operator",
+            "ops@ca.example",
+            "--data-dir",
+        ])
+        .arg(data)
+        .args(args));
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Issue 8 item 12 (CERT-8; ESL arts. 23–24): `yinxin admin handover` is refused before the
+/// closing mode and for a successor certificate no CMS tool can envelope to, writing nothing;
+/// in the closing mode it writes an archive that OpenSSL opens with the successor's key (RSA
+/// and P-256) and verifies against the service's root. The archive holds the holder's kept
+/// identity, verification and certificate (the very DER issued), each issuing CA's CRL, and the
+/// evidence log whose leaves give the root its signed checkpoint says — and not the mobile or
+/// e-mail. Each archive is recorded in the plan, with its digest.
+#[test]
+fn handing_over_the_certification_records() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, dir) = (tmp.path().join("d"), tmp.path());
+    let port = free_port();
+    let s = Server::start(
+        yinxin()
+            .env("YINXIN_AUTHORITY_SIM_LISTEN", format!("127.0.0.1:{port}"))
+            .env("YINXIN_LOG_ORIGIN", HANDOVER_ORIGIN)
+            .args(["serve", "--with-simulator", "--data-dir"])
+            .arg(&data),
+    );
+    let token = verified_person(&s, port);
+    let (serial, _, leaf) = issue(&s, &token, "p256", dir, "leaf");
+    let (_, root, _) = save_chain(&s, "p256", dir, "p256");
+    let p = matching_person(port);
+    let (_, me) = call(&s, "GET", "/api/v1/me", Some(&token), None);
+    let (rsa_cert, rsa_key) = successor(dir, "succ-rsa", &["-newkey", "rsa:2048"]);
+    let (ec_cert, ec_key) = successor(
+        dir,
+        "succ-ec",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let (p384_cert, _) = successor(
+        dir,
+        "succ-p384",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    let out = dir.join("handover.p7m");
+    let out_s = out.to_str().unwrap();
+
+    // No plan yet: refused, nothing written.
+    let (code, _, err) = handover(
+        &data,
+        &[
+            "--successor-certificate",
+            rsa_cert.to_str().unwrap(),
+            "--out",
+            out_s,
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("no termination plan"), "{err}");
+    assert!(!out.exists());
+
+    // The plan, walked to its closing mode by a privacy officer.
+    let o = run(yinxin()
+        .args([
+            "admin",
+            "staff",
+            "grant",
+            "--username",
+            "ca-holder",
+            "--role",
+        ])
+        .args([
+            "privacy_officer",
+            "--operator",
+            "ops@ca.example",
+            "--data-dir",
+        ])
+        .arg(&data));
+    assert!(o.status.success(), "{}", stderr_line(&o));
+    let day = 86_400;
+    let unix = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / day)
+        + 120;
+    let date = {
+        // Civil date of a day count (H. Hinnant's algorithm).
+        let z = unix as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        format!("{y:04}-{m:02}-{d:02}")
+    };
+    let (st, v) = call(
+        &s,
+        "PUT",
+        "/api/v1/staff/termination",
+        Some(&token),
+        Some(&serde_json::json!({"terminates_on": date,
+                                 "notice": "The service ends; Successor CA Ltd takes over."})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let plan_step = |step: &str| {
+        let (st, v) = call(
+            &s,
+            "POST",
+            &format!("/api/v1/staff/termination/{step}"),
+            Some(&token),
+            None,
+        );
+        assert!(st == 200 || st == 201, "{step}: {st} {v}");
+    };
+    plan_step("notify-subscribers");
+    plan_step("regulator-report");
+    let (code, _, err) = handover(
+        &data,
+        &[
+            "--successor-certificate",
+            rsa_cert.to_str().unwrap(),
+            "--out",
+            out_s,
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("closing mode has not begun"), "{err}");
+    plan_step("close");
+    // The sequencer signs a checkpoint over what was logged so far (every 2 s at most).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (st, note) = s.get("/log/checkpoint");
+        let size = note.lines().nth(1).and_then(|l| l.parse::<u64>().ok());
+        if st == 200 && size.is_some_and(|n| n > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint: {st} {note}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Successor certificates nothing can envelope to, or no certificate: refused, naming it.
+    for (file, says) in [
+        (p384_cert.clone(), "curve other than P-256"),
+        (leaf.with_extension("key"), "no PEM CERTIFICATE"),
+    ] {
+        let (code, _, err) = handover(
+            &data,
+            &[
+                "--successor-certificate",
+                file.to_str().unwrap(),
+                "--out",
+                out_s,
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(
+            err.contains("--successor-certificate") && err.contains(says),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+    let o = run(yinxin()
+        .args(["admin", "handover", "--operator", "no spaces", "--data-dir"])
+        .arg(&data)
+        .args([
+            "--successor-certificate",
+            rsa_cert.to_str().unwrap(),
+            "--out",
+            out_s,
+        ]));
+    assert!(!o.status.success() && stderr_line(&o).contains("--operator"));
+
+    // The archive, for an RSA and for a P-256 successor.
+    let mut digests = Vec::new();
+    for (name, cert, key) in [("rsa", &rsa_cert, &rsa_key), ("ec", &ec_cert, &ec_key)] {
+        let archive = dir.join(format!("handover-{name}.p7m"));
+        let (code, stdout, err) = handover(
+            &data,
+            &[
+                "--successor-certificate",
+                cert.to_str().unwrap(),
+                "--out",
+                archive.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(stdout.contains("1 holders, 1 certificates"), "{stdout}");
+        // Never overwritten.
+        let (code, _, err) = handover(
+            &data,
+            &[
+                "--successor-certificate",
+                cert.to_str().unwrap(),
+                "--out",
+                archive.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(
+            err.contains("--out") && err.contains("exists already"),
+            "{err}"
+        );
+        let bytes = std::fs::read(&archive).unwrap();
+        digests.push(hex_of(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+        let signed = dir.join(format!("signed-{name}.der"));
+        let o = openssl(&[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            archive.to_str().unwrap(),
+            "-recip",
+            cert.to_str().unwrap(),
+            "-inkey",
+            key.to_str().unwrap(),
+            "-out",
+            signed.to_str().unwrap(),
+        ]);
+        assert!(signed.exists(), "{name}: {o}");
+        // Another key opens nothing.
+        let other = if name == "rsa" { &ec_key } else { &rsa_key };
+        let wrong = dir.join(format!("wrong-{name}.der"));
+        openssl(&[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            archive.to_str().unwrap(),
+            "-inkey",
+            other.to_str().unwrap(),
+            "-out",
+            wrong.to_str().unwrap(),
+        ]);
+        assert!(std::fs::read(&wrong).map_or(true, |w| w != std::fs::read(&signed).unwrap()));
+        let json_file = dir.join(format!("handover-{name}.json"));
+        let o = openssl(&[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            signed.to_str().unwrap(),
+            "-CAfile",
+            root.to_str().unwrap(),
+            "-purpose",
+            "any",
+            "-out",
+            json_file.to_str().unwrap(),
+        ]);
+        assert!(o.contains("Verification successful"), "{name}: {o}");
+        let text = std::fs::read_to_string(&json_file).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["type"], "yinxin.handover.v1");
+        assert_eq!(
+            doc["successor"]["subject"],
+            "CN=handover,O=Successor CA Ltd"
+        );
+
+        // The holder, with what the law keeps and nothing more.
+        let holders = doc["holders"].as_array().unwrap();
+        assert_eq!(holders.len(), 1);
+        let h = &holders[0];
+        assert_eq!(h["account"], me["account_id"]);
+        assert_eq!(h["identity"]["person.name"], p["name"], "{h}");
+        assert_eq!(
+            h["identity"]["person.document_number"], p["id_number"],
+            "{h}"
+        );
+        assert_eq!(
+            h["identity"]["person.document_type"], "resident_id_card",
+            "{h}"
+        );
+        assert_eq!(h["verifications"][0]["outcome"], "match", "{h}");
+        let c = &h["certificates"][0];
+        assert_eq!(c["serial"], Value::from(serial.as_str()));
+        let pem = std::fs::read_to_string(&leaf).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert_eq!(c["certificate"].as_str().unwrap(), body);
+        for absent in [p["mobile"].as_str().unwrap(), "ca-holder@example.cn"] {
+            assert!(!text.contains(absent), "the archive holds {absent}");
+        }
+
+        // The CRLs are CRLs.
+        for crl in doc["crls"].as_array().unwrap() {
+            let f = dir.join("crl.der");
+            std::fs::write(&f, b64.decode(crl["crl"].as_str().unwrap()).unwrap()).unwrap();
+            let o = openssl(&[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                f.to_str().unwrap(),
+                "-noout",
+                "-issuer",
+            ]);
+            assert!(o.contains("issuer="), "{o}");
+        }
+        // The evidence log: the leaves make the root its signed checkpoint names.
+        let log = &doc["evidence_log"];
+        let verifier =
+            yinxin_ledger::note::NoteVerifier::parse(log["vkey"].as_str().unwrap()).unwrap();
+        let checkpoint = verifier.open(log["checkpoint"].as_str().unwrap()).unwrap();
+        let leaves = log["leaves"].as_array().unwrap();
+        assert!(checkpoint.size > 0);
+        assert_eq!(leaves.len() as u64, checkpoint.size);
+        let mut tree = yinxin_ledger::tree::Frontier::empty();
+        for l in leaves {
+            let data = b64.decode(l.as_str().unwrap()).unwrap();
+            tree.push(yinxin_ledger::tree::leaf_hash(&data), |_, _| {});
+        }
+        assert_eq!(tree.root(), checkpoint.root);
+    }
+
+    // Both are recorded, with the digests of the files written.
+    let (st, v) = call(&s, "GET", "/api/v1/staff/termination", Some(&token), None);
+    assert_eq!(st, 200, "{v}");
+    let mut recorded: Vec<&str> = v["handovers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["archive_sha256"].as_str().unwrap())
+        .collect();
+    recorded.sort_unstable();
+    digests.sort();
+    assert_eq!(
+        recorded,
+        digests.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    terminate(&s.child);
 }

@@ -420,6 +420,26 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
         name.as_bytes()
     );
     assert_eq!(name_kept.retain_until, rec.retain_until);
+    // What a handover to a successor reads of the erased holder (issue 8 item 12): the kept
+    // identity from custody, the certificate's DER from custody, and nothing else.
+    let records = accounts.certification_records(account).await.unwrap();
+    assert!(records.erased_at.is_some());
+    assert_eq!(
+        records.identity.get(PERSON_NAME.name).map(String::as_str),
+        Some(name.as_str())
+    );
+    assert!(
+        records
+            .identity
+            .keys()
+            .all(|f| e.custody_fields.iter().any(|c| c == f)),
+        "{records:?}"
+    );
+    assert_eq!(records.certificates.get(&serial), Some(&pem_der[0]));
+    assert_eq!(
+        accounts.certificate_holders(None, 10).await.unwrap(),
+        vec![account]
+    );
 
     // The evidence log still verifies, every leaf rehashed.
     let log = app.state.log.as_ref().unwrap();
