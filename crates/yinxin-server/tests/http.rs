@@ -494,6 +494,21 @@ async fn openapi_describes_every_route(db: &TestDb) {
         serde_json::to_value(yinxin_server::routes::openapi()).unwrap(),
         doc
     );
+    // Every operation has an operationId of its own (OpenAPI 3 §4.8.10: unique among all
+    // operations; utoipa takes the handler's name, so two handlers of one name in two modules
+    // would clash and generated clients break).
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} of {method} {path} is also that of {other}");
+            }
+        }
+    }
+    assert!(seen.len() > 100, "{} operations", seen.len());
 }
 
 async fn inventory_is_served_in_full(db: &TestDb) {
