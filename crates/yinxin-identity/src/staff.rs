@@ -506,12 +506,44 @@ impl Accounts {
         self.case_of(purpose, &req.reference, subject, &fields)
             .await?;
         let at = now();
+        // An erased subject's data key is gone: what the law keeps is in custody (PIPL art. 47,
+        // storage only), and `ensure_reachable` let only legal record keeping — against the
+        // recorded demand `case_of` checked — come this far (issue 8 item 4).
+        let custody = if self.repo.lifecycle(subject).await?.erased_at.is_some() {
+            Some(self.repo.custody_of(target.subject).await?)
+        } else {
+            None
+        };
         let mut values = Vec::with_capacity(fields.len());
         for (i, f) in fields.iter().enumerate() {
-            let value = self.vault.get(target.subject, f).await?.ok_or_else(|| {
+            let value = match &custody {
+                None => self.vault.get(target.subject, f).await?,
+                Some(kept) => match kept.iter().find(|c| c.field == f.name) {
+                    Some(c) => Some(
+                        self.vault
+                            .open_record(
+                                yinxin_privacy::vault::Vault::custody_subject(target.subject),
+                                f,
+                                b"custody",
+                                &c.sealed,
+                            )
+                            .await?,
+                    ),
+                    None => None,
+                },
+            }
+            .ok_or_else(|| {
                 DomainError::new(
                     ErrorCode::NotFound,
-                    format!("fields[{i}]: the subject has no {}", f.name),
+                    format!(
+                        "fields[{i}]: the subject has no {}{}",
+                        f.name,
+                        if custody.is_some() {
+                            " (erased: only what the law keeps is in custody)"
+                        } else {
+                            ""
+                        }
+                    ),
                 )
             })?;
             let text = std::str::from_utf8(value.expose(purpose)?)

@@ -440,6 +440,66 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
         accounts.certificate_holders(None, 10).await.unwrap(),
         vec![account]
     );
+    // Custody is released only to a recorded legal demand (PIPL art. 47; issue 8 item 4): the
+    // privacy officer's unmasking without one is refused; with one covering the name, the
+    // name comes from custody; a field the law did not keep is not there.
+    let unmask = format!("/api/v1/staff/subjects/{account}/unmask");
+    let legal = |reference: &str, fields: serde_json::Value| {
+        json!({"role": "privacy_officer", "purpose": "legal_record_keeping",
+               "reference": reference, "fields": fields})
+    };
+    let (s, body) = app
+        .post_as(
+            &unmask,
+            &officer,
+            &legal("demand:none", json!(["person.name"])),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "{body}"
+    );
+    let (s, demand) = app
+        .post_as(
+            "/api/v1/staff/legal-demands",
+            &officer,
+            &json!({"authority": "北京市海淀区人民法院", "document_number": "(2027)京0108民初3号",
+                    "legal_basis": "《民事诉讼法》第七十条", "subjects": [account],
+                    "data_items": ["person.name", "person.document_number"],
+                    "document_type": "application/pdf",
+                    "document": base64::engine::general_purpose::STANDARD
+                        .encode(crate::documents::pdf_of_pages(1))}),
+        )
+        .await;
+    assert_eq!(s, 201, "{demand}");
+    let demand_ref = format!("demand:{}", demand["id"].as_str().unwrap());
+    let (s, shown) = app
+        .post_as(
+            &unmask,
+            &officer,
+            &legal(
+                &demand_ref,
+                json!(["person.name", "person.document_number"]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{shown}");
+    assert_eq!(shown["values"][0]["value"], name.as_str());
+    assert_eq!(shown["values"][1]["field"], "person.document_number");
+    // The mobile was not kept, and no demand can ask for it.
+    let (s, body) = app
+        .post_as(
+            &unmask,
+            &officer,
+            &legal(&demand_ref, json!(["person.mobile"])),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "{body}"
+    );
 
     // The evidence log still verifies, every leaf rehashed.
     let log = app.state.log.as_ref().unwrap();
