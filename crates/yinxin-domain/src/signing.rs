@@ -233,6 +233,10 @@ pub trait IntentRepo: Send + Sync + std::fmt::Debug {
         owner: AccountId,
     ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>>;
 
+    /// Every document of `owner` with its sealed bytes, oldest first (the subject's copy of
+    /// their data, issue 8 item 2).
+    async fn documents_of(&self, owner: AccountId) -> StoreResult<Vec<(DocumentRecord, Vec<u8>)>>;
+
     /// The signature `id`, if `account` made it (another account's is `None`: authorization
     /// by object).
     async fn signature(&self, id: &str, account: AccountId)

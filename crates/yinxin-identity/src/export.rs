@@ -209,6 +209,7 @@ impl Accounts {
                 value_base64,
             });
         }
+        let files = self.files_of(account).await?;
         let json = |e: serde_json::Error| ServiceError::Internal(format!("export: {e}"));
         let document = serde_json::json!({
             "format": DOCUMENT_FORMAT,
@@ -224,6 +225,7 @@ impl Accounts {
             "requests": self.repo.subject_requests_of(account.id).await?,
             "app_disclosures": self.repo.app_disclosures_of(account.id).await?,
             "incidents": self.my_incidents(account).await?,
+            "files": files,
         });
         let mut document = document;
         if let Some(render) = report {
@@ -240,6 +242,144 @@ impl Accounts {
             .await?;
         tracing::info!(account = %account.id, fields = fields.len(), "data exported to the subject");
         Ok(envelope)
+    }
+}
+
+/// The total of file bytes one export carries (documents are the large ones); the files past it
+/// are listed without their content, which the owner downloads one by one.
+const EXPORT_FILE_BYTES: usize = 64 << 20;
+
+/// One of the subject's files in the export: a record sealed under them (issue 8 item 2: "plus
+/// the subject's files").
+#[derive(Clone, Debug, Serialize)]
+struct ExportedFile {
+    /// The inventory field it is stored as.
+    field: &'static str,
+    /// Its record id (certificate serial, document id, image id).
+    id: String,
+    media_type: &'static str,
+    /// Unix second it was made, when the record says.
+    created_at: Option<i64>,
+    /// The bytes, base64; `None` past [`EXPORT_FILE_BYTES`] (then `omitted` says where it is).
+    content_base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<String>,
+}
+
+/// The files of one export and the bytes they may still take.
+struct Files {
+    list: Vec<ExportedFile>,
+    budget: usize,
+}
+
+impl Files {
+    fn fits(&self, len: usize) -> bool {
+        len <= self.budget
+    }
+
+    /// Adds a file, with its content while the budget allows, else naming where it is.
+    fn add(
+        &mut self,
+        field: &'static yinxin_domain::pi::PiField,
+        id: String,
+        media_type: &'static str,
+        created_at: Option<i64>,
+        bytes: Option<&[u8]>,
+        elsewhere: &str,
+    ) {
+        let content_base64 = bytes.filter(|b| self.fits(b.len())).map(|b| {
+            self.budget -= b.len();
+            STANDARD.encode(b)
+        });
+        let omitted = content_base64.is_none().then(|| elsewhere.to_owned());
+        self.list.push(ExportedFile {
+            field: field.name,
+            id,
+            media_type,
+            created_at,
+            content_base64,
+            omitted,
+        });
+    }
+}
+
+impl Accounts {
+    /// The subject's files: their certificates (holder), signature images (personal), seal
+    /// images (enterprise) and uploaded documents (owner), each opened under their key.
+    async fn files_of(&self, account: &AccountRecord) -> ServiceResult<Vec<ExportedFile>> {
+        use yinxin_domain::inventory::{SEAL_IMAGE, SIGNING_DOCUMENT, SUBSCRIBER_CERTIFICATE};
+        let mut files = Files {
+            list: Vec::new(),
+            budget: EXPORT_FILE_BYTES,
+        };
+        let open = |field: &'static yinxin_domain::pi::PiField, id: String, sealed: Vec<u8>| {
+            let vault = self.vault.clone();
+            let subject = account.subject;
+            async move {
+                let plain = vault
+                    .open_record(subject, field, id.as_bytes(), &sealed)
+                    .await?;
+                ServiceResult::Ok(plain.expose(Purpose::SubjectAccess)?.clone())
+            }
+        };
+        for c in self.repo.retained_certificates(account.id).await? {
+            let der = open(&SUBSCRIBER_CERTIFICATE, c.serial.clone(), c.sealed_der).await?;
+            files.add(
+                &SUBSCRIBER_CERTIFICATE,
+                c.serial,
+                "application/pkix-cert",
+                None,
+                Some(&der),
+                "GET /api/v1/me/certificates",
+            );
+        }
+        for image in self.repo.signature_images_of(account.id).await? {
+            let (record, png) = self.signature_image(account, image.id).await?;
+            files.add(
+                crate::seals::signature_field(record.source),
+                record.id.to_string(),
+                "image/png",
+                Some(record.created_at),
+                Some(&png),
+                &format!("GET /api/v1/signature-images/{}", record.id),
+            );
+        }
+        if account.kind == yinxin_domain::account::AccountKind::Enterprise {
+            for seal in self.repo.seals_of(account.id).await? {
+                let Some((record, sealed)) = self.repo.seal(account.id, seal.id).await? else {
+                    continue;
+                };
+                let png = open(&SEAL_IMAGE, record.id.to_string(), sealed).await?;
+                files.add(
+                    &SEAL_IMAGE,
+                    record.id.to_string(),
+                    "image/png",
+                    Some(record.created_at),
+                    Some(&png),
+                    &format!(
+                        "GET /api/v1/enterprises/{}/seals/{}/image",
+                        account.id, record.id
+                    ),
+                );
+            }
+        }
+        for (d, sealed) in self.repo.documents_of(account.id).await? {
+            let path = format!("GET /api/v1/documents/{}/content", d.id);
+            let bytes = if files.fits(usize::try_from(d.size).unwrap_or(usize::MAX)) {
+                Some(open(&SIGNING_DOCUMENT, d.id.clone(), sealed).await?)
+            } else {
+                None
+            };
+            files.add(
+                &SIGNING_DOCUMENT,
+                d.id,
+                "application/pdf",
+                Some(d.created_at),
+                bytes.as_deref(),
+                &path,
+            );
+        }
+        Ok(files.list)
     }
 }
 
@@ -320,10 +460,37 @@ pub fn export_schema() -> serde_json::Value {
         );
     }
     properties.insert(
+        "files".into(),
+        json!({
+            "type": "array",
+            "description": "The subject's files: certificates, signature and seal images, documents",
+            "items": {
+                "type": "object",
+                "required": ["field", "id", "media_type", "created_at", "content_base64"],
+                "properties": {
+                    "field": {"enum": stored},
+                    "id": {"type": "string"},
+                    "media_type": {"enum": ["application/pkix-cert", "image/png", "application/pdf"]},
+                    "created_at": {"type": ["integer", "null"]},
+                    "content_base64": {"type": ["string", "null"], "contentEncoding": "base64"},
+                    "omitted": {"type": "string"}
+                },
+                "additionalProperties": false
+            }
+        }),
+    );
+    properties.insert(
         "report_pdf_base64".into(),
         json!({"type": "string", "contentEncoding": "base64", "contentMediaType": "application/pdf"}),
     );
-    let mut required: Vec<&str> = vec!["format", "generated_at", "account", "fields", "withheld"];
+    let mut required: Vec<&str> = vec![
+        "format",
+        "generated_at",
+        "account",
+        "fields",
+        "withheld",
+        "files",
+    ];
     required.extend(RECORD_LISTS);
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",

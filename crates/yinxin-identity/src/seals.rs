@@ -71,7 +71,7 @@ fn not_an_agent() -> DomainError {
 }
 
 /// The vault field a signature image of `source` is sealed as.
-fn signature_field(source: SignatureSource) -> &'static PiField {
+pub(crate) fn signature_field(source: SignatureSource) -> &'static PiField {
     match source {
         SignatureSource::Style => &SIGNATURE_IMAGE,
         SignatureSource::Strokes | SignatureSource::Upload => &HANDWRITTEN_SIGNATURE,

@@ -294,6 +294,19 @@ fn export_pdf(
             value,
         });
     }
+    // The files themselves are in the JSON beside this copy; here, what each is.
+    let files = g(doc, "files").as_array().cloned().unwrap_or_default();
+    blocks.push(Block::Heading(format!("文件 Files ({})", files.len())));
+    for f in &files {
+        let size = g(f, "content_base64").as_str().map_or_else(
+            || text(g(f, "omitted")),
+            |b| format!("{} bytes", b.len() / 4 * 3),
+        );
+        blocks.push(Block::Field {
+            label: format!("{} {}", text(g(f, "field")), text(g(f, "id"))),
+            value: format!("{}, {size}", text(g(f, "media_type"))),
+        });
+    }
     for (key, title) in [
         ("consents", "同意记录 Consents"),
         ("verifications", "身份核验 Identity verifications"),

@@ -117,6 +117,19 @@ type DocumentRow = (
     i64,
 );
 
+/// A document row and its sealed bytes.
+type SealedDocumentRow = (
+    String,
+    String,
+    Option<String>,
+    Vec<u8>,
+    Vec<u8>,
+    i64,
+    i64,
+    i64,
+    Vec<u8>,
+);
+
 fn document_of(r: DocumentRow) -> StoreResult<DocumentRecord> {
     let (id, owner, parent, sha256, sm3, size, pages, at) = r;
     Ok(DocumentRecord {
@@ -329,17 +342,7 @@ macro_rules! intent_repo {
                 id: &str,
                 owner: AccountId,
             ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>> {
-                let row: Option<(
-                    String,
-                    String,
-                    Option<String>,
-                    Vec<u8>,
-                    Vec<u8>,
-                    i64,
-                    i64,
-                    i64,
-                    Vec<u8>,
-                )> = sqlx::query_as(&format!(
+                let row: Option<SealedDocumentRow> = sqlx::query_as(&format!(
                     "SELECT {DOCUMENT_COLUMNS}, content_sealed FROM documents \
                          WHERE id = $1 AND owner_id = $2"
                 ))
@@ -352,6 +355,25 @@ macro_rules! intent_repo {
                     Ok((document_of((a, b, c, d, e, f, g, h))?, sealed))
                 })
                 .transpose()
+            }
+
+            async fn documents_of(
+                &self,
+                owner: AccountId,
+            ) -> StoreResult<Vec<(DocumentRecord, Vec<u8>)>> {
+                let rows: Vec<SealedDocumentRow> = sqlx::query_as(&format!(
+                    "SELECT {DOCUMENT_COLUMNS}, content_sealed FROM documents \
+                         WHERE owner_id = $1 ORDER BY created_at, id"
+                ))
+                .bind(owner.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter()
+                    .map(|(a, b, c, d, e, f, g, h, sealed)| {
+                        Ok((document_of((a, b, c, d, e, f, g, h))?, sealed))
+                    })
+                    .collect()
             }
 
             async fn signature(

@@ -373,6 +373,18 @@ async fn an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
         "INVALID_INPUT",
         "passphrase",
     );
+    // The subject's files: a signature image and an uploaded document.
+    let (s, image) = app
+        .post_as(
+            "/api/v1/signature-images",
+            &token,
+            &json!({"source": "style", "style": "kai"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{image}");
+    let pdf_in = crate::documents::pdf_of_pages(2);
+    let (s, uploaded) = crate::documents::upload(&app, &token, pdf_in.clone()).await;
+    assert_eq!(s, 201, "{uploaded}");
     let passphrase = "correct horse battery staple";
     let (s, envelope) = app
         .post_as(
@@ -451,8 +463,47 @@ async fn an_export_holds_every_declared_field_and_opens_only_with_its_passphrase
         "nothing but the fields held: {exported:?}"
     );
     assert!(!doc["consents"].as_array().unwrap().is_empty());
-    // The human-readable copy inside it: a PDF qpdf finds clean, whose text holds the values.
+    // Its files, each under the inventory field it is stored as, with the very bytes.
     use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let files: std::collections::BTreeMap<&str, &Value> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), f))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let png = &files[image["id"].as_str().unwrap()];
+    assert_eq!(png["field"], "signing.signature_image");
+    assert_eq!(png["media_type"], "image/png");
+    let (s, _, png_bytes) = crate::seals::get_bytes(
+        &app,
+        &format!("/api/v1/signature-images/{}", image["id"].as_str().unwrap()),
+        &token,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        b64.decode(png["content_base64"].as_str().unwrap()).unwrap(),
+        png_bytes
+    );
+    let document = &files[uploaded["id"].as_str().unwrap()];
+    assert_eq!(document["field"], "signing.document");
+    assert_eq!(
+        b64.decode(document["content_base64"].as_str().unwrap())
+            .unwrap(),
+        pdf_in
+    );
+    for f in files.values() {
+        let field = f["field"].as_str().unwrap();
+        assert!(
+            yinxin_domain::inventory::INVENTORY
+                .iter()
+                .any(|d| d.name == field && d.storable()),
+            "{field} is a stored field of the inventory"
+        );
+    }
+    // The human-readable copy inside it: a PDF qpdf finds clean, whose text holds the values.
     let pdf = base64::engine::general_purpose::STANDARD
         .decode(doc["report_pdf_base64"].as_str().unwrap())
         .unwrap();
