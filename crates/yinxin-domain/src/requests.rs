@@ -257,19 +257,33 @@ pub trait RequestRepo: Send + Sync + std::fmt::Debug {
         step: &RequestStep,
     ) -> StoreResult<bool>;
 
+    /// Appends a step to a request open or closed (the delivery of a fulfilled request's data);
+    /// `false` if an identical `event` is already recorded (it happens once).
+    async fn push_closed_request_step_once(
+        &self,
+        id: &str,
+        step: &RequestStep,
+    ) -> StoreResult<bool>;
+
     /// The request's steps, in order.
     async fn subject_request_steps(&self, id: &str) -> StoreResult<Vec<RequestStep>>;
 
-    /// Stores the SHA-256 of a public-form request's ticket (before the request itself).
+    /// Stores the SHA-256 of a public-form request's ticket (before the request itself), with
+    /// the keyed pseudonym of the mobile the requester proved (for the delivery of the data).
     async fn insert_request_ticket(
         &self,
         ticket_hash: &[u8],
         request: &str,
+        mobile_pseudonym: &[u8],
         at: i64,
     ) -> StoreResult<()>;
 
     /// The request id of a ticket's SHA-256.
     async fn request_by_ticket(&self, ticket_hash: &[u8]) -> StoreResult<Option<String>>;
+
+    /// The mobile pseudonym stored with a ticket (`None`: no such ticket, or one filed before
+    /// pseudonyms were kept).
+    async fn ticket_mobile_pseudonym(&self, ticket_hash: &[u8]) -> StoreResult<Option<Vec<u8>>>;
 
     /// Stores the value a correction request proposes for `field`, sealed (before the request).
     async fn insert_correction_proposal(

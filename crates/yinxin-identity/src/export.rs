@@ -161,6 +161,18 @@ pub fn open(envelope: &ExportEnvelope, passphrase: &str) -> Result<Zeroizing<Vec
         .map_err(|_| "the passphrase is wrong, or the file was changed".into())
 }
 
+/// An export passphrase: 12 characters or more (at most 1,024 bytes).
+pub(crate) fn check_passphrase(passphrase: &str) -> ServiceResult<()> {
+    if passphrase.chars().count() < 12 || passphrase.len() > 1024 {
+        return Err(DomainError::invalid(
+            "passphrase",
+            "12 characters or more: the export is encrypted to it",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl Accounts {
     /// `account`'s data as one document sealed to `passphrase` (at least 12 characters), and
     /// the `copy` request it fulfils, recorded.
@@ -170,13 +182,20 @@ impl Accounts {
         passphrase: &str,
         report: Option<&ReportRenderer>,
     ) -> ServiceResult<ExportEnvelope> {
-        if passphrase.chars().count() < 12 || passphrase.len() > 1024 {
-            return Err(DomainError::invalid(
-                "passphrase",
-                "12 characters or more: the export is encrypted to it",
-            )
-            .into());
-        }
+        let envelope = self.sealed_copy(account, passphrase, report).await?;
+        self.record_met_request(account, RequestKind::Copy, Vec::new(), "system", now())
+            .await?;
+        Ok(envelope)
+    }
+
+    /// `account`'s data sealed to `passphrase`, recorded by the caller (see [`Accounts::export`]).
+    pub(crate) async fn sealed_copy(
+        &self,
+        account: &AccountRecord,
+        passphrase: &str,
+        report: Option<&ReportRenderer>,
+    ) -> ServiceResult<ExportEnvelope> {
+        check_passphrase(passphrase)?;
         let at = now();
         self.rate_limit(
             "export",
@@ -238,8 +257,6 @@ impl Accounts {
         let plain = Zeroizing::new(serde_json::to_vec(&document).map_err(json)?);
         drop(document);
         let envelope = seal(passphrase, &plain).map_err(ServiceError::Internal)?;
-        self.record_met_request(account, RequestKind::Copy, Vec::new(), "system", at)
-            .await?;
         tracing::info!(account = %account.id, fields = fields.len(), "data exported to the subject");
         Ok(envelope)
     }

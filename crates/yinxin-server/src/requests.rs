@@ -25,7 +25,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use yinxin_domain::DomainError;
 use yinxin_domain::requests::{RefusalGround, RequestState, SubjectRequest};
-use yinxin_identity::idv::public_request::{PublicRequestFiled, PublicRequestFiling};
+use yinxin_identity::idv::public_request::{
+    PublicDelivery, PublicRequestFiled, PublicRequestFiling,
+};
 use yinxin_identity::requests::{RequestAction, RequestFiling, RequestView};
 
 use crate::AppState;
@@ -43,6 +45,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(act_on_request))
         .routes(routes!(file_public_request))
         .routes(routes!(public_request))
+        .routes(routes!(deliver_public_request))
 }
 
 /// Files a data-subject request; the session proves who files, so its clock starts at once.
@@ -235,18 +238,33 @@ async fn export_my_data(
     caller: Caller,
     ApiJson(r): ApiJson<ExportRequest>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let render = export_renderer(&state)?;
+    let envelope = state
+        .accounts
+        .export(&caller.account, &r.passphrase, Some(&render))
+        .await?;
+    Ok(export_answer(envelope))
+}
+
+/// The export's PDF renderer, with the report font.
+fn export_renderer(
+    state: &AppState,
+) -> Result<impl Fn(&serde_json::Value) -> Result<Vec<u8>, String> + Send + Sync + use<>, ApiError>
+{
     let font = state.fonts.report().map_err(|e| {
         ApiError::internal(
             yinxin_domain::ErrorCode::ProviderUnavailable,
             format!("report font: {e}"),
         )
     })?;
-    let render = move |doc: &serde_json::Value| export_pdf(doc, &font);
-    let envelope = state
-        .accounts
-        .export(&caller.account, &r.passphrase, Some(&render))
-        .await?;
-    Ok((
+    Ok(move |doc: &serde_json::Value| export_pdf(doc, &font))
+}
+
+/// A sealed export as the answer: a private download.
+fn export_answer(
+    envelope: yinxin_identity::export::ExportEnvelope,
+) -> impl axum::response::IntoResponse {
+    (
         [
             (axum::http::header::CACHE_CONTROL, "private, no-store"),
             (
@@ -255,7 +273,7 @@ async fn export_my_data(
             ),
         ],
         Json(envelope),
-    ))
+    )
 }
 
 /// The most records of each kind the PDF lists one by one (the JSON has them all).
@@ -371,6 +389,32 @@ async fn file_public_request(
         StatusCode::CREATED
     };
     Ok((status, Json(filed)))
+}
+
+/// The data of a fulfilled access or copy request filed through the public form (issue 8 item
+/// 2; docs/REQUESTS.md): once, within 30 days of fulfilment, against the ticket and a fresh code
+/// to the mobile proved at filing; sealed to the passphrase given, as `POST /api/v1/me/export`.
+#[utoipa::path(post, path = "/api/v1/public/requests/{ticket}/export", tag = "privacy",
+    params(("ticket" = String, Path, description = "The ticket given at filing")),
+    request_body = PublicDelivery,
+    responses(
+        (status = 200, description = "The sealed copy", body = yinxin_identity::export::ExportEnvelope),
+        (status = 400, description = "A field is wrong: the message names it", body = ErrorBody),
+        (status = 403, description = "Not the mobile proved at filing, or a wrong code", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not an access or copy request, not fulfilled, delivered already, or past its window", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn deliver_public_request(
+    State(state): State<AppState>,
+    Path(ticket): Path<String>,
+    ApiJson(d): ApiJson<PublicDelivery>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let render = export_renderer(&state)?;
+    let envelope = state
+        .verifications
+        .deliver_public_request(&ticket, &d, Some(&render))
+        .await?;
+    Ok(export_answer(envelope))
 }
 
 /// A request filed through the public form, by its ticket, with every step (a refusal's ground

@@ -94,6 +94,51 @@ macro_rules! step_insert {
 
 macro_rules! request_repo {
     ($db:ty) => {
+        impl SqlStore<$db> {
+            /// Appends `step` unless its event is recorded already, the request's row locked
+            /// first (it serialises with an officer's update and another node's reminder: a
+            /// write lock on both backends); `open_only`: only while the request is open (a
+            /// request closed meanwhile is not reminded).
+            async fn push_step_once(
+                &self,
+                id: &str,
+                step: &RequestStep,
+                open_only: bool,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let locked = sqlx::query(if open_only {
+                    "UPDATE subject_requests SET state = state WHERE id = $1 AND closed_at IS NULL"
+                } else {
+                    "UPDATE subject_requests SET state = state WHERE id = $1"
+                })
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+                if locked != 1 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                let (have,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM subject_request_steps \
+                     WHERE request_id = $1 AND event = $2",
+                )
+                .bind(id)
+                .bind(&step.event)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if have > 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                step_insert!(tx, id, step);
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+        }
+
         #[async_trait]
         impl RequestRepo for SqlStore<$db> {
             async fn insert_subject_request(
@@ -235,38 +280,15 @@ macro_rules! request_repo {
                 id: &str,
                 step: &RequestStep,
             ) -> StoreResult<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                // The request's row first: it serialises with an officer's update and another
-                // node's reminder (a write lock on both backends), and a request closed
-                // meanwhile is not reminded.
-                let open = sqlx::query(
-                    "UPDATE subject_requests SET state = state WHERE id = $1 AND closed_at IS NULL",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
-                if open != 1 {
-                    tx.rollback().await.map_err(db_err)?;
-                    return Ok(false);
-                }
-                let (have,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM subject_request_steps \
-                     WHERE request_id = $1 AND event = $2",
-                )
-                .bind(id)
-                .bind(&step.event)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if have > 0 {
-                    tx.rollback().await.map_err(db_err)?;
-                    return Ok(false);
-                }
-                step_insert!(tx, id, step);
-                tx.commit().await.map_err(db_err)?;
-                Ok(true)
+                self.push_step_once(id, step, true).await
+            }
+
+            async fn push_closed_request_step_once(
+                &self,
+                id: &str,
+                step: &RequestStep,
+            ) -> StoreResult<bool> {
+                self.push_step_once(id, step, false).await
             }
 
             async fn subject_request_steps(&self, id: &str) -> StoreResult<Vec<RequestStep>> {
@@ -285,15 +307,17 @@ macro_rules! request_repo {
                 &self,
                 ticket_hash: &[u8],
                 request: &str,
+                mobile_pseudonym: &[u8],
                 at: i64,
             ) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO public_request_tickets (ticket_hash, request_id, created_at) \
-                     VALUES ($1, $2, $3)",
+                    "INSERT INTO public_request_tickets (ticket_hash, request_id, created_at, \
+                     mobile_pseudonym) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(ticket_hash)
                 .bind(request)
                 .bind(at)
+                .bind(mobile_pseudonym)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -430,6 +454,20 @@ macro_rules! request_repo {
                 .await
                 .map_err(db_err)?;
                 Ok(row.map(|(id,)| id))
+            }
+
+            async fn ticket_mobile_pseudonym(
+                &self,
+                ticket_hash: &[u8],
+            ) -> StoreResult<Option<Vec<u8>>> {
+                let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+                    "SELECT mobile_pseudonym FROM public_request_tickets WHERE ticket_hash = $1",
+                )
+                .bind(ticket_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.and_then(|(p,)| p))
             }
         }
     };

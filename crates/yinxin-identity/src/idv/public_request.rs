@@ -17,6 +17,10 @@
 //!    A provider that cannot answer leaves it `received` for the privacy officer.
 //! 3. `GET /api/v1/public/requests/{ticket}` shows it with every step, a refusal's ground
 //!    included.
+//! 4. Once the privacy officer fulfils an access or copy request, its requester collects the
+//!    data: `POST /api/v1/public/requests/{ticket}/export` with a fresh code to the mobile
+//!    proved at filing (kept as a keyed pseudonym) and a passphrase; once, within 30 days
+//!    ([`Verifications::deliver_public_request`]).
 //!
 //! The answer to a forged identity is the same whether or not an account holds the document
 //! number, so the form tells nobody who is a customer.
@@ -47,6 +51,30 @@ const ACTOR: &str = "public_form";
 const TICKET_PREFIX: &str = "yxreq_";
 /// Filings per source address per hour.
 const PER_ADDRESS_PER_HOUR: u32 = 5;
+/// The pseudonym context of the mobile proved at filing. NEVER change it.
+const MOBILE_PSEUDONYM: &str = "public-request-mobile";
+/// Delivery attempts per ticket per hour.
+const DELIVERIES_PER_HOUR: u32 = 5;
+/// How long after fulfilment the data of an access or copy request may be collected.
+pub const DELIVERY_WINDOW_SECS: i64 = 30 * 86_400;
+
+/// Collecting the data of a fulfilled access or copy request filed through the public form.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicDelivery {
+    /// The mobile proved at filing.
+    pub mobile: String,
+    /// A fresh code sent to it (`POST /api/v1/sms/codes` with purpose `public_request`).
+    pub code: String,
+    /// The passphrase the copy is encrypted to (12 characters or more; not kept).
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for PublicDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicDelivery").finish_non_exhaustive()
+    }
+}
 
 /// A request through the public form.
 #[derive(Clone, Deserialize, ToSchema)]
@@ -223,7 +251,14 @@ impl Verifications {
         }
         accounts
             .repo
-            .insert_request_ticket(&ticket_hash(&ticket), &request.id, at)
+            .insert_request_ticket(
+                &ticket_hash(&ticket),
+                &request.id,
+                &accounts
+                    .vault
+                    .pseudonym(MOBILE_PSEUDONYM, mobile.as_bytes()),
+                at,
+            )
             .await?;
         accounts
             .insert_request(&account, &request, &steps, value.as_deref())
@@ -301,6 +336,122 @@ impl Verifications {
             .ok_or_else(unknown)?;
         let request = repo.subject_request(&id).await?.ok_or_else(unknown)?;
         self.accounts.request_view(request).await
+    }
+
+    /// Delivers the data of a fulfilled access or copy request filed through the public form
+    /// (issue 8 item 2), once, within [`DELIVERY_WINDOW_SECS`] of its fulfilment: the ticket, and
+    /// a fresh code to the very mobile the carrier check confirmed at filing (matched by its
+    /// pseudonym), open the subject's copy sealed to the passphrase given. Each refusal names
+    /// what is wrong and delivers nothing; the delivery is a step of the request.
+    pub async fn deliver_public_request(
+        &self,
+        ticket: &str,
+        d: &PublicDelivery,
+        report: Option<&crate::export::ReportRenderer>,
+    ) -> ServiceResult<crate::export::ExportEnvelope> {
+        let accounts = &self.accounts;
+        let request = self.public_request(ticket).await?.request;
+        if !matches!(request.kind, RequestKind::Access | RequestKind::Copy) {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "ticket: a {} request delivers no data; its outcome is shown at the ticket",
+                    request.kind.as_str()
+                ),
+            )
+            .into());
+        }
+        let at = now();
+        match request.closed_at {
+            Some(closed)
+                if matches!(
+                    request.state,
+                    RequestState::Fulfilled | RequestState::PartlyFulfilled
+                ) =>
+            {
+                if at - closed > DELIVERY_WINDOW_SECS {
+                    return Err(DomainError::new(
+                        ErrorCode::Conflict,
+                        "ticket: the data was to be collected within 30 days of fulfilment; \
+                         file a new request",
+                    )
+                    .into());
+                }
+            }
+            _ => {
+                return Err(DomainError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "ticket: the request is {}, not fulfilled; the data is delivered once \
+                         the privacy officer fulfils it",
+                        request.state.as_str()
+                    ),
+                )
+                .into());
+            }
+        }
+        crate::export::check_passphrase(&d.passphrase)?;
+        let mobile = validate::mainland_mobile(&d.mobile).map_err(|e| invalid("mobile", e))?;
+        let hash = ticket_hash(ticket);
+        accounts
+            .rate_limit(
+                "public-request-delivery",
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash),
+                DELIVERIES_PER_HOUR,
+                3600,
+                at,
+                "too many attempts for this ticket; try again in an hour",
+            )
+            .await?;
+        let proved = accounts.repo.ticket_mobile_pseudonym(&hash).await?;
+        let given = accounts
+            .vault
+            .pseudonym(MOBILE_PSEUDONYM, mobile.as_bytes());
+        let same = proved.is_some_and(|p| {
+            p.len() == given.len() && subtle::ConstantTimeEq::ct_eq(p.as_slice(), &given).into()
+        });
+        if !same {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "mobile: not the one proved when the request was filed",
+            )
+            .into());
+        }
+        if !accounts
+            .check_code(&mobile, PUBLIC_REQUEST_CODE, d.code.trim(), at)
+            .await?
+        {
+            return Err(DomainError::new(
+                ErrorCode::Forbidden,
+                "code: wrong or expired; ask for a new one",
+            )
+            .into());
+        }
+        let account = accounts
+            .repo
+            .account(request.account)
+            .await?
+            .ok_or_else(|| DomainError::new(ErrorCode::NotFound, "ticket: no such request"))?;
+        accounts
+            .ensure_reachable(account.id, yinxin_domain::pi::Purpose::SubjectAccess)
+            .await?;
+        // Claimed before it is made: a second delivery, even a concurrent one, is refused.
+        if !accounts
+            .repo
+            .push_closed_request_step_once(&request.id, &step(at, ACTOR, "delivered", None))
+            .await?
+        {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                "ticket: the data was delivered already; file a new request for another copy",
+            )
+            .into());
+        }
+        let envelope = accounts
+            .sealed_copy(&account, &d.passphrase, report)
+            .await?;
+        tracing::info!(request = %request.id, account = %account.id, "public request: data delivered");
+        Ok(envelope)
     }
 
     /// The personal account whose registered (resident ID) document number is `number`.

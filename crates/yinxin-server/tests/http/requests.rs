@@ -681,6 +681,135 @@ async fn the_public_form_verifies_the_requester_before_the_clock_starts(db: &Tes
     assert_eq!(mine.as_array().unwrap().len(), 2);
 }
 
+backend_tests!(the_public_form_delivers_the_data_once_to_the_verified_requester);
+
+/// Issue 8 items 1–2: the data of an access request filed through the public form reaches the
+/// requester who cannot log in — once the privacy officer fulfils it, against the ticket and a
+/// fresh code to the very mobile proved at filing, sealed to their passphrase, once. Before
+/// fulfilment, with another mobile, a wrong code, a short passphrase or a second time: refused
+/// naming what is wrong, nothing delivered.
+async fn the_public_form_delivers_the_data_once_to_the_verified_requester(db: &TestDb) {
+    use crate::certificates::verified_person;
+    use crate::idv::{clean_persons, fixtures};
+    let app = TestApp::start(db).await;
+    let f = fixtures(&app).await;
+    let persons = clean_persons(&f);
+    let (p, stranger) = (persons[0].clone(), persons[1].clone());
+    let (token, _) = verified_person(&app).await;
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let (_, officer) = app.signed_up(3).await;
+    app.state
+        .accounts
+        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
+        .await
+        .unwrap();
+    let mobile = p["mobile"].as_str().unwrap().to_owned();
+    let code_for = |mobile: String| {
+        let app = &app;
+        async move {
+            let (s, v, _) = app
+                .post(
+                    "/api/v1/sms/codes",
+                    &json!({"mobile": mobile, "purpose": "public_request"}),
+                )
+                .await;
+            assert_eq!(s, 202, "{v}");
+            crate::outbox_codes(app, &mobile).await.pop().unwrap()
+        }
+    };
+    let code = code_for(mobile.clone()).await;
+    let (s, filed, _) = app
+        .post(
+            "/api/v1/public/requests",
+            &json!({"kind": "access", "name": p["name"], "document_number": p["id_number"],
+                    "mobile": mobile, "code": code, "consent_to_verification": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{filed}");
+    let ticket = filed["ticket"].as_str().unwrap().to_owned();
+    let id = filed["request"]["id"].as_str().unwrap().to_owned();
+    let deliver = format!("/api/v1/public/requests/{ticket}/export");
+    let post = |body: Value| {
+        let (app, deliver) = (&app, &deliver);
+        async move {
+            let (s, v, _) = app.post(deliver, &body).await;
+            (s, v)
+        }
+    };
+    let body = |mobile: &str, code: &str, passphrase: &str| json!({"mobile": mobile, "code": code, "passphrase": passphrase});
+    let passphrase = "a long passphrase of mine";
+
+    // Not fulfilled yet.
+    refused(
+        &post(body(&mobile, "000000", passphrase)).await,
+        409,
+        "CONFLICT",
+        "ticket",
+    );
+    let act = format!("/api/v1/staff/requests/{id}/action");
+    for action in ["start", "fulfil"] {
+        let (s, v) = app
+            .post_as(&act, &officer, &json!({"action": action}))
+            .await;
+        assert_eq!(s, 200, "{action}: {v}");
+    }
+    refused(
+        &post(body(&mobile, "000000", "short")).await,
+        400,
+        "INVALID_INPUT",
+        "passphrase",
+    );
+    // Another mobile, with its own good code: not the one proved.
+    let other = stranger["mobile"].as_str().unwrap().to_owned();
+    let other_code = code_for(other.clone()).await;
+    refused(
+        &post(body(&other, &other_code, passphrase)).await,
+        403,
+        "FORBIDDEN",
+        "mobile",
+    );
+    let code = code_for(mobile.clone()).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    refused(
+        &post(body(&mobile, wrong, passphrase)).await,
+        403,
+        "FORBIDDEN",
+        "code",
+    );
+    let (s, envelope) = post(body(&mobile, &code, passphrase)).await;
+    assert_eq!(s, 200, "{envelope}");
+    let sealed: yinxin_identity::export::ExportEnvelope = serde_json::from_value(envelope).unwrap();
+    let plain = yinxin_identity::export::open(&sealed, passphrase).unwrap();
+    let doc: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(doc["account"]["id"], me["account_id"]);
+    assert!(
+        doc["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["value"] == p["name"])
+    );
+    // Once: a second collection is refused, and the delivery is a step of the request.
+    let code = code_for(mobile.clone()).await;
+    refused(
+        &post(body(&mobile, &code, passphrase)).await,
+        409,
+        "CONFLICT",
+        "delivered already",
+    );
+    let (_, shown) = app.json(&format!("/api/v1/public/requests/{ticket}")).await;
+    assert_eq!(
+        events(&shown),
+        [
+            "received",
+            "identity_verified",
+            "in_progress",
+            "fulfilled",
+            "delivered"
+        ]
+    );
+}
+
 backend_tests!(a_reviewed_correction_of_the_name_asks_for_verification_and_renewal);
 /// Issue 8 item 3: a correction of an identity field, reviewed by the privacy officer, replaces
 /// the value, makes the earlier verifications stop counting (no certificate is issued on the
