@@ -509,14 +509,18 @@ mod tests {
     #[test]
     fn unsupported_recipients_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let now = i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs(),
-        )
-        .unwrap();
-        let e = check_recipient(b"not a certificate", now)
+        // The time of each check is taken after the certificate it checks was made: a second
+        // may turn between the two.
+        let now = || {
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs(),
+            )
+            .unwrap()
+        };
+        let e = check_recipient(b"not a certificate", now())
             .unwrap_err()
             .to_string();
         assert!(e.contains("is not a DER X.509 certificate"), "{e}");
@@ -525,14 +529,14 @@ mod tests {
             "p384",
             &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
         );
-        let e = check_recipient(&p384, now).unwrap_err().to_string();
+        let e = check_recipient(&p384, now()).unwrap_err().to_string();
         assert!(e.contains("curve other than P-256"), "{e}");
         let (ed, _) = recipient(tmp.path(), "ed", &["-newkey", "ed25519"]);
         let e = envelop(OID_DATA, b"x", &ed).unwrap_err().to_string();
         assert!(e.contains("an RSA or P-256 key is needed"), "{e}");
         // A good key, but the certificate is not valid at the time asked.
         let (rsa, _) = recipient(tmp.path(), "later", &["-newkey", "rsa:2048"]);
-        let r = check_recipient(&rsa, now).unwrap();
+        let r = check_recipient(&rsa, now()).unwrap();
         assert_eq!((r.key, r.subject.as_str()), ("rsa", "CN=successor"));
         let e = check_recipient(&rsa, r.not_after + 1)
             .unwrap_err()
@@ -543,7 +547,7 @@ mod tests {
             .to_string();
         assert!(e.contains("is not valid yet"), "{e}");
         let (weak, _) = recipient(tmp.path(), "weak", &["-newkey", "rsa:1024"]);
-        let e = check_recipient(&weak, now).unwrap_err().to_string();
+        let e = check_recipient(&weak, now()).unwrap_err().to_string();
         assert!(e.contains("1024 bits"), "{e}");
     }
 }
