@@ -32,11 +32,10 @@ pub struct IncidentScope {
     pub to: i64,
 }
 
-/// An incident as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Incident {
-    /// Random id.
-    pub id: String,
+/// What every copy of an incident's notice says (PIPL art. 57): the record, the subjects'
+/// notice, the public notice and the regulator's report carry these, flattened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentTexts {
     /// A short title.
     pub title: String,
     /// What happened: cause, time, kinds of information (PIPL art. 57(1)).
@@ -51,6 +50,16 @@ pub struct Incident {
     pub remedies: String,
     /// Whom to contact (art. 57(3)).
     pub contact: String,
+}
+
+/// An incident as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Incident {
+    /// Random id.
+    pub id: String,
+    /// What its notices say.
+    #[serde(flatten)]
+    pub texts: IncidentTexts,
     /// Where and when.
     pub scope: IncidentScope,
     /// The privacy officer who recorded it.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use yinxin_domain::account::AccountRecord;
-use yinxin_domain::incident::{Incident, IncidentScope, NoticeCounts};
+use yinxin_domain::incident::{Incident, IncidentScope, IncidentTexts, NoticeCounts};
 use yinxin_domain::inventory::{INVENTORY, PERSON_MOBILE};
 use yinxin_domain::pi::Purpose;
 use yinxin_domain::staff::StaffRole;
@@ -65,20 +65,9 @@ pub struct IncidentView {
 pub struct IncidentNotice {
     /// The incident.
     pub id: String,
-    /// Its title.
-    pub title: String,
-    /// What happened.
-    pub what_happened: String,
-    /// The possible impact.
-    pub impact: String,
-    /// The measures taken.
-    pub measures: String,
-    /// What you can do.
-    pub advice: String,
-    /// The remedies offered.
-    pub remedies: String,
-    /// Whom to contact.
-    pub contact: String,
+    /// What it says.
+    #[serde(flatten)]
+    pub texts: IncidentTexts,
     /// Unix second it was recorded.
     pub recorded_at: i64,
 }
@@ -87,15 +76,24 @@ impl From<Incident> for IncidentNotice {
     fn from(i: Incident) -> Self {
         Self {
             id: i.id,
-            title: i.title,
-            what_happened: i.what_happened,
-            impact: i.impact,
-            measures: i.measures,
-            advice: i.advice,
-            remedies: i.remedies,
-            contact: i.contact,
+            texts: i.texts,
             recorded_at: i.recorded_at,
         }
+    }
+}
+
+impl IncidentFiling {
+    /// Its texts, each checked and named when wrong.
+    fn texts(&self) -> Result<IncidentTexts, DomainError> {
+        Ok(IncidentTexts {
+            title: check_text("title", &self.title, 200)?,
+            what_happened: check_text("what_happened", &self.what_happened, 4000)?,
+            impact: check_text("impact", &self.impact, 4000)?,
+            measures: check_text("measures", &self.measures, 4000)?,
+            advice: check_text("advice", &self.advice, 4000)?,
+            remedies: check_text("remedies", &self.remedies, 4000)?,
+            contact: check_text("contact", &self.contact, 500)?,
+        })
     }
 }
 
@@ -175,13 +173,7 @@ impl Accounts {
         self.acting_as(officer, StaffRole::PrivacyOfficer).await?;
         let incident = Incident {
             id: uuid::Uuid::new_v4().to_string(),
-            title: check_text("title", &f.title, 200)?,
-            what_happened: check_text("what_happened", &f.what_happened, 4000)?,
-            impact: check_text("impact", &f.impact, 4000)?,
-            measures: check_text("measures", &f.measures, 4000)?,
-            advice: check_text("advice", &f.advice, 4000)?,
-            remedies: check_text("remedies", &f.remedies, 4000)?,
-            contact: check_text("contact", &f.contact, 500)?,
+            texts: f.texts()?,
             scope: f.scope.clone(),
             recorded_by: officer.id,
             recorded_at: now(),
@@ -284,21 +276,19 @@ impl Accounts {
             .collect();
         let mut categories: Vec<Value> = fields.iter().map(|f| json!(f.category)).collect();
         categories.dedup();
+        // The incident as its notice says it, with its scope.
+        let mut described = json!({"id": incident.id, "scope": incident.scope});
+        if let (Some(d), Value::Object(texts)) = (
+            described.as_object_mut(),
+            serde_json::to_value(&incident.texts).unwrap_or_default(),
+        ) {
+            d.extend(texts);
+        }
         let c = &self.controller;
         Ok(json!({
             "type": "yinxin.incident-report.v1",
             "controller": {"name": c.name, "contact": c.contact, "email": c.email},
-            "incident": {
-                "id": incident.id,
-                "title": incident.title,
-                "what_happened": incident.what_happened,
-                "impact": incident.impact,
-                "measures": incident.measures,
-                "advice": incident.advice,
-                "remedies": incident.remedies,
-                "contact": incident.contact,
-                "scope": incident.scope,
-            },
+            "incident": described,
             "information": {
                 "fields": fields.iter().map(|f| f.name).collect::<Vec<_>>(),
                 "categories": categories,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use yinxin_domain::AccountId;
-use yinxin_domain::incident::{Incident, IncidentRepo, IncidentScope, NoticeCounts};
+use yinxin_domain::incident::{Incident, IncidentRepo, IncidentScope, IncidentTexts, NoticeCounts};
 use yinxin_domain::repo::{StoreError, StoreResult};
 
 use crate::accounts::uuid_of;
@@ -32,13 +32,15 @@ type Row = (
 fn incident_of(r: Row) -> StoreResult<Incident> {
     Ok(Incident {
         id: r.0,
-        title: r.1,
-        what_happened: r.2,
-        impact: r.3,
-        measures: r.4,
-        advice: r.5,
-        remedies: r.6,
-        contact: r.7,
+        texts: IncidentTexts {
+            title: r.1,
+            what_happened: r.2,
+            impact: r.3,
+            measures: r.4,
+            advice: r.5,
+            remedies: r.6,
+            contact: r.7,
+        },
         scope: serde_json::from_str(&r.8)
             .map_err(|_| StoreError::Corrupt(format!("stored incident scope {:?}", r.8)))?,
         recorded_by: uuid_of(&r.9, "account")?,
@@ -112,13 +114,13 @@ macro_rules! incident_repo {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
                 .bind(&i.id)
-                .bind(&i.title)
-                .bind(&i.what_happened)
-                .bind(&i.impact)
-                .bind(&i.measures)
-                .bind(&i.advice)
-                .bind(&i.remedies)
-                .bind(&i.contact)
+                .bind(&i.texts.title)
+                .bind(&i.texts.what_happened)
+                .bind(&i.texts.impact)
+                .bind(&i.texts.measures)
+                .bind(&i.texts.advice)
+                .bind(&i.texts.remedies)
+                .bind(&i.texts.contact)
                 .bind(
                     serde_json::to_string(&i.scope)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
