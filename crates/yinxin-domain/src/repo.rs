@@ -96,6 +96,9 @@ pub trait PiRepo: Send + Sync + std::fmt::Debug {
 
     /// Deletes every sealed field and every blind-index entry of a subject (PRIV-16), atomically.
     async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows>;
+
+    /// [`PiRepo::erase_subject`] for many subjects, in one transaction.
+    async fn erase_subjects(&self, subjects: &[SubjectId]) -> StoreResult<ErasedRows>;
 }
 
 /// The vault's root record: the blind-index root key wrapped by the master key, and which master
@@ -161,6 +164,10 @@ pub trait KeyRepo: Send + Sync + std::fmt::Debug {
     /// Destroys the subject's key and records a tombstone (no key material) so that later writes
     /// for the subject are refused. Idempotent; returns whether a key was destroyed now.
     async fn shred_subject_key(&self, subject: SubjectId, now: i64) -> StoreResult<bool>;
+
+    /// [`KeyRepo::shred_subject_key`] for many subjects, in one transaction; returns how many
+    /// keys were destroyed now.
+    async fn shred_subject_keys(&self, subjects: &[SubjectId], now: i64) -> StoreResult<u64>;
 
     /// Every wrapped subject key (for master-key rotation).
     async fn wrapped_keys(&self) -> StoreResult<Vec<(SubjectId, WrappedKey)>>;

@@ -167,8 +167,9 @@ pub trait RetentionRepo: Send + Sync + std::fmt::Debug {
     /// returns the counts. Idempotent. The vault's own rows and the data key are the vault's.
     async fn erase_account_records(&self, w: &ErasureWrite<'_>) -> StoreResult<ErasedRecords>;
 
-    /// Marks the account erased at `at` (after its subject key is destroyed).
-    async fn mark_erased(&self, account: AccountId, at: i64) -> StoreResult<()>;
+    /// Marks the accounts erased at `at` (after their subject keys are destroyed), in one
+    /// transaction.
+    async fn mark_erased(&self, accounts: &[AccountId], at: i64) -> StoreResult<()>;
 
     /// The values in custody for `subject`.
     async fn custody_of(&self, subject: SubjectId) -> StoreResult<Vec<CustodyValue>>;

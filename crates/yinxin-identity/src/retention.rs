@@ -261,11 +261,20 @@ impl Accounts {
             if due.is_empty() {
                 break;
             }
+            // Custody and records account by account, then every data key of the batch destroyed
+            // in one key-store transaction, then the batch marked erased: a run interrupted
+            // anywhere is finished by the next (each step is idempotent, and custody is
+            // written before any key is destroyed).
+            let mut erasures = Vec::with_capacity(due.len());
             for d in &due {
-                let e = self.erase_account(d, at).await?;
-                report.erased.push(d.account);
-                report.erasures.push(e);
+                erasures.push(self.prepare_erasure(d, at).await?);
             }
+            let subjects: Vec<_> = due.iter().map(|d| d.subject).collect();
+            self.vault.shred_many(&subjects).await?;
+            let accounts: Vec<_> = due.iter().map(|d| d.account).collect();
+            self.repo.mark_erased(&accounts, at).await?;
+            report.erased.extend(accounts);
+            report.erasures.extend(erasures);
             // Keep the lease while the work lasts.
             self.repo
                 .try_lease(LEASE, holder, now().saturating_add(LEASE_SECS), now())
@@ -299,8 +308,17 @@ impl Accounts {
     }
 
     /// Erases one cancelled account (see the module documentation). Idempotent: run it again to
-    /// finish one that was interrupted.
+    /// finish one that was interrupted. (The engine does the same for a batch at once.)
     pub async fn erase_account(&self, d: &DueErasure, at: i64) -> ServiceResult<Erasure> {
+        let erasure = self.prepare_erasure(d, at).await?;
+        self.vault.shred(d.subject).await?;
+        self.repo.mark_erased(&[d.account], at).await?;
+        Ok(erasure)
+    }
+
+    /// An erasure up to its key destruction: custody written, the erasure notices stored and
+    /// the records the law does not keep deleted, in the data transaction. Idempotent.
+    async fn prepare_erasure(&self, d: &DueErasure, at: i64) -> ServiceResult<Erasure> {
         let certificates = self.repo.retained_certificates(d.account).await?;
         let keep_until = certificates.iter().map(|c| c.retain_until).max();
         let custody_subject = Vault::custody_subject(d.subject);
@@ -381,15 +399,13 @@ impl Accounts {
                 notices: &notices,
             })
             .await?;
-        self.vault.shred(d.subject).await?;
-        self.repo.mark_erased(d.account, at).await?;
         tracing::info!(
             account = %d.account,
             custody_fields = custody.len(),
             custody_certificates = resealed.len(),
             salts = records.salts,
             notices = notices.len(),
-            "account erased"
+            "account's records erased, custody written; its key goes next"
         );
         Ok(Erasure {
             account: d.account,

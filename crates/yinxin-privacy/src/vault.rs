@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use yinxin_domain::inventory::{self, INVENTORY};
 use yinxin_domain::pi::PiField;
 use yinxin_domain::repo::{
-    BlindIndexEntry, KeyRepo, PiRepo, SealedField, StoreError, SubjectKeyState, VaultRoot,
-    WrappedKey,
+    BlindIndexEntry, ErasedRows, KeyRepo, PiRepo, SealedField, StoreError, SubjectKeyState,
+    VaultRoot, WrappedKey,
 };
 use yinxin_domain::sensitive::Sensitive;
 use yinxin_domain::{DomainError, ErrorCode, SubjectId};
@@ -556,6 +556,20 @@ impl Vault {
             fields_deleted: erased.fields,
             index_entries_deleted: erased.index_entries,
         })
+    }
+
+    /// [`Vault::shred`] of many subjects: every data key destroyed first, in one key-store
+    /// transaction (one WAL truncation), then their sealed fields and index entries deleted in
+    /// one data transaction. Returns how many keys were destroyed now and the rows deleted.
+    /// Idempotent like `shred`.
+    pub async fn shred_many(&self, subjects: &[SubjectId]) -> VaultResult<(u64, ErasedRows)> {
+        if subjects.is_empty() {
+            return Ok((0, ErasedRows::default()));
+        }
+        let destroyed = self.inner.keys.shred_subject_keys(subjects, now()).await?;
+        let erased = self.inner.pi.erase_subjects(subjects).await?;
+        tracing::info!(subjects = subjects.len(), destroyed, "subjects shredded");
+        Ok((destroyed, erased))
     }
 
     /// Re-wraps every data key and the index root under `new_master`, in one key-store

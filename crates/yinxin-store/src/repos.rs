@@ -212,22 +212,30 @@ macro_rules! sql_repos {
             }
 
             async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows> {
-                let subject = subject.to_string();
+                self.erase_subjects(&[subject]).await
+            }
+
+            async fn erase_subjects(&self, subjects: &[SubjectId]) -> StoreResult<ErasedRows> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let fields = sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1")
-                    .bind(&subject)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                let index_entries = sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1")
-                    .bind(&subject)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
+                let mut erased = ErasedRows::default();
+                for subject in subjects {
+                    let subject = subject.to_string();
+                    erased.fields += sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1")
+                        .bind(&subject)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    erased.index_entries +=
+                        sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1")
+                            .bind(&subject)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                            .rows_affected();
+                }
                 tx.commit().await.map_err(db_err)?;
-                Ok(ErasedRows { fields, index_entries })
+                Ok(erased)
             }
         }
 
@@ -304,33 +312,42 @@ macro_rules! sql_repos {
             }
 
             async fn shred_subject_key(&self, subject: SubjectId, now: i64) -> StoreResult<bool> {
+                Ok(self.shred_subject_keys(&[subject], now).await? > 0)
+            }
+
+            async fn shred_subject_keys(&self, subjects: &[SubjectId], now: i64) -> StoreResult<u64> {
                 // An upsert on the primary key: it serializes with a concurrent first write, and a
-                // subject shredded before it ever had a key still gets its tombstone.
+                // subject shredded before it ever had a key still gets its tombstone. One
+                // transaction and one WAL truncation for the whole batch (the retention engine
+                // erases many at once).
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let destroyed = sqlx::query(
-                    "UPDATE vault_subject_keys SET kek_fingerprint = NULL, wrapped_key = NULL, shredded_at = $2 \
-                     WHERE subject_id = $1 AND shredded_at IS NULL",
-                )
-                .bind(subject.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected();
-                sqlx::query(
-                    "INSERT INTO vault_subject_keys (subject_id, created_at, shredded_at) VALUES ($1, $2, $2) \
-                     ON CONFLICT (subject_id) DO NOTHING",
-                )
-                .bind(subject.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                let mut destroyed = 0;
+                for subject in subjects {
+                    destroyed += sqlx::query(
+                        "UPDATE vault_subject_keys SET kek_fingerprint = NULL, wrapped_key = NULL, shredded_at = $2 \
+                         WHERE subject_id = $1 AND shredded_at IS NULL",
+                    )
+                    .bind(subject.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                    sqlx::query(
+                        "INSERT INTO vault_subject_keys (subject_id, created_at, shredded_at) VALUES ($1, $2, $2) \
+                         ON CONFLICT (subject_id) DO NOTHING",
+                    )
+                    .bind(subject.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
                 tx.commit().await.map_err(db_err)?;
                 if let Some(sql) = <$db as Dialect>::AFTER_SHRED {
                     sqlx::query(sql).execute(&self.pool).await.map_err(db_err)?;
                 }
-                Ok(destroyed > 0)
+                Ok(destroyed)
             }
 
             async fn wrapped_keys(&self) -> StoreResult<Vec<(SubjectId, WrappedKey)>> {

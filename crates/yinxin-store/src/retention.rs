@@ -295,15 +295,19 @@ macro_rules! retention_repo {
                 Ok(out)
             }
 
-            async fn mark_erased(&self, account: AccountId, at: i64) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE accounts SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL",
-                )
-                .bind(account.to_string())
-                .bind(at)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
+            async fn mark_erased(&self, accounts: &[AccountId], at: i64) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for account in accounts {
+                    sqlx::query(
+                        "UPDATE accounts SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL",
+                    )
+                    .bind(account.to_string())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
                 Ok(())
             }
 
