@@ -274,7 +274,7 @@ pub trait RequestRepo: Send + Sync + std::fmt::Debug {
         &self,
         ticket_hash: &[u8],
         request: &str,
-        mobile_pseudonym: &[u8],
+        mobile_pseudonym: Option<&[u8]>,
         at: i64,
     ) -> StoreResult<()>;
 
@@ -284,6 +284,13 @@ pub trait RequestRepo: Send + Sync + std::fmt::Debug {
     /// The mobile pseudonym stored with a ticket (`None`: no such ticket, or one filed before
     /// pseudonyms were kept).
     async fn ticket_mobile_pseudonym(&self, ticket_hash: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Forgets a ticket's mobile pseudonym (its data was delivered).
+    async fn clear_ticket_pseudonym(&self, ticket_hash: &[u8]) -> StoreResult<()>;
+
+    /// Forgets the mobile pseudonyms of tickets whose requests closed before `closed_before`
+    /// (their delivery window is over); returns how many.
+    async fn clear_stale_ticket_pseudonyms(&self, closed_before: i64) -> StoreResult<u64>;
 
     /// Stores the value a correction request proposes for `field`, sealed (before the request).
     async fn insert_correction_proposal(

@@ -233,9 +233,9 @@ pub trait IntentRepo: Send + Sync + std::fmt::Debug {
         owner: AccountId,
     ) -> StoreResult<Option<(DocumentRecord, Vec<u8>)>>;
 
-    /// Every document of `owner` with its sealed bytes, oldest first (the subject's copy of
-    /// their data, issue 8 item 2).
-    async fn documents_of(&self, owner: AccountId) -> StoreResult<Vec<(DocumentRecord, Vec<u8>)>>;
+    /// Every document of `owner`, oldest first, without its bytes (the subject's copy of their
+    /// data, issue 8 item 2, reads each with [`IntentRepo::document`] when it fits).
+    async fn documents_of(&self, owner: AccountId) -> StoreResult<Vec<DocumentRecord>>;
 
     /// The signature `id`, if `account` made it (another account's is `None`: authorization
     /// by object).

@@ -43,7 +43,6 @@ pub enum PlanStep {
     Closing,
 }
 
-/// Storage of the plan.
 /// One handover archive made for a successor provider (issue 8 item 12; Electronic Signature
 /// Law art. 23, PIPL art. 22): who made it, for whom, and the digest of what was handed over.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -66,6 +65,7 @@ pub struct Handover {
     pub certificates: u64,
 }
 
+/// Storage of the plan and its handovers.
 #[async_trait]
 pub trait TerminationRepo: Send + Sync + std::fmt::Debug {
     /// The plan, if there is one.

@@ -182,17 +182,19 @@ impl Accounts {
         passphrase: &str,
         report: Option<&ReportRenderer>,
     ) -> ServiceResult<ExportEnvelope> {
-        let envelope = self.sealed_copy(account, passphrase, report).await?;
+        let envelope = self.sealed_copy(account, passphrase, None, report).await?;
         self.record_met_request(account, RequestKind::Copy, Vec::new(), "system", now())
             .await?;
         Ok(envelope)
     }
 
-    /// `account`'s data sealed to `passphrase`, recorded by the caller (see [`Accounts::export`]).
+    /// `account`'s data sealed to `passphrase`, recorded by the caller (see [`Accounts::export`]);
+    /// with a `scope` (inventory field names), its fields and files only those.
     pub(crate) async fn sealed_copy(
         &self,
         account: &AccountRecord,
         passphrase: &str,
+        scope: Option<&[String]>,
         report: Option<&ReportRenderer>,
     ) -> ServiceResult<ExportEnvelope> {
         check_passphrase(passphrase)?;
@@ -209,6 +211,9 @@ impl Accounts {
         let mut fields = Vec::new();
         let mut withheld = Vec::new();
         for f in self.vault.stored_fields(account.subject).await? {
+            if scope.is_some_and(|s| !s.iter().any(|n| n == f.name)) {
+                continue;
+            }
             let Some(v) = self.vault.get(account.subject, f).await? else {
                 continue;
             };
@@ -228,7 +233,7 @@ impl Accounts {
                 value_base64,
             });
         }
-        let files = self.files_of(account).await?;
+        let files = self.files_of(account, scope).await?;
         let json = |e: serde_json::Error| ServiceError::Internal(format!("export: {e}"));
         let document = serde_json::json!({
             "format": DOCUMENT_FORMAT,
@@ -323,34 +328,50 @@ impl Files {
 impl Accounts {
     /// The subject's files: their certificates (holder), signature images (personal), seal
     /// images (enterprise) and uploaded documents (owner), each opened under their key.
-    async fn files_of(&self, account: &AccountRecord) -> ServiceResult<Vec<ExportedFile>> {
+    async fn files_of(
+        &self,
+        account: &AccountRecord,
+        scope: Option<&[String]>,
+    ) -> ServiceResult<Vec<ExportedFile>> {
         use yinxin_domain::inventory::{SEAL_IMAGE, SIGNING_DOCUMENT, SUBSCRIBER_CERTIFICATE};
+        use yinxin_domain::pi::PiField;
         let mut files = Files {
             list: Vec::new(),
             budget: EXPORT_FILE_BYTES,
         };
-        let open = |field: &'static yinxin_domain::pi::PiField, id: String, sealed: Vec<u8>| {
+        let open = |field: &'static PiField, record_id: Vec<u8>, sealed: Vec<u8>| {
             let vault = self.vault.clone();
             let subject = account.subject;
             async move {
                 let plain = vault
-                    .open_record(subject, field, id.as_bytes(), &sealed)
+                    .open_record(subject, field, &record_id, &sealed)
                     .await?;
                 ServiceResult::Ok(plain.expose(Purpose::SubjectAccess)?.clone())
             }
         };
-        for c in self.repo.retained_certificates(account.id).await? {
-            let der = open(&SUBSCRIBER_CERTIFICATE, c.serial.clone(), c.sealed_der).await?;
-            files.add(
-                &SUBSCRIBER_CERTIFICATE,
-                c.serial,
-                "application/pkix-cert",
-                None,
-                Some(&der),
-                "GET /api/v1/me/certificates",
-            );
+        let wanted = |field: &PiField| scope.is_none_or(|s| s.iter().any(|n| n == field.name));
+        if wanted(&SUBSCRIBER_CERTIFICATE) {
+            for c in self.repo.retained_certificates(account.id).await? {
+                let der = open(
+                    &SUBSCRIBER_CERTIFICATE,
+                    c.serial.as_bytes().to_vec(),
+                    c.sealed_der,
+                )
+                .await?;
+                files.add(
+                    &SUBSCRIBER_CERTIFICATE,
+                    c.serial,
+                    "application/pkix-cert",
+                    None,
+                    Some(&der),
+                    "GET /api/v1/me/certificates",
+                );
+            }
         }
         for image in self.repo.signature_images_of(account.id).await? {
+            if !wanted(crate::seals::signature_field(image.source)) {
+                continue;
+            }
             let (record, png) = self.signature_image(account, image.id).await?;
             files.add(
                 crate::seals::signature_field(record.source),
@@ -361,12 +382,13 @@ impl Accounts {
                 &format!("GET /api/v1/signature-images/{}", record.id),
             );
         }
-        if account.kind == yinxin_domain::account::AccountKind::Enterprise {
+        if account.kind == yinxin_domain::account::AccountKind::Enterprise && wanted(&SEAL_IMAGE) {
             for seal in self.repo.seals_of(account.id).await? {
                 let Some((record, sealed)) = self.repo.seal(account.id, seal.id).await? else {
                     continue;
                 };
-                let png = open(&SEAL_IMAGE, record.id.to_string(), sealed).await?;
+                // Sealed under the seal id's 16 bytes (`record_seal`), not its text.
+                let png = open(&SEAL_IMAGE, record.id.as_bytes().to_vec(), sealed).await?;
                 files.add(
                     &SEAL_IMAGE,
                     record.id.to_string(),
@@ -380,21 +402,27 @@ impl Accounts {
                 );
             }
         }
-        for (d, sealed) in self.repo.documents_of(account.id).await? {
-            let path = format!("GET /api/v1/documents/{}/content", d.id);
-            let bytes = if files.fits(usize::try_from(d.size).unwrap_or(usize::MAX)) {
-                Some(open(&SIGNING_DOCUMENT, d.id.clone(), sealed).await?)
-            } else {
-                None
-            };
-            files.add(
-                &SIGNING_DOCUMENT,
-                d.id,
-                "application/pdf",
-                Some(d.created_at),
-                bytes.as_deref(),
-                &path,
-            );
+        if wanted(&SIGNING_DOCUMENT) {
+            // The records first, the bytes of each only when it fits.
+            for d in self.repo.documents_of(account.id).await? {
+                let path = format!("GET /api/v1/documents/{}/content", d.id);
+                let bytes = match self.repo.document(&d.id, account.id).await? {
+                    Some((_, sealed))
+                        if files.fits(usize::try_from(d.size).unwrap_or(usize::MAX)) =>
+                    {
+                        Some(open(&SIGNING_DOCUMENT, d.id.as_bytes().to_vec(), sealed).await?)
+                    }
+                    _ => None,
+                };
+                files.add(
+                    &SIGNING_DOCUMENT,
+                    d.id,
+                    "application/pdf",
+                    Some(d.created_at),
+                    bytes.as_deref(),
+                    &path,
+                );
+            }
         }
         Ok(files.list)
     }

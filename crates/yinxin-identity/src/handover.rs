@@ -35,8 +35,9 @@ pub struct HolderRecords {
     pub cancelled_at: Option<i64>,
     /// Unix second it was erased (its records then come from custody), if it was.
     pub erased_at: Option<i64>,
-    /// The kept fields (inventory name → value).
-    pub identity: BTreeMap<&'static str, String>,
+    /// The kept fields (inventory name → its text, or `{"base64": …}` for a file such as a
+    /// business licence image).
+    pub identity: BTreeMap<&'static str, serde_json::Value>,
     /// Its identity verifications, oldest first.
     pub verifications: Vec<VerificationRecord>,
     /// The certificate DERs that still open, by serial (a certificate whose retention ended,
@@ -52,6 +53,17 @@ impl std::fmt::Debug for HolderRecords {
             .field("fields", &self.identity.keys().collect::<Vec<_>>())
             .field("certificates", &self.certificates.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// A kept value as the archive holds it: text, or base64 for a file.
+fn kept(plain: &[u8]) -> serde_json::Value {
+    use base64::Engine;
+    match std::str::from_utf8(plain) {
+        Ok(text) => text.into(),
+        Err(_) => {
+            serde_json::json!({"base64": base64::engine::general_purpose::STANDARD.encode(plain)})
+        }
     }
 }
 
@@ -109,8 +121,7 @@ impl Accounts {
             {
                 match self.vault.get(subject, field).await {
                     Ok(Some(v)) => {
-                        let plain = v.expose(Purpose::LegalRecordKeeping)?;
-                        identity.insert(field.name, String::from_utf8_lossy(plain).into_owned());
+                        identity.insert(field.name, kept(v.expose(Purpose::LegalRecordKeeping)?));
                     }
                     Ok(None) => {}
                     Err(e) if shredded(&e) => break,
@@ -119,7 +130,15 @@ impl Accounts {
             }
         }
         if identity.is_empty() {
-            for c in self.repo.custody_of(subject).await? {
+            let at = crate::service::now();
+            // Custody past its term is no longer the law's to keep (the next run destroys it).
+            for c in self
+                .repo
+                .custody_of(subject)
+                .await?
+                .into_iter()
+                .filter(|c| c.retain_until > at)
+            {
                 let field = declared_field(&c.field)?;
                 match self
                     .vault
@@ -127,8 +146,7 @@ impl Accounts {
                     .await
                 {
                     Ok(v) => {
-                        let plain = v.expose(Purpose::LegalRecordKeeping)?;
-                        identity.insert(field.name, String::from_utf8_lossy(plain).into_owned());
+                        identity.insert(field.name, kept(v.expose(Purpose::LegalRecordKeeping)?));
                     }
                     Err(e) if shredded(&e) => {}
                     Err(e) => return Err(e.into()),

@@ -67,6 +67,9 @@ pub struct RetentionReport {
     pub erased: Vec<AccountId>,
     /// The erasures, in detail (a run only).
     pub erasures: Vec<Erasure>,
+    /// Accounts due whose erasure failed in this run (logged; the next run tries again).
+    #[schema(value_type = Vec<String>)]
+    pub failed: Vec<AccountId>,
     /// Cancelled accounts past their grace period that a standing legal hold keeps.
     pub held: u64,
     /// Subjects whose custody ended (custody keys destroyed), by count.
@@ -218,6 +221,7 @@ impl Accounts {
             at,
             erased: due.iter().map(|d| d.account).collect(),
             erasures: Vec::new(),
+            failed: Vec::new(),
             held: self.repo.held_erasures(cutoff).await?,
             custody_released: u64::try_from(self.repo.custody_expired(at, 1000).await?.len())
                 .unwrap_or(0),
@@ -257,7 +261,17 @@ impl Accounts {
     ) -> ServiceResult<()> {
         let cutoff = at.saturating_sub(self.cancellation_grace_secs());
         loop {
-            let due = self.repo.due_erasures(cutoff, BATCH).await?;
+            // An account whose erasure fails is reported and left for the next run; it neither
+            // stops the accounts behind it nor comes round again in this one.
+            let limit =
+                BATCH.saturating_add(u32::try_from(report.failed.len()).unwrap_or(u32::MAX));
+            let due: Vec<DueErasure> = self
+                .repo
+                .due_erasures(cutoff, limit)
+                .await?
+                .into_iter()
+                .filter(|d| !report.failed.contains(&d.account))
+                .collect();
             if due.is_empty() {
                 break;
             }
@@ -265,16 +279,22 @@ impl Accounts {
             // in one key-store transaction, then the batch marked erased: a run interrupted
             // anywhere is finished by the next (each step is idempotent, and custody is
             // written before any key is destroyed).
-            let mut erasures = Vec::with_capacity(due.len());
+            let mut prepared = Vec::with_capacity(due.len());
             for d in &due {
-                erasures.push(self.prepare_erasure(d, at).await?);
+                match self.prepare_erasure(d, at).await {
+                    Ok(e) => prepared.push((d, e)),
+                    Err(e) => {
+                        tracing::error!(account = %d.account, error = %e, "erasure failed; left for the next run");
+                        report.failed.push(d.account);
+                    }
+                }
             }
-            let subjects: Vec<_> = due.iter().map(|d| d.subject).collect();
+            let subjects: Vec<_> = prepared.iter().map(|(d, _)| d.subject).collect();
             self.vault.shred_many(&subjects).await?;
-            let accounts: Vec<_> = due.iter().map(|d| d.account).collect();
+            let accounts: Vec<_> = prepared.iter().map(|(d, _)| d.account).collect();
             self.repo.mark_erased(&accounts, at).await?;
             report.erased.extend(accounts);
-            report.erasures.extend(erasures);
+            report.erasures.extend(prepared.into_iter().map(|(_, e)| e));
             // Keep the lease while the work lasts.
             self.repo
                 .try_lease(LEASE, holder, now().saturating_add(LEASE_SECS), now())
@@ -296,6 +316,12 @@ impl Accounts {
         report.login_events = self
             .repo
             .delete_login_events_before(at.saturating_sub(self.network_log_secs()))
+            .await?;
+        // A public-form ticket's mobile pseudonym serves only the delivery window.
+        self.repo
+            .clear_stale_ticket_pseudonyms(
+                at.saturating_sub(crate::idv::public_request::DELIVERY_WINDOW_SECS),
+            )
             .await?;
         tracing::info!(
             erased = report.erased.len(),

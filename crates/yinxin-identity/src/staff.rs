@@ -510,7 +510,15 @@ impl Accounts {
         // storage only), and `ensure_reachable` let only legal record keeping — against the
         // recorded demand `case_of` checked — come this far (issue 8 item 4).
         let custody = if self.repo.lifecycle(subject).await?.erased_at.is_some() {
-            Some(self.repo.custody_of(target.subject).await?)
+            // Custody past its term is no longer the law's to keep (the next run destroys it).
+            Some(
+                self.repo
+                    .custody_of(target.subject)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.retain_until > at)
+                    .collect::<Vec<_>>(),
+            )
         } else {
             None
         };

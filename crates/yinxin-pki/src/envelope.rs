@@ -24,6 +24,7 @@ use der::asn1::{Any, BitString, Int, ObjectIdentifier, OctetString, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::PkiError;
 use crate::cms::IssuerAndSerialNumber;
@@ -227,10 +228,21 @@ pub struct Recipient {
 pub fn check_recipient(certificate_der: &[u8], now: i64) -> Result<Recipient, PkiError> {
     let cert = Certificate::from_der(certificate_der)
         .map_err(|e| refused(format!("is not a DER X.509 certificate: {e}")))?;
-    let key = match recipient_key(&cert)? {
-        RecipientKey::Rsa(_) => "rsa",
-        RecipientKey::P256(_) => "p256",
+    let (key, usage, usage_name) = match recipient_key(&cert)? {
+        RecipientKey::Rsa(_) => ("rsa", KeyUsages::KeyEncipherment, "keyEncipherment"),
+        RecipientKey::P256(_) => ("p256", KeyUsages::KeyAgreement, "keyAgreement"),
     };
+    // RFC 5280 §4.2.1.3: a key usage, when the certificate has one, must allow the envelope.
+    if let Some((_, KeyUsage(ku))) = cert
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .map_err(|e| refused(format!("has a key usage that cannot be read: {e}")))?
+        && !ku.contains(usage)
+    {
+        return Err(refused(format!(
+            "does not allow {usage_name} (its key usage): it is not an encryption certificate"
+        )));
+    }
     let validity = cert.tbs_certificate().validity();
     let unix = |t: &x509_cert::time::Time| {
         i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
@@ -318,13 +330,15 @@ fn recipient_info(cert: &Certificate, cek: &[u8; 32]) -> Result<(Any, u8), PkiEr
                 supp_pub_info: OctetString::new(256u32.to_be_bytes().to_vec())?,
             }
             .to_der()?;
-            let kek = agreement::agree_ephemeral(
-                ephemeral,
-                &agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, &point),
-                |z| x963_kdf_sha256(z, &shared_info),
-            )
-            .map_err(|_| refused("has a P-256 key that is not a point of the curve"))?;
-            let wrapped = aes_kw::KekAes256::from(kek)
+            let kek = zeroize::Zeroizing::new(
+                agreement::agree_ephemeral(
+                    ephemeral,
+                    &agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, &point),
+                    |z| x963_kdf_sha256(z, &shared_info),
+                )
+                .map_err(|_| refused("has a P-256 key that is not a point of the curve"))?,
+            );
+            let wrapped = aes_kw::KekAes256::from(*kek)
                 .wrap_vec(cek)
                 .map_err(|e| PkiError::Encoding(format!("AES key wrap: {e}")))?;
             let originator = OriginatorPublicKey {
@@ -449,7 +463,7 @@ mod tests {
             ),
         ] {
             let (cert, key) = recipient(tmp.path(), name, newkey);
-            let (other_cert, other_key) = recipient(tmp.path(), &format!("{name}-other"), newkey);
+            let (_, other_key) = recipient(tmp.path(), &format!("{name}-other"), newkey);
             let env = envelop(OID_DATA, &content, &cert).unwrap();
             let file = tmp.path().join(format!("{name}.p7m"));
             std::fs::write(&file, &env).unwrap();
@@ -471,8 +485,7 @@ mod tests {
             ]);
             assert!(out.status.success(), "{name}: {out:?}");
             assert_eq!(std::fs::read(&out_file).unwrap(), content, "{name}");
-            // The other key: OpenSSL finds no recipient it can open for.
-            let _ = other_cert;
+            // Another key of the same kind: OpenSSL opens nothing with it.
             let out = openssl(&[
                 "cms",
                 "-decrypt",
@@ -534,6 +547,19 @@ mod tests {
         let (ed, _) = recipient(tmp.path(), "ed", &["-newkey", "ed25519"]);
         let e = envelop(OID_DATA, b"x", &ed).unwrap_err().to_string();
         assert!(e.contains("an RSA or P-256 key is needed"), "{e}");
+        // A signing-only certificate is not an encryption one.
+        let (signing, _) = recipient(
+            tmp.path(),
+            "signing",
+            &[
+                "-newkey",
+                "rsa:2048",
+                "-addext",
+                "keyUsage=critical,digitalSignature",
+            ],
+        );
+        let e = check_recipient(&signing, now()).unwrap_err().to_string();
+        assert!(e.contains("does not allow keyEncipherment"), "{e}");
         // A good key, but the certificate is not valid at the time asked.
         let (rsa, _) = recipient(tmp.path(), "later", &["-newkey", "rsa:2048"]);
         let r = check_recipient(&rsa, now()).unwrap();

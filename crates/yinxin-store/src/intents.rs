@@ -357,23 +357,16 @@ macro_rules! intent_repo {
                 .transpose()
             }
 
-            async fn documents_of(
-                &self,
-                owner: AccountId,
-            ) -> StoreResult<Vec<(DocumentRecord, Vec<u8>)>> {
-                let rows: Vec<SealedDocumentRow> = sqlx::query_as(&format!(
-                    "SELECT {DOCUMENT_COLUMNS}, content_sealed FROM documents \
-                         WHERE owner_id = $1 ORDER BY created_at, id"
+            async fn documents_of(&self, owner: AccountId) -> StoreResult<Vec<DocumentRecord>> {
+                let rows: Vec<DocumentRow> = sqlx::query_as(&format!(
+                    "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE owner_id = $1 \
+                     ORDER BY created_at, id"
                 ))
                 .bind(owner.to_string())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
-                rows.into_iter()
-                    .map(|(a, b, c, d, e, f, g, h, sealed)| {
-                        Ok((document_of((a, b, c, d, e, f, g, h))?, sealed))
-                    })
-                    .collect()
+                rows.into_iter().map(document_of).collect()
             }
 
             async fn signature(

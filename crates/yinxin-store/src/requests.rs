@@ -307,7 +307,7 @@ macro_rules! request_repo {
                 &self,
                 ticket_hash: &[u8],
                 request: &str,
-                mobile_pseudonym: &[u8],
+                mobile_pseudonym: Option<&[u8]>,
                 at: i64,
             ) -> StoreResult<()> {
                 sqlx::query(
@@ -468,6 +468,31 @@ macro_rules! request_repo {
                 .await
                 .map_err(db_err)?;
                 Ok(row.and_then(|(p,)| p))
+            }
+
+            async fn clear_ticket_pseudonym(&self, ticket_hash: &[u8]) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE public_request_tickets SET mobile_pseudonym = NULL \
+                     WHERE ticket_hash = $1",
+                )
+                .bind(ticket_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn clear_stale_ticket_pseudonyms(&self, closed_before: i64) -> StoreResult<u64> {
+                Ok(sqlx::query(
+                    "UPDATE public_request_tickets SET mobile_pseudonym = NULL \
+                     WHERE mobile_pseudonym IS NOT NULL AND request_id IN \
+                     (SELECT id FROM subject_requests WHERE closed_at < $1)",
+                )
+                .bind(closed_before)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?
+                .rows_affected())
             }
         }
     };

@@ -12,12 +12,13 @@
 //!
 //! ```text
 //! openssl cms -decrypt -inform DER -in handover.p7m -recip successor.pem -inkey successor.key \
-//!   | openssl cms -verify -inform DER -CAfile yinxin-root.pem -out handover.json
+//!   | openssl cms -verify -inform DER -CAfile yinxin-root.pem -purpose any -out handover.json
 //! ```
 //!
-//! Only in the closing mode (nothing new collected). The file is written beside its final path,
-//! the handover recorded in the database, then the file renamed into place: a refused or
-//! failed run leaves no archive and no record. The archive never goes to the database or logs.
+//! Only in the closing mode (nothing new collected). The file is written beside its final path
+//! and synced, linked into place (never over an existing file), then the handover recorded in
+//! the database; a record that fails removes the archive again, so a refused or failed run
+//! leaves neither. The archive never goes to the database or logs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,13 @@ pub fn read_certificate(path: &Path) -> anyhow::Result<Vec<u8>> {
     match std::str::from_utf8(&bytes) {
         Ok(text) if text.contains("-----BEGIN") => {
             let blocks =
-                yinxin_server::verify::pem_blocks(text, &["CERTIFICATE"]).unwrap_or_default();
+                yinxin_server::verify::pem_blocks(text, &["CERTIFICATE"]).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--successor-certificate: {} is PEM that cannot be read (a block is \
+                         not base64)",
+                        path.display()
+                    )
+                })?;
             match blocks.as_slice() {
                 [one] => Ok(one.clone()),
                 [] => bail!(
@@ -219,12 +226,16 @@ pub async fn run(config: Config, request: HandoverRequest) -> anyhow::Result<()>
             .chain([yinxin_crypto::KeyAlgorithm::EcdsaP256])
             .chain(ca.algorithms())
         {
-            if let Ok(s) = ca.evidence_signer(alg).await {
-                signer = Some(s);
-                break;
-            }
-            if request.algorithm == Some(alg) {
-                bail!("--algorithm: no evidence-report key of {alg}");
+            match ca.evidence_signer(alg).await {
+                Ok(s) => {
+                    signer = Some(s);
+                    break;
+                }
+                Err(yinxin_pki::ca::CaError::NoHierarchy(_)) if request.algorithm != Some(alg) => {}
+                Err(yinxin_pki::ca::CaError::NoHierarchy(_)) => {
+                    bail!("--algorithm: the CA has no {alg} hierarchy, so no evidence-report key of it")
+                }
+                Err(e) => bail!("the evidence-report key of {alg}: {e}"),
             }
         }
         let s = signer.ok_or_else(|| anyhow::anyhow!("the CA has no evidence-report key"))?;
@@ -248,7 +259,7 @@ pub async fn run(config: Config, request: HandoverRequest) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("--successor-certificate: {e}"))?;
         let archive_sha256 = yinxin_identity::policy::sha256_hex(&archive);
 
-        // Written beside, recorded, then put in place.
+        // Written beside and synced, put in place, then recorded.
         let partial = dir.join(format!(".handover-{id}.partial"));
         let written = (|| -> std::io::Result<()> {
             let mut f = std::fs::OpenOptions::new()
@@ -272,18 +283,17 @@ pub async fn run(config: Config, request: HandoverRequest) -> anyhow::Result<()>
             holders: holder_count,
             certificates,
         };
+        // In place (never over an existing file), then recorded; a record that fails takes the
+        // archive back, so there is no archive without its record.
+        let linked = std::fs::hard_link(&partial, &request.out);
+        let _ = std::fs::remove_file(&partial);
+        if let Err(e) = linked {
+            bail!("--out: cannot write {}: {e}", request.out.display());
+        }
         if let Err(e) = accounts.record_handover(&record).await {
-            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(&request.out);
             bail!("the handover is not recorded, so no archive is left: {e}");
         }
-        if let Err(e) = std::fs::hard_link(&partial, &request.out) {
-            let _ = std::fs::remove_file(&partial);
-            bail!(
-                "--out: {} (the handover {id} is recorded; run it again for a new archive)",
-                e
-            );
-        }
-        let _ = std::fs::remove_file(&partial);
         println!(
             "yinxin: handover {id} written to {}: {} holders, {certificates} certificates, the \
              evidence log of {size} leaves; signed by {}, enveloped to {} (SHA-256 {}); archive \
@@ -296,7 +306,7 @@ pub async fn run(config: Config, request: HandoverRequest) -> anyhow::Result<()>
         );
         println!(
             "  the successor opens it: openssl cms -decrypt -inform DER -in {} -recip CERT \
-             -inkey KEY | openssl cms -verify -inform DER -CAfile ROOT -out handover.json",
+             -inkey KEY | openssl cms -verify -inform DER -CAfile ROOT -purpose any -out handover.json",
             request.out.display()
         );
         anyhow::Ok(())

@@ -2569,6 +2569,13 @@ fn handing_over_the_certification_records() {
         "succ-ec",
         &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
     );
+    // Keys of the same kinds that the archives are not for.
+    let (_, rsa_other) = successor(dir, "other-rsa", &["-newkey", "rsa:2048"]);
+    let (_, ec_other) = successor(
+        dir,
+        "other-ec",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
     let (p384_cert, _) = successor(
         dir,
         "succ-p384",
@@ -2708,7 +2715,10 @@ fn handing_over_the_certification_records() {
 
     // The archive, for an RSA and for a P-256 successor.
     let mut digests = Vec::new();
-    for (name, cert, key) in [("rsa", &rsa_cert, &rsa_key), ("ec", &ec_cert, &ec_key)] {
+    for (name, cert, key, other) in [
+        ("rsa", &rsa_cert, &rsa_key, &rsa_other),
+        ("ec", &ec_cert, &ec_key, &ec_other),
+    ] {
         let archive = dir.join(format!("handover-{name}.p7m"));
         let (code, stdout, err) = handover(
             &data,
@@ -2754,8 +2764,7 @@ fn handing_over_the_certification_records() {
             signed.to_str().unwrap(),
         ]);
         assert!(signed.exists(), "{name}: {o}");
-        // Another key opens nothing.
-        let other = if name == "rsa" { &ec_key } else { &rsa_key };
+        // Another key of the same kind opens nothing.
         let wrong = dir.join(format!("wrong-{name}.der"));
         openssl(&[
             "cms",

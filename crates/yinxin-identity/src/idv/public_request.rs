@@ -254,9 +254,15 @@ impl Verifications {
             .insert_request_ticket(
                 &ticket_hash(&ticket),
                 &request.id,
-                &accounts
-                    .vault
-                    .pseudonym(MOBILE_PSEUDONYM, mobile.as_bytes()),
+                // Only a request whose data is delivered needs the mobile matched again.
+                matches!(f.kind, RequestKind::Access | RequestKind::Copy)
+                    .then(|| {
+                        accounts
+                            .vault
+                            .pseudonym(MOBILE_PSEUDONYM, mobile.as_bytes())
+                    })
+                    .as_ref()
+                    .map(|p| p.as_slice()),
                 at,
             )
             .await?;
@@ -350,7 +356,18 @@ impl Verifications {
         report: Option<&crate::export::ReportRenderer>,
     ) -> ServiceResult<crate::export::ExportEnvelope> {
         let accounts = &self.accounts;
-        let request = self.public_request(ticket).await?.request;
+        let view = self.public_request(ticket).await?;
+        let delivered_already = || -> ServiceError {
+            DomainError::new(
+                ErrorCode::Conflict,
+                "ticket: the data was delivered already; file a new request for another copy",
+            )
+            .into()
+        };
+        if view.steps.iter().any(|s| s.event == "delivered") {
+            return Err(delivered_already());
+        }
+        let request = view.request;
         if !matches!(request.kind, RequestKind::Access | RequestKind::Copy) {
             return Err(DomainError::new(
                 ErrorCode::Conflict,
@@ -362,13 +379,16 @@ impl Verifications {
             .into());
         }
         let at = now();
+        if request.state == RequestState::PartlyFulfilled {
+            return Err(DomainError::new(
+                ErrorCode::Conflict,
+                "ticket: the request was fulfilled in part only; the privacy officer provides \
+                 the part granted, with the ground for the rest shown at the ticket",
+            )
+            .into());
+        }
         match request.closed_at {
-            Some(closed)
-                if matches!(
-                    request.state,
-                    RequestState::Fulfilled | RequestState::PartlyFulfilled
-                ) =>
-            {
+            Some(closed) if request.state == RequestState::Fulfilled => {
                 if at - closed > DELIVERY_WINDOW_SECS {
                     return Err(DomainError::new(
                         ErrorCode::Conflict,
@@ -435,21 +455,21 @@ impl Verifications {
         accounts
             .ensure_reachable(account.id, yinxin_domain::pi::Purpose::SubjectAccess)
             .await?;
-        // Claimed before it is made: a second delivery, even a concurrent one, is refused.
+        // Made first (anything failing here leaves the delivery to be made), then claimed: of
+        // two concurrent deliveries one is refused, its copy dropped unsent.
+        let scope = (!request.scope.is_empty()).then_some(request.scope.as_slice());
+        let envelope = accounts
+            .sealed_copy(&account, &d.passphrase, scope, report)
+            .await?;
         if !accounts
             .repo
             .push_closed_request_step_once(&request.id, &step(at, ACTOR, "delivered", None))
             .await?
         {
-            return Err(DomainError::new(
-                ErrorCode::Conflict,
-                "ticket: the data was delivered already; file a new request for another copy",
-            )
-            .into());
+            return Err(delivered_already());
         }
-        let envelope = accounts
-            .sealed_copy(&account, &d.passphrase, report)
-            .await?;
+        // Its one use is over: the mobile's pseudonym goes.
+        accounts.repo.clear_ticket_pseudonym(&hash).await?;
         tracing::info!(request = %request.id, account = %account.id, "public request: data delivered");
         Ok(envelope)
     }

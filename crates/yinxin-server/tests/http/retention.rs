@@ -425,7 +425,10 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     let records = accounts.certification_records(account).await.unwrap();
     assert!(records.erased_at.is_some());
     assert_eq!(
-        records.identity.get(PERSON_NAME.name).map(String::as_str),
+        records
+            .identity
+            .get(PERSON_NAME.name)
+            .and_then(|v| v.as_str()),
         Some(name.as_str())
     );
     assert!(
@@ -466,7 +469,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
             &officer,
             &json!({"authority": "北京市海淀区人民法院", "document_number": "(2027)京0108民初3号",
                     "legal_basis": "《民事诉讼法》第七十条", "subjects": [account],
-                    "data_items": ["person.name", "person.document_number"],
+                    "data_items": ["person.name", "person.document_number", "log.ip_address"],
                     "document_type": "application/pdf",
                     "document": base64::engine::general_purpose::STANDARD
                         .encode(crate::documents::pdf_of_pages(1))}),
@@ -487,6 +490,23 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     assert_eq!(s, 200, "{shown}");
     assert_eq!(shown["values"][0]["value"], name.as_str());
     assert_eq!(shown["values"][1]["field"], "person.document_number");
+    // A field a demand may cover but the law did not keep: not in custody.
+    let (s, body) = app
+        .post_as(
+            &unmask,
+            &officer,
+            &legal(&demand_ref, json!(["log.ip_address"])),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("in custody"),
+        "{body}"
+    );
     // The mobile was not kept, and no demand can ask for it.
     let (s, body) = app
         .post_as(

@@ -323,6 +323,38 @@ async fn seals_are_used_only_under_a_live_authorization(db: &TestDb) {
         assert!(p[0] > 150 && p[1] < 80 && p[3] > 200, "({x},{y}) {p:?}");
     }
     assert_eq!(px(2, 2)[3], 0);
+    // The enterprise's copy of its data carries the seal image (issue 8 item 2), the very PNG.
+    let ent_record = db
+        .stores
+        .accounts
+        .account(ent.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let passphrase = "the enterprise's passphrase";
+    let sealed = app
+        .state
+        .accounts
+        .export(&ent_record, passphrase, None)
+        .await
+        .unwrap();
+    let copy: serde_json::Value =
+        serde_json::from_slice(&yinxin_identity::export::open(&sealed, passphrase).unwrap())
+            .unwrap();
+    let file = copy["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == seal_id.as_str())
+        .unwrap_or_else(|| panic!("no seal in {}", copy["files"]));
+    assert_eq!(file["field"], "signing.seal_image");
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(file["content_base64"].as_str().unwrap())
+            .unwrap(),
+        png
+    );
 
     // The legal representative's seal is square and has no code.
     let (s, legal) = app
