@@ -81,8 +81,12 @@ pub trait TerminationRepo: Send + Sync + std::fmt::Debug {
     /// The subjects of the personal accounts not cancelled, the subscribers to tell.
     async fn subscriber_subjects(&self) -> StoreResult<Vec<crate::ids::SubjectId>>;
 
-    /// Records a handover archive made.
-    async fn insert_handover(&self, h: &Handover) -> StoreResult<()>;
+    /// Records a handover archive made, with its evidence entry, in one transaction.
+    async fn insert_handover(
+        &self,
+        h: &Handover,
+        evidence: &crate::ledger::EvidenceEntry,
+    ) -> StoreResult<()>;
 
     /// The handovers made, oldest first.
     async fn handovers(&self) -> StoreResult<Vec<Handover>>;

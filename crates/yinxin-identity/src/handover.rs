@@ -187,9 +187,40 @@ impl Accounts {
         })
     }
 
-    /// Records a handover made.
+    /// A handover made, for the privacy officer or the auditor (its evidence is theirs to
+    /// check); `404` for an id that is not one.
+    pub async fn handover(
+        &self,
+        staff: &yinxin_domain::account::AccountRecord,
+        id: &str,
+    ) -> ServiceResult<Handover> {
+        self.officer_or_auditor(staff).await?;
+        self.repo
+            .handovers()
+            .await?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| {
+                DomainError::new(ErrorCode::NotFound, "handover: no such handover").into()
+            })
+    }
+
+    /// Records a handover made, with its evidence entry (type 9, a disclosure: the holders'
+    /// records went to another controller), in one transaction.
     pub async fn record_handover(&self, h: &Handover) -> ServiceResult<()> {
-        self.repo.insert_handover(h).await?;
+        use yinxin_ledger::entry::{Commitment, Entry, EntryBody, Salt};
+        let canonical = serde_json::to_vec(h)
+            .map_err(|e| crate::service::ServiceError::Internal(format!("handover: {e}")))?;
+        let salt = Salt::random();
+        let evidence = Entry {
+            time_ms: h.made_at.saturating_mul(1000),
+            body: EntryBody::Disclosure {
+                disclosure: Commitment::to(&salt.part(1), &canonical),
+            },
+        }
+        .evidence("handover", h.id.clone(), &salt)
+        .map_err(|e| crate::service::ServiceError::Internal(format!("handover evidence: {e}")))?;
+        self.repo.insert_handover(h, &evidence).await?;
         tracing::warn!(
             handover = %h.id,
             successor = %h.successor_fingerprint,

@@ -22,6 +22,26 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(termination_report))
         .routes(routes!(begin_closing))
         .routes(routes!(closing_notice))
+        .routes(routes!(handover_evidence))
+}
+
+/// The evidence of a handover made by `yinxin admin handover` (a disclosure entry of the log
+/// committing to the handover's record as listed in the plan): the proof bundle and the salt
+/// that opens it (docs/TERMINATION.md).
+#[utoipa::path(get, path = "/api/v1/staff/termination/handovers/{id}/evidence", tag = "staff",
+    params(("id" = String, Path, description = "The handover's id")),
+    responses((status = 200, body = crate::log::RecordEvidence),
+        (status = 403, description = "Not the privacy officer or the auditor", body = ErrorBody),
+        (status = 404, description = "No such handover, or its entry is not sequenced yet", body = ErrorBody)))]
+async fn handover_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<crate::log::RecordEvidence>, ApiError> {
+    let h = state.accounts.handover(&caller.account, &id).await?;
+    Ok(Json(
+        crate::log::record_evidence(&state, "handover", &h.id).await?,
+    ))
 }
 
 /// The plan as the privacy officer records it.

@@ -100,7 +100,12 @@ macro_rules! termination_repo {
                 rows.iter().map(|(s,)| subject_of(s)).collect()
             }
 
-            async fn insert_handover(&self, h: &Handover) -> StoreResult<()> {
+            async fn insert_handover(
+                &self,
+                h: &Handover,
+                evidence: &yinxin_domain::ledger::EvidenceEntry,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
                 sqlx::query(
                     "INSERT INTO termination_handovers (id, made_at, operator, \
                      successor_subject, successor_fingerprint, archive_sha256, holders, \
@@ -114,10 +119,11 @@ macro_rules! termination_repo {
                 .bind(&h.archive_sha256)
                 .bind(i64::try_from(h.holders).unwrap_or(i64::MAX))
                 .bind(i64::try_from(h.certificates).unwrap_or(i64::MAX))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Ok(())
+                crate::ledger::queue_evidence!(tx, evidence);
+                tx.commit().await.map_err(db_err)
             }
 
             async fn handovers(&self) -> StoreResult<Vec<Handover>> {

@@ -2873,5 +2873,48 @@ fn handing_over_the_certification_records() {
         recorded,
         digests.iter().map(String::as_str).collect::<Vec<_>>()
     );
+    // Each is in the evidence log: a disclosure entry whose commitment opens, with the salt the
+    // staff route gives, to the handover's record exactly as the plan lists it.
+    for h in v["handovers"].as_array().unwrap() {
+        let path = format!(
+            "/api/v1/staff/termination/handovers/{}/evidence",
+            h["id"].as_str().unwrap()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let evidence = loop {
+            let (st, e) = call(&s, "GET", &path, Some(&token), None);
+            if st == 200 {
+                break e;
+            }
+            assert!(Instant::now() < deadline, "{st} {e}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let (bundle, proof) =
+            yinxin_ledger::bundle::Bundle::parse(&serde_json::to_vec(&evidence["bundle"]).unwrap())
+                .unwrap();
+        let verifier = yinxin_ledger::note::NoteVerifier::parse(&bundle.log_key).unwrap();
+        let report = proof.verify(&verifier).unwrap();
+        let yinxin_ledger::entry::EntryBody::Disclosure { disclosure } = report.entry.body else {
+            panic!("not a disclosure entry: {:?}", report.entry);
+        };
+        let record = yinxin_domain::termination::Handover {
+            id: h["id"].as_str().unwrap().into(),
+            made_at: h["made_at"].as_i64().unwrap(),
+            operator: h["operator"].as_str().unwrap().into(),
+            successor_subject: h["successor_subject"].as_str().unwrap().into(),
+            successor_fingerprint: h["successor_fingerprint"].as_str().unwrap().into(),
+            archive_sha256: h["archive_sha256"].as_str().unwrap().into(),
+            holders: h["holders"].as_u64().unwrap(),
+            certificates: h["certificates"].as_u64().unwrap(),
+        };
+        let hex = evidence["salt"].as_str().unwrap();
+        let salt: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let salt = yinxin_ledger::entry::Salt(salt.try_into().unwrap());
+        assert!(disclosure.opens_to(&salt.part(1), &serde_json::to_vec(&record).unwrap()));
+        assert_eq!(record.operator, "ops@ca.example");
+    }
     terminate(&s.child);
 }
