@@ -277,13 +277,18 @@ impl Accounts {
         let mut categories: Vec<Value> = fields.iter().map(|f| json!(f.category)).collect();
         categories.dedup();
         // The incident as its notice says it, with its scope.
-        let mut described = json!({"id": incident.id, "scope": incident.scope});
-        if let (Some(d), Value::Object(texts)) = (
-            described.as_object_mut(),
-            serde_json::to_value(&incident.texts).unwrap_or_default(),
-        ) {
-            d.extend(texts);
+        #[derive(Serialize)]
+        struct Described<'a> {
+            id: &'a str,
+            #[serde(flatten)]
+            texts: &'a IncidentTexts,
+            scope: &'a IncidentScope,
         }
+        let described = Described {
+            id: &incident.id,
+            texts: &incident.texts,
+            scope: &incident.scope,
+        };
         let c = &self.controller;
         Ok(json!({
             "type": "yinxin.incident-report.v1",

@@ -1342,7 +1342,7 @@ impl CertificateAuthority {
         let Ok(req) = parse_request(request_der) else {
             return error_response(OcspResponseStatus::MalformedRequest);
         };
-        match self.ocsp_answer(&req).await {
+        match self.ocsp_answer(&req, false).await {
             Ok(Some(der)) => der,
             Ok(None) => error_response(OcspResponseStatus::Unauthorized),
             Err(e) => {
@@ -1370,10 +1370,17 @@ impl CertificateAuthority {
             nonce: None,
             signed: false,
         };
-        self.ocsp_answer(&req).await?.ok_or(CaError::NotFound)
+        // Signed now, never from the cache: it goes into a signature's /DSS right after the
+        // signature's timestamp, and a response made before that would not cover the signing.
+        self.ocsp_answer(&req, true).await?.ok_or(CaError::NotFound)
     }
 
-    async fn ocsp_answer(&self, req: &OcspRequest) -> Result<Option<Vec<u8>>, CaError> {
+    /// The answer to `req`; `fresh`: signed now even when a cached answer would do.
+    async fn ocsp_answer(
+        &self,
+        req: &OcspRequest,
+        fresh: bool,
+    ) -> Result<Option<Vec<u8>>, CaError> {
         let Some(first) = req.cert_ids.first() else {
             return Ok(None);
         };
@@ -1401,6 +1408,7 @@ impl CertificateAuthority {
         let now = SystemTime::now();
         let cacheable = req.nonce.is_none() && statuses.len() == 1;
         if cacheable
+            && !fresh
             && let Some((id, status)) = statuses.first()
             && let Ok(cache) = self.ocsp_cache.lock()
             && let Some(hit) = cache.get(id)

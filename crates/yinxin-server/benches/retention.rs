@@ -56,6 +56,20 @@ fn main() {
     rt.block_on(run(subjects, due));
 }
 
+/// `n` subjects, each with a sealed name: what the raw primitive shreds.
+async fn subjects_with_a_name(vault: &yinxin_privacy::vault::Vault, n: u64) -> Vec<SubjectId> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let s = SubjectId::random();
+        vault
+            .put_all(s, &[(&PERSON_NAME, "王小明".as_bytes())])
+            .await
+            .unwrap();
+        out.push(s);
+    }
+    out
+}
+
 async fn run(subjects: u64, due: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (db, vault, accounts) = common::accounts(dir.path(), |_| {}).await;
@@ -162,30 +176,14 @@ async fn run(subjects: u64, due: u64) {
     assert!(idle.erased.is_empty());
 
     // The raw primitive: destroying as many subjects' keys and fields, nothing else.
-    let mut raw_subjects = Vec::new();
-    for _ in 0..due {
-        let s = SubjectId::random();
-        vault
-            .put_all(s, &[(&PERSON_NAME, "王小明".as_bytes())])
-            .await
-            .unwrap();
-        raw_subjects.push(s);
-    }
+    let raw_subjects = subjects_with_a_name(&vault, due).await;
     let t = Instant::now();
     for s in raw_subjects {
         vault.shred(s).await.unwrap();
     }
     let raw = t.elapsed();
     // The same, 200 at a time as the engine does (one key-store transaction per batch).
-    let mut raw_subjects = Vec::new();
-    for _ in 0..due {
-        let s = SubjectId::random();
-        vault
-            .put_all(s, &[(&PERSON_NAME, "王小明".as_bytes())])
-            .await
-            .unwrap();
-        raw_subjects.push(s);
-    }
+    let raw_subjects = subjects_with_a_name(&vault, due).await;
     let t = Instant::now();
     for batch in raw_subjects.chunks(200) {
         vault.shred_many(batch).await.unwrap();

@@ -446,19 +446,16 @@ pub(crate) async fn sign_pdf(
     let level = o.level;
     let tsa = tsa_for(state, level)?;
     // B-LT: the issuing CA's CRL and an OCSP response for the signer's certificate, from the
-    // CA itself (its delegated responder), into /DSS.
-    let (crls, ocsp_responses) = if level >= PadesLevel::BLt {
-        let ca = crate::certificates::ca(state)?;
-        (
-            vec![ca.crl(&u.key.record.ca_id).await.map_err(ApiError::from)?],
-            vec![
-                ca.ocsp_for(&u.key.record.ca_id, &u.key.record.serial)
-                    .await
-                    .map_err(ApiError::from)?,
-            ],
-        )
+    // CA itself (its delegated responder), into /DSS — asked for once the signature is
+    // timestamped, so that they cover the signing time (a response made before it would not).
+    let status_from = if level >= PadesLevel::BLt {
+        Some((
+            crate::certificates::ca(state)?.clone(),
+            u.key.record.ca_id.clone(),
+            u.key.record.serial.clone(),
+        ))
     } else {
-        (Vec::new(), Vec::new())
+        None
     };
     run_pades(PadesJob {
         parent: bytes.to_vec(),
@@ -472,8 +469,9 @@ pub(crate) async fn sign_pdf(
         chain: u.key.chain.clone(),
         level,
         tsa,
-        crls,
-        ocsp_responses,
+        crls: Vec::new(),
+        ocsp_responses: Vec::new(),
+        status_from,
         hash: pki_digest(u.digest),
     })
     .await
@@ -515,53 +513,83 @@ pub(crate) struct PadesJob {
     /// Validation data for /DSS (B-LT up), DER.
     pub(crate) crls: Vec<Vec<u8>>,
     pub(crate) ocsp_responses: Vec<Vec<u8>>,
+    /// The CA, issuing CA id and serial of the signer's certificate, whose CRL and OCSP response
+    /// go into /DSS (B-LT up), asked for after the signature's timestamp.
+    pub(crate) status_from: Option<(Arc<yinxin_pki::ca::CertificateAuthority>, String, String)>,
     /// The document timestamp's digest (B-LTA).
     pub(crate) hash: DigestAlgorithm,
 }
 
 /// Signs on a blocking thread: the signature (with its timestamp from B-T), /DSS with the
-/// certificates (the TSA's too) and `job`'s CRLs and OCSP responses (B-LT), and the document
-/// timestamp (B-LTA).
+/// certificates (the TSA's too) and `job`'s CRLs and OCSP responses (B-LT) — those of
+/// `status_from` asked of the CA only once the signature is timestamped, so that they speak of
+/// the certificate after the signing time — and the document timestamp (B-LTA).
 pub(crate) async fn run_pades(job: PadesJob) -> Result<Vec<u8>, ApiError> {
-    blocking_sign(move || {
-        let level = job.level;
+    let PadesJob {
+        parent,
+        page,
+        rect,
+        appearance,
+        reason,
+        location,
+        signer,
+        certificate,
+        chain,
+        level,
+        tsa,
+        mut crls,
+        mut ocsp_responses,
+        status_from,
+        hash,
+    } = job;
+    let (sign_tsa, certificate_der, sign_chain) = (tsa.clone(), certificate.clone(), chain.clone());
+    let signed = blocking_sign(move || {
         let request = pades::Request {
             field_name: format!("Signature{}", uuid::Uuid::new_v4().simple()),
-            page: job.page,
-            rect: job.rect,
-            appearance: job.appearance,
+            page,
+            rect,
+            appearance,
             signing_time: std::time::SystemTime::now(),
-            reason: job.reason,
-            location: job.location,
+            reason,
+            location,
             name: None,
-            signer_certificate_der: &job.certificate,
-            chain: job.chain.get(..1).unwrap_or_default(),
+            signer_certificate_der: &certificate_der,
+            chain: sign_chain.get(..1).unwrap_or_default(),
             contents_capacity: None,
         };
-        let source = job.tsa.map(crate::signing::TsaSource::new);
+        let source = sign_tsa.map(crate::signing::TsaSource::new);
         let timestamps = source
             .as_ref()
             .map(|s| s as &dyn yinxin_sign::timestamp::TimestampSource);
-        let mut out = pades::sign(&job.parent, &request, job.signer.as_ref(), timestamps)?;
-        if level >= PadesLevel::BLt {
-            let mut certificates = vec![job.certificate.clone()];
-            certificates.extend(job.chain.iter().cloned());
-            if let Some(s) = &source {
-                certificates.extend(s.certificates());
-            }
-            out = pades::add_dss(
-                &out,
-                &pades::ValidationData {
-                    certificates,
-                    ocsp_responses: job.ocsp_responses,
-                    crls: job.crls,
-                },
-            )?;
+        pades::sign(&parent, &request, signer.as_ref(), timestamps)
+    })
+    .await?;
+    if level < PadesLevel::BLt {
+        return Ok(signed);
+    }
+    if let Some((ca, ca_id, serial)) = status_from {
+        crls.push(ca.crl(&ca_id).await.map_err(ApiError::from)?);
+        ocsp_responses.push(ca.ocsp_for(&ca_id, &serial).await.map_err(ApiError::from)?);
+    }
+    blocking_sign(move || {
+        let source = tsa.map(crate::signing::TsaSource::new);
+        let mut certificates = vec![certificate];
+        certificates.extend(chain);
+        if let Some(s) = &source {
+            certificates.extend(s.certificates());
         }
+        let mut out = pades::add_dss(
+            &signed,
+            &pades::ValidationData {
+                certificates,
+                ocsp_responses,
+                crls,
+            },
+        )?;
         if level == PadesLevel::BLta
             && let Some(s) = &source
         {
-            out = pades::add_document_timestamp(&out, s, job.hash)?;
+            out = pades::add_document_timestamp(&out, s, hash)?;
         }
         Ok(out)
     })

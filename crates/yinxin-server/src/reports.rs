@@ -637,6 +637,7 @@ async fn signed_report(state: &AppState, report: Report, file: &str) -> Result<R
         tsa: tsa_for(state, level)?,
         crls: vec![crl],
         ocsp_responses: Vec::new(),
+        status_from: None,
         hash: DigestAlgorithm::for_key(alg),
     })
     .await?;

@@ -2518,7 +2518,9 @@ fn successor(dir: &Path, name: &str, newkey: &[&str]) -> (PathBuf, PathBuf) {
 /// operator's would be: the origin otherwise follows the listen address).
 const HANDOVER_ORIGIN: &str = "handover.test/log";
 
-fn handover(data: &Path, args: &[&str]) -> (i32, String, String) {
+/// `yinxin admin handover` for the successor certificate `cert` into `out`: (exit code, stdout,
+/// stderr).
+fn handover(data: &Path, cert: &str, out: &str) -> (i32, String, String) {
     let o = run(yinxin()
         .env("YINXIN_LOG_ORIGIN", HANDOVER_ORIGIN)
         .args([
@@ -2529,7 +2531,7 @@ fn handover(data: &Path, args: &[&str]) -> (i32, String, String) {
             "--data-dir",
         ])
         .arg(data)
-        .args(args));
+        .args(["--successor-certificate", cert, "--out", out]));
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -2585,15 +2587,7 @@ fn handing_over_the_certification_records() {
     let out_s = out.to_str().unwrap();
 
     // No plan yet: refused, nothing written.
-    let (code, _, err) = handover(
-        &data,
-        &[
-            "--successor-certificate",
-            rsa_cert.to_str().unwrap(),
-            "--out",
-            out_s,
-        ],
-    );
+    let (code, _, err) = handover(&data, rsa_cert.to_str().unwrap(), out_s);
     assert_eq!(code, 1);
     assert!(err.contains("no termination plan"), "{err}");
     assert!(!out.exists());
@@ -2657,15 +2651,7 @@ fn handing_over_the_certification_records() {
     };
     plan_step("notify-subscribers");
     plan_step("regulator-report");
-    let (code, _, err) = handover(
-        &data,
-        &[
-            "--successor-certificate",
-            rsa_cert.to_str().unwrap(),
-            "--out",
-            out_s,
-        ],
-    );
+    let (code, _, err) = handover(&data, rsa_cert.to_str().unwrap(), out_s);
     assert_eq!(code, 1);
     assert!(err.contains("closing mode has not begun"), "{err}");
     plan_step("close");
@@ -2686,15 +2672,7 @@ fn handing_over_the_certification_records() {
         (p384_cert.clone(), "curve other than P-256"),
         (leaf.with_extension("key"), "no PEM CERTIFICATE"),
     ] {
-        let (code, _, err) = handover(
-            &data,
-            &[
-                "--successor-certificate",
-                file.to_str().unwrap(),
-                "--out",
-                out_s,
-            ],
-        );
+        let (code, _, err) = handover(&data, file.to_str().unwrap(), out_s);
         assert_eq!(code, 1);
         assert!(
             err.contains("--successor-certificate") && err.contains(says),
@@ -2720,27 +2698,12 @@ fn handing_over_the_certification_records() {
         ("ec", &ec_cert, &ec_key, &ec_other),
     ] {
         let archive = dir.join(format!("handover-{name}.p7m"));
-        let (code, stdout, err) = handover(
-            &data,
-            &[
-                "--successor-certificate",
-                cert.to_str().unwrap(),
-                "--out",
-                archive.to_str().unwrap(),
-            ],
-        );
+        let (code, stdout, err) =
+            handover(&data, cert.to_str().unwrap(), archive.to_str().unwrap());
         assert_eq!(code, 0, "{err}");
         assert!(stdout.contains("1 holders, 1 certificates"), "{stdout}");
         // Never overwritten.
-        let (code, _, err) = handover(
-            &data,
-            &[
-                "--successor-certificate",
-                cert.to_str().unwrap(),
-                "--out",
-                archive.to_str().unwrap(),
-            ],
-        );
+        let (code, _, err) = handover(&data, cert.to_str().unwrap(), archive.to_str().unwrap());
         assert_eq!(code, 1);
         assert!(
             err.contains("--out") && err.contains("exists already"),

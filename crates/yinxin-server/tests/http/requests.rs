@@ -533,6 +533,18 @@ backend_tests!(
 );
 
 backend_tests!(the_public_form_verifies_the_requester_before_the_clock_starts);
+
+/// The public form's SMS code sent to `mobile`, read from the outbox.
+async fn public_form_code(app: &TestApp, mobile: String) -> String {
+    let (s, v, _) = app
+        .post(
+            "/api/v1/sms/codes",
+            &json!({"mobile": mobile, "purpose": "public_request"}),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    crate::outbox_codes(app, &mobile).await.pop().unwrap()
+}
 /// Issue 8 item 1, the public form (PRIV-14): someone who cannot log in files a request with
 /// the code sent to their mobile and the carrier check of their identity against the account
 /// that holds their document number. A malformed form is refused field by field; a wrong code
@@ -559,19 +571,7 @@ async fn the_public_form_verifies_the_requester_before_the_clock_starts(db: &Tes
     };
     let disclosed = disclosures().await;
     let mobile = p["mobile"].as_str().unwrap().to_owned();
-    let code_for = |mobile: String| {
-        let app = &app;
-        async move {
-            let (s, v, _) = app
-                .post(
-                    "/api/v1/sms/codes",
-                    &json!({"mobile": mobile, "purpose": "public_request"}),
-                )
-                .await;
-            assert_eq!(s, 202, "{v}");
-            crate::outbox_codes(app, &mobile).await.pop().unwrap()
-        }
-    };
+    let code_for = |mobile: String| public_form_code(&app, mobile);
     let form = |who: &Value, code: &str| {
         json!({"kind": "access", "name": who["name"], "document_number": who["id_number"],
                "mobile": who["mobile"], "code": code, "consent_to_verification": true})
@@ -704,19 +704,7 @@ async fn the_public_form_delivers_the_data_once_to_the_verified_requester(db: &T
         .await
         .unwrap();
     let mobile = p["mobile"].as_str().unwrap().to_owned();
-    let code_for = |mobile: String| {
-        let app = &app;
-        async move {
-            let (s, v, _) = app
-                .post(
-                    "/api/v1/sms/codes",
-                    &json!({"mobile": mobile, "purpose": "public_request"}),
-                )
-                .await;
-            assert_eq!(s, 202, "{v}");
-            crate::outbox_codes(app, &mobile).await.pop().unwrap()
-        }
-    };
+    let code_for = |mobile: String| public_form_code(&app, mobile);
     let code = code_for(mobile.clone()).await;
     let (s, filed, _) = app
         .post(
