@@ -97,7 +97,8 @@ pub trait PiRepo: Send + Sync + std::fmt::Debug {
     /// Deletes every sealed field and every blind-index entry of a subject (PRIV-16), atomically.
     async fn erase_subject(&self, subject: SubjectId) -> StoreResult<ErasedRows>;
 
-    /// [`PiRepo::erase_subject`] for many subjects, in one transaction.
+    /// [`PiRepo::erase_subject`] for many subjects (at most 10,000 a call: each is a query
+    /// parameter), in one transaction.
     async fn erase_subjects(&self, subjects: &[SubjectId]) -> StoreResult<ErasedRows>;
 }
 
@@ -165,8 +166,8 @@ pub trait KeyRepo: Send + Sync + std::fmt::Debug {
     /// for the subject are refused. Idempotent; returns whether a key was destroyed now.
     async fn shred_subject_key(&self, subject: SubjectId, now: i64) -> StoreResult<bool>;
 
-    /// [`KeyRepo::shred_subject_key`] for many subjects, in one transaction; returns how many
-    /// keys were destroyed now.
+    /// [`KeyRepo::shred_subject_key`] for many subjects (at most 10,000 a call: each is a query
+    /// parameter), in one transaction; returns how many keys were destroyed now.
     async fn shred_subject_keys(&self, subjects: &[SubjectId], now: i64) -> StoreResult<u64>;
 
     /// Every wrapped subject key (for master-key rotation).

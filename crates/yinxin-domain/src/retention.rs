@@ -97,7 +97,7 @@ pub struct CustodyValue {
     pub retain_until: i64,
 }
 
-/// What one erasure writes, in one data-database transaction.
+/// What one erasure writes, in the data-database transaction of its batch.
 #[derive(Clone, Debug)]
 pub struct ErasureWrite<'a> {
     /// Whose.
@@ -113,13 +113,26 @@ pub struct ErasureWrite<'a> {
     pub notices: &'a [crate::erasure::ErasureNotice],
 }
 
-/// How many rows an erasure deleted, by table (for the report and the log; ids only).
+/// How many rows erasures deleted, by table (for the report and the log; counts only).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ErasedRecords {
     /// Rows deleted, by table, in a fixed order.
     pub rows: Vec<(String, u64)>,
     /// Evidence salts deleted (their leaves now reveal nothing).
     pub salts: u64,
+}
+
+impl ErasedRecords {
+    /// Adds `other`'s counts to these (a run's total over its batches).
+    pub fn add(&mut self, other: &Self) {
+        for (table, n) in &other.rows {
+            match self.rows.iter_mut().find(|(t, _)| t == table) {
+                Some((_, total)) => *total = total.saturating_add(*n),
+                None => self.rows.push((table.clone(), *n)),
+            }
+        }
+        self.salts = self.salts.saturating_add(other.salts);
+    }
 }
 
 /// The state of an account as the retention engine sees it.
@@ -160,15 +173,30 @@ pub trait RetentionRepo: Send + Sync + std::fmt::Debug {
         holder: AccountId,
     ) -> StoreResult<Vec<RetainedCertificate>>;
 
-    /// In one transaction: stores the custody values (replacing any of the same field), re-seals
-    /// the certificate DERs given (marking them custody), stores the erasure notices (as
-    /// [`crate::erasure::ErasureRepo::insert_erasure_notices`]), deletes the account's records that
-    /// hold nothing the law keeps — with the evidence salts of those that went to the log — and
-    /// returns the counts. Idempotent. The vault's own rows and the data key are the vault's.
-    async fn erase_account_records(&self, w: &ErasureWrite<'_>) -> StoreResult<ErasedRecords>;
+    /// Those of `accounts` that hold a certificate record (whose erasure writes custody).
+    async fn certificate_holders_among(
+        &self,
+        accounts: &[AccountId],
+    ) -> StoreResult<Vec<AccountId>>;
+
+    /// Those of `accounts` whose data was disclosed to a processor or a relying application
+    /// (whose erasure owes notices, PRIV-15).
+    async fn disclosed_among(&self, accounts: &[AccountId]) -> StoreResult<Vec<AccountId>>;
+
+    /// In one transaction, for a batch of accounts (at most 10,000: each is a query parameter):
+    /// stores the custody values (replacing any of the same field), re-seals the certificate
+    /// DERs given (marking them custody), stores the erasure notices (as
+    /// [`crate::erasure::ErasureRepo::insert_erasure_notices`]), deletes the accounts' records
+    /// that hold nothing the law keeps — with the evidence salts of those that went to the log,
+    /// one statement a table for the whole batch — and returns the counts. Idempotent. The
+    /// vault's own rows and the data keys are the vault's.
+    async fn erase_accounts_records(
+        &self,
+        writes: &[ErasureWrite<'_>],
+    ) -> StoreResult<ErasedRecords>;
 
     /// Marks the accounts erased at `at` (after their subject keys are destroyed), in one
-    /// transaction.
+    /// statement (at most 10,000 a call).
     async fn mark_erased(&self, accounts: &[AccountId], at: i64) -> StoreResult<()>;
 
     /// The values in custody for `subject`.

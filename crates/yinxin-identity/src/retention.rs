@@ -6,7 +6,7 @@
 //!   views of it are refused ([`Accounts::ensure_reachable`]) but for a recorded legal demand.
 //! - [`Accounts::run_retention`]: the job `serve` runs every hour, under a lease in the database
 //!   so that one node at a time does: every account cancelled more than `cancellation_grace_days`
-//!   ago without a standing legal hold is erased ([`Accounts::erase_account`]); custody whose
+//!   ago without a standing legal hold is erased, a thousand at a time; custody whose
 //!   retention ended is destroyed; network logs older than their term are deleted.
 //!   [`Accounts::retention_plan`] says what the next run would do, changing nothing.
 //! - Erasure: what the inventory keeps under a legal rule (`Disposition::KeepSealed`) and the
@@ -35,8 +35,12 @@ use crate::staff::{check_order_text, order_document};
 const LEASE: &str = "retention";
 /// How long a run may hold the lease before another node may take over.
 const LEASE_SECS: i64 = 600;
-/// Accounts erased per batch read.
-const BATCH: u32 = 200;
+/// Accounts erased per batch: one data transaction, one key-store transaction and one WAL
+/// truncation each (a parameter per account in their statements: well within both backends'
+/// limits).
+const BATCH: u32 = 1000;
+/// Custody values released per read.
+const CUSTODY_BATCH: u32 = 200;
 
 /// One erasure, as reported (ids and counts only).
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -48,11 +52,29 @@ pub struct Erasure {
     pub custody_fields: Vec<String>,
     /// Certificate records whose DER moved into custody.
     pub custody_certificates: usize,
-    /// Rows deleted, by table, and evidence salts.
-    pub records: ErasedRecords,
     /// Erasure notices owed to the recipients of the subject's data (PRIV-15); a run that
     /// finishes an interrupted erasure counts them again but stores each once.
     pub notices: usize,
+}
+
+/// An erasure prepared for its batch's data transaction.
+struct PreparedErasure<'d> {
+    due: &'d DueErasure,
+    custody: Vec<CustodyValue>,
+    certificates: Vec<(String, Vec<u8>)>,
+    notices: Vec<yinxin_domain::erasure::ErasureNotice>,
+}
+
+impl PreparedErasure<'_> {
+    fn write(&self) -> ErasureWrite<'_> {
+        ErasureWrite {
+            account: self.due.account,
+            subject: self.due.subject,
+            custody: &self.custody,
+            certificates: &self.certificates,
+            notices: &self.notices,
+        }
+    }
 }
 
 /// What a run did, or (a plan) would do.
@@ -65,8 +87,11 @@ pub struct RetentionReport {
     /// Accounts erased (a plan: due for erasure), by id.
     #[schema(value_type = Vec<String>)]
     pub erased: Vec<AccountId>,
-    /// The erasures, in detail (a run only).
+    /// The erasures that moved anything into custody or owed erasure notices, in detail (a run
+    /// only; the others are in `erased` alone).
     pub erasures: Vec<Erasure>,
+    /// Rows the run's erasures deleted, by table, and evidence salts (a run only).
+    pub records: ErasedRecords,
     /// Accounts due whose erasure failed in this run (logged; the next run tries again).
     #[schema(value_type = Vec<String>)]
     pub failed: Vec<AccountId>,
@@ -220,8 +245,6 @@ impl Accounts {
             dry_run: true,
             at,
             erased: due.iter().map(|d| d.account).collect(),
-            erasures: Vec::new(),
-            failed: Vec::new(),
             held: self.repo.held_erasures(cutoff).await?,
             custody_released: u64::try_from(self.repo.custody_expired(at, 1000).await?.len())
                 .unwrap_or(0),
@@ -229,7 +252,7 @@ impl Accounts {
                 .repo
                 .count_login_events_before(at.saturating_sub(self.network_log_secs()))
                 .await?,
-            lease_busy: false,
+            ..RetentionReport::default()
         })
     }
 
@@ -275,26 +298,7 @@ impl Accounts {
             if due.is_empty() {
                 break;
             }
-            // Custody and records account by account, then every data key of the batch destroyed
-            // in one key-store transaction, then the batch marked erased: a run interrupted
-            // anywhere is finished by the next (each step is idempotent, and custody is
-            // written before any key is destroyed).
-            let mut prepared = Vec::with_capacity(due.len());
-            for d in &due {
-                match self.prepare_erasure(d, at).await {
-                    Ok(e) => prepared.push((d, e)),
-                    Err(e) => {
-                        tracing::error!(account = %d.account, error = %e, "erasure failed; left for the next run");
-                        report.failed.push(d.account);
-                    }
-                }
-            }
-            let subjects: Vec<_> = prepared.iter().map(|(d, _)| d.subject).collect();
-            self.vault.shred_many(&subjects).await?;
-            let accounts: Vec<_> = prepared.iter().map(|(d, _)| d.account).collect();
-            self.repo.mark_erased(&accounts, at).await?;
-            report.erased.extend(accounts);
-            report.erasures.extend(prepared.into_iter().map(|(_, e)| e));
+            self.erase_batch(&due, at, report).await?;
             // Keep the lease while the work lasts.
             self.repo
                 .try_lease(LEASE, holder, now().saturating_add(LEASE_SECS), now())
@@ -302,7 +306,7 @@ impl Accounts {
         }
         report.held = self.repo.held_erasures(cutoff).await?;
         loop {
-            let ended = self.repo.custody_expired(at, BATCH).await?;
+            let ended = self.repo.custody_expired(at, CUSTODY_BATCH).await?;
             if ended.is_empty() {
                 break;
             }
@@ -333,18 +337,133 @@ impl Accounts {
         Ok(())
     }
 
-    /// Erases one cancelled account (see the module documentation). Idempotent: run it again to
-    /// finish one that was interrupted. (The engine does the same for a batch at once.)
-    pub async fn erase_account(&self, d: &DueErasure, at: i64) -> ServiceResult<Erasure> {
-        let erasure = self.prepare_erasure(d, at).await?;
-        self.vault.shred(d.subject).await?;
-        self.repo.mark_erased(&[d.account], at).await?;
-        Ok(erasure)
+    /// Erases a batch of due accounts (see the module documentation): custody and erasure
+    /// notices prepared account by account where there are any (found for the batch in two
+    /// queries), the records of the whole batch deleted set-wise in one data transaction, then
+    /// every data key of the batch destroyed in one key-store transaction, then the batch
+    /// marked erased. Custody is written before any key is destroyed and each step is
+    /// idempotent, so a run interrupted anywhere is finished by the next. An account whose
+    /// preparation fails is reported and left for the next run; a batch whose data
+    /// transaction fails is retried account by account, so that one account cannot hold up
+    /// the others.
+    async fn erase_batch(
+        &self,
+        due: &[DueErasure],
+        at: i64,
+        report: &mut RetentionReport,
+    ) -> ServiceResult<()> {
+        let ids: Vec<AccountId> = due.iter().map(|d| d.account).collect();
+        let holders = self.repo.certificate_holders_among(&ids).await?;
+        let disclosed = self.repo.disclosed_among(&ids).await?;
+        let mut prepared = Vec::with_capacity(due.len());
+        for d in due {
+            match self
+                .prepare_erasure(d, holders.contains(&d.account), disclosed.contains(&d.account), at)
+                .await
+            {
+                Ok(p) => prepared.push(p),
+                Err(e) => {
+                    tracing::error!(account = %d.account, error = %e, "erasure failed; left for the next run");
+                    report.failed.push(d.account);
+                }
+            }
+        }
+        let writes: Vec<ErasureWrite<'_>> = prepared.iter().map(PreparedErasure::write).collect();
+        let written: Vec<&PreparedErasure> = match self.repo.erase_accounts_records(&writes).await
+        {
+            Ok(records) => {
+                report.records.add(&records);
+                prepared.iter().collect()
+            }
+            Err(e) if prepared.len() > 1 => {
+                tracing::warn!(error = %e, "batch erasure failed; erasing its accounts one by one");
+                let mut written = Vec::with_capacity(prepared.len());
+                for p in &prepared {
+                    match self.repo.erase_accounts_records(&[p.write()]).await {
+                        Ok(records) => {
+                            report.records.add(&records);
+                            written.push(p);
+                        }
+                        Err(e) => {
+                            tracing::error!(account = %p.due.account, error = %e, "erasure failed; left for the next run");
+                            report.failed.push(p.due.account);
+                        }
+                    }
+                }
+                written
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let subjects: Vec<_> = written.iter().map(|p| p.due.subject).collect();
+        self.vault.shred_many(&subjects).await?;
+        let accounts: Vec<_> = written.iter().map(|p| p.due.account).collect();
+        self.repo.mark_erased(&accounts, at).await?;
+        report.erased.extend(&accounts);
+        report.erasures.extend(
+            written
+                .iter()
+                .filter(|p| !p.custody.is_empty() || !p.certificates.is_empty() || !p.notices.is_empty())
+                .map(|p| Erasure {
+                    account: p.due.account,
+                    custody_fields: p.custody.iter().map(|c| c.field.clone()).collect(),
+                    custody_certificates: p.certificates.len(),
+                    notices: p.notices.len(),
+                }),
+        );
+        tracing::info!(
+            erased = accounts.len(),
+            failed = prepared.len() - written.len(),
+            "batch erased: records deleted, custody written, data keys destroyed"
+        );
+        Ok(())
     }
 
-    /// An erasure up to its key destruction: custody written, the erasure notices stored and
-    /// the records the law does not keep deleted, in the data transaction. Idempotent.
-    async fn prepare_erasure(&self, d: &DueErasure, at: i64) -> ServiceResult<Erasure> {
+    /// An erasure's writes before its key is destroyed: the custody values and certificate DERs
+    /// re-sealed under the custody key while a certificate record is retained (`holder`: the
+    /// account holds one), and the erasure notices owed (`disclosed`: its data went to a
+    /// processor or an application). Idempotent.
+    async fn prepare_erasure<'d>(
+        &self,
+        d: &'d DueErasure,
+        holder: bool,
+        disclosed: bool,
+        at: i64,
+    ) -> ServiceResult<PreparedErasure<'d>> {
+        let (custody, certificates) = if holder {
+            self.custody_for(d, at).await?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        // PRIV-15: every recipient of the subject's data is told, from the disclosure logs as
+        // they are before this erasure deletes the applications' part of them.
+        let notices = if disclosed {
+            self.erasure_notices_for(
+                d.account,
+                NoticeCause::AccountErasure,
+                &d.account.to_string(),
+                None,
+                at,
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+        Ok(PreparedErasure {
+            due: d,
+            custody,
+            certificates,
+            notices,
+        })
+    }
+
+    /// What the law keeps of a certificate holder while a certificate record is retained
+    /// (CERT-7): the fields the inventory keeps sealed and the certificate DERs, re-sealed under
+    /// the subject's custody key.
+    async fn custody_for(
+        &self,
+        d: &DueErasure,
+        at: i64,
+    ) -> ServiceResult<(Vec<CustodyValue>, Vec<(String, Vec<u8>)>)> {
         let certificates = self.repo.retained_certificates(d.account).await?;
         let keep_until = certificates.iter().map(|c| c.retain_until).max();
         let custody_subject = Vault::custody_subject(d.subject);
@@ -404,42 +523,7 @@ impl Accounts {
                 ));
             }
         }
-        // PRIV-15: every recipient of the subject's data is told, from the disclosure logs as
-        // they are before this erasure deletes the applications' part of them.
-        let notices = self
-            .erasure_notices_for(
-                d.account,
-                NoticeCause::AccountErasure,
-                &d.account.to_string(),
-                None,
-                at,
-            )
-            .await?;
-        let records = self
-            .repo
-            .erase_account_records(&ErasureWrite {
-                account: d.account,
-                subject: d.subject,
-                custody: &custody,
-                certificates: &resealed,
-                notices: &notices,
-            })
-            .await?;
-        tracing::info!(
-            account = %d.account,
-            custody_fields = custody.len(),
-            custody_certificates = resealed.len(),
-            salts = records.salts,
-            notices = notices.len(),
-            "account's records erased, custody written; its key goes next"
-        );
-        Ok(Erasure {
-            account: d.account,
-            custody_fields: custody.into_iter().map(|c| c.field).collect(),
-            custody_certificates: resealed.len(),
-            records,
-            notices: notices.len(),
-        })
+        Ok((custody, resealed))
     }
 
     /// Carries out a deletion request as the privacy officer closes it (issue 8 item 4; 004

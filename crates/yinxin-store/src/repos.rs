@@ -76,6 +76,15 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// `$from, $from+1, …` — `n` numbered placeholders for an `IN (…)` list, the same on both
+/// backends. Callers keep `n` within the smaller backend limit (SQLite: 32,766 parameters).
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from.saturating_add(n))
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn subject_of(s: &str) -> StoreResult<SubjectId> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("stored subject id {s:?} is not a UUID")))
@@ -216,23 +225,25 @@ macro_rules! sql_repos {
             }
 
             async fn erase_subjects(&self, subjects: &[SubjectId]) -> StoreResult<ErasedRows> {
+                // Set-wise, one statement a table for the whole batch (the retention engine
+                // erases up to a thousand subjects at once).
+                if subjects.is_empty() {
+                    return Ok(ErasedRows::default());
+                }
+                let ids: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+                let list = placeholders(1, ids.len());
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 let mut erased = ErasedRows::default();
-                for subject in subjects {
-                    let subject = subject.to_string();
-                    erased.fields += sqlx::query("DELETE FROM pi_fields WHERE subject_id = $1")
-                        .bind(&subject)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                        .rows_affected();
-                    erased.index_entries +=
-                        sqlx::query("DELETE FROM pi_blind_index WHERE subject_id = $1")
-                            .bind(&subject)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?
-                            .rows_affected();
+                for (table, count) in [
+                    ("pi_fields", &mut erased.fields),
+                    ("pi_blind_index", &mut erased.index_entries),
+                ] {
+                    let sql = format!("DELETE FROM {table} WHERE subject_id IN ({list})");
+                    let mut q = sqlx::query(&sql);
+                    for id in &ids {
+                        q = q.bind(id);
+                    }
+                    *count += q.execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                 }
                 tx.commit().await.map_err(db_err)?;
                 Ok(erased)
@@ -316,33 +327,38 @@ macro_rules! sql_repos {
             }
 
             async fn shred_subject_keys(&self, subjects: &[SubjectId], now: i64) -> StoreResult<u64> {
-                // An upsert on the primary key: it serializes with a concurrent first write, and a
-                // subject shredded before it ever had a key still gets its tombstone. One
-                // transaction and one WAL truncation for the whole batch (the retention engine
-                // erases many at once).
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut destroyed = 0;
-                for subject in subjects {
-                    destroyed += sqlx::query(
-                        "UPDATE vault_subject_keys SET kek_fingerprint = NULL, wrapped_key = NULL, shredded_at = $2 \
-                         WHERE subject_id = $1 AND shredded_at IS NULL",
-                    )
-                    .bind(subject.to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                    sqlx::query(
-                        "INSERT INTO vault_subject_keys (subject_id, created_at, shredded_at) VALUES ($1, $2, $2) \
-                         ON CONFLICT (subject_id) DO NOTHING",
-                    )
-                    .bind(subject.to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                // Set-wise, in one transaction and with one WAL truncation for the whole batch
+                // (the retention engine erases many at once): the live keys destroyed, then a
+                // tombstone for each subject that never had one — an upsert on the primary key,
+                // so it serializes with a concurrent first write.
+                if subjects.is_empty() {
+                    return Ok(0);
                 }
+                let ids: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let sql = format!(
+                    "UPDATE vault_subject_keys SET kek_fingerprint = NULL, wrapped_key = NULL, shredded_at = $1 \
+                     WHERE shredded_at IS NULL AND subject_id IN ({})",
+                    placeholders(2, ids.len())
+                );
+                let mut q = sqlx::query(&sql).bind(now);
+                for id in &ids {
+                    q = q.bind(id);
+                }
+                let destroyed = q.execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                let rows = (0..ids.len())
+                    .map(|i| format!("(${}, $1, $1)", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO vault_subject_keys (subject_id, created_at, shredded_at) VALUES {rows} \
+                     ON CONFLICT (subject_id) DO NOTHING"
+                );
+                let mut q = sqlx::query(&sql).bind(now);
+                for id in &ids {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 if let Some(sql) = <$db as Dialect>::AFTER_SHRED {
                     sqlx::query(sql).execute(&self.pool).await.map_err(db_err)?;

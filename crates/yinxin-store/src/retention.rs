@@ -10,7 +10,7 @@ use yinxin_domain::retention::{
 use yinxin_domain::{AccountId, SubjectId};
 
 use crate::accounts::uuid_of;
-use crate::repos::{SqlStore, db_err, subject_of};
+use crate::repos::{SqlStore, db_err, placeholders, subject_of};
 
 const HOLD_COLUMNS: &str = "id, account_id, authority, document_number, document_type, \
      document_sha256, document_sealed, placed_by, placed_at, released_by, released_at";
@@ -48,53 +48,54 @@ fn hold_of(r: HoldRow) -> StoreResult<LegalHold> {
 }
 
 /// What an erasure deletes, in order (children before parents), with the evidence salts of the
-/// records that went to the log deleted first: `(table, salt kind, statement)`. The account id
-/// is `$1`. What is not here is kept (docs/RETENTION.md): certification records (certificates,
-/// verifications, identity credentials, processor disclosures, signatures, envelopes), the
+/// records that went to the log deleted first: `(table, salt kind, statement)`. `{ids}` stands
+/// for the batch's account ids (`$1, $2, …`). What is not here is kept (docs/RETENTION.md):
+/// certification records (certificates, verifications, identity credentials, processor
+/// disclosures, signatures, envelopes), the
 /// handling of requests, staff accesses and legal demands — none holds a value, and once the
 /// subject's key is gone none leads to a person.
 const ERASED: &[(&str, Option<&str>, &str)] = &[
     (
         "consents",
-        Some("SELECT id FROM consents WHERE account_id = $1"),
-        "DELETE FROM consents WHERE account_id = $1",
+        Some("SELECT id FROM consents WHERE account_id IN ({ids})"),
+        "DELETE FROM consents WHERE account_id IN ({ids})",
     ),
     (
         "app_disclosures",
-        Some("SELECT id FROM app_disclosures WHERE subject_id = $1"),
-        "DELETE FROM app_disclosures WHERE subject_id = $1",
+        Some("SELECT id FROM app_disclosures WHERE subject_id IN ({ids})"),
+        "DELETE FROM app_disclosures WHERE subject_id IN ({ids})",
     ),
     (
         "correction_proposals",
         None,
         "DELETE FROM correction_proposals WHERE request_id IN \
-         (SELECT id FROM subject_requests WHERE account_id = $1)",
+         (SELECT id FROM subject_requests WHERE account_id IN ({ids}))",
     ),
     (
         "support_messages",
         None,
         "DELETE FROM support_messages WHERE request_id IN \
-         (SELECT id FROM support_requests WHERE account_id = $1)",
+         (SELECT id FROM support_requests WHERE account_id IN ({ids}))",
     ),
     (
         "support_requests",
         None,
-        "DELETE FROM support_requests WHERE account_id = $1",
+        "DELETE FROM support_requests WHERE account_id IN ({ids})",
     ),
     (
         "login_events",
         None,
-        "DELETE FROM login_events WHERE account_id = $1",
+        "DELETE FROM login_events WHERE account_id IN ({ids})",
     ),
     (
         "permission_events",
         None,
-        "DELETE FROM permission_events WHERE account_id = $1",
+        "DELETE FROM permission_events WHERE account_id IN ({ids})",
     ),
     (
         "signature_images",
         None,
-        "DELETE FROM signature_images WHERE account_id = $1",
+        "DELETE FROM signature_images WHERE account_id IN ({ids})",
     ),
 ];
 
@@ -109,6 +110,31 @@ fn salt_kind(table: &str) -> &str {
 
 macro_rules! retention_repo {
     ($db:ty) => {
+        impl SqlStore<$db> {
+            /// The accounts among `accounts` that `select` (one account-id column; `{ids}` the
+            /// list of them) returns.
+            async fn accounts_among(
+                &self,
+                select: &str,
+                accounts: &[AccountId],
+            ) -> StoreResult<Vec<AccountId>> {
+                if accounts.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = select.replace("{ids}", &placeholders(1, accounts.len()));
+                let mut q = sqlx::query_as::<_, (String,)>(&sql);
+                for a in accounts {
+                    q = q.bind(a.to_string());
+                }
+                q.fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .map(|(a,)| uuid_of(&a, "account"))
+                    .collect()
+            }
+        }
+
         #[async_trait]
         impl RetentionRepo for SqlStore<$db> {
             async fn cancel_account(
@@ -231,64 +257,97 @@ macro_rules! retention_repo {
                     .collect())
             }
 
-            async fn erase_account_records(
+            async fn certificate_holders_among(
                 &self,
-                w: &ErasureWrite<'_>,
+                accounts: &[AccountId],
+            ) -> StoreResult<Vec<AccountId>> {
+                self.accounts_among(
+                    "SELECT DISTINCT holder FROM certificates WHERE holder IN ({ids})",
+                    accounts,
+                )
+                .await
+            }
+
+            async fn disclosed_among(&self, accounts: &[AccountId]) -> StoreResult<Vec<AccountId>> {
+                self.accounts_among(
+                    "SELECT subject_id FROM disclosures WHERE subject_id IN ({ids}) \
+                     UNION SELECT subject_id FROM app_disclosures WHERE subject_id IN ({ids})",
+                    accounts,
+                )
+                .await
+            }
+
+            async fn erase_accounts_records(
+                &self,
+                writes: &[ErasureWrite<'_>],
             ) -> StoreResult<ErasedRecords> {
-                let id = w.account.to_string();
-                let subject = w.subject.to_string();
+                let mut out = ErasedRecords::default();
+                if writes.is_empty() {
+                    return Ok(out);
+                }
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                for c in w.custody {
-                    sqlx::query(
-                        "INSERT INTO pi_custody (subject_id, field, sealed, retain_until) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (subject_id, field) DO UPDATE \
-                         SET sealed = excluded.sealed, retain_until = excluded.retain_until",
-                    )
-                    .bind(&subject)
-                    .bind(&c.field)
-                    .bind(&c.sealed)
-                    .bind(c.retain_until)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                }
-                for (serial, sealed) in w.certificates {
-                    sqlx::query(
-                        "UPDATE certificates SET sealed_der = $1, custody = 1 \
-                         WHERE serial = $2 AND holder = $3",
-                    )
-                    .bind(sealed)
-                    .bind(serial)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                }
-                for n in w.notices {
-                    crate::erasure::notice_insert!(n)
+                for w in writes {
+                    let subject = w.subject.to_string();
+                    for c in w.custody {
+                        sqlx::query(
+                            "INSERT INTO pi_custody (subject_id, field, sealed, retain_until) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (subject_id, field) DO UPDATE \
+                             SET sealed = excluded.sealed, retain_until = excluded.retain_until",
+                        )
+                        .bind(&subject)
+                        .bind(&c.field)
+                        .bind(&c.sealed)
+                        .bind(c.retain_until)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                }
-                let mut out = ErasedRecords::default();
-                for (table, salted, delete) in ERASED {
-                    if let Some(ids) = salted {
-                        out.salts += sqlx::query(&format!(
-                            "DELETE FROM evidence_salts WHERE kind = $2 AND record_id IN ({ids})"
-                        ))
-                        .bind(&id)
-                        .bind(salt_kind(table))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                        .rows_affected();
                     }
-                    let n = sqlx::query(delete)
-                        .bind(&id)
+                    for (serial, sealed) in w.certificates {
+                        sqlx::query(
+                            "UPDATE certificates SET sealed_der = $1, custody = 1 \
+                             WHERE serial = $2 AND holder = $3",
+                        )
+                        .bind(sealed)
+                        .bind(serial)
+                        .bind(w.account.to_string())
                         .execute(&mut *tx)
                         .await
-                        .map_err(db_err)?
-                        .rows_affected();
+                        .map_err(db_err)?;
+                    }
+                    for n in w.notices {
+                        crate::erasure::notice_insert!(n)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                }
+                // The records themselves set-wise: one statement a table for the whole batch.
+                let ids: Vec<String> = writes.iter().map(|w| w.account.to_string()).collect();
+                let list = placeholders(1, ids.len());
+                let kind = format!("${}", ids.len() + 1);
+                for (table, salted, delete) in ERASED {
+                    if let Some(select) = salted {
+                        let sql = format!(
+                            "DELETE FROM evidence_salts WHERE kind = {kind} AND record_id IN ({})",
+                            select.replace("{ids}", &list)
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for id in &ids {
+                            q = q.bind(id);
+                        }
+                        out.salts += q
+                            .bind(salt_kind(table))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                            .rows_affected();
+                    }
+                    let sql = delete.replace("{ids}", &list);
+                    let mut q = sqlx::query(&sql);
+                    for id in &ids {
+                        q = q.bind(id);
+                    }
+                    let n = q.execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                     out.rows.push(((*table).to_owned(), n));
                 }
                 tx.commit().await.map_err(db_err)?;
@@ -296,18 +355,18 @@ macro_rules! retention_repo {
             }
 
             async fn mark_erased(&self, accounts: &[AccountId], at: i64) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                for account in accounts {
-                    sqlx::query(
-                        "UPDATE accounts SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL",
-                    )
-                    .bind(account.to_string())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                if accounts.is_empty() {
+                    return Ok(());
                 }
-                tx.commit().await.map_err(db_err)?;
+                let sql = format!(
+                    "UPDATE accounts SET erased_at = $1 WHERE erased_at IS NULL AND id IN ({})",
+                    placeholders(2, accounts.len())
+                );
+                let mut q = sqlx::query(&sql).bind(at);
+                for account in accounts {
+                    q = q.bind(account.to_string());
+                }
+                q.execute(&self.pool).await.map_err(db_err)?;
                 Ok(())
             }
 

@@ -93,6 +93,11 @@ impl TestDb {
         self.config.sqlite_files().into_iter().next()
     }
 
+    /// The SQLite key-store file, if this is SQLite.
+    pub fn sqlite_key_file(&self) -> Option<PathBuf> {
+        self.config.sqlite_files().into_iter().nth(1)
+    }
+
     /// Closes the pools and drops PostgreSQL schemas. Call at the end of a test; a failed test
     /// leaves its schemas behind for inspection.
     pub async fn cleanup(self) {
