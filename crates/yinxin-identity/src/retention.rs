@@ -358,7 +358,12 @@ impl Accounts {
         let mut prepared = Vec::with_capacity(due.len());
         for d in due {
             match self
-                .prepare_erasure(d, holders.contains(&d.account), disclosed.contains(&d.account), at)
+                .prepare_erasure(
+                    d,
+                    holders.contains(&d.account),
+                    disclosed.contains(&d.account),
+                    at,
+                )
                 .await
             {
                 Ok(p) => prepared.push(p),
@@ -369,8 +374,7 @@ impl Accounts {
             }
         }
         let writes: Vec<ErasureWrite<'_>> = prepared.iter().map(PreparedErasure::write).collect();
-        let written: Vec<&PreparedErasure> = match self.repo.erase_accounts_records(&writes).await
-        {
+        let written: Vec<&PreparedErasure> = match self.repo.erase_accounts_records(&writes).await {
             Ok(records) => {
                 report.records.add(&records);
                 prepared.iter().collect()
@@ -402,7 +406,9 @@ impl Accounts {
         report.erasures.extend(
             written
                 .iter()
-                .filter(|p| !p.custody.is_empty() || !p.certificates.is_empty() || !p.notices.is_empty())
+                .filter(|p| {
+                    !p.custody.is_empty() || !p.certificates.is_empty() || !p.notices.is_empty()
+                })
                 .map(|p| Erasure {
                     account: p.due.account,
                     custody_fields: p.custody.iter().map(|c| c.field.clone()).collect(),

@@ -84,7 +84,12 @@ async fn subjects_with_a_name(vault: &yinxin_privacy::vault::Vault, n: u64) -> V
 
 /// `n` more due accounts, each a copy of `account`'s rows (and its subject's) with new ids, in
 /// one SQL transaction over the data file with the key store attached.
-async fn replicate_due(db: &yinxin_store::testing::TestDb, account: AccountId, subject: SubjectId, n: u64) {
+async fn replicate_due(
+    db: &yinxin_store::testing::TestDb,
+    account: AccountId,
+    subject: SubjectId,
+    n: u64,
+) {
     use sqlx::{Connection, Executor};
     if n == 0 {
         return;
@@ -225,7 +230,13 @@ async fn run(subjects: u64, due: u64) {
     .unwrap();
     pool.close().await;
     if let Some((account, subject)) = template {
-        replicate_due(&db, account, subject, due.saturating_sub(SEEDED_THROUGH_SERVICES)).await;
+        replicate_due(
+            &db,
+            account,
+            subject,
+            due.saturating_sub(SEEDED_THROUGH_SERVICES),
+        )
+        .await;
     }
     let seeded_rest = t.elapsed();
     eprintln!(

@@ -321,7 +321,11 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     let (other, other_token) = app.signed_up(5).await;
     let other: AccountId = other.parse().unwrap();
     let (s, done) = app
-        .post_as(cancel, &other_token, &json!({"password": "correct horse 42"}))
+        .post_as(
+            cancel,
+            &other_token,
+            &json!({"password": "correct horse 42"}),
+        )
         .await;
     assert_eq!(s, 200, "{done}");
     let good = db
@@ -350,7 +354,14 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
             .unwrap()
             .is_some()
     );
-    assert!(db.stores.accounts.custody_of(subject).await.unwrap().is_empty());
+    assert!(
+        db.stores
+            .accounts
+            .custody_of(subject)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     db.stores.pi.put_field(&good, None).await.unwrap();
 
     // The sweep: erased, what the law keeps in custody.
