@@ -5,7 +5,7 @@
 //! the erasure does all its work — a tenth of the rest cancelled within the grace period, the
 //! others active. Measured: the dry run, the run that erases the due accounts, the steady-state
 //! run with nothing due (what `serve` does every hour), and the raw `Vault::shred` of as many
-//! subjects beside it — one by one, and 200 at a time with `Vault::shred_many` as the engine
+//! subjects beside it — one by one, and 1,000 at a time with `Vault::shred_many` as the engine
 //! does — so that the engine's overhead over the key destruction is visible.
 //!
 //! Beyond the first 10,000 the due accounts are replicated in SQL from the first one (the same
