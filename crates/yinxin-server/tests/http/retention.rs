@@ -11,6 +11,7 @@ use yinxin_domain::inventory::{
     PERSON_DOCUMENT_NUMBER, PERSON_EMAIL, PERSON_MOBILE, PERSON_NAME, SUBSCRIBER_CERTIFICATE,
 };
 use yinxin_domain::repo::SealedField;
+use yinxin_domain::retention::CustodyValue;
 use yinxin_domain::staff::StaffRole;
 use yinxin_domain::{AccountId, ErrorCode};
 use yinxin_ledger::log::TreeCheck;
@@ -92,14 +93,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
         "CONFLICT",
         "person.name",
     );
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_EMAIL)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(stored(&app, subject, &PERSON_EMAIL).await);
     let (s, v) = app
         .post_as(
             &act,
@@ -112,22 +106,8 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
         (200, Some("partly_fulfilled")),
         "{v}"
     );
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_EMAIL)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_NAME)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(!stored(&app, subject, &PERSON_EMAIL).await);
+    assert!(stored(&app, subject, &PERSON_NAME).await);
 
     // Refusals: no password, a wrong one — nothing cancelled, the account still works.
     let cancel = "/api/v1/me/cancellation";
@@ -249,14 +229,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     let later = now() + 184 * DAY;
     let held = accounts.run_retention(later, "node-a").await.unwrap();
     assert_eq!((held.erased.len(), held.held), (0, 1), "{held:?}");
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_NAME)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(stored(&app, subject, &PERSON_NAME).await);
     let release = format!("{holds}/{}/release", placed["id"].as_str().unwrap());
     let (s, released) = app.post_as(&release, &officer, &json!({})).await;
     assert_eq!(
@@ -278,14 +251,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     // The dry run names it and changes nothing.
     let plan = accounts.retention_plan(later).await.unwrap();
     assert_eq!((plan.dry_run, plan.erased.clone()), (true, vec![account]));
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_NAME)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(stored(&app, subject, &PERSON_NAME).await);
     let (s, staff_plan) = app.get_as("/api/v1/staff/retention/plan", &officer).await;
     assert_eq!(
         (s, staff_plan["dry_run"].as_bool()),
@@ -346,22 +312,8 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     );
     assert!(run.erasures.is_empty(), "{run:?}");
     assert!(run.records.salts >= 1, "{run:?}");
-    assert!(
-        app.state
-            .vault
-            .get(subject, &PERSON_MOBILE)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        db.stores
-            .accounts
-            .custody_of(subject)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(stored(&app, subject, &PERSON_MOBILE).await);
+    assert!(in_custody(db, subject).await.is_empty());
     db.stores.pi.put_field(&good, None).await.unwrap();
 
     // The sweep: erased, what the law keeps in custody.
@@ -455,7 +407,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
             .unwrap()
             .is_some()
     );
-    let kept = db.stores.accounts.custody_of(subject).await.unwrap();
+    let kept = in_custody(db, subject).await;
     let name_kept = kept.iter().find(|c| c.field == PERSON_NAME.name).unwrap();
     let opened = app
         .state
@@ -589,14 +541,21 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
             .await
             .map(|_| ()),
     );
-    assert!(
-        db.stores
-            .accounts
-            .custody_of(subject)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(in_custody(db, subject).await.is_empty());
+}
+
+/// The values in custody for `subject`.
+async fn in_custody(db: &TestDb, subject: yinxin_domain::SubjectId) -> Vec<CustodyValue> {
+    db.stores.accounts.custody_of(subject).await.unwrap()
+}
+
+/// Whether the vault holds `field` of `subject` (and it opens).
+async fn stored(
+    app: &TestApp,
+    subject: yinxin_domain::SubjectId,
+    field: &'static yinxin_domain::pi::PiField,
+) -> bool {
+    app.state.vault.get(subject, field).await.unwrap().is_some()
 }
 
 /// A text field of `subject`, read while it is stored.
