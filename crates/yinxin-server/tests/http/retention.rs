@@ -16,8 +16,8 @@ use yinxin_domain::staff::StaffRole;
 use yinxin_domain::{AccountId, ErrorCode};
 use yinxin_ledger::log::TreeCheck;
 use yinxin_privacy::vault::Vault;
-use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
+use yinxin_store::{Backend, backend_tests};
 
 use crate::TestApp;
 use crate::certificates::{openssl_csr, verified_person};
@@ -542,6 +542,89 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
             .map(|_| ()),
     );
     assert!(in_custody(db, subject).await.is_empty());
+}
+
+/// PRIV-9: a batch whose data transaction fails — here the database refuses one account's
+/// consents going — is erased account by account: that account is reported and left whole
+/// for the next run, the others of its batch are erased. (SQLite: the refusal is a trigger
+/// the test adds; the engine's code is the same on both backends.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_batch_is_erased_account_by_account() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::start(&db).await;
+    let mut cancelled = Vec::new();
+    for n in 40..43 {
+        let (account, token) = app.signed_up(n).await;
+        let (s, done) = app
+            .post_as(
+                "/api/v1/me/cancellation",
+                &token,
+                &json!({"password": "correct horse 42"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{done}");
+        let account: AccountId = account.parse().unwrap();
+        let subject = db
+            .stores
+            .accounts
+            .account(account)
+            .await
+            .unwrap()
+            .unwrap()
+            .subject;
+        assert!(stored(&app, subject, &PERSON_NAME).await);
+        cancelled.push((account, subject));
+    }
+    let (refused, refused_subject) = cancelled[1];
+    let file = db.sqlite_data_file().unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "CREATE TRIGGER refuse_one BEFORE DELETE ON consents WHEN OLD.account_id = '{refused}' \
+         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let later = now() + 184 * DAY;
+    let run = app
+        .state
+        .accounts
+        .run_retention(later, "node-a")
+        .await
+        .unwrap();
+    assert_eq!(run.failed, vec![refused], "{run:?}");
+    let mut erased = run.erased.clone();
+    erased.sort();
+    let mut others = vec![cancelled[0].0, cancelled[2].0];
+    others.sort();
+    assert_eq!(erased, others, "{run:?}");
+    assert!(stored(&app, refused_subject, &PERSON_NAME).await);
+    for (_, subject) in [cancelled[0], cancelled[2]] {
+        assert!(app.state.vault.get(subject, &PERSON_NAME).await.is_err());
+    }
+    // The refusal lifted, the next run finishes it.
+    sqlx::query("DROP TRIGGER refuse_one")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let run = app
+        .state
+        .accounts
+        .run_retention(later, "node-a")
+        .await
+        .unwrap();
+    assert_eq!((run.erased, run.failed), (vec![refused], vec![]));
+    assert!(
+        app.state
+            .vault
+            .get(refused_subject, &PERSON_NAME)
+            .await
+            .is_err()
+    );
+    db.cleanup().await;
 }
 
 /// The values in custody for `subject`.
