@@ -588,12 +588,7 @@ async fn a_failing_batch_is_erased_account_by_account() {
     .await
     .unwrap();
     let later = now() + 184 * DAY;
-    let run = app
-        .state
-        .accounts
-        .run_retention(later, "node-a")
-        .await
-        .unwrap();
+    let run = sweep(&app, later).await;
     assert_eq!(run.failed, vec![refused], "{run:?}");
     let mut erased = run.erased.clone();
     erased.sort();
@@ -610,12 +605,7 @@ async fn a_failing_batch_is_erased_account_by_account() {
         .await
         .unwrap();
     pool.close().await;
-    let run = app
-        .state
-        .accounts
-        .run_retention(later, "node-a")
-        .await
-        .unwrap();
+    let run = sweep(&app, later).await;
     assert_eq!((run.erased, run.failed), (vec![refused], vec![]));
     assert!(
         app.state
@@ -625,6 +615,15 @@ async fn a_failing_batch_is_erased_account_by_account() {
             .is_err()
     );
     db.cleanup().await;
+}
+
+/// A retention run at `at`, as one node.
+async fn sweep(app: &TestApp, at: i64) -> yinxin_identity::retention::RetentionReport {
+    app.state
+        .accounts
+        .run_retention(at, "node-a")
+        .await
+        .unwrap()
 }
 
 /// The values in custody for `subject`.
