@@ -130,21 +130,9 @@ impl Accounts {
             }
         }
         if identity.is_empty() {
-            let at = crate::service::now();
-            // Custody past its term is no longer the law's to keep (the next run destroys it).
-            for c in self
-                .repo
-                .custody_of(subject)
-                .await?
-                .into_iter()
-                .filter(|c| c.retain_until > at)
-            {
+            for c in self.custody_in_term(subject, crate::service::now()).await? {
                 let field = declared_field(&c.field)?;
-                match self
-                    .vault
-                    .open_record(custody_subject, field, b"custody", &c.sealed)
-                    .await
-                {
+                match self.open_custody(subject, field, &c).await {
                     Ok(v) => {
                         identity.insert(field.name, kept(v.expose(Purpose::LegalRecordKeeping)?));
                     }

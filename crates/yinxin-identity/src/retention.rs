@@ -532,6 +532,35 @@ impl Accounts {
         Ok((custody, resealed))
     }
 
+    /// The erased `subject`'s values in custody whose term has not ended at `at` (custody past
+    /// its term is no longer the law's to keep; the next run destroys it).
+    pub(crate) async fn custody_in_term(
+        &self,
+        subject: yinxin_domain::SubjectId,
+        at: i64,
+    ) -> ServiceResult<Vec<CustodyValue>> {
+        let mut kept = self.repo.custody_of(subject).await?;
+        kept.retain(|c| c.retain_until > at);
+        Ok(kept)
+    }
+
+    /// Opens one of `subject`'s custody values as the inventory field `field`.
+    pub(crate) async fn open_custody(
+        &self,
+        subject: yinxin_domain::SubjectId,
+        field: &'static yinxin_domain::pi::PiField,
+        c: &CustodyValue,
+    ) -> yinxin_privacy::vault::VaultResult<yinxin_domain::sensitive::Sensitive<Vec<u8>>> {
+        self.vault
+            .open_record(
+                Vault::custody_subject(subject),
+                field,
+                b"custody",
+                &c.sealed,
+            )
+            .await
+    }
+
     /// Carries out a deletion request as the privacy officer closes it (issue 8 item 4; 004
     /// 4.2): the fields it names (none: every field stored) are deleted with their blind-index
     /// entries — except those the inventory keeps under a legal rule while a certificate record

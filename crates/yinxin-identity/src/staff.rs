@@ -510,15 +510,7 @@ impl Accounts {
         // storage only), and `ensure_reachable` let only legal record keeping — against the
         // recorded demand `case_of` checked — come this far (issue 8 item 4).
         let custody = if self.repo.lifecycle(subject).await?.erased_at.is_some() {
-            // Custody past its term is no longer the law's to keep (the next run destroys it).
-            Some(
-                self.repo
-                    .custody_of(target.subject)
-                    .await?
-                    .into_iter()
-                    .filter(|c| c.retain_until > at)
-                    .collect::<Vec<_>>(),
-            )
+            Some(self.custody_in_term(target.subject, at).await?)
         } else {
             None
         };
@@ -527,16 +519,7 @@ impl Accounts {
             let value = match &custody {
                 None => self.vault.get(target.subject, f).await?,
                 Some(kept) => match kept.iter().find(|c| c.field == f.name) {
-                    Some(c) => Some(
-                        self.vault
-                            .open_record(
-                                yinxin_privacy::vault::Vault::custody_subject(target.subject),
-                                f,
-                                b"custody",
-                                &c.sealed,
-                            )
-                            .await?,
-                    ),
+                    Some(c) => Some(self.open_custody(target.subject, f, c).await?),
                     None => None,
                 },
             }
