@@ -419,6 +419,29 @@ mod tests {
             .expect("openssl is installed (scripts/test)")
     }
 
+    /// `openssl cms -decrypt` of the DER envelope `file` with `key` (and the recipient's
+    /// certificate, when given) into `out`.
+    fn cms_decrypt(
+        file: &Path,
+        recip: Option<&Path>,
+        key: &str,
+        out: &Path,
+    ) -> std::process::Output {
+        let mut args = vec![
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            file.to_str().unwrap(),
+        ];
+        if let Some(cert) = recip {
+            args.extend(["-recip", cert.to_str().unwrap()]);
+        }
+        args.extend(["-inkey", key, "-out", out.to_str().unwrap()]);
+        openssl(&args)
+    }
+
     /// A self-signed certificate and its key made by OpenSSL: (certificate DER, key path).
     fn recipient(dir: &Path, name: &str, newkey: &[&str]) -> (Vec<u8>, String) {
         let key = dir.join(format!("{name}.key"));
@@ -469,35 +492,11 @@ mod tests {
             std::fs::write(&file, &env).unwrap();
             let out_file = tmp.path().join(format!("{name}.out"));
             let cert_file = tmp.path().join(format!("{name}.der"));
-            let out = openssl(&[
-                "cms",
-                "-decrypt",
-                "-inform",
-                "DER",
-                "-in",
-                file.to_str().unwrap(),
-                "-recip",
-                cert_file.to_str().unwrap(),
-                "-inkey",
-                &key,
-                "-out",
-                out_file.to_str().unwrap(),
-            ]);
+            let out = cms_decrypt(&file, Some(&cert_file), &key, &out_file);
             assert!(out.status.success(), "{name}: {out:?}");
             assert_eq!(std::fs::read(&out_file).unwrap(), content, "{name}");
             // Another key of the same kind: OpenSSL opens nothing with it.
-            let out = openssl(&[
-                "cms",
-                "-decrypt",
-                "-inform",
-                "DER",
-                "-in",
-                file.to_str().unwrap(),
-                "-inkey",
-                &other_key,
-                "-out",
-                out_file.to_str().unwrap(),
-            ]);
+            let out = cms_decrypt(&file, None, &other_key, &out_file);
             assert!(
                 !out.status.success() || std::fs::read(&out_file).unwrap() != content,
                 "{name}: another key opened it"

@@ -411,6 +411,21 @@ impl TestApp {
         )
     }
 
+    /// Registers user 3 and makes them privacy officer: their session token.
+    async fn privacy_officer(&self) -> String {
+        let (_, token) = self.signed_up(3).await;
+        self.state
+            .accounts
+            .grant_staff_role(
+                "user3",
+                yinxin_domain::staff::StaffRole::PrivacyOfficer,
+                "ops",
+            )
+            .await
+            .unwrap();
+        token
+    }
+
     async fn json(&self, path: &str) -> (u16, Value) {
         let (s, body, _) = self.get(path).await;
         (

@@ -936,6 +936,29 @@ fn openssl(args: &[&str]) -> String {
     )
 }
 
+/// `openssl cms -decrypt` of the DER envelope `file` with `key` (and the recipient's
+/// certificate, when given) into `out`: what OpenSSL printed.
+fn cms_decrypt(file: &Path, recip: Option<&Path>, key: &Path, out: &Path) -> String {
+    let mut args = vec![
+        "cms",
+        "-decrypt",
+        "-inform",
+        "DER",
+        "-in",
+        file.to_str().unwrap(),
+    ];
+    if let Some(cert) = recip {
+        args.extend(["-recip", cert.to_str().unwrap()]);
+    }
+    args.extend([
+        "-inkey",
+        key.to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+    ]);
+    openssl(&args)
+}
+
 /// `yinxin ca …` on a data directory: (exit code, stdout, the error line if it failed).
 fn ca(data: &Path, args: &[&str]) -> (i32, String, String) {
     let o = run(yinxin().arg("ca").args(args).arg("--data-dir").arg(data));
@@ -2712,35 +2735,11 @@ fn handing_over_the_certification_records() {
         let bytes = std::fs::read(&archive).unwrap();
         digests.push(hex_of(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
         let signed = dir.join(format!("signed-{name}.der"));
-        let o = openssl(&[
-            "cms",
-            "-decrypt",
-            "-inform",
-            "DER",
-            "-in",
-            archive.to_str().unwrap(),
-            "-recip",
-            cert.to_str().unwrap(),
-            "-inkey",
-            key.to_str().unwrap(),
-            "-out",
-            signed.to_str().unwrap(),
-        ]);
+        let o = cms_decrypt(&archive, Some(&cert), &key, &signed);
         assert!(signed.exists(), "{name}: {o}");
         // Another key of the same kind opens nothing.
         let wrong = dir.join(format!("wrong-{name}.der"));
-        openssl(&[
-            "cms",
-            "-decrypt",
-            "-inform",
-            "DER",
-            "-in",
-            archive.to_str().unwrap(),
-            "-inkey",
-            other.to_str().unwrap(),
-            "-out",
-            wrong.to_str().unwrap(),
-        ]);
+        cms_decrypt(&archive, None, &other, &wrong);
         assert!(std::fs::read(&wrong).map_or(true, |w| w != std::fs::read(&signed).unwrap()));
         let json_file = dir.join(format!("handover-{name}.json"));
         let o = openssl(&[

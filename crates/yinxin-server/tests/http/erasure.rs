@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use yinxin_domain::AccountId;
 use yinxin_domain::erasure::RecipientKind;
-use yinxin_domain::staff::StaffRole;
 use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
 
@@ -153,11 +152,7 @@ async fn erasure_reaches_every_recipient_until_acknowledged(db: &TestDb) {
     let f = fixtures(&app).await;
     let person = clean_person(&f).clone();
     let (token, outsider) = verified_person(&app).await;
-    let (_, officer) = app.signed_up(3).await;
-    accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let officer = app.privacy_officer().await;
     let (_, me) = app.get_as("/api/v1/me", &token).await;
     let account: AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
     // The processor that verified the person received their mobile with the rest.

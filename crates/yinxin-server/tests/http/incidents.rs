@@ -47,13 +47,9 @@ async fn incidents_find_notify_publish_and_report(db: &TestDb) {
         assert_eq!(s, 201, "{v}");
         tokens.push(token);
     }
-    let (_, officer) = app.signed_up(3).await;
+    let officer = app.privacy_officer().await;
     let (staff_id, support) = app.signed_up(4).await;
     let (_, outsider) = app.signed_up(5).await;
-    accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
     accounts
         .grant_staff_role("user4", StaffRole::Support, "ops")
         .await

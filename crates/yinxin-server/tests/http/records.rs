@@ -26,13 +26,9 @@ backend_tests!(processing_records_are_generated_versioned_and_kept);
 async fn processing_records_are_generated_versioned_and_kept(db: &TestDb) {
     let app = TestApp::start(db).await;
     let accounts = &app.state.accounts;
-    let (_, officer) = app.signed_up(3).await;
+    let officer = app.privacy_officer().await;
     let (_, auditor) = app.signed_up(4).await;
     let (_, outsider) = app.signed_up(5).await;
-    accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
     accounts
         .grant_staff_role("user4", StaffRole::Auditor, "ops")
         .await

@@ -5,7 +5,6 @@
 //! before they fall due. Nobody else sees them.
 
 use serde_json::{Value, json};
-use yinxin_domain::staff::StaffRole;
 use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
 
@@ -25,12 +24,7 @@ async fn requests_are_filed_worked_refused_with_a_ground_and_reminded(db: &TestD
     let app = TestApp::start(db).await;
     let (_, token) = app.signed_up(1).await;
     let (_, other) = app.signed_up(2).await;
-    let (_, officer) = app.signed_up(3).await;
-    app.state
-        .accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let officer = app.privacy_officer().await;
     let mine = "/api/v1/me/requests";
 
     // Malformed filings are refused naming the field; nothing is filed.
@@ -535,6 +529,19 @@ backend_tests!(
 backend_tests!(the_public_form_verifies_the_requester_before_the_clock_starts);
 
 /// The public form's SMS code sent to `mobile`, read from the outbox.
+/// The public-form tests' people: the verified account holder (as the simulator knows them),
+/// a stranger the simulator also knows, the holder's session token and `/api/v1/me`.
+async fn public_form_people(app: &TestApp) -> (Value, Value, String, Value) {
+    use crate::certificates::verified_person;
+    use crate::idv::{clean_persons, fixtures};
+    let f = fixtures(app).await;
+    let persons = clean_persons(&f);
+    let (p, stranger) = (persons[0].clone(), persons[1].clone());
+    let (token, _) = verified_person(app).await;
+    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    (p, stranger, token, me)
+}
+
 async fn public_form_code(app: &TestApp, mobile: String) -> String {
     let (s, v, _) = app
         .post(
@@ -552,14 +559,8 @@ async fn public_form_code(app: &TestApp, mobile: String) -> String {
 /// ground `identity_not_verified`, with the same answer as a document number nobody holds; the
 /// genuine requester's request starts its clock at verification and is followed by its ticket.
 async fn the_public_form_verifies_the_requester_before_the_clock_starts(db: &TestDb) {
-    use crate::certificates::verified_person;
-    use crate::idv::{clean_persons, fixtures};
     let app = TestApp::start(db).await;
-    let f = fixtures(&app).await;
-    let persons = clean_persons(&f);
-    let (p, stranger) = (persons[0].clone(), persons[1].clone());
-    let (token, _) = verified_person(&app).await;
-    let (_, me) = app.get_as("/api/v1/me", &token).await;
+    let (p, stranger, token, me) = public_form_people(&app).await;
     let account: yinxin_domain::AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
     let disclosures = || async {
         db.stores
@@ -689,20 +690,9 @@ backend_tests!(the_public_form_delivers_the_data_once_to_the_verified_requester)
 /// fulfilment, with another mobile, a wrong code, a short passphrase or a second time: refused
 /// naming what is wrong, nothing delivered.
 async fn the_public_form_delivers_the_data_once_to_the_verified_requester(db: &TestDb) {
-    use crate::certificates::verified_person;
-    use crate::idv::{clean_persons, fixtures};
     let app = TestApp::start(db).await;
-    let f = fixtures(&app).await;
-    let persons = clean_persons(&f);
-    let (p, stranger) = (persons[0].clone(), persons[1].clone());
-    let (token, _) = verified_person(&app).await;
-    let (_, me) = app.get_as("/api/v1/me", &token).await;
-    let (_, officer) = app.signed_up(3).await;
-    app.state
-        .accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let (p, stranger, _, me) = public_form_people(&app).await;
+    let officer = app.privacy_officer().await;
     let mobile = p["mobile"].as_str().unwrap().to_owned();
     let code_for = |mobile: String| public_form_code(&app, mobile);
     let code = code_for(mobile.clone()).await;
@@ -811,12 +801,7 @@ async fn a_reviewed_correction_of_the_name_asks_for_verification_and_renewal(db:
     let f = fixtures(&app).await;
     let p = clean_person(&f).clone();
     let (token, _) = verified_person(&app).await;
-    let (_, officer) = app.signed_up(3).await;
-    app.state
-        .accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let officer = app.privacy_officer().await;
     let issue = json!({"hosted_key": "p256", "profile": "personal_signing", "algorithm": "p256"});
     let (s, cert) = app.post_as("/api/v1/certificates", &token, &issue).await;
     assert_eq!(s, 201, "{cert}");

@@ -12,7 +12,6 @@ use yinxin_domain::inventory::{
 };
 use yinxin_domain::repo::SealedField;
 use yinxin_domain::retention::CustodyValue;
-use yinxin_domain::staff::StaffRole;
 use yinxin_domain::{AccountId, ErrorCode};
 use yinxin_ledger::log::TreeCheck;
 use yinxin_privacy::vault::Vault;
@@ -37,11 +36,7 @@ async fn cancelled_accounts_are_unreachable_then_erased_keeping_certificate_reco
     let app = TestApp::start(db).await;
     let accounts = &app.state.accounts;
     let (token, _) = verified_person(&app).await;
-    let (_, officer) = app.signed_up(3).await;
-    accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let officer = app.privacy_officer().await;
     let dir = tempfile::tempdir().unwrap();
     let (s, cert) = app
         .post_as(

@@ -4,7 +4,6 @@
 //! closing notice. Refusals name the field.
 
 use serde_json::json;
-use yinxin_domain::staff::StaffRole;
 use yinxin_store::backend_tests;
 use yinxin_store::testing::TestDb;
 
@@ -24,12 +23,7 @@ backend_tests!(the_service_ends_on_its_clock_and_stops_collecting);
 async fn the_service_ends_on_its_clock_and_stops_collecting(db: &TestDb) {
     let app = TestApp::start(db).await;
     let (_, token) = app.signed_up(1).await;
-    let (_, officer) = app.signed_up(3).await;
-    app.state
-        .accounts
-        .grant_staff_role("user3", StaffRole::PrivacyOfficer, "ops")
-        .await
-        .unwrap();
+    let officer = app.privacy_officer().await;
     let version = crate::policy_version(&app).await;
     let plan = "/api/v1/staff/termination";
     let put = |body: serde_json::Value, who: &str| {
