@@ -2735,11 +2735,11 @@ fn handing_over_the_certification_records() {
         let bytes = std::fs::read(&archive).unwrap();
         digests.push(hex_of(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
         let signed = dir.join(format!("signed-{name}.der"));
-        let o = cms_decrypt(&archive, Some(&cert), &key, &signed);
+        let o = cms_decrypt(&archive, Some(cert), key, &signed);
         assert!(signed.exists(), "{name}: {o}");
         // Another key of the same kind opens nothing.
         let wrong = dir.join(format!("wrong-{name}.der"));
-        cms_decrypt(&archive, None, &other, &wrong);
+        cms_decrypt(&archive, None, other, &wrong);
         assert!(std::fs::read(&wrong).map_or(true, |w| w != std::fs::read(&signed).unwrap()));
         let json_file = dir.join(format!("handover-{name}.json"));
         let o = openssl(&[
